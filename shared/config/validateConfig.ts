@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import { ConfigValidationError } from '../errors.ts';
+import { ConfigSchema, type WritebackConfig } from './schema.ts';
+
+/**
+ * Validates a config object and returns it with defaults applied. Every problem is
+ * reported at once, each as a path a user can find in their file:
+ * `syncs[crm-customers].source.cursor: required`.
+ */
+export function validateConfig(input: unknown): WritebackConfig {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigValidationError(parsed.error.issues.map((i) => formatIssue(i, input)));
+  }
+  const config = parsed.data;
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  for (const sync of config.syncs) {
+    if (seen.has(sync.name)) errors.push(`syncs[${sync.name}].name: duplicate sync name`);
+    seen.add(sync.name);
+    if (!(sync.target.connection in config.connections)) {
+      const known = Object.keys(config.connections).join(', ') || 'none';
+      errors.push(
+        `syncs[${sync.name}].target.connection: unknown connection '${sync.target.connection}' (known: ${known})`,
+      );
+    }
+  }
+  if (errors.length > 0) throw new ConfigValidationError(errors);
+  return config;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  let path = '';
+  let node: unknown = input;
+  for (const [i, seg] of issue.path.entries()) {
+    node = isObject(node) ? (node as Record<PropertyKey, unknown>)[seg as PropertyKey] : undefined;
+    if (typeof seg === 'number') {
+      // Name array elements by their `name` when they have one: syncs[crm-customers], not syncs[0].
+      const name = isObject(node) && typeof node.name === 'string' && node.name ? node.name : String(seg);
+      path += `[${name}]`;
+    } else {
+      path += i === 0 ? String(seg) : `.${String(seg)}`;
+    }
+  }
+  const missing = issue.code === 'invalid_type' && node === undefined;
+  return `${path || '(root)'}: ${missing ? 'required' : issue.message}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}

@@ -1,0 +1,85 @@
+/**
+ * Every error Writeback raises on purpose derives from WritebackError and carries a stable
+ * `code` that a user can search for in the docs, the logs and the DLQ message attributes.
+ */
+export class WritebackError extends Error {
+  public readonly code: string;
+  public constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'WritebackError';
+    this.code = code;
+  }
+}
+
+/** The configuration is invalid; `errors` lists every problem as `path: reason`. */
+export class ConfigValidationError extends WritebackError {
+  public readonly errors: string[];
+  public constructor(errors: string[]) {
+    super('WB_CONFIG_INVALID', `invalid writeback config:\n  ${errors.join('\n  ')}`);
+    this.name = 'ConfigValidationError';
+    this.errors = errors;
+  }
+}
+
+/** The source (table or query) cannot be read incrementally as configured. */
+export class SourceError extends WritebackError {
+  public constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.name = 'SourceError';
+  }
+}
+
+/** A row could not be turned into a target record (map threw, key missing…): DLQ, run goes on. */
+export class InvalidRecordError extends WritebackError {
+  public constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.name = 'InvalidRecordError';
+  }
+}
+
+/** The link store could not be reached or answered unexpectedly: abort before any target write. */
+export class LinkStoreUnavailableError extends WritebackError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super('WB_LINKSTORE_UNAVAILABLE', message, options);
+    this.name = 'LinkStoreUnavailableError';
+  }
+}
+
+/** Messages could not be enqueued durably; the bookmark must not move. */
+export class EnqueueError extends WritebackError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super('WB_ENQUEUE_FAILED', message, options);
+    this.name = 'EnqueueError';
+  }
+}
+
+/** How the write side must treat a failed record. */
+export type ErrorDisposition = 'retryable' | 'permanent';
+
+/** A target API refused or failed a record; the connector decides whether retrying can help. */
+export class TargetError extends WritebackError {
+  public readonly disposition: ErrorDisposition;
+  public readonly httpStatus: number | undefined;
+  public readonly retryAfterSeconds: number | undefined;
+  public constructor(
+    code: string,
+    message: string,
+    opts: { disposition: ErrorDisposition; httpStatus?: number; retryAfterSeconds?: number; cause?: unknown },
+  ) {
+    super(code, message, { cause: opts.cause });
+    this.name = 'TargetError';
+    this.disposition = opts.disposition;
+    this.httpStatus = opts.httpStatus;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+/** Short, secret-free description of any thrown value, for logs and DLQ attributes. */
+export function describeError(err: unknown): { code: string; message: string; httpStatus?: number } {
+  if (err instanceof TargetError) {
+    return { code: err.code, message: err.message, ...(err.httpStatus ? { httpStatus: err.httpStatus } : {}) };
+  }
+  if (err instanceof WritebackError) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { code: 'WB_INTERNAL', message: `${err.name}: ${err.message}` };
+  return { code: 'WB_INTERNAL', message: String(err) };
+}

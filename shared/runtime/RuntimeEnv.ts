@@ -1,0 +1,47 @@
+import { ConfigValidationError } from '../errors.ts';
+
+/**
+ * The environment contract between the CDK stack (infra/) and the Lambda handlers (functions/).
+ * The stack sets exactly these variables; nothing else in the code reads process.env.
+ */
+export const ENV = {
+  /** Name of the DynamoDB table holding bookmarks, leases and run history. */
+  stateTable: 'WB_STATE_TABLE',
+  /** Name of the DynamoDB table holding the links (one item per sync + source key). */
+  linksTable: 'WB_LINKS_TABLE',
+  /** Name of the sync this function serves. */
+  sync: 'WB_SYNC',
+  /** URL of the sync's SQS queue (extract function). */
+  queueUrl: 'WB_QUEUE_URL',
+  /** URL of the sync's dead-letter queue (write function sends permanent failures there). */
+  dlqUrl: 'WB_DLQ_URL',
+  /** Secrets Manager ARN of the warehouse credentials (extract function). */
+  dwhSecretArn: 'WB_DWH_SECRET_ARN',
+  /** Secrets Manager ARN of the target connection's credentials (write function). */
+  connectionSecretArn: 'WB_CONNECTION_SECRET_ARN',
+} as const;
+
+export interface RuntimeEnv {
+  readonly stateTable: string;
+  readonly linksTable: string;
+  readonly sync: string;
+  readonly queueUrl: string | undefined;
+  readonly dlqUrl: string | undefined;
+  readonly dwhSecretArn: string | undefined;
+  readonly connectionSecretArn: string | undefined;
+}
+
+/** Reads the contract from an environment (injectable for tests); names every missing variable at once. */
+export function readRuntimeEnv(env: Record<string, string | undefined>): RuntimeEnv {
+  const missing = [ENV.stateTable, ENV.linksTable, ENV.sync].filter((name) => !env[name]);
+  if (missing.length > 0) throw new ConfigValidationError(missing.map((name) => `env.${name}: required`));
+  return {
+    stateTable: env[ENV.stateTable]!,
+    linksTable: env[ENV.linksTable]!,
+    sync: env[ENV.sync]!,
+    queueUrl: env[ENV.queueUrl],
+    dlqUrl: env[ENV.dlqUrl],
+    dwhSecretArn: env[ENV.dwhSecretArn],
+    connectionSecretArn: env[ENV.connectionSecretArn],
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Key schemas of Writeback's DynamoDB tables, shared by the CDK stack and the local runtime
+ * so the emulator tables and the deployed ones cannot drift apart.
+ */
+export const STATE_TABLE = {
+  /** `sync#<name>` */
+  partitionKey: 'pk',
+  /** `state` for bookmark + lease, `run#<startedAt>#<runId>` for run history. */
+  sortKey: 'sk',
+  /** Epoch seconds after which DynamoDB TTL may delete run history items. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const LINKS_TABLE = {
+  /** `<sync>#<encoded source key>` */
+  partitionKey: 'pk',
+  /** Epoch seconds; only set on items that are safe to forget (none today). */
+  ttlAttribute: 'expiresAt',
+  /** Sparse index of links that need attention: only items whose status is not `ok` carry `attention`. */
+  attentionIndex: { name: 'attention', partitionKey: 'attention', sortKey: 'updatedAt' },
+  /** Reverse lookup from the target's id: `<sync>#<targetId>`. */
+  targetIndex: { name: 'byTarget', partitionKey: 'targetRef' },
+} as const;
