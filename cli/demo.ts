@@ -1,0 +1,122 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile } from '../shared/config/loadConfig.ts';
+import { parseDuration } from '../shared/config/duration.ts';
+import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../shared/local/LocalStack.ts';
+import { LocalScheduler } from '../shared/local/LocalScheduler.ts';
+import type { RunRecord } from '../shared/state/RunRecord.ts';
+import { clearDemoState, writeDemoState } from './demoState.ts';
+
+export interface DemoOptions {
+  readonly configPath: string;
+  readonly interval: string;
+  readonly realSchedules?: boolean;
+  readonly customers: string;
+  readonly once?: boolean;
+}
+
+const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
+
+export async function runDemo(opts: DemoOptions): Promise<void> {
+  const t0 = Date.now();
+  const config = await loadConfigFile(opts.configPath);
+  out(`writeback demo: ${config.syncs.length} syncs from ${opts.configPath}`);
+  out('starting embedded Postgres, DynamoDB and SQS emulators, HubSpot fake…');
+  const stack = await LocalStack.start({
+    config,
+    dataDir: join(mkdtempSync(join(tmpdir(), 'writeback-demo-')), 'pg'),
+    prefix: 'demo',
+    demo: { customers: Number(opts.customers) },
+  });
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    out('\nstopping: scheduler, writers, emulators, Postgres…');
+    clearInterval(ticker);
+    await scheduler.stop();
+    await stack.stop();
+    clearDemoState();
+    out('stopped.');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  writeDemoState({
+    pid: process.pid,
+    dwhUrl: stack.pg.url('dwh'),
+    billingUrl: stack.pg.url('billing'),
+    hubspotUrl: stack.hubspot.url,
+    dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
+    sqsEndpoint: stack.emulators.sqsEndpoint,
+    stateTable: stack.resources.stateTable,
+    linksTable: stack.resources.linksTable,
+    queues: Object.fromEntries(Object.entries(stack.resources.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }])),
+  });
+  out(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: DWH ${stack.pg.url('dwh')}, HubSpot fake ${stack.hubspot.url}`);
+
+  const intervalSeconds = opts.realSchedules ? undefined : parseDuration(opts.interval);
+  const scheduler = new LocalScheduler({
+    syncs: config.syncs,
+    run: (name) => stack.runExtract(name),
+    ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
+    onRun: (run) => printRun(run),
+    onError: (sync, err) => out(`! ${sync}: ${(err as Error).message}`),
+  });
+  for (const s of config.syncs) {
+    out(`  ${s.name}: ${s.schedule}${intervalSeconds !== undefined ? ` (demo: every ${intervalSeconds}s; --real-schedules to keep it)` : ''}`);
+  }
+  stack.startWriters();
+  scheduler.start();
+
+  let last = '';
+  const ticker = setInterval(() => {
+    void progressLines(stack).then((lines) => {
+      const text = lines.join('\n');
+      if (text !== last && !stopping) out(text);
+      last = text;
+    });
+  }, 2000);
+
+  await scheduler.idle();
+  await stack.drain(30 * 60_000);
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  out();
+  out(`backlog drained in ${seconds} s (start to drained).`);
+  for (const line of await progressLines(stack)) out(line);
+  out();
+  out('inspect the result:');
+  out(`  HubSpot contacts: curl -s -H 'Authorization: Bearer ${LOCAL_HUBSPOT_TOKEN}' '${stack.hubspot.url}/crm/v3/objects/contacts?limit=3&properties=email,phone,dwh_customer_id'`);
+  out(`  billing invoices: psql '${stack.pg.url('billing')}' -c 'select count(*) from billing.invoices'`);
+  out(`  the warehouse:    psql '${stack.pg.url('dwh')}'`);
+  out('  edit 5 customers: npm run demo:touch   (the next run writes exactly those 5)');
+  if (opts.once) return stop(0);
+  out('syncing on schedule; Ctrl-C stops everything.');
+}
+
+function printRun(run: RunRecord): void {
+  if (run.outcome === 'skipped') return;
+  const c = run.counts;
+  if (run.outcome === 'succeeded' && c.read === 0) return;
+  out(
+    `run ${run.sync} ${run.outcome}: read ${c.read}, unchanged ${c.unchanged}, enqueued ${c.enqueued}` +
+      `${c.invalid ? `, invalid ${c.invalid}` : ''}${run.backlog ? ' (backlog continues)' : ''}${run.message ? ` — ${run.message}` : ''}`,
+  );
+}
+
+async function progressLines(stack: LocalStack): Promise<string[]> {
+  return Promise.all(
+    stack.config.syncs.map(async (s) => {
+      const st = stack.stats(s.name);
+      const q = await stack.queueDepth(s.name);
+      const w = st.write;
+      return (
+        `  ${s.name.padEnd(16)} read ${st.extract.read} · enqueued ${st.extract.enqueued} · skipped ${st.extract.unchanged}` +
+        ` | written ${w.created + w.updated} (created ${w.created}, updated ${w.updated}) · failed ${w.failed + w.dead} · retrying ${w.retrying}` +
+        ` | queue ${q.visible + q.inFlight} · dlq ${q.dlq}`
+      );
+    }),
+  );
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import postgres from 'postgres';
+import config from '../writeback.config.ts';
+import { createAwsClients } from '../shared/aws/awsClients.ts';
+import { validateConfig } from '../shared/config/validateConfig.ts';
+import { type ConnectionCredentials, createConnector } from '../shared/connectors/createConnector.ts';
+import { ConfigValidationError } from '../shared/errors.ts';
+import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
+import type { ExtractHandlerDeps, WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
+import { ENV, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
+import { StateStore } from '../shared/state/StateStore.ts';
+import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** Reads a secret: RDS-style JSON ({host, port, username, password, dbname}), {url}, {token}, or a plain string. */
+async function readSecret(arn: string): Promise<Record<string, string>> {
+  const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
+  const text = res.SecretString ?? '';
+  try {
+    return JSON.parse(text) as Record<string, string>;
+  } catch {
+    return { value: text };
+  }
+}
+
+function toCredentials(secret: Record<string, string>): ConnectionCredentials {
+  const url =
+    secret.url ??
+    (secret.host
+      ? `postgres://${encodeURIComponent(secret.username ?? '')}:${encodeURIComponent(secret.password ?? '')}@${secret.host}:${secret.port ?? 5432}/${secret.dbname ?? 'postgres'}`
+      : undefined);
+  const token = secret.token ?? secret.value;
+  return { ...(url ? { url } : {}), ...(token ? { token } : {}) };
+}
+
+export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<ExtractHandlerDeps> {
+  const runtime = readRuntimeEnv(env);
+  const cfg = validateConfig(config);
+  if (!runtime.dwhSecretArn || !runtime.queueUrl) {
+    throw new ConfigValidationError([`env.${ENV.dwhSecretArn} and env.${ENV.queueUrl}: required by the extract function`]);
+  }
+  const { url } = toCredentials(await readSecret(runtime.dwhSecretArn));
+  // porsager's serverless advice: small pool, idle connections closed, connections recycled.
+  const sql = postgres(url!, { max: 2, idle_timeout: 20, max_lifetime: 60 * 30, connection: { TimeZone: 'UTC' }, ssl: 'prefer' });
+  const aws = createAwsClients();
+  const state = new StateStore(aws.ddb, runtime.stateTable);
+  const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
+  const enqueuer = new SqsEnqueuer(aws.sqs, runtime.queueUrl);
+  return {
+    config: cfg,
+    logger,
+    defaultSync: runtime.sync,
+    depsFor: () => ({ sql, state, links, enqueuer, now: Date.now }),
+  };
+}
+
+export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<WriteHandlerDeps> {
+  const runtime = readRuntimeEnv(env);
+  const cfg = validateConfig(config);
+  const sync = cfg.syncs.find((s) => s.name === runtime.sync);
+  if (!sync) throw new ConfigValidationError([`env.${ENV.sync}: unknown sync '${runtime.sync}'`]);
+  if (!runtime.dlqUrl || !runtime.queueUrl) {
+    throw new ConfigValidationError([`env.${ENV.dlqUrl} and env.${ENV.queueUrl}: required by the write function`]);
+  }
+  const queueUrl = runtime.queueUrl;
+  const connection = cfg.connections[sync.target.connection]!;
+  const creds = runtime.connectionSecretArn ? toCredentials(await readSecret(runtime.connectionSecretArn)) : {};
+  const connector = createConnector(sync, connection, creds);
+  const aws = createAwsClients();
+  const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
+  const deadLetters = new SqsDeadLetterSink(aws.sqs, runtime.dlqUrl);
+  return {
+    config: cfg,
+    logger,
+    syncForSource: () => runtime.sync,
+    depsFor: () => ({
+      links,
+      connector,
+      deadLetters,
+      now: Date.now,
+      newToken: randomUUID,
+      delay: async (receiptHandle, seconds) => {
+        await aws.sqs.send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+        );
+      },
+    }),
+  };
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { runExtract } from '../shared/extract/runExtract.ts';
+import { type ExtractHandlerDeps, findSync } from '../shared/runtime/HandlerDeps.ts';
+import type { RunRecord } from '../shared/state/RunRecord.ts';
+import { once } from '../shared/util/once.ts';
+import { logger } from './logger.ts';
+
+/** The schedule's input: `{"sync": "crm-customers"}`. */
+export interface ExtractEvent {
+  readonly sync?: string;
+}
+
+/** Builds the extract handler around injected dependencies (AWS or local). */
+export function createExtractHandler(getDeps: () => Promise<ExtractHandlerDeps>) {
+  return middy(async (event: ExtractEvent, context: Context): Promise<RunRecord> => {
+    const deps = await getDeps();
+    const sync = findSync(deps.config, event.sync ?? deps.defaultSync);
+    const run = await runExtract(sync, deps.depsFor(sync), {
+      runId: randomUUID(),
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    });
+    deps.logger.info('extract run finished', { run });
+    if (run.backlog) await deps.continueBacklog?.(sync);
+    // Fail the invocation so error metrics and alarms see it; the run history already says why.
+    if (run.outcome === 'failed') throw new Error(`run ${run.runId} of ${sync.name} failed: ${run.message}`);
+    return run;
+  });
+}
+
+const awsDeps = once(async () => (await import('./awsDeps.ts')).createAwsExtractDeps(process.env, logger));
+
+/** Lambda entry point: dependencies are built from the environment once per container. */
+export const handler = createExtractHandler(awsDeps).use(injectLambdaContext(logger, { clearState: true }));

@@ -1,0 +1,38 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { findSync, type WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
+import { once } from '../shared/util/once.ts';
+import { processWriteBatch } from '../shared/write/processWriteBatch.ts';
+import { logger } from './logger.ts';
+
+/**
+ * Builds the write handler around injected dependencies. The response is the SQS partial batch
+ * contract: only the ids in batchItemFailures come back; everything else is deleted.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ */
+export function createWriteHandler(getDeps: () => Promise<WriteHandlerDeps>) {
+  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const deps = await getDeps();
+    const first = event.Records[0];
+    if (!first) return { batchItemFailures: [] };
+    const sync = findSync(deps.config, deps.syncForSource(first.eventSourceARN));
+    const result = await processWriteBatch(
+      sync,
+      event.Records.map((r) => ({
+        messageId: r.messageId,
+        body: r.body,
+        receiptHandle: r.receiptHandle,
+        receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1'),
+      })),
+      deps.depsFor(sync),
+    );
+    deps.logger.info('write batch finished', { sync: sync.name, records: event.Records.length, ...result.counts });
+    return { batchItemFailures: result.retry.map((id) => ({ itemIdentifier: id })) };
+  });
+}
+
+const awsDeps = once(async () => (await import('./awsDeps.ts')).createAwsWriteDeps(process.env, logger));
+
+/** Lambda entry point: dependencies are built from the environment once per container. */
+export const handler = createWriteHandler(awsDeps).use(injectLambdaContext(logger, { clearState: true }));

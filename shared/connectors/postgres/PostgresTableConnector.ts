@@ -1,0 +1,153 @@
+import postgres, { type Sql } from 'postgres';
+import type { Payload } from '../../config/schema.ts';
+import { TargetError } from '../../errors.ts';
+import { quoteIdent, quoteQualified } from '../../source/sqlText.ts';
+import type { Connector, ConnectorCapabilities, TargetRecord, UpsertRecord, UpsertResult } from '../Connector.ts';
+
+export interface PostgresTableConnectorOptions {
+  readonly sql: Sql;
+  /** Column holding our external id; it must carry a unique constraint (the ON CONFLICT target). */
+  readonly externalIdColumn: string;
+}
+
+/** SQLSTATE classes that a retry can fix: connection trouble, serialization failures, deadlocks, resources. */
+const RETRYABLE_SQLSTATE = /^(08|40|53|57)/;
+
+/**
+ * Writes records into a Postgres table with `INSERT … ON CONFLICT (external id) DO UPDATE`:
+ * a native upsert, so replaying a write after a crash is always safe. A batch is one statement;
+ * if it fails on bad data, the rows are retried one by one (each in a savepoint) so that only
+ * the bad record fails. Fields absent from a payload are left untouched; null clears a column.
+ */
+export class PostgresTableConnector implements Connector {
+  public readonly type = 'postgres';
+  public readonly capabilities: ConnectorCapabilities = { nativeUpsert: true, idempotencyKey: false, maxBatchSize: 1000 };
+  private readonly sql: Sql;
+  private readonly externalIdColumn: string;
+
+  public constructor(opts: PostgresTableConnectorOptions) {
+    this.sql = opts.sql;
+    this.externalIdColumn = opts.externalIdColumn;
+  }
+
+  public async upsertBatch(table: string, records: readonly UpsertRecord[]): Promise<UpsertResult[]> {
+    // Records with the same set of fields share one statement; a missing field must not become null.
+    const groups = new Map<string, UpsertRecord[]>();
+    for (const r of records) {
+      const sig = Object.keys(r.payload).sort().join('\u0000');
+      groups.set(sig, [...(groups.get(sig) ?? []), r]);
+    }
+    const results: UpsertResult[] = [];
+    for (const group of groups.values()) {
+      try {
+        results.push(...(await this.upsertGroup(this.sql, table, group)));
+      } catch (err) {
+        const error = toTargetError(err);
+        if (error.disposition === 'retryable' || group.length === 1) {
+          results.push(...group.map((r) => ({ key: r.key, ok: false as const, error })));
+          continue;
+        }
+        results.push(...(await this.upsertOneByOne(table, group)));
+      }
+    }
+    return results;
+  }
+
+  private async upsertOneByOne(table: string, group: readonly UpsertRecord[]): Promise<UpsertResult[]> {
+    const results: UpsertResult[] = [];
+    try {
+      await this.sql.begin(async (tx) => {
+        for (const r of group) {
+          try {
+            const [res] = await tx.savepoint((sp) => this.upsertGroup(sp as unknown as Sql, table, [r]));
+            results.push(res!);
+          } catch (err) {
+            results.push({ key: r.key, ok: false, error: toTargetError(err) });
+          }
+        }
+      });
+    } catch (err) {
+      const error = toTargetError(err);
+      const done = new Set(results.map((r) => r.key));
+      results.push(...group.filter((r) => !done.has(r.key)).map((r) => ({ key: r.key, ok: false as const, error })));
+    }
+    return results;
+  }
+
+  private async upsertGroup(sql: Sql, table: string, group: readonly UpsertRecord[]): Promise<UpsertResult[]> {
+    const fields = Object.keys(group[0]!.payload).filter((f) => f !== this.externalIdColumn);
+    const columns = [this.externalIdColumn, ...fields];
+    const params: unknown[] = [];
+    const values = group.map(
+      (r) =>
+        `(${columns
+          .map((col) => {
+            params.push(col === this.externalIdColumn ? r.externalId : toParam(r.payload[col]));
+            return `$${params.length}`;
+          })
+          .join(', ')})`,
+    );
+    const ext = quoteIdent(this.externalIdColumn);
+    const set = fields.length
+      ? fields.map((f) => `${quoteIdent(f)} = excluded.${quoteIdent(f)}`).join(', ')
+      : `${ext} = excluded.${ext}`;
+    // sql.unsafe: table and column names come from config and the mapped payload, all quoted; values are parameters.
+    const rows = await sql.unsafe(
+      `insert into ${quoteQualified(table)} (${columns.map(quoteIdent).join(', ')}) values ${values.join(', ')}
+       on conflict (${ext}) do update set ${set}
+       returning ${ext}::text as "externalId", (xmax = 0) as created`,
+      params as never[],
+    );
+    const created = new Map(rows.map((r) => [r.externalId as string, r.created as boolean]));
+    return group.map((r) => ({ key: r.key, ok: true as const, targetId: r.externalId, created: created.get(r.externalId) ?? false }));
+  }
+
+  public async lookup(table: string, externalId: string): Promise<TargetRecord | undefined> {
+    const rows = await this.sql.unsafe(`select * from ${quoteQualified(table)} where ${quoteIdent(this.externalIdColumn)}::text = $1`, [
+      externalId,
+    ]);
+    const row = rows[0];
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  public async *list(table: string): AsyncIterable<TargetRecord> {
+    const ext = quoteIdent(this.externalIdColumn);
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.sql.unsafe(
+        `select * from ${quoteQualified(table)} ${after === undefined ? '' : `where ${ext}::text > $1`} order by ${ext}::text limit 1000`,
+        after === undefined ? [] : [after],
+      );
+      for (const row of rows) yield this.toRecord(row);
+      if (rows.length < 1000) return;
+      after = String(rows[rows.length - 1]![this.externalIdColumn]);
+    }
+  }
+
+  private toRecord(row: Record<string, unknown>): TargetRecord {
+    const externalId = String(row[this.externalIdColumn]);
+    const fields: Payload = { ...row };
+    delete fields[this.externalIdColumn];
+    return { targetId: externalId, externalId, fields };
+  }
+
+  public async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}
+
+function toParam(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return JSON.stringify(v);
+  return v;
+}
+
+function toTargetError(err: unknown): TargetError {
+  if (err instanceof postgres.PostgresError) {
+    const retryable = RETRYABLE_SQLSTATE.test(err.code);
+    return new TargetError(`PG_${err.code}`, err.message, { disposition: retryable ? 'retryable' : 'permanent', cause: err });
+  }
+  const e = err as NodeJS.ErrnoException;
+  // Connection-level failures (reset, refused, timeout) are worth another try.
+  return new TargetError(`PG_${e?.code ?? 'CONNECTION'}`, e?.message ?? String(err), { disposition: 'retryable', cause: err });
+}

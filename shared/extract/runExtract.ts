@@ -1,0 +1,138 @@
+import type { Sql } from 'postgres';
+import type { SyncConfig } from '../config/schema.ts';
+import { describeError } from '../errors.ts';
+import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import { isUnchanged } from '../links/isUnchanged.ts';
+import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
+import type { WriteMessage } from '../queue/WriteMessage.ts';
+import type { Position } from '../source/Position.ts';
+import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
+import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
+import type { StateStore } from '../state/StateStore.ts';
+import { contentHash } from '../util/contentHash.ts';
+
+export interface ExtractDeps {
+  readonly sql: Sql;
+  readonly state: StateStore;
+  readonly links: DynamoLinkStore;
+  readonly enqueuer: SqsEnqueuer;
+  readonly now: () => number;
+  /** Called after each page, for progress output. */
+  readonly onProgress?: (sync: string, counts: RunCounts) => void;
+}
+
+export interface ExtractOptions {
+  readonly runId: string;
+  /** Milliseconds left before the function must return (Lambda's getRemainingTimeInMillis). */
+  readonly remainingMs: () => number;
+  /** Stop reading new pages when less than this is left. @default 15000 */
+  readonly reserveMs?: number;
+  /** Lease duration; renewed with every bookmark write. @default 300000 */
+  readonly leaseMs?: number;
+}
+
+/**
+ * One extract run of a sync: read keyset pages after the bookmark, drop rows whose content the
+ * links already hold, enqueue the rest, and move the bookmark only over pages that are enqueued.
+ */
+export async function runExtract(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): Promise<RunRecord> {
+  const startedAt = new Date(deps.now()).toISOString();
+  const counts: RunCounts = { read: 0, unchanged: 0, enqueued: 0, invalid: 0 };
+  const leaseMs = opts.leaseMs ?? 300_000;
+  const reserveMs = opts.reserveMs ?? 15_000;
+  const finish = async (
+    outcome: RunOutcome,
+    extra: { before?: Position; after?: Position; message?: string; backlog?: boolean },
+  ): Promise<RunRecord> => {
+    const run: RunRecord = {
+      sync: sync.name,
+      runId: opts.runId,
+      startedAt,
+      finishedAt: new Date(deps.now()).toISOString(),
+      outcome,
+      counts,
+      bookmarkBefore: extra.before,
+      bookmarkAfter: extra.after,
+      backlog: extra.backlog ?? false,
+      ...(extra.message ? { message: extra.message } : {}),
+    };
+    await deps.state.recordRun(run);
+    return run;
+  };
+
+  const initial = await deps.state.get(sync.name);
+  if (!(initial.enabled ?? sync.enabled)) return finish('skipped', { message: 'sync is disabled' });
+  if (!(await deps.state.acquireLease(sync.name, opts.runId, deps.now(), leaseMs))) {
+    return finish('skipped', { message: 'skipped: previous run still active' });
+  }
+
+  const before = (await deps.state.get(sync.name)).bookmark;
+  let bookmark = before;
+  let backlog = false;
+  try {
+    const reader = new SourceReader(deps.sql, sync.name, sync.source);
+    let start: PageStart = before
+      ? sync.source.lookback > 0
+        ? { fromCursor: before.cursor, minusSeconds: sync.source.lookback }
+        : { after: before }
+      : undefined;
+    for (;;) {
+      const budgetLeft = sync.testLimit === undefined ? Number.POSITIVE_INFINITY : sync.testLimit - counts.read;
+      const limit = Math.min(sync.source.pageSize, budgetLeft);
+      if (limit <= 0) break;
+      const rows = await reader.readPage(start, limit, before);
+      if (rows.length === 0) break;
+      counts.read += rows.length;
+      await enqueueChanged(sync, rows, deps, opts.runId, counts);
+      const last = rows[rows.length - 1]!;
+      // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
+      if (last.pastBookmark) {
+        await deps.state.saveBookmark(sync.name, opts.runId, last.position, deps.now(), leaseMs);
+        bookmark = last.position;
+      }
+      start = { after: last.position };
+      deps.onProgress?.(sync.name, counts);
+      if (rows.length < limit) break;
+      if (counts.read >= (sync.testLimit ?? Number.POSITIVE_INFINITY)) break;
+      if (opts.remainingMs() < reserveMs) {
+        backlog = true;
+        break;
+      }
+    }
+    await deps.state.releaseLease(sync.name, opts.runId);
+    return finish('succeeded', { before, after: bookmark, backlog });
+  } catch (err) {
+    await deps.state.releaseLease(sync.name, opts.runId).catch(() => undefined);
+    const { code, message } = describeError(err);
+    return finish('failed', { before, after: bookmark, message: `${code}: ${message}` });
+  }
+}
+
+async function enqueueChanged(
+  sync: SyncConfig,
+  rows: readonly SourceRow[],
+  deps: ExtractDeps,
+  runId: string,
+  counts: RunCounts,
+): Promise<void> {
+  const enqueuedAt = new Date(deps.now()).toISOString();
+  const candidates: WriteMessage[] = rows.map((r) => {
+    const base = { v: 1 as const, sync: sync.name, key: r.key, version: r.version, runId, enqueuedAt };
+    try {
+      const payload = sync.map(r.row, { sync: sync.name });
+      return { ...base, hash: contentHash(payload), payload };
+    } catch (err) {
+      counts.invalid++;
+      const { message } = describeError(err);
+      return { ...base, hash: `invalid:${contentHash(message)}`, payload: {}, invalid: { code: 'WB_MAP_FAILED', message } };
+    }
+  });
+  const links = await deps.links.batchGet(
+    sync.name,
+    candidates.map((m) => m.key),
+  );
+  const changed = candidates.filter((m) => !isUnchanged(links.get(m.key), m.hash));
+  counts.unchanged += candidates.length - changed.length;
+  await deps.enqueuer.sendAll(changed);
+  counts.enqueued += changed.length;
+}

@@ -1,0 +1,36 @@
+export const LINK_STATUSES = ['ok', 'pending', 'retrying', 'failed', 'dead'] as const;
+/**
+ * ok: target holds this version · pending: a write is in flight (intent recorded before the call) ·
+ * retrying: last attempt failed and will be retried · failed: permanent error, record is in the DLQ ·
+ * dead: retries exhausted, record is in the DLQ.
+ */
+export type LinkStatus = (typeof LINK_STATUSES)[number];
+
+export interface LinkError {
+  readonly code: string;
+  readonly message: string;
+  readonly httpStatus?: number;
+  readonly at: string;
+}
+
+/** Where one source row went: one item per (sync, source key). */
+export interface Link {
+  readonly sync: string;
+  readonly key: string;
+  readonly status: LinkStatus;
+  readonly targetId: string | undefined;
+  /** Hash of the content the target holds (last successful write). */
+  readonly hash: string | undefined;
+  /** Source version the target holds. */
+  readonly version: string | undefined;
+  /** Version and hash of the write in flight or last failed. */
+  readonly pendingVersion: string | undefined;
+  readonly pendingHash: string | undefined;
+  readonly attempts: number;
+  readonly lastError: LinkError | undefined;
+  readonly leaseToken: string | undefined;
+  readonly leaseUntil: number | undefined;
+  readonly runId: string | undefined;
+  readonly createdAt: string | undefined;
+  readonly updatedAt: string | undefined;
+}

@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import postgres, { type Sql } from 'postgres';
+import { createExtractHandler } from '../../functions/extract.ts';
+import { createWriteHandler } from '../../functions/write.ts';
+import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
+import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
+import type { Connector } from '../connectors/Connector.ts';
+import { type ConnectionCredentials, createConnector } from '../connectors/createConnector.ts';
+import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
+import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
+import { StateStore } from '../state/StateStore.ts';
+import { SqsDeadLetterSink } from '../write/DeadLetterSink.ts';
+import type { WriteCounts } from '../write/processWriteBatch.ts';
+import { type HubSpotFake, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './EmbeddedPostgres.ts';
+import { type LocalEmulators, startLocalEmulators } from './LocalEmulators.ts';
+import { type LocalResources, provisionLocal } from './provisionLocal.ts';
+import { SqsPoller } from './SqsPoller.ts';
+import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
+
+/** The token the local HubSpot fake accepts. Not a secret: it only opens a fake on 127.0.0.1. */
+export const LOCAL_HUBSPOT_TOKEN = 'local-hubspot-token';
+
+export interface LocalStackOptions {
+  readonly config: WritebackConfig;
+  /** Postgres data directory to reuse across restarts; a throwaway one when absent. */
+  readonly dataDir?: string;
+  /** Name prefix of tables and queues. @default a random one */
+  readonly prefix?: string;
+  /** Seed the demo CRM warehouse with this many customers. */
+  readonly demo?: DemoSize;
+  readonly logger?: Logger;
+  /** Wraps or replaces a sync's connector (tests inject faults here). */
+  readonly wrapConnector?: (sync: SyncConfig, connector: Connector) => Connector;
+  /** The time the handlers see. @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface SyncStats {
+  /** Extract counters summed over finished runs plus the run in progress. */
+  extract: RunCounts;
+  write: WriteCounts;
+  runs: number;
+}
+
+const EXTRACT_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Everything Writeback needs, on one machine: an embedded Postgres (the DWH and the billing
+ * app database), DynamoDB and SQS emulators, the HubSpot fake, and the real extract and write
+ * handlers driven like Lambda drives them. Tests and `npm start` use this same module.
+ */
+export class LocalStack {
+  public readonly config: WritebackConfig;
+  public readonly pg: EmbeddedPostgres;
+  public readonly emulators: LocalEmulators;
+  public readonly hubspot: HubSpotFake;
+  public readonly aws: AwsClients;
+  public readonly resources: LocalResources;
+  /** The warehouse (database `dwh`). */
+  public readonly dwh: Sql;
+  public readonly links: DynamoLinkStore;
+  public readonly state: StateStore;
+  private readonly finished = new Map<string, SyncStats>();
+  private readonly current = new Map<string, RunCounts>();
+  private readonly pollers = new Map<string, SqsPoller>();
+  private readonly connectors: Connector[] = [];
+  private readonly ownDataDir: string | undefined;
+  private readonly extractHandler: ReturnType<typeof createExtractHandler>;
+  private readonly writeHandler: ReturnType<typeof createWriteHandler>;
+  private readonly logger: Logger;
+
+  private constructor(init: {
+    opts: LocalStackOptions;
+    pg: EmbeddedPostgres;
+    emulators: LocalEmulators;
+    hubspot: HubSpotFake;
+    aws: AwsClients;
+    resources: LocalResources;
+    dwh: Sql;
+    ownDataDir: string | undefined;
+  }) {
+    const { opts } = init;
+    this.config = opts.config;
+    this.pg = init.pg;
+    this.emulators = init.emulators;
+    this.hubspot = init.hubspot;
+    this.aws = init.aws;
+    this.resources = init.resources;
+    this.dwh = init.dwh;
+    this.ownDataDir = init.ownDataDir;
+    this.logger = opts.logger ?? new Logger({ serviceName: 'writeback-local', logLevel: 'SILENT' });
+    this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
+    this.state = new StateStore(this.aws.ddb, this.resources.stateTable);
+    const now = opts.now ?? Date.now;
+    for (const s of this.config.syncs) this.finished.set(s.name, emptyStats());
+
+    this.extractHandler = createExtractHandler(async () => ({
+      config: this.config,
+      logger: this.logger,
+      depsFor: (sync) => ({
+        sql: this.dwh,
+        state: this.state,
+        links: this.links,
+        enqueuer: new SqsEnqueuer(this.aws.sqs, this.resources.queues[sync.name]!.url),
+        now,
+        onProgress: (name, counts) => {
+          this.current.set(name, { ...counts });
+        },
+      }),
+    }));
+
+    const connectorFor = new Map<string, Connector>();
+    for (const sync of this.config.syncs) {
+      const connection = this.config.connections[sync.target.connection]!;
+      const creds: ConnectionCredentials =
+        connection.type === 'hubspot'
+          ? { token: LOCAL_HUBSPOT_TOKEN, baseUrl: this.hubspot.url }
+          : { url: connection.url ?? this.pg.url('billing') };
+      let connector = createConnector(sync, connection, creds);
+      this.connectors.push(connector);
+      if (opts.wrapConnector) connector = opts.wrapConnector(sync, connector);
+      connectorFor.set(sync.name, connector);
+    }
+    const syncByArn = new Map(this.config.syncs.map((s) => [this.resources.queues[s.name]!.arn, s.name]));
+    this.writeHandler = createWriteHandler(async () => ({
+      config: this.config,
+      logger: this.logger,
+      syncForSource: (arn) => syncByArn.get(arn) ?? '',
+      depsFor: (sync) => ({
+        links: this.links,
+        connector: connectorFor.get(sync.name)!,
+        deadLetters: new SqsDeadLetterSink(this.aws.sqs, this.resources.queues[sync.name]!.dlqUrl, now),
+        now,
+        newToken: randomUUID,
+        onResult: (counts) => {
+          const w = this.finished.get(sync.name)!.write;
+          for (const k of Object.keys(counts) as (keyof WriteCounts)[]) w[k] += counts[k];
+        },
+        delay: async (receiptHandle, seconds) => {
+          await this.aws.sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: this.resources.queues[sync.name]!.url,
+              ReceiptHandle: receiptHandle,
+              VisibilityTimeout: seconds,
+            }),
+          );
+        },
+      }),
+    }));
+  }
+
+  public static async start(opts: LocalStackOptions): Promise<LocalStack> {
+    const ownDataDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'writeback-pg-'));
+    const [pg, emulators, hubspot] = await Promise.all([
+      startEmbeddedPostgres({ dataDir: opts.dataDir ?? join(ownDataDir!, 'data') }),
+      startLocalEmulators(),
+      startHubSpotFake({ port: 0, token: LOCAL_HUBSPOT_TOKEN }),
+    ]);
+    const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });
+    for (const db of ['dwh', 'billing']) {
+      const [exists] = await admin`select 1 from pg_database where datname = ${db}`;
+      if (!exists) await admin.unsafe(`create database ${db}`);
+    }
+    await admin.end();
+    const dwh = postgres(pg.url('dwh'), { max: 8, onnotice: () => undefined, connection: { TimeZone: 'UTC' } });
+    if (opts.demo) await seedDemoDwh(dwh, opts.demo);
+    const billing = postgres(pg.url('billing'), { max: 1, onnotice: () => undefined });
+    await prepareBillingDb(billing);
+    await billing.end();
+    const aws = createAwsClients({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
+    const resources = await provisionLocal(aws, opts.prefix ?? `wb${randomUUID().slice(0, 8)}`, opts.config.syncs);
+    return new LocalStack({ opts, pg, emulators, hubspot, aws, resources, dwh, ownDataDir });
+  }
+
+  /** Runs one extract of a sync through the real extract handler, as the schedule would. */
+  public async runExtract(syncName: string): Promise<RunRecord> {
+    const deadline = Date.now() + EXTRACT_TIMEOUT_MS;
+    try {
+      const run = await this.extractHandler({ sync: syncName }, fakeContext(`${syncName}-extract`, deadline));
+      const s = this.finished.get(syncName)!;
+      s.runs++;
+      s.extract = addCounts(s.extract, run.counts);
+      return run;
+    } finally {
+      this.current.delete(syncName);
+    }
+  }
+
+  /** Progress counters of a sync: extract (finished runs + the one in progress) and write. */
+  public stats(syncName: string): SyncStats {
+    const s = this.finished.get(syncName)!;
+    const cur = this.current.get(syncName);
+    return { runs: s.runs, extract: cur ? addCounts(s.extract, cur) : { ...s.extract }, write: { ...s.write } };
+  }
+
+  /** Starts the local event source mappings: one poller per sync, at the sync's concurrency. */
+  public startWriters(overrides: { waitSeconds?: number } = {}): void {
+    for (const sync of this.config.syncs) {
+      if (this.pollers.has(sync.name)) continue;
+      const q = this.resources.queues[sync.name]!;
+      const poller = new SqsPoller({
+        sqs: this.aws.sqs,
+        queueUrl: q.url,
+        queueArn: q.arn,
+        batchSize: sync.batchSize ?? 10,
+        concurrency: sync.concurrency,
+        waitSeconds: overrides.waitSeconds ?? 1,
+        handler: async (event: SQSEvent) => {
+          const res = await this.writeHandler(event, fakeContext(`${sync.name}-write`, Date.now() + 60_000));
+          return res;
+        },
+        onError: (err) => this.logger.error('writer invocation failed', { sync: sync.name, err }),
+      });
+      poller.start();
+      this.pollers.set(sync.name, poller);
+    }
+  }
+
+  public async stopWriters(): Promise<void> {
+    await Promise.all([...this.pollers.values()].map((p) => p.stop()));
+    this.pollers.clear();
+  }
+
+  /** Messages waiting or in flight in a sync's queue and its DLQ. */
+  public async queueDepth(syncName: string): Promise<{ visible: number; inFlight: number; dlq: number }> {
+    const q = this.resources.queues[syncName]!;
+    const attrs = async (url: string) =>
+      (
+        await this.aws.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        )
+      ).Attributes ?? {};
+    const [main, dlq] = await Promise.all([attrs(q.url), attrs(q.dlqUrl)]);
+    return {
+      visible: Number(main.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(main.ApproximateNumberOfMessagesNotVisible ?? 0),
+      dlq: Number(dlq.ApproximateNumberOfMessages ?? 0),
+    };
+  }
+
+  /** Waits until every queue is empty and no writer is busy (the backlog is drained). */
+  public async drain(timeoutMs = 120_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const depths = await Promise.all(this.config.syncs.map((s) => this.queueDepth(s.name)));
+      const busy = [...this.pollers.values()].some((p) => p.inFlight > 0);
+      if (!busy && depths.every((d) => d.visible === 0 && d.inFlight === 0)) return;
+      if (Date.now() > until) throw new Error(`queues not drained after ${timeoutMs} ms: ${JSON.stringify(depths)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+
+  public async stop(): Promise<void> {
+    await this.stopWriters();
+    await Promise.allSettled(this.connectors.map((c) => c.close()));
+    await this.dwh.end({ timeout: 5 });
+    this.aws.ddb.destroy();
+    this.aws.sqs.destroy();
+    await Promise.all([this.emulators.stop(), this.hubspot.stop(), this.pg.stop()]);
+    if (this.ownDataDir) rmSync(this.ownDataDir, { recursive: true, force: true });
+  }
+}
+
+function emptyStats(): SyncStats {
+  return {
+    extract: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 },
+    write: { created: 0, updated: 0, unchanged: 0, stale: 0, retrying: 0, failed: 0, dead: 0, busy: 0 },
+    runs: 0,
+  };
+}
+
+function addCounts(a: RunCounts, b: RunCounts): RunCounts {
+  return { read: a.read + b.read, unchanged: a.unchanged + b.unchanged, enqueued: a.enqueued + b.enqueued, invalid: a.invalid + b.invalid };
+}
+
+/** The parts of a Lambda context our handlers use. */
+function fakeContext(name: string, deadline: number): Context {
+  return {
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/**
+ * The message the extract side sends to a sync's queue, one per changed source row.
+ * `v` versions the schema: a writer refuses (to the DLQ, with a reason) a version it does not know.
+ */
+export const WriteMessageSchema = z.object({
+  v: z.literal(1),
+  sync: z.string().min(1),
+  key: z.string().min(1),
+  /** Source version (cursor as an integer); larger is newer. Decimal text: may exceed 2^53. */
+  version: z.string().regex(/^-?\d+$/),
+  hash: z.string().min(1),
+  payload: z.record(z.string(), z.unknown()),
+  /** Set instead of a usable payload when map() failed on the row: the writer dead-letters it with this reason. */
+  invalid: z.object({ code: z.string(), message: z.string() }).optional(),
+  runId: z.string().min(1),
+  enqueuedAt: z.string(),
+});
+export type WriteMessage = z.infer<typeof WriteMessageSchema>;

@@ -1,0 +1,35 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
+import { ConfigValidationError } from '../errors.ts';
+import type { ExtractDeps } from '../extract/runExtract.ts';
+import type { WriteDeps } from '../write/processWriteBatch.ts';
+
+/** What the extract handler needs, however it was built (AWS env + Secrets Manager, or the local stack). */
+export interface ExtractHandlerDeps {
+  readonly config: WritebackConfig;
+  readonly logger: Logger;
+  /** The sync to run when the event names none (the function's own sync on AWS). */
+  readonly defaultSync?: string;
+  depsFor(sync: SyncConfig): ExtractDeps;
+  /** Starts another run right away when a run stopped on its time budget with rows left. */
+  continueBacklog?(sync: SyncConfig): Promise<void>;
+}
+
+/** What the write handler needs. */
+export interface WriteHandlerDeps {
+  readonly config: WritebackConfig;
+  readonly logger: Logger;
+  /** The sync whose queue a record came from. */
+  syncForSource(eventSourceArn: string): string;
+  depsFor(sync: SyncConfig): WriteDeps;
+}
+
+export function findSync(config: WritebackConfig, name: string | undefined): SyncConfig {
+  const sync = config.syncs.find((s) => s.name === name);
+  if (!sync) {
+    throw new ConfigValidationError([
+      `event.sync: unknown sync '${name ?? ''}' (known: ${config.syncs.map((s) => s.name).join(', ')})`,
+    ]);
+  }
+  return sync;
+}

@@ -1,0 +1,152 @@
+import type { Sql } from 'postgres';
+import type { Row, SourceConfig } from '../config/schema.ts';
+import { SourceError } from '../errors.ts';
+import { encodeSourceKey } from '../util/sourceKey.ts';
+import type { Position } from './Position.ts';
+import { quoteIdent, quoteQualified } from './sqlText.ts';
+
+/** A source row with its place in the keyset order. */
+export interface SourceRow {
+  /** The row as the user's map() sees it (no internal columns). */
+  readonly row: Row;
+  /** Encoded source key (see encodeSourceKey). */
+  readonly key: string;
+  readonly position: Position;
+  /** Monotonic version of the row: the cursor as an integer (microseconds for time types). */
+  readonly version: string;
+  /** False while re-reading the lookback window behind the stored bookmark. */
+  readonly pastBookmark: boolean;
+}
+
+/** Where a page starts: strictly after a position, or at a cursor value (inclusive, for lookback). */
+export type PageStart =
+  | { readonly after: Position }
+  | { readonly fromCursor: string; readonly minusSeconds: number }
+  | undefined;
+
+const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
+
+interface ColumnTypes {
+  readonly cursor: string;
+  readonly key: readonly string[];
+}
+
+/**
+ * Reads a table or query in keyset pages ordered by `(cursor, key)`. Each page is one index
+ * range scan with a LIMIT, so memory is bounded by the page size and no transaction stays open
+ * between pages.
+ */
+export class SourceReader {
+  private readonly sql: Sql;
+  private readonly source: SourceConfig;
+  private readonly syncName: string;
+  private types: ColumnTypes | undefined;
+
+  public constructor(sql: Sql, syncName: string, source: SourceConfig) {
+    this.sql = sql;
+    this.source = source;
+    this.syncName = syncName;
+  }
+
+  /** The relation to select from: a table, or the user's query as a subquery. */
+  private relation(): string {
+    return this.source.table ? quoteQualified(this.source.table) : `(${this.source.query})`;
+  }
+
+  /** Looks up the column types once; they decide casts, versions and which options apply. */
+  public async columnTypes(): Promise<ColumnTypes> {
+    if (this.types) return this.types;
+    const cols = [this.source.cursor, ...this.source.key];
+    let described: { columns: { name: string; type: number }[] };
+    try {
+      // sql.unsafe: identifiers come from validated config; the relation may be the user's own query.
+      described = await this.sql
+        .unsafe(`select ${cols.map((c) => `src.${quoteIdent(c)}`).join(', ')} from ${this.relation()} src limit 0`)
+        .describe();
+    } catch (err) {
+      throw new SourceError(
+        'WB_SOURCE_UNREADABLE',
+        `sync ${this.syncName}: cannot read source ${this.source.table ?? 'query'}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const oids = described.columns.map((c) => c.type);
+    const names = await this.sql<{ name: string }[]>`
+      select format_type(t.oid, null) as name
+      from unnest(${oids}::oid[]) with ordinality as u(oid, ord)
+      join pg_type t on t.oid = u.oid
+      order by u.ord
+    `;
+    const [cursorType, ...keyTypes] = names.map((n) => n.name);
+    if (!cursorType || (!TIME_TYPES.has(cursorType) && !INTEGER_TYPES.has(cursorType))) {
+      throw new SourceError(
+        'WB_SOURCE_CURSOR_TYPE',
+        `sync ${this.syncName}: cursor column ${this.source.cursor} has type ${cursorType}; use a timestamp, timestamptz, date or integer column`,
+      );
+    }
+    if (!TIME_TYPES.has(cursorType) && (this.source.lookback > 0 || this.source.settle > 0)) {
+      throw new SourceError(
+        'WB_SOURCE_CURSOR_TYPE',
+        `sync ${this.syncName}: lookback and settle are durations and need a time cursor; ${this.source.cursor} is ${cursorType}`,
+      );
+    }
+    this.types = { cursor: cursorType, key: keyTypes };
+    return this.types;
+  }
+
+  /** Reads up to `limit` rows after `start`, in `(cursor, key)` order. */
+  public async readPage(start: PageStart, limit: number, bookmark: Position | undefined): Promise<SourceRow[]> {
+    const types = await this.columnTypes();
+    const c = `src.${quoteIdent(this.source.cursor)}`;
+    const keys = this.source.key.map((k) => `src.${quoteIdent(k)}`);
+    const params: (string | number)[] = [];
+    const param = (value: string | number, type: string): string => {
+      params.push(value);
+      return `$${params.length}::${type}`;
+    };
+    const isTime = TIME_TYPES.has(types.cursor);
+    const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
+    const tuple = (p: Position): string =>
+      `(${[param(p.cursor, types.cursor), ...p.key.map((k, i) => param(k, types.key[i]!))].join(', ')})`;
+    const rowTuple = `(${[c, ...keys].join(', ')})`;
+
+    const select = [
+      'src.*',
+      `${c}::text as "_wb_cursor"`,
+      `${version} as "_wb_version"`,
+      ...keys.map((k, i) => `${k}::text as "_wb_k${i}"`),
+      bookmark ? `${rowTuple} > ${tuple(bookmark)} as "_wb_past"` : 'true as "_wb_past"',
+    ];
+    const where = [`${c} is not null`];
+    if (start && 'after' in start) where.push(`${rowTuple} > ${tuple(start.after)}`);
+    if (start && 'fromCursor' in start) {
+      where.push(`${c} >= ${param(start.fromCursor, types.cursor)} - make_interval(secs => ${param(start.minusSeconds, 'float8')})`);
+    }
+    if (isTime && this.source.settle > 0) {
+      where.push(`${c} < now() - make_interval(secs => ${param(this.source.settle, 'float8')})`);
+    }
+    if (this.source.where) where.push(`(${this.source.where})`);
+    const text = `select ${select.join(', ')} from ${this.relation()} src where ${where.join(' and ')} order by ${[c, ...keys].join(', ')} limit ${param(limit, 'int')}`;
+    // sql.unsafe: the statement is assembled from quoted identifiers and the user's own SQL; values are parameters.
+    const rows = (await this.sql.unsafe(text, params)) as Row[];
+    return rows.map((r) => this.toSourceRow(r));
+  }
+
+  private toSourceRow(raw: Row): SourceRow {
+    const row: Row = {};
+    const key: string[] = [];
+    for (const [name, value] of Object.entries(raw)) {
+      if (name.startsWith('_wb_')) continue;
+      row[name] = value;
+    }
+    for (let i = 0; i < this.source.key.length; i++) key.push(raw[`_wb_k${i}`] as string);
+    return {
+      row,
+      key: encodeSourceKey(key),
+      position: { cursor: raw._wb_cursor as string, key },
+      version: raw._wb_version as string,
+      pastBookmark: raw._wb_past as boolean,
+    };
+  }
+}

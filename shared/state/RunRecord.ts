@@ -1,0 +1,27 @@
+import type { Position } from '../source/Position.ts';
+
+export const RUN_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/** Counters of one extract run; `written`/`failed` are filled by the writers through the links. */
+export interface RunCounts {
+  read: number;
+  unchanged: number;
+  enqueued: number;
+  invalid: number;
+}
+
+/** One extract run, as stored in the run history and shown by `writeback runs`. */
+export interface RunRecord {
+  readonly sync: string;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly outcome: RunOutcome;
+  readonly counts: RunCounts;
+  readonly bookmarkBefore: Position | undefined;
+  readonly bookmarkAfter: Position | undefined;
+  /** Why the run failed or was skipped, and whether a backlog remains. */
+  readonly message?: string;
+  readonly backlog: boolean;
+}

@@ -1,0 +1,165 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Position } from '../source/Position.ts';
+import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
+import type { RunRecord } from './RunRecord.ts';
+
+/** A sync's durable state: its bookmark and whether a run holds the lease. */
+export interface SyncState {
+  readonly bookmark: Position | undefined;
+  readonly leaseOwner: string | undefined;
+  readonly leaseUntil: number | undefined;
+  /** Set by `writeback disable`; overrides the config's enabled flag when present. */
+  readonly enabled: boolean | undefined;
+}
+
+const RUN_RETENTION_DAYS = 90;
+
+/**
+ * Bookmarks, leases and run history in one DynamoDB table. The lease makes runs of one sync
+ * mutually exclusive; every bookmark write is conditional on still holding it, so a run that
+ * lost its lease (paused, timed out) can never move the bookmark of the run that took over.
+ */
+export class StateStore {
+  private readonly ddb: DynamoDBClient;
+  private readonly table: string;
+
+  public constructor(ddb: DynamoDBClient, table: string) {
+    this.ddb = ddb;
+    this.table = table;
+  }
+
+  private stateKey(sync: string): Record<string, AttributeValue> {
+    return { pk: S(`sync#${sync}`), sk: S('state') };
+  }
+
+  public async get(sync: string): Promise<SyncState> {
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: this.stateKey(sync), ConsistentRead: true }),
+    );
+    const cursor = str(Item, 'bookmarkCursor');
+    const key = str(Item, 'bookmarkKey');
+    const enabled = Item?.enabled && 'BOOL' in Item.enabled ? Item.enabled.BOOL : undefined;
+    return {
+      bookmark: cursor !== undefined && key !== undefined ? { cursor, key: JSON.parse(key) as string[] } : undefined,
+      leaseOwner: str(Item, 'leaseOwner'),
+      leaseUntil: num(Item, 'leaseUntil'),
+      enabled,
+    };
+  }
+
+  /** Takes the run lease when nobody holds a live one; false when another run is active. */
+  public async acquireLease(sync: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: this.stateKey(sync),
+          // No holder, an expired holder, or ourselves (a continuation re-acquiring).
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ExpressionAttributeValues: { ':owner': S(owner), ':now': N(now), ':until': N(now + ttlMs) },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Moves the bookmark; throws LeaseLostError-like condition failure when the lease is no longer ours. */
+  public async saveBookmark(sync: string, owner: string, bookmark: Position, now: number, ttlMs: number): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: 'SET bookmarkCursor = :c, bookmarkKey = :k, leaseUntil = :until, bookmarkAt = :at',
+        ExpressionAttributeValues: {
+          ':owner': S(owner),
+          ':c': S(bookmark.cursor),
+          ':k': S(JSON.stringify(bookmark.key)),
+          ':until': N(now + ttlMs),
+          ':at': S(new Date(now).toISOString()),
+        },
+      }),
+    );
+  }
+
+  /** Sets (or clears, with undefined) the bookmark outside a run: `writeback reset`. */
+  public async resetBookmark(sync: string, bookmark: Position | undefined): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        UpdateExpression: bookmark ? 'SET bookmarkCursor = :c, bookmarkKey = :k' : 'REMOVE bookmarkCursor, bookmarkKey',
+        ...(bookmark
+          ? { ExpressionAttributeValues: { ':c': S(bookmark.cursor), ':k': S(JSON.stringify(bookmark.key)) } }
+          : {}),
+      }),
+    );
+  }
+
+  public async setEnabled(sync: string, enabled: boolean): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        UpdateExpression: 'SET enabled = :e',
+        ExpressionAttributeValues: { ':e': { BOOL: enabled } },
+      }),
+    );
+  }
+
+  public async releaseLease(sync: string, owner: string): Promise<void> {
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: this.stateKey(sync),
+          ConditionExpression: 'leaseOwner = :owner',
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ExpressionAttributeValues: { ':owner': S(owner) },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  public async recordRun(run: RunRecord): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(run.startedAt) / 1000) + RUN_RETENTION_DAYS * 86400;
+    await this.ddb.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: S(`sync#${run.sync}`),
+          sk: S(`run#${run.startedAt}#${run.runId}`),
+          run: S(JSON.stringify(run)),
+          expiresAt: N(expiresAt),
+        },
+      }),
+    );
+  }
+
+  /** Newest runs first. */
+  public async listRuns(sync: string, limit = 20): Promise<RunRecord[]> {
+    const { Items = [] } = await this.ddb.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': S(`sync#${sync}`), ':run': S('run#') },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((i) => JSON.parse(str(i, 'run') ?? '{}') as RunRecord);
+  }
+}
