@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigFile } from '../shared/config/loadConfig.ts';
 import { parseDuration } from '../shared/config/duration.ts';
-import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../shared/local/LocalStack.ts';
+import { loadConfigFile } from '../shared/config/loadConfig.ts';
 import { LocalScheduler } from '../shared/local/LocalScheduler.ts';
+import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../shared/local/LocalStack.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { clearDemoState, writeDemoState } from './demoState.ts';
 
@@ -53,9 +53,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     sqsEndpoint: stack.emulators.sqsEndpoint,
     stateTable: stack.resources.stateTable,
     linksTable: stack.resources.linksTable,
-    queues: Object.fromEntries(Object.entries(stack.resources.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }])),
+    queues: Object.fromEntries(
+      Object.entries(stack.resources.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }]),
+    ),
   });
-  out(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: DWH ${stack.pg.url('dwh')}, HubSpot fake ${stack.hubspot.url}`);
+  out(
+    `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: DWH ${stack.pg.url('dwh')}, HubSpot fake ${stack.hubspot.url}`,
+  );
 
   const intervalSeconds = opts.realSchedules ? undefined : parseDuration(opts.interval);
   const scheduler = new LocalScheduler({
@@ -66,7 +70,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     onError: (sync, err) => out(`! ${sync}: ${(err as Error).message}`),
   });
   for (const s of config.syncs) {
-    out(`  ${s.name}: ${s.schedule}${intervalSeconds !== undefined ? ` (demo: every ${intervalSeconds}s; --real-schedules to keep it)` : ''}`);
+    out(
+      `  ${s.name}: ${s.schedule}${intervalSeconds !== undefined ? ` (demo: every ${intervalSeconds}s; --real-schedules to keep it)` : ''}`,
+    );
   }
   stack.startWriters();
   scheduler.start();
@@ -88,7 +94,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   for (const line of await progressLines(stack)) out(line);
   out();
   out('inspect the result:');
-  out(`  HubSpot contacts: curl -s -H 'Authorization: Bearer ${LOCAL_HUBSPOT_TOKEN}' '${stack.hubspot.url}/crm/v3/objects/contacts?limit=3&properties=email,phone,dwh_customer_id'`);
+  out(
+    `  HubSpot contacts: curl -s -H 'Authorization: Bearer ${LOCAL_HUBSPOT_TOKEN}' '${stack.hubspot.url}/crm/v3/objects/contacts?limit=3&properties=email,phone,dwh_customer_id'`,
+  );
   out(`  billing invoices: psql '${stack.pg.url('billing')}' -c 'select count(*) from billing.invoices'`);
   out(`  the warehouse:    psql '${stack.pg.url('dwh')}'`);
   out('  edit 5 customers: npm run demo:touch   (the next run writes exactly those 5)');

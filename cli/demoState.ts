@@ -36,7 +36,9 @@ export function readDemoState(): DemoState {
   try {
     process.kill(state.pid, 0);
   } catch {
-    throw new Error(`the local demo (pid ${state.pid}) is no longer running: start it again with \`npm start\``);
+    throw new Error(
+      `the local demo (pid ${state.pid}) is no longer running: start it again with \`npm start\``,
+    );
   }
   return state;
 }

@@ -3,7 +3,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import postgres from 'postgres';
-import config from '../writeback.config.ts';
 import { createAwsClients } from '../shared/aws/awsClients.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
 import { type ConnectionCredentials, createConnector } from '../shared/connectors/createConnector.ts';
@@ -14,6 +13,7 @@ import type { ExtractHandlerDeps, WriteHandlerDeps } from '../shared/runtime/Han
 import { ENV, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
+import config from '../writeback.config.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -42,11 +42,19 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
   const runtime = readRuntimeEnv(env);
   const cfg = validateConfig(config);
   if (!runtime.dwhSecretArn || !runtime.queueUrl) {
-    throw new ConfigValidationError([`env.${ENV.dwhSecretArn} and env.${ENV.queueUrl}: required by the extract function`]);
+    throw new ConfigValidationError([
+      `env.${ENV.dwhSecretArn} and env.${ENV.queueUrl}: required by the extract function`,
+    ]);
   }
   const { url } = toCredentials(await readSecret(runtime.dwhSecretArn));
   // porsager's serverless advice: small pool, idle connections closed, connections recycled.
-  const sql = postgres(url!, { max: 2, idle_timeout: 20, max_lifetime: 60 * 30, connection: { TimeZone: 'UTC' }, ssl: 'prefer' });
+  const sql = postgres(url!, {
+    max: 2,
+    idle_timeout: 20,
+    max_lifetime: 60 * 30,
+    connection: { TimeZone: 'UTC' },
+    ssl: 'prefer',
+  });
   const aws = createAwsClients();
   const state = new StateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
@@ -65,11 +73,15 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
   const sync = cfg.syncs.find((s) => s.name === runtime.sync);
   if (!sync) throw new ConfigValidationError([`env.${ENV.sync}: unknown sync '${runtime.sync}'`]);
   if (!runtime.dlqUrl || !runtime.queueUrl) {
-    throw new ConfigValidationError([`env.${ENV.dlqUrl} and env.${ENV.queueUrl}: required by the write function`]);
+    throw new ConfigValidationError([
+      `env.${ENV.dlqUrl} and env.${ENV.queueUrl}: required by the write function`,
+    ]);
   }
   const queueUrl = runtime.queueUrl;
   const connection = cfg.connections[sync.target.connection]!;
-  const creds = runtime.connectionSecretArn ? toCredentials(await readSecret(runtime.connectionSecretArn)) : {};
+  const creds = runtime.connectionSecretArn
+    ? toCredentials(await readSecret(runtime.connectionSecretArn))
+    : {};
   const connector = createConnector(sync, connection, creds);
   const aws = createAwsClients();
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
@@ -86,7 +98,11 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
       newToken: randomUUID,
       delay: async (receiptHandle, seconds) => {
         await aws.sqs.send(
-          new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: seconds,
+          }),
         );
       },
     }),

@@ -27,7 +27,11 @@ export function createWriteHandler(getDeps: () => Promise<WriteHandlerDeps>) {
       })),
       deps.depsFor(sync),
     );
-    deps.logger.info('write batch finished', { sync: sync.name, records: event.Records.length, ...result.counts });
+    deps.logger.info('write batch finished', {
+      sync: sync.name,
+      records: event.Records.length,
+      ...result.counts,
+    });
     return { batchItemFailures: result.retry.map((id) => ({ itemIdentifier: id })) };
   });
 }

@@ -77,7 +77,11 @@ export class TargetError extends WritebackError {
 /** Short, secret-free description of any thrown value, for logs and DLQ attributes. */
 export function describeError(err: unknown): { code: string; message: string; httpStatus?: number } {
   if (err instanceof TargetError) {
-    return { code: err.code, message: err.message, ...(err.httpStatus ? { httpStatus: err.httpStatus } : {}) };
+    return {
+      code: err.code,
+      message: err.message,
+      ...(err.httpStatus ? { httpStatus: err.httpStatus } : {}),
+    };
   }
   if (err instanceof WritebackError) return { code: err.code, message: err.message };
   if (err instanceof Error) return { code: 'WB_INTERNAL', message: `${err.name}: ${err.message}` };

@@ -13,16 +13,17 @@ export interface MapContext {
 }
 export type MapFn = (row: Row, ctx: MapContext) => Payload;
 
-const Duration = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const seconds = parseDuration(v);
-    if (seconds === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m, 2h or 1d, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const seconds = parseDuration(v);
+  if (seconds === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 30s, 5m, 2h or 1d, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 const Identifier = z
   .string()
@@ -71,7 +72,9 @@ export const TargetSchema = z
 export const SyncSchema = z
   .object({
     /** Unique name; used in resource names, so lowercase letters, digits and dashes. */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lowercase letters, digits and -, at most 40 characters'),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lowercase letters, digits and -, at most 40 characters'),
     /** EventBridge Scheduler expression. @default rate(15 minutes) */
     schedule: z
       .string()

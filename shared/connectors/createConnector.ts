@@ -16,27 +16,44 @@ export interface ConnectionCredentials {
 }
 
 /** Builds the connector a sync writes through. Adding a connector type means one case here. */
-export function createConnector(sync: SyncConfig, connection: ConnectionConfig, creds: ConnectionCredentials): Connector {
+export function createConnector(
+  sync: SyncConfig,
+  connection: ConnectionConfig,
+  creds: ConnectionCredentials,
+): Connector {
   const where = `syncs[${sync.name}].target`;
   switch (connection.type) {
     case 'postgres': {
       const url = creds.url ?? connection.url;
-      if (!url) throw new ConfigValidationError([`connections[${sync.target.connection}]: no url or secret with a url`]);
+      if (!url)
+        throw new ConfigValidationError([
+          `connections[${sync.target.connection}]: no url or secret with a url`,
+        ]);
       if (!sync.target.externalId) {
-        throw new ConfigValidationError([`${where}.externalId: required for a postgres target (its unique column)`]);
+        throw new ConfigValidationError([
+          `${where}.externalId: required for a postgres target (its unique column)`,
+        ]);
       }
-      const sql = postgres(url, { max: 4, idle_timeout: 20, max_lifetime: 60 * 30, onnotice: () => undefined });
+      const sql = postgres(url, {
+        max: 4,
+        idle_timeout: 20,
+        max_lifetime: 60 * 30,
+        onnotice: () => undefined,
+      });
       return new PostgresTableConnector({ sql, externalIdColumn: sync.target.externalId });
     }
     case 'hubspot': {
-      if (!creds.token) throw new ConfigValidationError([`connections[${sync.target.connection}]: no token in its secret`]);
+      if (!creds.token)
+        throw new ConfigValidationError([`connections[${sync.target.connection}]: no token in its secret`]);
       if (!sync.target.externalId) {
-        throw new ConfigValidationError([`${where}.externalId: required for hubspot (a unique property used as idProperty)`]);
+        throw new ConfigValidationError([
+          `${where}.externalId: required for hubspot (a unique property used as idProperty)`,
+        ]);
       }
       return new HubSpotConnector({
         token: creds.token,
         idProperty: sync.target.externalId,
-        ...(creds.baseUrl ?? connection.baseUrl ? { baseUrl: creds.baseUrl ?? connection.baseUrl } : {}),
+        ...((creds.baseUrl ?? connection.baseUrl) ? { baseUrl: creds.baseUrl ?? connection.baseUrl } : {}),
       });
     }
   }

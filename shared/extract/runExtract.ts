@@ -35,7 +35,11 @@ export interface ExtractOptions {
  * One extract run of a sync: read keyset pages after the bookmark, drop rows whose content the
  * links already hold, enqueue the rest, and move the bookmark only over pages that are enqueued.
  */
-export async function runExtract(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): Promise<RunRecord> {
+export async function runExtract(
+  sync: SyncConfig,
+  deps: ExtractDeps,
+  opts: ExtractOptions,
+): Promise<RunRecord> {
   const startedAt = new Date(deps.now()).toISOString();
   const counts: RunCounts = { read: 0, unchanged: 0, enqueued: 0, invalid: 0 };
   const leaseMs = opts.leaseMs ?? 300_000;
@@ -77,7 +81,8 @@ export async function runExtract(sync: SyncConfig, deps: ExtractDeps, opts: Extr
         : { after: before }
       : undefined;
     for (;;) {
-      const budgetLeft = sync.testLimit === undefined ? Number.POSITIVE_INFINITY : sync.testLimit - counts.read;
+      const budgetLeft =
+        sync.testLimit === undefined ? Number.POSITIVE_INFINITY : sync.testLimit - counts.read;
       const limit = Math.min(sync.source.pageSize, budgetLeft);
       if (limit <= 0) break;
       const rows = await reader.readPage(start, limit, before);
@@ -124,7 +129,12 @@ async function enqueueChanged(
     } catch (err) {
       counts.invalid++;
       const { message } = describeError(err);
-      return { ...base, hash: `invalid:${contentHash(message)}`, payload: {}, invalid: { code: 'WB_MAP_FAILED', message } };
+      return {
+        ...base,
+        hash: `invalid:${contentHash(message)}`,
+        payload: {},
+        invalid: { code: 'WB_MAP_FAILED', message },
+      };
     }
   });
   const links = await deps.links.batchGet(

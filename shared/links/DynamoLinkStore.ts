@@ -51,7 +51,11 @@ export class DynamoLinkStore {
   public async get(sync: string, key: string): Promise<Link | undefined> {
     const { Item } = await this.guard(() =>
       this.ddb.send(
-        new GetItemCommand({ TableName: this.table, Key: { pk: DynamoLinkStore.pk(sync, key) }, ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { pk: DynamoLinkStore.pk(sync, key) },
+          ConsistentRead: true,
+        }),
       ),
     );
     return Item ? toLink(Item) : undefined;
@@ -63,7 +67,9 @@ export class DynamoLinkStore {
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
       let request: Record<string, { Keys: Record<string, AttributeValue>[] }> | undefined = {
-        [this.table]: { Keys: unique.slice(i, i + BATCH_GET_MAX).map((k) => ({ pk: DynamoLinkStore.pk(sync, k) })) },
+        [this.table]: {
+          Keys: unique.slice(i, i + BATCH_GET_MAX).map((k) => ({ pk: DynamoLinkStore.pk(sync, k) })),
+        },
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
@@ -125,7 +131,8 @@ export class DynamoLinkStore {
       if (!isConditionFailed(err)) throw err;
       // Emulators and some SDK paths return no item on a failed condition: re-read to learn why.
       const link = await this.get(req.sync, req.key);
-      if (link?.version !== undefined && BigInt(link.version) > BigInt(req.version)) return { outcome: 'stale', link };
+      if (link?.version !== undefined && BigInt(link.version) > BigInt(req.version))
+        return { outcome: 'stale', link };
       return { outcome: 'busy', link };
     }
   }

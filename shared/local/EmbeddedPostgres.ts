@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, chownSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,7 +31,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    if (ids) chownSync(dataDir, ids.uid, ids.gid);
+    if (ids) {
+      allowTraversal(dirname(dataDir));
+      chownSync(dataDir, ids.uid, ids.gid);
+    }
     const res = spawnSync(
       join(bin, 'initdb'),
       ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
@@ -44,12 +47,25 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const child = spawn(
     join(bin, 'postgres'),
     [
-      '-D', dataDir, '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${dataDir}`,
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
       // A local demo and test database: durability is not needed, speed is.
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200', '-c', 'TimeZone=UTC',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'TimeZone=UTC',
     ],
     { ...(ids ?? {}), stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -80,7 +96,9 @@ function waitReady(child: ChildProcess, onLog?: (line: string) => void): Promise
       if (log.length < 20_000) log += chunk;
       if (chunk.includes('ready to accept connections')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`postgres exited with code ${code}:\n${log.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`postgres exited with code ${code}:\n${log.slice(-2000)}`)),
+    );
     child.once('error', reject);
   });
 }
@@ -127,10 +145,24 @@ async function reachableBinDir(ids: { uid: number; gid: number } | undefined): P
 
 function makeReadable(dir: string): void {
   chmodSync(dir, 0o755);
-  for (const entry of execFileSync('find', [dir, '-mindepth', '1', '-not', '-type', 'l'], { encoding: 'utf8' }).split('\n')) {
+  for (const entry of execFileSync('find', [dir, '-mindepth', '1', '-not', '-type', 'l'], {
+    encoding: 'utf8',
+  }).split('\n')) {
     if (!entry) continue;
     const mode = statSync(entry).mode;
     chmodSync(entry, mode | 0o444 | (mode & 0o111 || statSync(entry).isDirectory() ? 0o111 : 0));
+  }
+}
+
+/**
+ * The server's user must traverse every directory above its data directory. mkdtemp makes
+ * mode-700 directories: open those below the temp dir for traversal (o+x, not listing).
+ */
+function allowTraversal(dir: string): void {
+  const root = tmpdir();
+  for (let d = dir; d.startsWith(root) && d !== root; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o777) | 0o011);
   }
 }
 

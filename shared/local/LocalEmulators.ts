@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 
@@ -8,8 +10,16 @@ export interface LocalEmulators {
   stop(): Promise<void>;
 }
 
-/** Starts the DynamoDB (dynalite, in memory) and SQS (fauxqs) emulators on free loopback ports. */
-export async function startLocalEmulators(): Promise<LocalEmulators> {
+/**
+ * Starts the DynamoDB (dynalite, in memory) and SQS (fauxqs) emulators on free loopback ports,
+ * in a child process by default: dynalite parses every condition expression in JavaScript, and
+ * on its own core it no longer slows the handlers down.
+ */
+export async function startLocalEmulators(opts: { inProcess?: boolean } = {}): Promise<LocalEmulators> {
+  return opts.inProcess ? startEmulatorsInProcess() : startEmulatorsChild();
+}
+
+export async function startEmulatorsInProcess(): Promise<LocalEmulators> {
   const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     ddbServer.once('error', reject);
@@ -28,6 +38,38 @@ export async function startLocalEmulators(): Promise<LocalEmulators> {
         }),
         sqs.stop(),
       ]);
+    },
+  };
+}
+
+async function startEmulatorsChild(): Promise<LocalEmulators> {
+  const main = fileURLToPath(new URL('./emulatorsMain.ts', import.meta.url));
+  const child = spawn(process.execPath, [main], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const endpoints = await new Promise<{ dynamodbEndpoint: string; sqsEndpoint: string }>(
+    (resolve, reject) => {
+      let buf = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        buf += chunk;
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+      });
+      child.once('exit', (code) => reject(new Error(`emulator process exited with code ${code}`)));
+      child.once('error', reject);
+    },
+  );
+  const killOnExit = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
+  return {
+    ...endpoints,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.stdin.end();
+      await exited;
     },
   };
 }

@@ -12,18 +12,18 @@ import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { type ConnectionCredentials, createConnector } from '../connectors/createConnector.ts';
-import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
+import { type HubSpotFake, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
+import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { StateStore } from '../state/StateStore.ts';
 import { SqsDeadLetterSink } from '../write/DeadLetterSink.ts';
 import type { WriteCounts } from '../write/processWriteBatch.ts';
-import { type HubSpotFake, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
+import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './EmbeddedPostgres.ts';
 import { type LocalEmulators, startLocalEmulators } from './LocalEmulators.ts';
 import { type LocalResources, provisionLocal } from './provisionLocal.ts';
 import { SqsPoller } from './SqsPoller.ts';
-import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
 
 /** The token the local HubSpot fake accepts. Not a secret: it only opens a fake on 127.0.0.1. */
 export const LOCAL_HUBSPOT_TOKEN = 'local-hubspot-token';
@@ -170,13 +170,21 @@ export class LocalStack {
       if (!exists) await admin.unsafe(`create database ${db}`);
     }
     await admin.end();
-    const dwh = postgres(pg.url('dwh'), { max: 8, onnotice: () => undefined, connection: { TimeZone: 'UTC' } });
+    const dwh = postgres(pg.url('dwh'), {
+      max: 8,
+      onnotice: () => undefined,
+      connection: { TimeZone: 'UTC' },
+    });
     if (opts.demo) await seedDemoDwh(dwh, opts.demo);
     const billing = postgres(pg.url('billing'), { max: 1, onnotice: () => undefined });
     await prepareBillingDb(billing);
     await billing.end();
     const aws = createAwsClients({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
-    const resources = await provisionLocal(aws, opts.prefix ?? `wb${randomUUID().slice(0, 8)}`, opts.config.syncs);
+    const resources = await provisionLocal(
+      aws,
+      opts.prefix ?? `wb${randomUUID().slice(0, 8)}`,
+      opts.config.syncs,
+    );
     return new LocalStack({ opts, pg, emulators, hubspot, aws, resources, dwh, ownDataDir });
   }
 
@@ -198,7 +206,11 @@ export class LocalStack {
   public stats(syncName: string): SyncStats {
     const s = this.finished.get(syncName)!;
     const cur = this.current.get(syncName);
-    return { runs: s.runs, extract: cur ? addCounts(s.extract, cur) : { ...s.extract }, write: { ...s.write } };
+    return {
+      runs: s.runs,
+      extract: cur ? addCounts(s.extract, cur) : { ...s.extract },
+      write: { ...s.write },
+    };
   }
 
   /** Starts the local event source mappings: one poller per sync, at the sync's concurrency. */
@@ -256,11 +268,11 @@ export class LocalStack {
       const depths = await Promise.all(this.config.syncs.map((s) => this.queueDepth(s.name)));
       const busy = [...this.pollers.values()].some((p) => p.inFlight > 0);
       if (!busy && depths.every((d) => d.visible === 0 && d.inFlight === 0)) return;
-      if (Date.now() > until) throw new Error(`queues not drained after ${timeoutMs} ms: ${JSON.stringify(depths)}`);
+      if (Date.now() > until)
+        throw new Error(`queues not drained after ${timeoutMs} ms: ${JSON.stringify(depths)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-
 
   public async stop(): Promise<void> {
     await this.stopWriters();
@@ -282,7 +294,12 @@ function emptyStats(): SyncStats {
 }
 
 function addCounts(a: RunCounts, b: RunCounts): RunCounts {
-  return { read: a.read + b.read, unchanged: a.unchanged + b.unchanged, enqueued: a.enqueued + b.enqueued, invalid: a.invalid + b.invalid };
+  return {
+    read: a.read + b.read,
+    unchanged: a.unchanged + b.unchanged,
+    enqueued: a.enqueued + b.enqueued,
+    invalid: a.invalid + b.invalid,
+  };
 }
 
 /** The parts of a Lambda context our handlers use. */

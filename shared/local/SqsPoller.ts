@@ -128,7 +128,10 @@ export class SqsPoller {
       messageAttributes: Object.fromEntries(
         Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
           k,
-          { dataType: v.DataType ?? 'String', ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}) },
+          {
+            dataType: v.DataType ?? 'String',
+            ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}),
+          },
         ]),
       ),
       md5OfBody: m.MD5OfBody ?? '',

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 
-/** Sizes of the demo DWH; invoices and lines scale with customers. */
+/** Sizes of the demo DWH: as many invoices as customers, three lines per invoice. */
 export interface DemoSize {
   readonly customers: number;
 }
@@ -50,12 +50,41 @@ export async function seedDemoDwh(sql: Sql, size: DemoSize): Promise<{ seeded: b
   await sql`create index if not exists invoices_sync_idx on crm.invoices (updated_at, invoice_id)`;
   await sql`create index if not exists invoice_lines_sync_idx on crm.invoice_lines (updated_at, line_id)`;
   await sql`create index if not exists invoice_lines_parent_idx on crm.invoice_lines (invoice_id)`;
-  const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from crm.customers`;
-  if (n! > 0) return { seeded: false };
+  const [existing] = await sql<{ n: number }[]>`select count(*)::int as n from crm.customers`;
+  if (existing && existing.n > 0) return { seeded: false };
 
-  const first = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Frances', 'Linus'];
-  const last = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Thompson', 'Hamilton', 'Ritchie', 'Allen', 'Torvalds'];
-  const stages = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'];
+  const first = [
+    'Ada',
+    'Grace',
+    'Alan',
+    'Edsger',
+    'Barbara',
+    'Ken',
+    'Margaret',
+    'Dennis',
+    'Frances',
+    'Linus',
+  ];
+  const last = [
+    'Lovelace',
+    'Hopper',
+    'Turing',
+    'Dijkstra',
+    'Liskov',
+    'Thompson',
+    'Hamilton',
+    'Ritchie',
+    'Allen',
+    'Torvalds',
+  ];
+  const stages = [
+    'subscriber',
+    'lead',
+    'marketingqualifiedlead',
+    'salesqualifiedlead',
+    'opportunity',
+    'customer',
+  ];
   await sql`
     insert into crm.customers
     select i,
@@ -78,7 +107,7 @@ export async function seedDemoDwh(sql: Sql, size: DemoSize): Promise<{ seeded: b
            date '2026-01-01' + (j % 300),
            date '2026-01-31' + (j % 300),
            timestamptz '2026-02-01 00:00:00+00' + j * interval '1 second'
-    from generate_series(1, ${size.customers * 3}::int) as j`;
+    from generate_series(1, ${size.customers}::int) as j`;
   await sql`
     insert into crm.invoice_lines
     select l,
@@ -87,7 +116,7 @@ export async function seedDemoDwh(sql: Sql, size: DemoSize): Promise<{ seeded: b
            1 + l % 5,
            1000 + (l * 37) % 9000,
            timestamptz '2026-02-01 00:00:00+00' + ((l - 1) / 3) * interval '1 second'
-    from generate_series(1, ${size.customers * 9}::int) as l`;
+    from generate_series(1, ${size.customers * 3}::int) as l`;
   await sql`
     update crm.invoices i set total_cents = t.total
     from (select invoice_id, sum(quantity * unit_price_cents) as total from crm.invoice_lines group by 1) t

@@ -1,8 +1,4 @@
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SyncConfig } from '../config/schema.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../state/tableDefinitions.ts';
@@ -77,7 +73,10 @@ export async function provisionLocal(
   const queues: Record<string, LocalQueues> = {};
   for (const sync of syncs) {
     const dlq = await clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `${prefix}-${sync.name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }),
+      new CreateQueueCommand({
+        QueueName: `${prefix}-${sync.name}-dlq`,
+        Attributes: { MessageRetentionPeriod: '1209600' },
+      }),
     );
     const dlqArn = await queueArn(clients.sqs, dlq.QueueUrl!);
     const main = await clients.sqs.send(
@@ -85,11 +84,18 @@ export async function provisionLocal(
         QueueName: `${prefix}-${sync.name}`,
         Attributes: {
           VisibilityTimeout: String(LOCAL_VISIBILITY_SECONDS),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: sync.maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqArn,
+            maxReceiveCount: sync.maxReceiveCount,
+          }),
         },
       }),
     );
-    queues[sync.name] = { url: main.QueueUrl!, arn: await queueArn(clients.sqs, main.QueueUrl!), dlqUrl: dlq.QueueUrl! };
+    queues[sync.name] = {
+      url: main.QueueUrl!,
+      arn: await queueArn(clients.sqs, main.QueueUrl!),
+      dlqUrl: dlq.QueueUrl!,
+    };
   }
   return { stateTable, linksTable, queues };
 }
@@ -99,10 +105,14 @@ async function queueArn(sqs: SQSClient, url: string): Promise<string> {
   return res.Attributes!.QueueArn!;
 }
 
-async function createTable(ddb: DynamoDBClient, input: ConstructorParameters<typeof CreateTableCommand>[0]): Promise<void> {
+async function createTable(
+  ddb: DynamoDBClient,
+  input: ConstructorParameters<typeof CreateTableCommand>[0],
+): Promise<void> {
   try {
     await ddb.send(new CreateTableCommand(input));
   } catch (err) {
-    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
+    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException')
+      throw err;
   }
 }

@@ -62,7 +62,9 @@ export class SourceReader {
     try {
       // sql.unsafe: identifiers come from validated config; the relation may be the user's own query.
       described = await this.sql
-        .unsafe(`select ${cols.map((c) => `src.${quoteIdent(c)}`).join(', ')} from ${this.relation()} src limit 0`)
+        .unsafe(
+          `select ${cols.map((c) => `src.${quoteIdent(c)}`).join(', ')} from ${this.relation()} src limit 0`,
+        )
         .describe();
     } catch (err) {
       throw new SourceError(
@@ -96,7 +98,11 @@ export class SourceReader {
   }
 
   /** Reads up to `limit` rows after `start`, in `(cursor, key)` order. */
-  public async readPage(start: PageStart, limit: number, bookmark: Position | undefined): Promise<SourceRow[]> {
+  public async readPage(
+    start: PageStart,
+    limit: number,
+    bookmark: Position | undefined,
+  ): Promise<SourceRow[]> {
     const types = await this.columnTypes();
     const c = `src.${quoteIdent(this.source.cursor)}`;
     const keys = this.source.key.map((k) => `src.${quoteIdent(k)}`);
@@ -121,7 +127,9 @@ export class SourceReader {
     const where = [`${c} is not null`];
     if (start && 'after' in start) where.push(`${rowTuple} > ${tuple(start.after)}`);
     if (start && 'fromCursor' in start) {
-      where.push(`${c} >= ${param(start.fromCursor, types.cursor)} - make_interval(secs => ${param(start.minusSeconds, 'float8')})`);
+      where.push(
+        `${c} >= ${param(start.fromCursor, types.cursor)} - make_interval(secs => ${param(start.minusSeconds, 'float8')})`,
+      );
     }
     if (isTime && this.source.settle > 0) {
       where.push(`${c} < now() - make_interval(secs => ${param(this.source.settle, 'float8')})`);

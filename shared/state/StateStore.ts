@@ -47,7 +47,8 @@ export class StateStore {
     const key = str(Item, 'bookmarkKey');
     const enabled = Item?.enabled && 'BOOL' in Item.enabled ? Item.enabled.BOOL : undefined;
     return {
-      bookmark: cursor !== undefined && key !== undefined ? { cursor, key: JSON.parse(key) as string[] } : undefined,
+      bookmark:
+        cursor !== undefined && key !== undefined ? { cursor, key: JSON.parse(key) as string[] } : undefined,
       leaseOwner: str(Item, 'leaseOwner'),
       leaseUntil: num(Item, 'leaseUntil'),
       enabled,
@@ -75,7 +76,13 @@ export class StateStore {
   }
 
   /** Moves the bookmark; throws LeaseLostError-like condition failure when the lease is no longer ours. */
-  public async saveBookmark(sync: string, owner: string, bookmark: Position, now: number, ttlMs: number): Promise<void> {
+  public async saveBookmark(
+    sync: string,
+    owner: string,
+    bookmark: Position,
+    now: number,
+    ttlMs: number,
+  ): Promise<void> {
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,
@@ -99,7 +106,9 @@ export class StateStore {
       new UpdateItemCommand({
         TableName: this.table,
         Key: this.stateKey(sync),
-        UpdateExpression: bookmark ? 'SET bookmarkCursor = :c, bookmarkKey = :k' : 'REMOVE bookmarkCursor, bookmarkKey',
+        UpdateExpression: bookmark
+          ? 'SET bookmarkCursor = :c, bookmarkKey = :k'
+          : 'REMOVE bookmarkCursor, bookmarkKey',
         ...(bookmark
           ? { ExpressionAttributeValues: { ':c': S(bookmark.cursor), ':k': S(JSON.stringify(bookmark.key)) } }
           : {}),

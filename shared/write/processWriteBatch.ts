@@ -2,7 +2,7 @@ import type { SyncConfig } from '../config/schema.ts';
 import type { Connector, UpsertRecord, UpsertResult } from '../connectors/Connector.ts';
 import { describeError, TargetError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
-import { WriteMessageSchema, type WriteMessage } from '../queue/WriteMessage.ts';
+import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
 import { backoffSeconds } from './backoff.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
 
@@ -68,7 +68,16 @@ export async function processWriteBatch(
   inbound: readonly InboundMessage[],
   deps: WriteDeps,
 ): Promise<WriteBatchResult> {
-  const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, retrying: 0, failed: 0, dead: 0, busy: 0 };
+  const counts: WriteCounts = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    retrying: 0,
+    failed: 0,
+    dead: 0,
+    busy: 0,
+  };
   const retry: string[] = [];
 
   // 1. Parse; a message we cannot read is dead-lettered at once, never retried.
@@ -76,7 +85,12 @@ export async function processWriteBatch(
   for (const m of inbound) {
     const parsed = parseMessage(m.body, sync.name);
     if ('error' in parsed) {
-      await deps.deadLetters.send(m.body, { code: 'WB_MESSAGE_INVALID', message: parsed.error, attempts: m.receiveCount, sync: sync.name });
+      await deps.deadLetters.send(m.body, {
+        code: 'WB_MESSAGE_INVALID',
+        message: parsed.error,
+        attempts: m.receiveCount,
+        sync: sync.name,
+      });
       counts.failed++;
     } else {
       items.push({ inbound: m, msg: parsed.msg });
@@ -123,7 +137,9 @@ export async function processWriteBatch(
     else if (res.outcome === 'busy') {
       counts.busy++;
       retry.push(it.inbound.messageId);
-      await deps.delay(it.inbound.receiptHandle, backoffSeconds(it.inbound.receiveCount)).catch(() => undefined);
+      await deps
+        .delay(it.inbound.receiptHandle, backoffSeconds(it.inbound.receiveCount))
+        .catch(() => undefined);
     } else claimed.push({ ...it, token, targetId: res.link.targetId });
   });
 
@@ -131,12 +147,22 @@ export async function processWriteBatch(
   const writable: Claimed[] = [];
   for (const c of claimed) {
     if (c.msg.invalid) {
-      await settleFailure(sync, c, new TargetError(c.msg.invalid.code, c.msg.invalid.message, { disposition: 'permanent' }), deps, counts, retry);
+      await settleFailure(
+        sync,
+        c,
+        new TargetError(c.msg.invalid.code, c.msg.invalid.message, { disposition: 'permanent' }),
+        deps,
+        counts,
+        retry,
+      );
     } else writable.push(c);
   }
 
   // 6. Write in the target's batch size; one result per record.
-  const batchSize = Math.min(sync.batchSize ?? deps.connector.capabilities.maxBatchSize, deps.connector.capabilities.maxBatchSize);
+  const batchSize = Math.min(
+    sync.batchSize ?? deps.connector.capabilities.maxBatchSize,
+    deps.connector.capabilities.maxBatchSize,
+  );
   for (let i = 0; i < writable.length; i += batchSize) {
     const chunk = writable.slice(i, i + batchSize);
     const records: UpsertRecord[] = chunk.map((c) => ({
@@ -153,7 +179,10 @@ export async function processWriteBatch(
       const error =
         err instanceof TargetError
           ? err
-          : new TargetError('WB_TARGET_CALL_FAILED', describeError(err).message, { disposition: 'retryable', cause: err });
+          : new TargetError('WB_TARGET_CALL_FAILED', describeError(err).message, {
+              disposition: 'retryable',
+              cause: err,
+            });
       results = records.map((r) => ({ key: r.key, ok: false as const, error }));
     }
     const byKey = new Map(results.map((r) => [r.key, r]));
@@ -163,7 +192,9 @@ export async function processWriteBatch(
         ({
           key: c.msg.key,
           ok: false,
-          error: new TargetError('WB_NO_RESULT', 'the connector returned no result for this record', { disposition: 'retryable' }),
+          error: new TargetError('WB_NO_RESULT', 'the connector returned no result for this record', {
+            disposition: 'retryable',
+          }),
         } as const);
       if (result.ok) {
         // A lost lease means another delivery took over after ours expired; it writes the same or newer content.
@@ -201,16 +232,32 @@ async function settleFailure(
   const exhausted = attempts >= sync.maxReceiveCount;
   if (error.disposition === 'retryable' && !exhausted) {
     counts.retrying++;
-    await deps.links.recordFailure({ sync: sync.name, key: c.msg.key, token: c.token, status: 'retrying', error: reason, now: deps.now() });
+    await deps.links.recordFailure({
+      sync: sync.name,
+      key: c.msg.key,
+      token: c.token,
+      status: 'retrying',
+      error: reason,
+      now: deps.now(),
+    });
     retry.push(c.inbound.messageId);
-    await deps.delay(c.inbound.receiptHandle, backoffSeconds(attempts, error.retryAfterSeconds)).catch(() => undefined);
+    await deps
+      .delay(c.inbound.receiptHandle, backoffSeconds(attempts, error.retryAfterSeconds))
+      .catch(() => undefined);
     return;
   }
   const status = error.disposition === 'retryable' ? 'dead' : 'failed';
   if (status === 'dead') counts.dead++;
   else counts.failed++;
   await deps.deadLetters.send(c.inbound.body, { ...reason, attempts, sync: sync.name, key: c.msg.key });
-  await deps.links.recordFailure({ sync: sync.name, key: c.msg.key, token: c.token, status, error: reason, now: deps.now() });
+  await deps.links.recordFailure({
+    sync: sync.name,
+    key: c.msg.key,
+    token: c.token,
+    status,
+    error: reason,
+    now: deps.now(),
+  });
 }
 
 function parseMessage(body: string, syncName: string): { msg: WriteMessage } | { error: string } {
@@ -222,13 +269,20 @@ function parseMessage(body: string, syncName: string): { msg: WriteMessage } | {
   }
   const parsed = WriteMessageSchema.safeParse(json);
   if (!parsed.success) {
-    return { error: `message does not match schema v1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    return {
+      error: `message does not match schema v1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    };
   }
-  if (parsed.data.sync !== syncName) return { error: `message for sync ${parsed.data.sync} arrived at ${syncName}'s queue` };
+  if (parsed.data.sync !== syncName)
+    return { error: `message for sync ${parsed.data.sync} arrived at ${syncName}'s queue` };
   return { msg: parsed.data };
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) await fn(items[next++]!);

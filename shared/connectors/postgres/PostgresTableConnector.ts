@@ -2,7 +2,13 @@ import postgres, { type Sql } from 'postgres';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
 import { quoteIdent, quoteQualified } from '../../source/sqlText.ts';
-import type { Connector, ConnectorCapabilities, TargetRecord, UpsertRecord, UpsertResult } from '../Connector.ts';
+import type {
+  Connector,
+  ConnectorCapabilities,
+  TargetRecord,
+  UpsertRecord,
+  UpsertResult,
+} from '../Connector.ts';
 
 export interface PostgresTableConnectorOptions {
   readonly sql: Sql;
@@ -21,7 +27,11 @@ const RETRYABLE_SQLSTATE = /^(08|40|53|57)/;
  */
 export class PostgresTableConnector implements Connector {
   public readonly type = 'postgres';
-  public readonly capabilities: ConnectorCapabilities = { nativeUpsert: true, idempotencyKey: false, maxBatchSize: 1000 };
+  public readonly capabilities: ConnectorCapabilities = {
+    nativeUpsert: true,
+    idempotencyKey: false,
+    maxBatchSize: 1000,
+  };
   private readonly sql: Sql;
   private readonly externalIdColumn: string;
 
@@ -69,12 +79,18 @@ export class PostgresTableConnector implements Connector {
     } catch (err) {
       const error = toTargetError(err);
       const done = new Set(results.map((r) => r.key));
-      results.push(...group.filter((r) => !done.has(r.key)).map((r) => ({ key: r.key, ok: false as const, error })));
+      results.push(
+        ...group.filter((r) => !done.has(r.key)).map((r) => ({ key: r.key, ok: false as const, error })),
+      );
     }
     return results;
   }
 
-  private async upsertGroup(sql: Sql, table: string, group: readonly UpsertRecord[]): Promise<UpsertResult[]> {
+  private async upsertGroup(
+    sql: Sql,
+    table: string,
+    group: readonly UpsertRecord[],
+  ): Promise<UpsertResult[]> {
     const fields = Object.keys(group[0]!.payload).filter((f) => f !== this.externalIdColumn);
     const columns = [this.externalIdColumn, ...fields];
     const params: unknown[] = [];
@@ -99,13 +115,19 @@ export class PostgresTableConnector implements Connector {
       params as never[],
     );
     const created = new Map(rows.map((r) => [r.externalId as string, r.created as boolean]));
-    return group.map((r) => ({ key: r.key, ok: true as const, targetId: r.externalId, created: created.get(r.externalId) ?? false }));
+    return group.map((r) => ({
+      key: r.key,
+      ok: true as const,
+      targetId: r.externalId,
+      created: created.get(r.externalId) ?? false,
+    }));
   }
 
   public async lookup(table: string, externalId: string): Promise<TargetRecord | undefined> {
-    const rows = await this.sql.unsafe(`select * from ${quoteQualified(table)} where ${quoteIdent(this.externalIdColumn)}::text = $1`, [
-      externalId,
-    ]);
+    const rows = await this.sql.unsafe(
+      `select * from ${quoteQualified(table)} where ${quoteIdent(this.externalIdColumn)}::text = $1`,
+      [externalId],
+    );
     const row = rows[0];
     return row ? this.toRecord(row) : undefined;
   }
@@ -145,9 +167,15 @@ function toParam(v: unknown): unknown {
 function toTargetError(err: unknown): TargetError {
   if (err instanceof postgres.PostgresError) {
     const retryable = RETRYABLE_SQLSTATE.test(err.code);
-    return new TargetError(`PG_${err.code}`, err.message, { disposition: retryable ? 'retryable' : 'permanent', cause: err });
+    return new TargetError(`PG_${err.code}`, err.message, {
+      disposition: retryable ? 'retryable' : 'permanent',
+      cause: err,
+    });
   }
   const e = err as NodeJS.ErrnoException;
   // Connection-level failures (reset, refused, timeout) are worth another try.
-  return new TargetError(`PG_${e?.code ?? 'CONNECTION'}`, e?.message ?? String(err), { disposition: 'retryable', cause: err });
+  return new TargetError(`PG_${e?.code ?? 'CONNECTION'}`, e?.message ?? String(err), {
+    disposition: 'retryable',
+    cause: err,
+  });
 }

@@ -3,10 +3,13 @@ import { parseDuration } from '../../../shared/config/duration.ts';
 import { isScheduleExpression, rateSeconds } from '../../../shared/config/schedule.ts';
 
 describe('Function: isScheduleExpression', () => {
-  it.each(['rate(1 minute)', 'rate(5 minutes)', 'rate(2 hours)', 'cron(0/15 * * * ? *)', 'at(2026-12-01T00:00:00)'])(
-    'accepts %s',
-    (expr) => expect(isScheduleExpression(expr)).toBe(true),
-  );
+  it.each([
+    'rate(1 minute)',
+    'rate(5 minutes)',
+    'rate(2 hours)',
+    'cron(0/15 * * * ? *)',
+    'at(2026-12-01T00:00:00)',
+  ])('accepts %s', (expr) => expect(isScheduleExpression(expr)).toBe(true));
   it.each(['rate(1 minutes)', 'rate(2 minute)', 'rate(0 minutes)', 'every 5 minutes', 'cron(* * * *)'])(
     'rejects %s, as EventBridge Scheduler would',
     (expr) => expect(isScheduleExpression(expr)).toBe(false),

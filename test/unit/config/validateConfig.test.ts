@@ -43,7 +43,14 @@ describe('Function: validateConfig', () => {
   it('reports every problem at once', () => {
     const errors = errorsOf({
       ...base,
-      syncs: [{ ...validSync, schedule: 'every 5 minutes', source: { ...validSync.source, lookback: 'soon' }, map: 1 }],
+      syncs: [
+        {
+          ...validSync,
+          schedule: 'every 5 minutes',
+          source: { ...validSync.source, lookback: 'soon' },
+          map: 1,
+        },
+      ],
     });
     expect(errors).toHaveLength(3);
     expect(errors.join('\n')).toMatch(/syncs\[crm-customers\]\.schedule: expected rate/);
@@ -58,13 +65,15 @@ describe('Function: validateConfig', () => {
   });
 
   it('rejects a target connection that is not defined', () => {
-    expect(errorsOf({ ...base, syncs: [{ ...validSync, target: { ...validSync.target, connection: 'hubspt' } }] })).toEqual([
-      "syncs[crm-customers].target.connection: unknown connection 'hubspt' (known: hubspot)",
-    ]);
+    expect(
+      errorsOf({ ...base, syncs: [{ ...validSync, target: { ...validSync.target, connection: 'hubspt' } }] }),
+    ).toEqual(["syncs[crm-customers].target.connection: unknown connection 'hubspt' (known: hubspot)"]);
   });
 
   it('rejects duplicate sync names', () => {
-    expect(errorsOf({ ...base, syncs: [validSync, validSync] })).toEqual(['syncs[crm-customers].name: duplicate sync name']);
+    expect(errorsOf({ ...base, syncs: [validSync, validSync] })).toEqual([
+      'syncs[crm-customers].name: duplicate sync name',
+    ]);
   });
 
   it('requires exactly one of table and query', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Link } from '../../../shared/links/Link.ts';
 import { isUnchanged } from '../../../shared/links/isUnchanged.ts';
+import type { Link } from '../../../shared/links/Link.ts';
 
 const link = (over: Partial<Link>): Link => ({
   sync: 's',

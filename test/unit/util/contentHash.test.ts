@@ -19,6 +19,8 @@ describe('Function: contentHash', () => {
   });
 
   it('normalises dates and bigints so they hash by value', () => {
-    expect(stableJson({ d: new Date('2026-01-01T00:00:00Z'), n: 12n })).toBe('{"d":"2026-01-01T00:00:00.000Z","n":"12"}');
+    expect(stableJson({ d: new Date('2026-01-01T00:00:00Z'), n: 12n })).toBe(
+      '{"d":"2026-01-01T00:00:00.000Z","n":"12"}',
+    );
   });
 });

@@ -1,0 +1,628 @@
+import type { Payload } from '../../config/schema.ts';
+import { TargetError } from '../../errors.ts';
+import type {
+  Connector,
+  ConnectorCapabilities,
+  TargetRecord,
+  UpsertRecord,
+  UpsertResult,
+} from '../Connector.ts';
+
+/** Stable error codes this connector puts on TargetError (searchable in docs, logs and the DLQ). */
+export const HubSpotErrorCode = {
+  /** A property value or the request was refused (400 VALIDATION_ERROR): fix the data or the mapping. */
+  validation: 'HUBSPOT_VALIDATION_ERROR',
+  /** A unique property value (e.g. email) is already held by another record (CONFLICT). */
+  conflict: 'HUBSPOT_CONFLICT',
+  /** The token is missing, wrong, expired or revoked (401). */
+  unauthorized: 'HUBSPOT_UNAUTHORIZED',
+  /** The token lacks a scope (403). */
+  forbidden: 'HUBSPOT_FORBIDDEN',
+  /** The object or record does not exist (404 / OBJECT_NOT_FOUND). */
+  notFound: 'HUBSPOT_NOT_FOUND',
+  /** Another 4xx. */
+  rejected: 'HUBSPOT_REQUEST_REJECTED',
+  /** 429: burst (TEN_SECONDLY_ROLLING), secondly or daily limit. */
+  rateLimited: 'HUBSPOT_RATE_LIMITED',
+  /** 5xx from HubSpot or a gateway in front of it. */
+  server: 'HUBSPOT_SERVER_ERROR',
+  /** No answer within timeoutMs; the write may or may not have happened. */
+  timeout: 'HUBSPOT_TIMEOUT',
+  /** Connection refused, reset or closed before an answer; the write may or may not have happened. */
+  network: 'HUBSPOT_NETWORK_ERROR',
+  /** A 2xx whose body could not be read, or a record the answer did not mention. */
+  badResponse: 'HUBSPOT_BAD_RESPONSE',
+  /** No idProperty is configured for the object. */
+  noIdProperty: 'HUBSPOT_ID_PROPERTY_MISSING',
+} as const;
+
+export interface HubSpotConnectorOptions {
+  /** API base URL; a local fake's URL in tests. @default https://api.hubapi.com */
+  readonly baseUrl?: string;
+  /** Private app access token (sent as `Authorization: Bearer`). Never appears in errors. */
+  readonly token: string;
+  /**
+   * The unique property (hasUniqueValue) that holds our external id: one name for every object
+   * type, or one per object type (`{ contacts: 'dwh_customer_id', companies: 'dwh_company_id' }`).
+   * This is the sync's `target.externalId`.
+   */
+  readonly idProperty?: string | Readonly<Record<string, string>>;
+  /**
+   * Properties to read in lookup() and list() (HubSpot returns only a default set otherwise), per
+   * object type or for all. The idProperty is always read.
+   */
+  readonly readProperties?: readonly string[] | Readonly<Record<string, readonly string[]>>;
+  /** fetch implementation. @default globalThis.fetch */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Per-call timeout, body included. @default 30_000 */
+  readonly timeoutMs?: number;
+}
+
+const API = '/crm/v3/objects';
+const MAX_BATCH = 100;
+const PAGE_SIZE = 100;
+const MAX_MESSAGE = 1000;
+/** Extra calls one upsertBatch may spend isolating the records of a refused batch. */
+const SPLIT_BUDGET = 16;
+
+interface HubSpotErrorBody {
+  status?: string;
+  message?: string;
+  category?: string;
+  correlationId?: string;
+  policyName?: string;
+  errorType?: string;
+  context?: Record<string, unknown>;
+  errors?: { message?: string; code?: string; in?: string }[];
+}
+
+interface ApiObject {
+  id: string;
+  properties?: Record<string, string | null>;
+  new?: boolean;
+  objectWriteTraceId?: string;
+}
+
+interface BatchAnswer {
+  results?: ApiObject[];
+  errors?: HubSpotErrorBody[];
+}
+
+/** What one HTTP exchange produced: an answer with a status, or a failure before any answer. */
+type Exchange =
+  | { ok: true; status: number; headers: Headers; text: string }
+  | { ok: false; error: TargetError };
+
+/**
+ * HubSpot CRM objects (contacts, companies, deals, line_items, custom objects) written with
+ * `POST /crm/v3/objects/{objectType}/batch/upsert`, keyed by a unique property (`idProperty`).
+ *
+ * The idProperty: a connection can serve several syncs (contacts and companies, each with its own
+ * `target.externalId`), so the connector takes `idProperty` in its constructor either as one name
+ * for every object or as a map object type → name, and `upsertBatch(object, records)` takes the
+ * plain HubSpot object type. The same name is read back in lookup() and list().
+ *
+ * Each record becomes `{ idProperty, id: externalId, objectWriteTraceId, properties }` where
+ * properties are the payload (null → '' which clears the field in HubSpot; numbers and booleans
+ * as strings, Dates as ISO 8601, arrays joined with ';' as multi-checkbox values) plus the
+ * idProperty itself. `objectWriteTraceId` asks HubSpot for multi-status answers (207 with per-input
+ * errors), and is how results and errors are matched back to records (falling back to the
+ * idProperty value / `context.ids`).
+ *
+ * Errors are classified, never retried here: the write protocol retries through SQS.
+ * 429 → retryable with retryAfterSeconds (Retry-After, else by policy: ten-secondly 10 s,
+ * secondly 1 s, daily 1 h); 5xx, timeouts, resets → retryable; 401/403/4xx and per-record
+ * VALIDATION_ERROR/CONFLICT → permanent. A whole-call failure yields one failed result per record.
+ * The one exception: when HubSpot refuses a whole batch with a 400/409 that names no record
+ * (all-or-nothing validation), the batch is split in halves and re-sent so only the bad records
+ * fail — nothing was written by the refused call, and the upsert is idempotent.
+ */
+export class HubSpotConnector implements Connector {
+  public readonly type = 'hubspot';
+  public readonly capabilities: ConnectorCapabilities = {
+    nativeUpsert: true,
+    idempotencyKey: false,
+    maxBatchSize: MAX_BATCH,
+  };
+  private readonly baseUrl: string;
+  private readonly token: string;
+  private readonly idProperty: HubSpotConnectorOptions['idProperty'];
+  private readonly readProperties: HubSpotConnectorOptions['readProperties'];
+  private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly timeoutMs: number;
+
+  public constructor(opts: HubSpotConnectorOptions) {
+    this.baseUrl = (opts.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
+    this.token = opts.token;
+    this.idProperty = opts.idProperty;
+    this.readProperties = opts.readProperties;
+    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** The idProperty configured for `object`, if any. */
+  public idPropertyFor(object: string): string | undefined {
+    const p = this.idProperty;
+    return typeof p === 'string' ? p : p?.[object];
+  }
+
+  public async upsertBatch(object: string, records: readonly UpsertRecord[]): Promise<UpsertResult[]> {
+    if (records.length === 0) return [];
+    const idProperty = this.idPropertyFor(object);
+    if (idProperty === undefined) {
+      const error = new TargetError(
+        HubSpotErrorCode.noIdProperty,
+        `no idProperty configured for HubSpot object ${object} (set target.externalId)`,
+        { disposition: 'permanent' },
+      );
+      return records.map((r) => ({ key: r.key, ok: false, error }));
+    }
+    const results: UpsertResult[] = [];
+    const pending: UpsertRecord[] = [];
+    for (const r of records) {
+      if (r.externalId === '') {
+        const error = new TargetError(HubSpotErrorCode.validation, `record has an empty ${idProperty}`, {
+          disposition: 'permanent',
+        });
+        results.push({ key: r.key, ok: false, error });
+      } else pending.push(r);
+    }
+    // HubSpot refuses a batch naming one id twice: later occurrences go in later calls, in order.
+    const budget = { splits: SPLIT_BUDGET };
+    for (const wave of waves(pending)) {
+      for (let i = 0; i < wave.length; i += MAX_BATCH) {
+        results.push(...(await this.upsertChunk(object, idProperty, wave.slice(i, i + MAX_BATCH), budget)));
+      }
+    }
+    return results;
+  }
+
+  private async upsertChunk(
+    object: string,
+    idProperty: string,
+    records: readonly UpsertRecord[],
+    budget: { splits: number },
+  ): Promise<UpsertResult[]> {
+    const inputs = records.map((r, i) => ({
+      idProperty,
+      id: r.externalId,
+      objectWriteTraceId: String(i),
+      properties: { ...toHubSpotProperties(r.payload), [idProperty]: r.externalId },
+    }));
+    const path = `${API}/${encodeURIComponent(object)}/batch/upsert`;
+    const ex = await this.exchange('POST', path, { inputs });
+    if (!ex.ok) return records.map((r) => ({ key: r.key, ok: false, error: ex.error }));
+    if (ex.status !== 200 && ex.status !== 207) {
+      const error = this.classifyResponse(ex, `POST ${API}/${object}/batch/upsert`);
+      if (records.length > 1 && refusesSomeRecords(ex.status, ex.text)) {
+        if (budget.splits >= 2) {
+          budget.splits -= 2;
+          const half = Math.ceil(records.length / 2);
+          const first = await this.upsertChunk(object, idProperty, records.slice(0, half), budget);
+          return [...first, ...(await this.upsertChunk(object, idProperty, records.slice(half), budget))];
+        }
+        // Not isolated: these records may be fine, so they are retried (in another batch) rather than dead-lettered.
+        const notIsolated = new TargetError(
+          error.code,
+          `${error.message} (batch refused as a whole; record not isolated)`,
+          {
+            disposition: 'retryable',
+            httpStatus: ex.status,
+          },
+        );
+        return records.map((r) => ({ key: r.key, ok: false, error: notIsolated }));
+      }
+      return records.map((r) => ({ key: r.key, ok: false, error }));
+    }
+    let answer: BatchAnswer;
+    try {
+      answer = JSON.parse(ex.text) as BatchAnswer;
+    } catch {
+      const error = new TargetError(
+        HubSpotErrorCode.badResponse,
+        `HubSpot answered ${ex.status} to batch upsert with a body that is not JSON; the write may have happened`,
+        { disposition: 'retryable', httpStatus: ex.status },
+      );
+      return records.map((r) => ({ key: r.key, ok: false, error }));
+    }
+    return this.mapBatchAnswer(records, idProperty, answer, ex.status);
+  }
+
+  /** Matches results and per-input errors back to records; records mentioned by neither are retryable. */
+  private mapBatchAnswer(
+    records: readonly UpsertRecord[],
+    idProperty: string,
+    answer: BatchAnswer,
+    status: number,
+  ): UpsertResult[] {
+    const byTrace = new Map(records.map((r, i) => [String(i), r]));
+    const byExternalId = new Map(records.map((r) => [r.externalId, r]));
+    const out = new Map<string, UpsertResult>();
+    for (const res of answer.results ?? []) {
+      const r =
+        (res.objectWriteTraceId !== undefined ? byTrace.get(res.objectWriteTraceId) : undefined) ??
+        byExternalId.get(res.properties?.[idProperty] ?? '');
+      if (r && typeof res.id === 'string')
+        out.set(r.key, { key: r.key, ok: true, targetId: res.id, created: res.new === true });
+    }
+    const unmatched: TargetError[] = [];
+    for (const e of answer.errors ?? []) {
+      const error = this.classifyItemError(e, status);
+      const traces = stringList(e.context?.objectWriteTraceId);
+      const ids = stringList(e.context?.ids);
+      const targets =
+        traces.length > 0 ? traces.map((t) => byTrace.get(t)) : ids.map((id) => byExternalId.get(id));
+      let matched = false;
+      for (const r of targets) {
+        if (r && !out.has(r.key)) {
+          out.set(r.key, { key: r.key, ok: false, error });
+          matched = true;
+        }
+      }
+      if (!matched) unmatched.push(error);
+    }
+    return records.map((r) => {
+      const found = out.get(r.key);
+      if (found) return found;
+      const hint = unmatched[0] ? `; unattributed error: ${unmatched[0].message}` : '';
+      return {
+        key: r.key,
+        ok: false,
+        error: new TargetError(
+          HubSpotErrorCode.badResponse,
+          this.redact(`HubSpot's batch upsert answer (${status}) did not mention this record${hint}`),
+          { disposition: 'retryable', httpStatus: status },
+        ),
+      };
+    });
+  }
+
+  public async lookup(object: string, externalId: string): Promise<TargetRecord | undefined> {
+    const idProperty = this.requireIdProperty(object);
+    const q = new URLSearchParams({ idProperty });
+    const props = this.propertiesToRead(object, idProperty);
+    if (props.length > 0) q.set('properties', props.join(','));
+    const ex = await this.exchange(
+      'GET',
+      `${API}/${encodeURIComponent(object)}/${encodeURIComponent(externalId)}?${q}`,
+    );
+    if (!ex.ok) throw ex.error;
+    if (ex.status === 404) return undefined;
+    if (ex.status !== 200)
+      throw this.classifyResponse(ex, `GET ${API}/${object}/{id}?idProperty=${idProperty}`);
+    return this.toTargetRecord(this.parseJson<ApiObject>(ex), idProperty);
+  }
+
+  public async *list(object: string): AsyncIterable<TargetRecord> {
+    const idProperty = this.idPropertyFor(object);
+    const props = this.propertiesToRead(object, idProperty);
+    let after: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
+      if (props.length > 0) q.set('properties', props.join(','));
+      if (after !== undefined) q.set('after', after);
+      const ex = await this.exchange('GET', `${API}/${encodeURIComponent(object)}?${q}`);
+      if (!ex.ok) throw ex.error;
+      if (ex.status !== 200) throw this.classifyResponse(ex, `GET ${API}/${object}`);
+      const page = this.parseJson<{ results?: ApiObject[]; paging?: { next?: { after?: string } } }>(ex);
+      for (const o of page.results ?? []) yield this.toTargetRecord(o, idProperty);
+      after = page.paging?.next?.after;
+    } while (after !== undefined && after !== '');
+  }
+
+  public async close(): Promise<void> {
+    // Global fetch pools its own sockets; nothing is held per connector.
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private requireIdProperty(object: string): string {
+    const p = this.idPropertyFor(object);
+    if (p === undefined) {
+      throw new TargetError(
+        HubSpotErrorCode.noIdProperty,
+        `no idProperty configured for HubSpot object ${object}`,
+        {
+          disposition: 'permanent',
+        },
+      );
+    }
+    return p;
+  }
+
+  private propertiesToRead(object: string, idProperty: string | undefined): string[] {
+    const rp = this.readProperties;
+    const list =
+      rp === undefined
+        ? []
+        : Array.isArray(rp)
+          ? rp
+          : ((rp as Record<string, readonly string[]>)[object] ?? []);
+    return [...new Set([...(idProperty ? [idProperty] : []), ...list])];
+  }
+
+  private toTargetRecord(o: ApiObject, idProperty: string | undefined): TargetRecord {
+    const fields: Payload = { ...(o.properties ?? {}) };
+    const ext = idProperty === undefined ? undefined : o.properties?.[idProperty];
+    return { targetId: o.id, externalId: ext ?? undefined, fields };
+  }
+
+  private parseJson<T>(ex: Extract<Exchange, { ok: true }>): T {
+    try {
+      return JSON.parse(ex.text) as T;
+    } catch {
+      throw new TargetError(
+        HubSpotErrorCode.badResponse,
+        `HubSpot answered ${ex.status} with a body that is not JSON`,
+        {
+          disposition: 'retryable',
+          httpStatus: ex.status,
+        },
+      );
+    }
+  }
+
+  /** One HTTP call with the timeout covering the body; failures before an answer become TargetErrors. */
+  private async exchange(method: string, path: string, body?: unknown): Promise<Exchange> {
+    const route = `${method} ${path.split('?')[0]}`;
+    try {
+      const res = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          Accept: 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await res.text();
+      return { ok: true, status: res.status, headers: res.headers, text };
+    } catch (err) {
+      return { ok: false, error: this.classifyThrown(err, route) };
+    }
+  }
+
+  private classifyThrown(err: unknown, route: string): TargetError {
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return new TargetError(
+        HubSpotErrorCode.timeout,
+        `HubSpot did not answer ${route} within ${this.timeoutMs} ms; the write may or may not have happened`,
+        { disposition: 'retryable' },
+      );
+    }
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
+    const code = (cause as (Error & { code?: string }) | undefined)?.code;
+    const detail = [err instanceof Error ? err.message : String(err), code ?? cause?.message]
+      .filter(Boolean)
+      .join(': ');
+    return new TargetError(
+      HubSpotErrorCode.network,
+      this.redact(`HubSpot ${route} failed before an answer (${detail})`),
+      {
+        disposition: 'retryable',
+      },
+    );
+  }
+
+  /** Classifies a whole-call answer that is neither 200 nor 207. */
+  private classifyResponse(ex: Extract<Exchange, { ok: true }>, route: string): TargetError {
+    const { status } = ex;
+    const body = parseErrorBody(ex.text);
+    const what = describeBody(body, ex.text, status);
+    const message = this.redact(`HubSpot ${status} on ${route}: ${what}`);
+    if (status === 429) {
+      return new TargetError(HubSpotErrorCode.rateLimited, message, {
+        disposition: 'retryable',
+        httpStatus: status,
+        retryAfterSeconds: retryAfterSeconds(ex.headers, body?.policyName),
+      });
+    }
+    if (status >= 500 || status === 408) {
+      return new TargetError(HubSpotErrorCode.server, message, {
+        disposition: 'retryable',
+        httpStatus: status,
+      });
+    }
+    const code =
+      status === 401
+        ? HubSpotErrorCode.unauthorized
+        : status === 403
+          ? HubSpotErrorCode.forbidden
+          : status === 404
+            ? HubSpotErrorCode.notFound
+            : status === 409 || body?.category === 'CONFLICT'
+              ? HubSpotErrorCode.conflict
+              : status === 400 || body?.category === 'VALIDATION_ERROR'
+                ? HubSpotErrorCode.validation
+                : HubSpotErrorCode.rejected;
+    return new TargetError(code, message, { disposition: 'permanent', httpStatus: status });
+  }
+
+  /** Classifies one entry of a batch answer's `errors`. */
+  private classifyItemError(e: HubSpotErrorBody, status: number): TargetError {
+    const category = e.category ?? 'UNKNOWN';
+    const message = this.redact(`HubSpot ${category}: ${describeBody(e, '', status)}`);
+    switch (category) {
+      case 'VALIDATION_ERROR':
+        return new TargetError(HubSpotErrorCode.validation, message, {
+          disposition: 'permanent',
+          httpStatus: 400,
+        });
+      case 'CONFLICT':
+        return new TargetError(HubSpotErrorCode.conflict, message, {
+          disposition: 'permanent',
+          httpStatus: 409,
+        });
+      case 'OBJECT_NOT_FOUND':
+        return new TargetError(HubSpotErrorCode.notFound, message, {
+          disposition: 'permanent',
+          httpStatus: 404,
+        });
+      case 'MISSING_SCOPES':
+        return new TargetError(HubSpotErrorCode.forbidden, message, {
+          disposition: 'permanent',
+          httpStatus: 403,
+        });
+      case 'RATE_LIMIT':
+      case 'RATE_LIMITS':
+        return new TargetError(HubSpotErrorCode.rateLimited, message, {
+          disposition: 'retryable',
+          httpStatus: 429,
+          retryAfterSeconds: retryAfterSeconds(new Headers(), e.policyName),
+        });
+      default:
+        // Unknown per-record failures are retried: dead-lettering on a guess would lose the record.
+        return new TargetError(HubSpotErrorCode.server, message, {
+          disposition: 'retryable',
+          httpStatus: status,
+        });
+    }
+  }
+
+  /** Removes the token (and any bearer credential) from text that came back from the wire. */
+  private redact(text: string): string {
+    let out = text.replace(/Bearer\s+[^\s"',;]+/gi, 'Bearer [redacted]');
+    if (this.token.length >= 4) out = out.split(this.token).join('[redacted]');
+    return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}…` : out;
+  }
+}
+
+// ---------------------------------------------------------------- pure helpers (exported for unit tests)
+
+/**
+ * Payload → HubSpot property strings. null clears the property (''), undefined leaves it out,
+ * booleans and numbers become strings, Dates ISO 8601, arrays ';'-joined (multiple checkboxes),
+ * other objects JSON.
+ */
+export function toHubSpotProperties(payload: Payload): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (v === undefined) continue;
+    out[k] = toHubSpotValue(v);
+  }
+  return out;
+}
+
+function toHubSpotValue(v: unknown): string {
+  if (v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(toHubSpotValue).join(';');
+  return JSON.stringify(v);
+}
+
+/**
+ * Seconds to wait after a 429: the Retry-After header (seconds or HTTP date) when present, else
+ * by HubSpot's policyName: TEN_SECONDLY_ROLLING → the window (X-HubSpot-RateLimit-Interval-Milliseconds,
+ * 10 s by default), SECONDLY → 1 s, DAILY → 1 h (the reset time depends on the account's time zone).
+ */
+export function retryAfterSeconds(
+  headers: Headers,
+  policyName: string | undefined,
+  now = Date.now(),
+): number {
+  const header = headers.get('retry-after');
+  if (header !== null && header.trim() !== '') {
+    const secs = Number(header);
+    if (Number.isFinite(secs) && secs >= 0) return Math.ceil(secs);
+    const at = Date.parse(header);
+    if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - now) / 1000));
+  }
+  switch (policyName) {
+    case 'SECONDLY':
+      return 1;
+    case 'DAILY':
+      return 3600;
+    default: {
+      const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds'));
+      return Number.isFinite(interval) && interval > 0 ? Math.ceil(interval / 1000) : 10;
+    }
+  }
+}
+
+/** Groups records so that no group names an externalId twice, keeping their order. */
+export function waves(records: readonly UpsertRecord[]): UpsertRecord[][] {
+  const out: UpsertRecord[][] = [];
+  const seen = new Map<string, number>();
+  for (const r of records) {
+    const n = seen.get(r.externalId) ?? 0;
+    seen.set(r.externalId, n + 1);
+    let wave = out[n];
+    if (wave === undefined) {
+      wave = [];
+      out[n] = wave;
+    }
+    wave.push(r);
+  }
+  return out;
+}
+
+function parseErrorBody(text: string): HubSpotErrorBody | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? (v as HubSpotErrorBody) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a whole-batch refusal is about some records' values (all-or-nothing validation or a
+ * unique-value conflict) without naming them, so that splitting the batch can isolate them.
+ * Errors about the call itself (unknown object, non-unique idProperty, duplicate ids) are not.
+ */
+function refusesSomeRecords(status: number, text: string): boolean {
+  const body = parseErrorBody(text);
+  const ctx = body?.context;
+  if (stringList(ctx?.ids).length > 0 || stringList(ctx?.objectWriteTraceId).length > 0) return false;
+  if (status === 409 || body?.category === 'CONFLICT') return true;
+  return status === 400 && (body?.message ?? '').startsWith('Property values were not valid');
+}
+
+function describeBody(body: HubSpotErrorBody | undefined, raw: string, status: number): string {
+  if (body?.message !== undefined) {
+    const cat = body.category ?? body.policyName;
+    const corr = body.correlationId ? ` [correlationId ${body.correlationId}]` : '';
+    return `${cat ? `${cat}: ` : ''}${readableMessage(body)}${corr}`;
+  }
+  const text = raw
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text === '' ? `HTTP ${status}` : text.slice(0, 200);
+}
+
+/**
+ * HubSpot embeds the failed properties as JSON in the message ("Property values were not valid:
+ * [{isValid,message,error,name}]"); this renders them as "email: Email address x is invalid
+ * (INVALID_EMAIL)". Other messages get their detail messages appended.
+ */
+function readableMessage(body: HubSpotErrorBody): string {
+  const message = body.message ?? '';
+  const prefix = 'Property values were not valid: ';
+  if (message.startsWith(prefix)) {
+    try {
+      const items = JSON.parse(message.slice(prefix.length)) as {
+        message?: string;
+        error?: string;
+        name?: string;
+      }[];
+      if (Array.isArray(items) && items.length > 0) {
+        return `Property values were not valid: ${items.map((i) => `${i.name}: ${i.message} (${i.error})`).join('; ')}`;
+      }
+    } catch {
+      // Not the JSON list after all: keep the message as it came.
+    }
+  }
+  const details = (body.errors ?? [])
+    .map((d) => d.message)
+    .filter((m): m is string => typeof m === 'string' && !message.includes(m));
+  return details.length > 0 ? `${message} (${details.join('; ')})` : message;
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}

@@ -1,0 +1,120 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../shared/config/loadConfig.ts';
+import type { Row, WritebackConfig } from '../../shared/config/schema.ts';
+import { touchCustomers } from '../../shared/local/demoData.ts';
+import { LocalStack } from '../../shared/local/LocalStack.ts';
+import { ConnectorSpy } from '../helpers/countingConnector.ts';
+
+const CUSTOMERS = 300;
+
+/** HubSpot stores every property as a string; null clears it to ''. */
+const asHubSpot = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const asDate = (v: unknown): string => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
+
+describe('End to end: the demo pipeline on the local stack', () => {
+  let stack: LocalStack;
+  let config: WritebackConfig;
+  const spies = new Map<string, ConnectorSpy>();
+
+  const runAndDrain = async () => {
+    const runs = [];
+    for (const s of config.syncs) runs.push(await stack.runExtract(s.name));
+    await stack.drain();
+    return runs;
+  };
+
+  beforeAll(async () => {
+    config = await loadConfigFile('writeback.config.ts');
+    for (const s of config.syncs) spies.set(s.name, new ConnectorSpy());
+    stack = await LocalStack.start({
+      config,
+      demo: { customers: CUSTOMERS },
+      wrapConnector: (sync, c) => spies.get(sync.name)!.wrap(c),
+    });
+    stack.startWriters({ waitSeconds: 0 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('writes every source row once: the targets equal the mapped source', async () => {
+    // Act
+    const runs = await runAndDrain();
+    // Assess
+    expect(runs.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded']);
+    const customersSync = config.syncs.find((s) => s.name === 'crm-customers')!;
+    const customers = await stack.dwh<Row[]>`select * from crm.customers order by customer_id`;
+    const contacts = stack.hubspot.records('contacts');
+    expect(contacts).toHaveLength(CUSTOMERS);
+    const byExternalId = new Map(contacts.map((c) => [c.properties.dwh_customer_id, c]));
+    expect(byExternalId.size).toBe(CUSTOMERS);
+    for (const row of customers) {
+      const contact = byExternalId.get(String(row.customer_id));
+      expect(contact, `customer ${row.customer_id}`).toBeDefined();
+      const mapped = customersSync.map(row, { sync: customersSync.name });
+      for (const [field, value] of Object.entries(mapped)) {
+        expect(contact!.properties[field] ?? '', `customer ${row.customer_id}.${field}`).toBe(
+          asHubSpot(value),
+        );
+      }
+    }
+
+    const invoicesSync = config.syncs.find((s) => s.name === 'crm-invoices')!;
+    const invoices = await stack.dwh<Row[]>`select * from crm.invoices order by invoice_id`;
+    const billing = postgres(stack.pg.url('billing'), { max: 1 });
+    const written = await billing<Row[]>`select * from billing.invoices`;
+    await billing.end();
+    expect(written).toHaveLength(invoices.length);
+    const target = new Map(written.map((r) => [r.source_invoice_id, r]));
+    for (const row of invoices) {
+      const mapped = invoicesSync.map(row, { sync: invoicesSync.name });
+      const t = target.get(String(row.invoice_id))!;
+      expect({
+        ...t,
+        issued_on: asDate(t.issued_on),
+        due_on: asDate(t.due_on),
+        source_invoice_id: undefined,
+      }).toEqual({
+        ...mapped,
+        total_cents: String(mapped.total_cents),
+        issued_on: asDate(mapped.issued_on),
+        due_on: asDate(mapped.due_on),
+        source_invoice_id: undefined,
+      });
+    }
+    const links = await stack.links.batchGet(
+      'crm-customers',
+      customers.map((c) => String(c.customer_id)),
+    );
+    expect([...links.values()].filter((l) => l.status === 'ok')).toHaveLength(CUSTOMERS);
+  });
+
+  it('makes no target call and sends no message when nothing changed', async () => {
+    // Prepare
+    for (const spy of spies.values()) spy.reset();
+    const hubspotCallsBefore = stack.hubspot.callCount({ path: /batch\/upsert/ });
+    // Act
+    const runs = await runAndDrain();
+    // Assess
+    expect(runs.map((r) => r.counts.enqueued)).toEqual([0, 0]);
+    expect([...spies.values()].map((s) => s.calls)).toEqual([0, 0]);
+    expect(stack.hubspot.callCount({ path: /batch\/upsert/ })).toBe(hubspotCallsBefore);
+  });
+
+  it('writes exactly the one row that changed', async () => {
+    // Prepare
+    for (const spy of spies.values()) spy.reset();
+    const [id] = await touchCustomers(stack.dwh, 1);
+    // Act
+    const runs = await runAndDrain();
+    // Assess
+    expect(runs.map((r) => r.counts.enqueued)).toEqual([1, 0]);
+    expect(spies.get('crm-customers')!.records).toEqual([String(id)]);
+    expect(spies.get('crm-invoices')!.calls).toBe(0);
+    const [row] = await stack.dwh<Row[]>`select phone from crm.customers where customer_id = ${id!}`;
+    const contact = stack.hubspot.findRecords('contacts', 'dwh_customer_id', String(id));
+    expect(contact).toHaveLength(1);
+    expect(contact[0]!.properties.phone).toBe(row!.phone);
+  });
+});
