@@ -109,7 +109,9 @@ export class SourceReader {
     const params: (string | number)[] = [];
     const param = (value: string | number, type: string): string => {
       params.push(value);
-      return `$${params.length}::${type}`;
+      // Typed as text first: postgres.js would otherwise serialise a timestamptz parameter through a
+      // JS Date and drop its microseconds, and the bookmark would repeat or skip rows.
+      return `$${params.length}::text::${type}`;
     };
     const isTime = TIME_TYPES.has(types.cursor);
     const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
