@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import postgres from 'postgres';
@@ -59,11 +60,25 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
   const state = new StateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const enqueuer = new SqsEnqueuer(aws.sqs, runtime.queueUrl);
+  const lambda = new LambdaClient({});
   return {
     config: cfg,
     logger,
     defaultSync: runtime.sync,
     depsFor: () => ({ sql, state, links, enqueuer, now: Date.now }),
+    // An asynchronous invoke of this same function: the next run starts at once and re-acquires the
+    // lease. Lambda's recursive loop detection counts Invoke API chains, so the stack sets the
+    // function's recursive loop setting to Allow; the handler only continues after progress.
+    continueBacklog: async (sync, context) => {
+      await lambda.send(
+        new InvokeCommand({
+          FunctionName: context.invokedFunctionArn,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify({ sync: sync.name })),
+        }),
+      );
+      logger.info('backlog continues in a new invocation', { sync: sync.name });
+    },
   };
 }
 

@@ -23,7 +23,9 @@ export function createExtractHandler(getDeps: () => Promise<ExtractHandlerDeps>)
       remainingMs: () => context.getRemainingTimeInMillis(),
     });
     deps.logger.info('extract run finished', { run });
-    if (run.backlog) await deps.continueBacklog?.(sync);
+    // Continue only when this run made progress: a run that cannot move the bookmark must not loop.
+    const progressed = JSON.stringify(run.bookmarkAfter) !== JSON.stringify(run.bookmarkBefore);
+    if (run.backlog && progressed) await deps.continueBacklog?.(sync, context);
     // Fail the invocation so error metrics and alarms see it; the run history already says why.
     if (run.outcome === 'failed') throw new Error(`run ${run.runId} of ${sync.name} failed: ${run.message}`);
     return run;

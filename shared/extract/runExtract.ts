@@ -75,6 +75,7 @@ export async function runExtract(
   let backlog = false;
   try {
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
+    await reader.preflight();
     let start: PageStart = before
       ? sync.source.lookback > 0
         ? { fromCursor: before.cursor, minusSeconds: sync.source.lookback }

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import { ConfigValidationError } from '../errors.ts';
 import type { ExtractDeps } from '../extract/runExtract.ts';
@@ -12,7 +13,7 @@ export interface ExtractHandlerDeps {
   readonly defaultSync?: string;
   depsFor(sync: SyncConfig): ExtractDeps;
   /** Starts another run right away when a run stopped on its time budget with rows left. */
-  continueBacklog?(sync: SyncConfig): Promise<void>;
+  continueBacklog?(sync: SyncConfig, context: Context): Promise<void>;
 }
 
 /** What the write handler needs. */

@@ -97,6 +97,44 @@ export class SourceReader {
     return this.types;
   }
 
+  /**
+   * Checks, once per run, what would make incremental reads wrong or slow, with an error that
+   * says how to fix it: a table without an index leading with the cursor column (every run would
+   * scan the table), and rows whose cursor is NULL (they would never be read).
+   */
+  public async preflight(): Promise<void> {
+    await this.columnTypes();
+    const c = quoteIdent(this.source.cursor);
+    if (this.source.table) {
+      const [indexed] = await this.sql<{ ok: boolean }[]>`
+        select exists (
+          select 1
+          from pg_index i
+          join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+          where i.indrelid = ${quoteQualified(this.source.table)}::regclass and a.attname = ${this.source.cursor}
+        ) as ok`;
+      if (!indexed?.ok) {
+        const cols = [this.source.cursor, ...this.source.key].map(quoteIdent).join(', ');
+        throw new SourceError(
+          'WB_SOURCE_NO_CURSOR_INDEX',
+          `sync ${this.syncName}: ${this.source.table} has no index on its cursor column ${this.source.cursor}; ` +
+            `every run would scan the whole table. Create one: create index concurrently on ${quoteQualified(this.source.table)} (${cols});`,
+        );
+      }
+    }
+    // sql.unsafe: quoted identifier and the configured relation; no values.
+    const nulls = await this.sql.unsafe(
+      `select 1 from ${this.relation()} src where src.${c} is null limit 1`,
+    );
+    if (nulls.length > 0) {
+      throw new SourceError(
+        'WB_SOURCE_CURSOR_NULL',
+        `sync ${this.syncName}: some rows have NULL in the cursor column ${this.source.cursor} and would never be synced; ` +
+          `fill them (and add NOT NULL), or read through a query that uses coalesce(${this.source.cursor}, <load time>)`,
+      );
+    }
+  }
+
   /** Reads up to `limit` rows after `start`, in `(cursor, key)` order. */
   public async readPage(
     start: PageStart,

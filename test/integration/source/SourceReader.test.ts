@@ -127,3 +127,36 @@ describe('Class: SourceReader', () => {
     expect(rows.map((r) => r.key)).toEqual(['1']);
   });
 });
+
+describe('Method: preflight', () => {
+  let db: Awaited<ReturnType<typeof startTestPostgres>>;
+  beforeAll(async () => {
+    db = await startTestPostgres();
+    await db.sql`create schema src`;
+  });
+  afterAll(async () => db?.stop());
+
+  it('names the index to create when the cursor column has none', async () => {
+    await db.sql`create table src.noidx (id int primary key, loaded_at timestamptz not null)`;
+    const reader = new SourceReader(db.sql, 'test', source({ table: 'src.noidx' }));
+    await expect(reader.preflight()).rejects.toThrowError(
+      /sync test: src.noidx has no index on its cursor column loaded_at.*create index concurrently on "src"."noidx" \("loaded_at", "id"\)/,
+    );
+  });
+
+  it('refuses a cursor column holding NULLs, saying how to fix it', async () => {
+    await db.sql`create table src.nulls (id int primary key, loaded_at timestamptz)`;
+    await db.sql`create index on src.nulls (loaded_at, id)`;
+    await db.sql`insert into src.nulls values (1, now()), (2, null)`;
+    const reader = new SourceReader(db.sql, 'test', source({ table: 'src.nulls' }));
+    await expect(reader.preflight()).rejects.toMatchObject({ code: 'WB_SOURCE_CURSOR_NULL' });
+  });
+
+  it('accepts an indexed table without NULL cursors', async () => {
+    await db.sql`create table src.good (id int primary key, loaded_at timestamptz not null)`;
+    await db.sql`create index on src.good (loaded_at, id)`;
+    await expect(
+      new SourceReader(db.sql, 'test', source({ table: 'src.good' })).preflight(),
+    ).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,167 @@
+import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EnqueueError } from '../../../shared/errors.ts';
+import { runExtract } from '../../../shared/extract/runExtract.ts';
+import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
+import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+
+describe('Function: runExtract', () => {
+  let p: ItemsPipeline;
+  const config = itemsConfig({ source: { lookback: '0s' } });
+  const sync = config.syncs[0]!;
+
+  const depsWith = (enqueuer = new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url)) => ({
+    sql: p.stack.dwh,
+    state: p.stack.state,
+    links: p.stack.links,
+    enqueuer,
+    now: Date.now,
+  });
+  const run = (over: Partial<typeof sync> = {}, remainingMs = () => 600_000, enqueuer?: SqsEnqueuer) =>
+    runExtract({ ...sync, ...over }, depsWith(enqueuer), { runId: crypto.randomUUID(), remainingMs });
+  const queued = async () => {
+    const res = await p.stack.aws.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: p.stack.resources.queues.items!.url,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return Number(res.Attributes?.ApproximateNumberOfMessages ?? 0);
+  };
+
+  beforeAll(async () => {
+    p = await startItemsPipeline(config);
+  });
+  afterAll(async () => p?.stop());
+  beforeEach(async () => {
+    await p.stack.dwh`truncate src.items`;
+    await p.stack.state.resetBookmark('items', undefined);
+    await p.stack.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: p.stack.resources.queues.items!.url }));
+  });
+
+  it('enqueues every row and records the run with its bookmark', async () => {
+    await p.stack
+      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    const result = await run();
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      counts: { read: 120, enqueued: 120 },
+      backlog: false,
+    });
+    expect(result.bookmarkAfter).toEqual({ cursor: '2026-01-01 00:02:00+00', key: ['120'] });
+    expect(await queued()).toBe(120);
+    const [latest] = await p.stack.state.listRuns('items', 1);
+    expect(latest!.runId).toBe(result.runId);
+  });
+
+  it('records "skipped: previous run still active" while another run holds the lease', async () => {
+    await p.stack.state.acquireLease('items', 'other-run', Date.now(), 60_000);
+    try {
+      const result = await run();
+      expect(result.outcome).toBe('skipped');
+      expect(result.message).toBe('skipped: previous run still active');
+      expect((await p.stack.state.listRuns('items', 1))[0]!.outcome).toBe('skipped');
+    } finally {
+      await p.stack.state.releaseLease('items', 'other-run');
+    }
+  });
+
+  it('leaves the bookmark where it was when enqueuing fails', async () => {
+    await p.stack
+      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    const failing = new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url);
+    let pages = 0;
+    failing.sendAll = async () => {
+      pages++;
+      if (pages === 2) throw new EnqueueError('SQS unavailable');
+    };
+    const result = await run({}, undefined, failing);
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toMatch(/WB_ENQUEUE_FAILED: SQS unavailable/);
+    // the first page (50 rows) was enqueued and is covered by the bookmark; the second was not
+    expect((await p.stack.state.get('items')).bookmark).toEqual({
+      cursor: '2026-01-01 00:00:50+00',
+      key: ['50'],
+    });
+    expect((await p.stack.state.get('items')).leaseOwner).toBeUndefined();
+  });
+
+  it('marks the run failed and keeps the bookmark when the source cannot be read', async () => {
+    await p.stack.dwh`insert into src.items values (1, 'a', 1, '2026-01-01')`;
+    await run();
+    const before = (await p.stack.state.get('items')).bookmark;
+    await p.stack.dwh`alter table src.items rename to items_gone`;
+    try {
+      const result = await run();
+      expect(result.outcome).toBe('failed');
+      expect(result.message).toMatch(/WB_SOURCE_UNREADABLE/);
+      expect((await p.stack.state.get('items')).bookmark).toEqual(before);
+    } finally {
+      await p.stack.dwh`alter table src.items_gone rename to items`;
+    }
+  });
+
+  it('processes at most testLimit rows', async () => {
+    await p.stack
+      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    const result = await run({ testLimit: 70 });
+    expect(result.counts.read).toBe(70);
+    expect(await queued()).toBe(70);
+    expect(result.bookmarkAfter?.key).toEqual(['70']);
+  });
+
+  it('stops at its time budget with the backlog flagged, and the next run carries on', async () => {
+    await p.stack
+      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    const first = await run({}, () => 1_000); // below the reserve: one page, then stop
+    expect(first).toMatchObject({ backlog: true, counts: { read: 50 } });
+    const second = await run();
+    expect(second).toMatchObject({ backlog: false, counts: { read: 70 } });
+    expect(await queued()).toBe(120);
+  });
+
+  it('skips a disabled sync without touching its bookmark', async () => {
+    await p.stack.dwh`insert into src.items values (1, 'a', 1, '2026-01-01')`;
+    const result = await run({ enabled: false });
+    expect(result).toMatchObject({ outcome: 'skipped', message: 'sync is disabled' });
+    expect(await queued()).toBe(0);
+  });
+
+  it('catches a transaction that commits after a later one only with a lookback window', async () => {
+    // Prepare: T1 stamps its row first but commits last; T2 commits in between and is read.
+    const other = postgres(p.stack.pg.url('dwh'), { max: 1, onnotice: () => undefined });
+    try {
+      let release!: () => void;
+      const hold = new Promise<void>((r) => {
+        release = r;
+      });
+      let stamped!: () => void;
+      const t1Stamped = new Promise<void>((r) => {
+        stamped = r;
+      });
+      const t1 = other.begin(async (tx) => {
+        await tx`insert into src.items values (1, 'late', 1, now())`;
+        stamped();
+        await hold;
+      });
+      await t1Stamped;
+      await new Promise((r) => setTimeout(r, 20));
+      await p.stack.dwh`insert into src.items values (2, 'early', 2, now())`;
+      const withoutLookback = await run();
+      expect(withoutLookback.counts.read).toBe(1); // only T2's row is visible
+      release();
+      await t1;
+      // Act: the next run without lookback starts after T2's row and misses T1's
+      const missed = await run();
+      expect(missed.counts.read).toBe(0);
+      // …with a lookback window it re-reads behind the bookmark and finds it
+      const caught = await run({ source: { ...sync.source, lookback: 60 } });
+      // Assess: both rows re-read (T1's late row among them), and the bookmark did not move back
+      expect(caught.counts.read).toBe(2);
+      expect(caught.bookmarkAfter).toEqual(withoutLookback.bookmarkAfter);
+    } finally {
+      await other.end();
+    }
+  });
+});
