@@ -8,7 +8,7 @@ import { LocalStack, type LocalStackOptions } from '../../shared/local/LocalStac
  * in the local billing database (a Postgres target), one sync named `items`.
  */
 export function itemsConfig(
-  over: Partial<SyncInput> & { source?: Partial<SyncInput['source']> } = {},
+  over: Partial<Omit<SyncInput, 'source'>> & { source?: Partial<SyncInput['source']> } = {},
 ): WritebackConfig {
   const { source, ...rest } = over;
   return validateConfig({
