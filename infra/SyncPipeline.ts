@@ -1,0 +1,343 @@
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { SyncConfig } from '../shared/config/schema.ts';
+import { ConfigValidationError } from '../shared/errors.ts';
+import { ENV } from '../shared/runtime/RuntimeEnv.ts';
+import { createSyncAlarms } from './createSyncAlarms.ts';
+import {
+  ARCHITECTURE,
+  BATCHING_WINDOW,
+  BUNDLING,
+  DEFAULT_BATCH_SIZE,
+  DLQ_RETENTION,
+  EXTRACT_MEMORY_MB,
+  EXTRACT_TIMEOUT,
+  QUEUE_SECURITY,
+  queueVisibilityTimeout,
+  RUNTIME,
+  TABLE_READ_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+  WRITE_MEMORY_MB,
+  WRITE_TIMEOUT,
+} from './defaults.ts';
+
+/** Handler entry files, absolute paths. */
+export interface HandlerEntries {
+  readonly extract: string;
+  readonly write: string;
+}
+
+/** Places a function in a VPC. */
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+export interface SyncPipelineProps {
+  /** The validated sync from `writeback.config.ts`. */
+  readonly sync: SyncConfig;
+  /** Bookmarks, leases and run history. */
+  readonly stateTable: dynamodb.ITable;
+  /** One item per (sync, source key). */
+  readonly linksTable: dynamodb.ITable;
+  /** Warehouse credentials: read by the extract function only. */
+  readonly dwhSecret: secretsmanager.ISecret;
+  /** Credentials of the sync's target connection: read by the write function only. */
+  readonly connectionSecret: secretsmanager.ISecret;
+  /** Handler entry files. */
+  readonly entries: HandlerEntries;
+  /** Schedule group the sync's schedule belongs to. */
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  /** Run the extract function in the warehouse's VPC. @default - no VPC */
+  readonly extractNetwork?: FunctionNetwork;
+  /** Run the write function in a VPC (target database inside it). @default - no VPC */
+  readonly writeNetwork?: FunctionNetwork;
+  /** Alarm action (an SNS topic) for every alarm of the sync. @default - alarms without actions */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+  /** Write function timeout; the queue's visibility timeout follows from it. @default 60 seconds */
+  readonly writeTimeout?: Duration;
+  /** Extract function timeout. @default 5 minutes */
+  readonly extractTimeout?: Duration;
+  /** Alarm when the oldest queued record has waited longer than this. @default 1 hour */
+  readonly maxMessageAge?: Duration;
+  /** Retention of the functions' log groups. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** What happens to the log groups when the stack is deleted. @default RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Everything one sync runs on: schedule → extract function → queue (+ DLQ) → write function,
+ * least-privilege roles, log groups and alarms. One per sync in the config.
+ */
+export class SyncPipeline extends Construct {
+  public readonly sync: SyncConfig;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Receives schedule invocations that Scheduler could not deliver to the extract function. */
+  public readonly scheduleDeadLetterQueue: sqs.Queue;
+  public readonly extractFunction: NodejsFunction;
+  public readonly writeFunction: NodejsFunction;
+  public readonly schedule: scheduler.Schedule;
+  /** DLQ not empty, oldest message age, extract errors, write errors, schedule failures. */
+  public readonly alarms: cloudwatch.Alarm[];
+
+  public constructor(scope: Construct, id: string, props: SyncPipelineProps) {
+    super(scope, id);
+    checkSyncPipelineProps(props);
+    const { sync } = props;
+    this.sync = sync;
+    const writeTimeout = props.writeTimeout ?? WRITE_TIMEOUT;
+    const batchSize = sync.batchSize ?? DEFAULT_BATCH_SIZE;
+    // SQS event sources need a batching window for batches above 10.
+    const batchingWindow = batchSize > 10 ? BATCHING_WINDOW : undefined;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...QUEUE_SECURITY,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...QUEUE_SECURITY,
+      visibilityTimeout: queueVisibilityTimeout(writeTimeout, batchingWindow),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: sync.maxReceiveCount },
+    });
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      ...QUEUE_SECURITY,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(this.scheduleDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the dead-letter queue of the sync's Scheduler target (Schedule Target.DeadLetterConfig), which cdk-nag does not recognise as a DLQ.",
+    });
+
+    const common = {
+      stateTable: props.stateTable,
+      linksTable: props.linksTable,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    };
+
+    this.extractFunction = this.createFunction('Extract', {
+      ...common,
+      entry: props.entries.extract,
+      description: `Writeback ${sync.name}: reads changed rows from the warehouse and enqueues them`,
+      timeout: props.extractTimeout ?? EXTRACT_TIMEOUT,
+      memorySize: EXTRACT_MEMORY_MB,
+      network: props.extractNetwork,
+      environment: {
+        [ENV.queueUrl]: this.queue.queueUrl,
+        [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
+      },
+    });
+    // Rows that `map` rejects travel through the queue too, marked invalid; the writer dead-letters them.
+    this.queue.grantSendMessages(this.extractFunction);
+    grantTable(props.stateTable, this.extractFunction, 'readWrite');
+    grantTable(props.linksTable, this.extractFunction, 'read');
+    props.dwhSecret.grantRead(this.extractFunction);
+
+    this.writeFunction = this.createFunction('Write', {
+      ...common,
+      entry: props.entries.write,
+      description: `Writeback ${sync.name}: upserts queued records into ${sync.target.connection} ${sync.target.object}`,
+      timeout: writeTimeout,
+      memorySize: WRITE_MEMORY_MB,
+      network: props.writeNetwork,
+      environment: {
+        // The writer delays a retryable record with ChangeMessageVisibility on its own queue.
+        [ENV.queueUrl]: this.queue.queueUrl,
+        // Permanent failures go straight to the DLQ with the reason as message attributes.
+        [ENV.dlqUrl]: this.deadLetterQueue.queueUrl,
+        [ENV.connectionSecretArn]: props.connectionSecret.secretArn,
+      },
+    });
+    // Receive, delete and change visibility (backoff) on its own queue; it never sends to it.
+    this.writeFunction.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize,
+        ...(batchingWindow ? { maxBatchingWindow: batchingWindow } : {}),
+        reportBatchItemFailures: true,
+        maxConcurrency: sync.concurrency,
+      }),
+    );
+    this.deadLetterQueue.grantSendMessages(this.writeFunction);
+    grantTable(props.linksTable, this.writeFunction, 'readWrite');
+    // Run counters and a per-connection rate-limit budget shared by every writer (DESIGN.md,
+    // "Rate limits on AWS") belong in the state table.
+    grantTable(props.stateTable, this.writeFunction, 'readWrite');
+    props.connectionSecret.grantRead(this.writeFunction);
+
+    const schedulerRole = new iam.Role(this, 'ScheduleRole', {
+      description: `EventBridge Scheduler invokes the ${sync.name} extract function`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy protection: only schedules in this account may assume the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: `Writeback ${sync.name}: ${sync.schedule}`,
+      schedule: scheduler.ScheduleExpression.expression(sync.schedule),
+      scheduleGroup: props.scheduleGroup,
+      enabled: sync.enabled,
+      target: new targets.LambdaInvoke(this.extractFunction, {
+        role: schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ sync: sync.name }),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+        // Invocations Scheduler cannot deliver (throttled Invoke API) are retried for a while;
+        // after that a newer tick has made them pointless, and the DLQ alarm tells ops.
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.extractFunction)}.Arn>:*]`,
+      reason:
+        'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the extract function and its versions/aliases; no other function.',
+    });
+
+    this.alarms = createSyncAlarms(
+      this,
+      {
+        syncName: sync.name,
+        queue: this.queue,
+        deadLetterQueue: this.deadLetterQueue,
+        scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+        extractFunction: this.extractFunction,
+        writeFunction: this.writeFunction,
+      },
+      { maxMessageAge: props.maxMessageAge ?? Duration.hours(1), action: props.alarmAction },
+    );
+  }
+
+  private createFunction(
+    id: 'Extract' | 'Write',
+    opts: {
+      entry: string;
+      description: string;
+      timeout: Duration;
+      memorySize: number;
+      network: FunctionNetwork | undefined;
+      environment: Record<string, string>;
+      stateTable: dynamodb.ITable;
+      linksTable: dynamodb.ITable;
+      logRetention: logs.RetentionDays;
+      logRemovalPolicy: RemovalPolicy;
+    },
+  ): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
+      retention: opts.logRetention,
+      removalPolicy: opts.logRemovalPolicy,
+    });
+    // Our own role instead of the default one: the default attaches AWSLambdaBasicExecutionRole
+    // (logs:* on every log group) and, in a VPC, AWSLambdaVPCAccessExecutionRole.
+    const role = new iam.Role(this, `${id}Role`, {
+      description: `Writeback ${this.sync.name} ${id.toLowerCase()} function`,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    logGroup.grantWrite(role);
+    if (opts.network) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'VpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Lambda manages the function’s network interfaces in the VPC; these EC2 actions do not support resource-level permissions (same statement as AWSLambdaVPCAccessExecutionRole).',
+      });
+    }
+
+    const fn = new NodejsFunction(this, `${id}Function`, {
+      entry: opts.entry,
+      handler: 'handler',
+      description: opts.description,
+      runtime: RUNTIME,
+      architecture: ARCHITECTURE,
+      memorySize: opts.memorySize,
+      timeout: opts.timeout,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      bundling: BUNDLING,
+      environment: {
+        [ENV.sync]: this.sync.name,
+        [ENV.stateTable]: opts.stateTable.tableName,
+        [ENV.linksTable]: opts.linksTable.tableName,
+        ...opts.environment,
+        // Read by Node and Powertools, not by our code: stack traces point into the TypeScript
+        // sources, and every log line names the service.
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'writeback',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      ...(opts.network
+        ? {
+            vpc: opts.network.vpc,
+            vpcSubnets: opts.network.subnets,
+            securityGroups: [opts.network.securityGroup],
+          }
+        : {}),
+    });
+    // Only the links table has global secondary indexes; its grants include `<table>/index/*`.
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(opts.linksTable)}.Arn>/index/*]`,
+      reason:
+        "Added by Table.grant: Query on the links table's own global secondary indexes (sparse attention index, byTarget reverse lookup); no other table.",
+    });
+    return fn;
+  }
+
+  /** Logical id of a construct's resource, as cdk-nag spells it in finding ids (`<LogicalId.Arn>`). */
+  private logicalIdOf(construct: Construct): string {
+    const resource = construct.node.defaultChild;
+    if (!(resource instanceof CfnElement))
+      throw new Error(`${construct.node.path} has no CloudFormation resource`);
+    return Stack.of(this).getLogicalId(resource);
+  }
+}
+
+/** Grants the item-level actions the handlers use, on the table and its indexes only. */
+function grantTable(table: dynamodb.ITable, fn: lambda.IFunction, access: 'read' | 'readWrite'): void {
+  table.grant(fn, ...TABLE_READ_ACTIONS, ...(access === 'readWrite' ? TABLE_WRITE_ACTIONS : []));
+}
+
+/** Checks what the schema cannot know about AWS limits; names every problem at once. */
+function checkSyncPipelineProps(props: SyncPipelineProps): void {
+  const at = `syncs[${props.sync.name}]`;
+  const errors: string[] = [];
+  const writeTimeout = props.writeTimeout ?? WRITE_TIMEOUT;
+  const extractTimeout = props.extractTimeout ?? EXTRACT_TIMEOUT;
+  if (writeTimeout.toSeconds() > 900)
+    errors.push(`${at}: write timeout ${writeTimeout.toSeconds()}s exceeds 900s`);
+  if (extractTimeout.toSeconds() > 900) {
+    errors.push(`${at}: extract timeout ${extractTimeout.toSeconds()}s exceeds 900s`);
+  }
+  const batchSize = props.sync.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (batchSize > 10_000) errors.push(`${at}.batchSize: SQS event sources take at most 10000 records`);
+  if (errors.length > 0) throw new ConfigValidationError(errors);
+}

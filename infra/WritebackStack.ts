@@ -1,0 +1,259 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { WritebackConfig } from '../shared/config/schema.ts';
+import { ConfigValidationError } from '../shared/errors.ts';
+import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
+import { DwhNetwork, type DwhNetworkProps } from './DwhNetwork.ts';
+import { TABLE_DEFAULTS } from './defaults.ts';
+import { importSecret } from './importSecret.ts';
+import { pascalCase, STACK_OUTPUTS, syncOutputNames } from './outputNames.ts';
+import { type HandlerEntries, SyncPipeline } from './SyncPipeline.ts';
+import { syncDashboardRow } from './syncDashboardRow.ts';
+
+/** The handlers in functions/, resolved from this file so the app runs from any directory. */
+export const DEFAULT_ENTRIES: HandlerEntries = {
+  extract: fileURLToPath(new URL('../functions/extract.ts', import.meta.url)),
+  write: fileURLToPath(new URL('../functions/write.ts', import.meta.url)),
+};
+
+export interface WritebackStackProps extends StackProps {
+  /** The validated `writeback.config.ts`: one pipeline per sync. */
+  readonly config: WritebackConfig;
+  /** Existing SNS topic every alarm notifies. @default - see alarmEmail */
+  readonly alarmTopicArn?: string;
+  /** Create an encrypted SNS topic with this e-mail subscription for the alarms. @default - alarms without actions */
+  readonly alarmEmail?: string;
+  /** Run the extract functions in the warehouse's VPC. @default - no VPC: the warehouse must be reachable over the internet */
+  readonly dwhNetwork?: DwhNetworkProps;
+  /** Connections whose write functions also run in the warehouse's VPC (a target database inside it). @default none */
+  readonly vpcConnections?: readonly string[];
+  /**
+   * Keep the tables (deletion protection, RETAIN) and log groups when the stack is deleted.
+   * Turn off only for a throwaway trial stack.
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /** Retention of the functions' log groups. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Handler entry files. @default functions/extract.ts and functions/write.ts */
+  readonly entries?: HandlerEntries;
+}
+
+/**
+ * Writeback on AWS: the state and links tables, one SyncPipeline per sync, alarms, one
+ * dashboard, and the outputs the operator CLI reads (names in outputNames.ts).
+ */
+export class WritebackStack extends Stack {
+  public readonly stateTable: dynamodb.Table;
+  public readonly linksTable: dynamodb.Table;
+  public readonly pipelines: SyncPipeline[] = [];
+  public readonly alarmTopic: sns.ITopic | undefined;
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly network: DwhNetwork | undefined;
+
+  public constructor(scope: Construct, id: string, props: WritebackStackProps) {
+    super(scope, id, props);
+    checkWritebackStackProps(props);
+    const { config } = props;
+    const retain = props.retainData ?? true;
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      ...TABLE_DEFAULTS,
+      partitionKey: { name: STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: STATE_TABLE.ttlAttribute,
+      deletionProtection: retain,
+      removalPolicy,
+    });
+    this.linksTable = new dynamodb.Table(this, 'LinksTable', {
+      ...TABLE_DEFAULTS,
+      partitionKey: { name: LINKS_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: LINKS_TABLE.ttlAttribute,
+      deletionProtection: retain,
+      removalPolicy,
+    });
+    this.linksTable.addGlobalSecondaryIndex({
+      indexName: LINKS_TABLE.attentionIndex.name,
+      partitionKey: { name: LINKS_TABLE.attentionIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      // ISO-8601 text: sorts chronologically.
+      sortKey: { name: LINKS_TABLE.attentionIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      // Sparse (only links that are not `ok`), and ops want the whole item: status, lastError.
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.linksTable.addGlobalSecondaryIndex({
+      indexName: LINKS_TABLE.targetIndex.name,
+      partitionKey: { name: LINKS_TABLE.targetIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      // ALL, as the local runtime (shared/local/provisionLocal.ts) creates it, so a query behaves the
+      // same here and there. KEYS_ONLY would save an index write on every link update.
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.alarmTopic = this.createAlarmTopic(props);
+    const alarmAction = this.alarmTopic ? new cloudwatchActions.SnsAction(this.alarmTopic) : undefined;
+
+    if (props.dwhNetwork) this.network = new DwhNetwork(this, 'DwhNetwork', props.dwhNetwork);
+    const vpcConnections = new Set(props.vpcConnections ?? []);
+
+    const scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const dwhSecret = importSecret(this, 'DwhSecret', config.warehouse.secret!);
+    const connectionSecrets = new Map<string, secretsmanager.ISecret>();
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-${this.region}`,
+      defaultInterval: Duration.hours(24),
+    });
+
+    for (const sync of config.syncs) {
+      const connection = sync.target.connection;
+      let connectionSecret = connectionSecrets.get(connection);
+      if (!connectionSecret) {
+        const secretName = config.connections[connection]!.secret!;
+        connectionSecret = importSecret(this, `${pascalCase(connection)}ConnectionSecret`, secretName);
+        connectionSecrets.set(connection, connectionSecret);
+      }
+      const pipeline = new SyncPipeline(this, `Sync${pascalCase(sync.name)}`, {
+        sync,
+        stateTable: this.stateTable,
+        linksTable: this.linksTable,
+        dwhSecret,
+        connectionSecret,
+        entries: props.entries ?? DEFAULT_ENTRIES,
+        scheduleGroup,
+        ...(this.network
+          ? {
+              extractNetwork: {
+                vpc: this.network.vpc,
+                subnets: this.network.subnets,
+                securityGroup: this.network.extractSecurityGroup,
+              },
+            }
+          : {}),
+        ...(this.network && vpcConnections.has(connection)
+          ? {
+              writeNetwork: {
+                vpc: this.network.vpc,
+                subnets: this.network.subnets,
+                securityGroup: this.network.writerSecurityGroupOrCreate(),
+              },
+            }
+          : {}),
+        ...(alarmAction ? { alarmAction } : {}),
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+        logRemovalPolicy: removalPolicy,
+      });
+      this.pipelines.push(pipeline);
+      this.dashboard.addWidgets(...syncDashboardRow(pipeline));
+
+      const names = syncOutputNames(sync.name);
+      const output = (name: string, value: string, description: string): void => {
+        new CfnOutput(this, name, { value, description: `${sync.name}: ${description}` });
+      };
+      output(names.queueUrl, pipeline.queue.queueUrl, 'URL of the queue');
+      output(names.dlqUrl, pipeline.deadLetterQueue.queueUrl, 'URL of the dead-letter queue');
+      output(names.extractFunctionName, pipeline.extractFunction.functionName, 'extract function');
+      output(names.writeFunctionName, pipeline.writeFunction.functionName, 'write function');
+      output(names.scheduleName, pipeline.schedule.scheduleName, 'EventBridge Scheduler schedule');
+    }
+
+    new CfnOutput(this, STACK_OUTPUTS.stateTableName, {
+      value: this.stateTable.tableName,
+      description: 'DynamoDB table: bookmarks, leases, run history',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.linksTableName, {
+      value: this.linksTable.tableName,
+      description: 'DynamoDB table: one link per (sync, source key)',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.dashboardName, {
+      value: this.dashboard.dashboardName,
+      description: 'CloudWatch dashboard',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.scheduleGroupName, {
+      value: scheduleGroup.scheduleGroupName,
+      description: 'EventBridge Scheduler group of the sync schedules',
+    });
+    if (this.alarmTopic) {
+      new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, {
+        value: this.alarmTopic.topicArn,
+        description: 'SNS topic the alarms notify',
+      });
+    }
+  }
+
+  /**
+   * The topic alarms notify: an existing one by ARN, or a new one for an e-mail address. A new
+   * topic is encrypted with its own KMS key, because CloudWatch cannot publish to a topic that
+   * uses the AWS-managed aws/sns key (its key policy cannot be changed to admit CloudWatch).
+   */
+  private createAlarmTopic(props: WritebackStackProps): sns.ITopic | undefined {
+    if (props.alarmTopicArn) return sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
+    if (!props.alarmEmail) return undefined;
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Writeback alarm topic encryption',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    return topic;
+  }
+}
+
+/**
+ * What a deployed stack needs beyond a valid config: every secret it reads exists by name, and
+ * sync names stay distinct as output names. All problems are reported at once.
+ */
+function checkWritebackStackProps(props: WritebackStackProps): void {
+  const { config } = props;
+  const errors: string[] = [];
+  if (!config.warehouse.secret) {
+    errors.push(
+      'warehouse.secret: required to deploy (the Secrets Manager secret the extract functions read the DWH connection from)',
+    );
+  }
+  const used = new Set(config.syncs.map((s) => s.target.connection));
+  for (const name of used) {
+    const connection = config.connections[name];
+    if (connection && !connection.secret) {
+      errors.push(`connections.${name}.secret: required to deploy (a Secrets Manager secret name or ARN)`);
+    }
+  }
+  const byOutputName = new Map<string, string>();
+  for (const sync of config.syncs) {
+    const key = pascalCase(sync.name);
+    const other = byOutputName.get(key);
+    if (other) errors.push(`syncs[${sync.name}].name: same output names as '${other}' (${key}…); rename one`);
+    byOutputName.set(key, sync.name);
+  }
+  for (const name of props.vpcConnections ?? []) {
+    if (!(name in config.connections)) errors.push(`context vpcConnections: unknown connection '${name}'`);
+  }
+  if (props.vpcConnections?.length && !props.dwhNetwork) {
+    errors.push('context vpcConnections: needs dwhVpcId and the other dwh* parameters');
+  }
+  if (props.alarmTopicArn && props.alarmEmail) {
+    errors.push('context: give alarmTopicArn or alarmEmail, not both');
+  }
+  if (errors.length > 0) throw new ConfigValidationError(errors);
+}

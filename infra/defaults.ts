@@ -1,0 +1,116 @@
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+
+/**
+ * Secure defaults for every resource the stack creates, in one place so a reviewer can read
+ * them at a glance (the aws-solutions-constructs `*-defaults.ts` idea).
+ */
+
+/** Lambda runtime of both handlers: the newest Node.js runtime in aws-cdk-lib 2.276. */
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** Graviton: ~20 % cheaper per GB-second than x86 and at least as fast for this I/O-bound code. */
+export const ARCHITECTURE = lambda.Architecture.ARM_64;
+
+/**
+ * The write function's timeout. One invocation handles one SQS batch: a few target calls
+ * (HubSpot batch upsert ~1 s, Xero 60 calls/min) plus two DynamoDB round trips per record.
+ * @default 60 seconds
+ */
+export const WRITE_TIMEOUT = Duration.seconds(60);
+
+/**
+ * The extract function's timeout. The handler stops paging before its time budget runs out and
+ * keeps the bookmark of the last page it enqueued, so a longer run only means fewer cold starts.
+ * @default 5 minutes
+ */
+export const EXTRACT_TIMEOUT = Duration.minutes(5);
+
+/** Memory (and so CPU share) of the extract function: streaming, hashing and SDK calls are CPU-bound. */
+export const EXTRACT_MEMORY_MB = 1024;
+
+/** Memory of the write function: it waits on the target API most of the time. */
+export const WRITE_MEMORY_MB = 512;
+
+/** SQS event source batch size when the sync does not set `batchSize`. */
+export const DEFAULT_BATCH_SIZE = 100;
+
+/**
+ * How long the event source mapping gathers messages before it invokes the writer with a batch
+ * larger than 10 (SQS requires a window for batches above 10). The extractor enqueues pages in
+ * bursts, so a short window already fills batches, and fuller batches spend the target's rate
+ * limit better than many small ones.
+ */
+export const BATCHING_WINDOW = Duration.seconds(5);
+
+/**
+ * Visibility timeout of a sync's queue: AWS's guidance for SQS event sources is at least six times
+ * the function timeout, so a batch that was throttled or retried by Lambda is not redelivered while
+ * it is still being worked on; the batching window is added because messages are already in flight
+ * while the mapping gathers a batch.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+ */
+export function queueVisibilityTimeout(
+  writeTimeout: Duration,
+  batchingWindow: Duration | undefined,
+): Duration {
+  return Duration.seconds(6 * writeTimeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0));
+}
+
+/** Dead-letter queues keep messages for the SQS maximum, so ops have two weeks to redrive. */
+export const DLQ_RETENTION = Duration.days(14);
+
+/** Encryption at rest and TLS-only access for every queue (cdk-nag AwsSolutions-SQS2 and -SQS4). */
+export const QUEUE_SECURITY: Pick<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {
+  // SQS-managed SSE: no KMS key to pay for or to grant to Scheduler and Lambda.
+  encryption: sqs.QueueEncryption.SQS_MANAGED,
+  enforceSSL: true,
+};
+
+/** On-demand billing, point-in-time recovery and encryption at rest for every table. */
+export const TABLE_DEFAULTS: Pick<
+  dynamodb.TableProps,
+  'billingMode' | 'pointInTimeRecoverySpecification' | 'encryption'
+> = {
+  // Traffic is bursty (a run every few minutes, idle in between): on-demand costs nothing at rest.
+  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+  // The links table is what makes writes idempotent; losing it means duplicates in the target.
+  pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  // The AWS-managed key (aws/dynamodb): key use is visible in CloudTrail and costs no monthly fee.
+  encryption: dynamodb.TableEncryption.AWS_MANAGED,
+};
+
+/**
+ * DynamoDB actions the handlers use to read a table (and its indexes). Narrower than
+ * Table.grantReadData, which adds Scan, ConditionCheckItem, DescribeTable and stream reads.
+ */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+
+/** DynamoDB actions the handlers use to change items (conditional writes are UpdateItem/PutItem). */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+/**
+ * esbuild settings for both handlers: one ESM file per function with a source map, the AWS SDK
+ * bundled at the versions in package-lock.json rather than whatever the runtime ships, and no
+ * Docker (the local esbuild is used).
+ */
+export const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  bundleAwsSDK: true,
+  forceDockerBundling: false,
+  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+  banner:
+    "import { createRequire as __wbCreateRequire } from 'node:module'; const require = __wbCreateRequire(import.meta.url);",
+};

@@ -1,0 +1,444 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { describe, expect, it } from 'vitest';
+import { SyncPipeline } from '../../infra/SyncPipeline.ts';
+import { DEFAULT_ENTRIES } from '../../infra/WritebackStack.ts';
+import { ConfigValidationError } from '../../shared/errors.ts';
+import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
+import { buildStack, syncInput, testConfig } from './stackFixture.ts';
+import { actionsOn, allActions, logicalId, resource, roleStatements } from './templateQueries.ts';
+
+// Prepare (shared): one hubspot sync with a large batch, one postgres sync with defaults.
+const config = testConfig([
+  syncInput('contacts', { batchSize: 250, concurrency: 8, maxReceiveCount: 25 }),
+  syncInput('invoices', {
+    enabled: false,
+    schedule: 'cron(0/15 * * * ? *)',
+    target: { connection: 'billing-db', object: 'billing.invoices' },
+    batchSize: 10,
+  }),
+  syncInput('deals', { target: { connection: 'hubspot', object: 'deals' } }),
+]);
+// Act (shared)
+const { template } = buildStack(config, { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' });
+
+const id = {
+  queue: logicalId(template, 'AWS::SQS::Queue', 'SyncContactsQueue'),
+  dlq: logicalId(template, 'AWS::SQS::Queue', 'SyncContactsDeadLetterQueue'),
+  scheduleDlq: logicalId(template, 'AWS::SQS::Queue', 'SyncContactsScheduleDeadLetterQueue'),
+  extract: logicalId(template, 'AWS::Lambda::Function', 'SyncContactsExtractFunction'),
+  write: logicalId(template, 'AWS::Lambda::Function', 'SyncContactsWriteFunction'),
+  stateTable: logicalId(template, 'AWS::DynamoDB::Table', 'StateTable'),
+  linksTable: logicalId(template, 'AWS::DynamoDB::Table', 'LinksTable'),
+};
+
+describe('Class: SyncPipeline', () => {
+  describe('Queue', () => {
+    it('encrypts the queue and both dead-letter queues with SQS-managed keys', () => {
+      // Assess
+      for (const queueId of [id.queue, id.dlq, id.scheduleDlq]) {
+        expect(template.findResources('AWS::SQS::Queue')[queueId]?.Properties.SqsManagedSseEnabled).toBe(
+          true,
+        );
+      }
+    });
+
+    it('denies every request that does not use TLS', () => {
+      // Assess
+      for (const queueId of [id.queue, id.dlq, id.scheduleDlq]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: queueId }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Action: 'sqs:*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('sets the visibility timeout to six times the write timeout plus the batching window', () => {
+      // Prepare
+      const writeTimeout = resource(template, 'AWS::Lambda::Function', 'SyncContactsWriteFunction').Properties
+        .Timeout as number;
+      const window = resource(template, 'AWS::Lambda::EventSourceMapping', 'SyncContactsWriteFunction')
+        .Properties.MaximumBatchingWindowInSeconds as number;
+      // Assess
+      const visibility = resource(template, 'AWS::SQS::Queue', 'SyncContactsQueue').Properties
+        .VisibilityTimeout;
+      expect(writeTimeout).toBe(60);
+      expect(visibility).toBe(6 * writeTimeout + window);
+      expect(visibility).toBeGreaterThanOrEqual(6 * writeTimeout);
+    });
+
+    it("redrives to the dead-letter queue after the sync's maxReceiveCount", () => {
+      // Assess
+      expect(resource(template, 'AWS::SQS::Queue', 'SyncContactsQueue').Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [id.dlq, 'Arn'] },
+        maxReceiveCount: 25,
+      });
+      expect(resource(template, 'AWS::SQS::Queue', 'SyncDealsQueue').Properties.RedrivePolicy).toMatchObject({
+        maxReceiveCount: 10,
+      });
+    });
+
+    it('keeps dead letters for 14 days', () => {
+      // Assess
+      for (const queueId of [id.dlq, id.scheduleDlq]) {
+        expect(template.findResources('AWS::SQS::Queue')[queueId]?.Properties.MessageRetentionPeriod).toBe(
+          1_209_600,
+        );
+      }
+    });
+  });
+
+  describe('Event source mapping', () => {
+    it('reports batch item failures with the sync batch size, a batching window and max concurrency', () => {
+      // Assess
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [id.queue, 'Arn'] },
+        FunctionName: { Ref: id.write },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 250,
+        MaximumBatchingWindowInSeconds: 5,
+        ScalingConfig: { MaximumConcurrency: 8 },
+      });
+    });
+
+    it('uses no batching window for batches of ten or fewer', () => {
+      // Assess
+      const mapping = resource(template, 'AWS::Lambda::EventSourceMapping', 'SyncInvoicesWriteFunction');
+      expect(mapping.Properties.BatchSize).toBe(10);
+      expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+      expect(resource(template, 'AWS::SQS::Queue', 'SyncInvoicesQueue').Properties.VisibilityTimeout).toBe(
+        360,
+      );
+    });
+
+    it('defaults to batches of 100 and a max concurrency of 2', () => {
+      // Assess
+      const mapping = resource(template, 'AWS::Lambda::EventSourceMapping', 'SyncDealsWriteFunction');
+      expect(mapping.Properties).toMatchObject({ BatchSize: 100, ScalingConfig: { MaximumConcurrency: 2 } });
+    });
+  });
+
+  describe('Schedule', () => {
+    it("invokes the extract function with the sync's expression, enabled state and input", () => {
+      // Assess
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id.extract, 'Arn'] },
+          Input: JSON.stringify({ sync: 'contacts' }),
+        }),
+      });
+    });
+
+    it('creates a disabled schedule for a disabled sync', () => {
+      // Assess
+      const schedule = resource(template, 'AWS::Scheduler::Schedule', 'SyncInvoicesSchedule');
+      expect(schedule.Properties).toMatchObject({
+        ScheduleExpression: 'cron(0/15 * * * ? *)',
+        State: 'DISABLED',
+      });
+    });
+
+    it('sends undeliverable invocations to its own dead-letter queue after a bounded retry policy', () => {
+      // Assess
+      const target = resource(template, 'AWS::Scheduler::Schedule', 'SyncContactsSchedule').Properties.Target;
+      expect(target).toMatchObject({
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id.scheduleDlq, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+      });
+    });
+
+    it('puts every schedule in the stack schedule group', () => {
+      // Prepare
+      const groupName = resource(template, 'AWS::Scheduler::ScheduleGroup', 'ScheduleGroup').Properties.Name;
+      // Assess
+      for (const schedule of Object.values(template.findResources('AWS::Scheduler::Schedule'))) {
+        expect(schedule.Properties.GroupName).toEqual(groupName);
+      }
+    });
+  });
+
+  describe('Functions', () => {
+    it('runs both handlers on nodejs24.x arm64 with JSON logs in a log group with retention', () => {
+      // Assess
+      for (const [prefix, handlerMemory, timeout] of [
+        ['SyncContactsExtractFunction', 1024, 300],
+        ['SyncContactsWriteFunction', 512, 60],
+      ] as const) {
+        const fn = resource(template, 'AWS::Lambda::Function', prefix).Properties;
+        expect(fn).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: handlerMemory,
+          Timeout: timeout,
+          LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+        });
+        const logGroupId = (fn.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        expect(template.findResources('AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(
+          30,
+        );
+      }
+    });
+
+    it('sets the runtime env contract on the extract function', () => {
+      // Assess
+      const env = resource(template, 'AWS::Lambda::Function', 'SyncContactsExtractFunction').Properties
+        .Environment;
+      expect(env).toEqual({
+        Variables: {
+          [ENV.sync]: 'contacts',
+          [ENV.stateTable]: { Ref: id.stateTable },
+          [ENV.linksTable]: { Ref: id.linksTable },
+          [ENV.queueUrl]: { Ref: id.queue },
+          [ENV.dwhSecretArn]: expect.anything(),
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'writeback',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      });
+      expect(JSON.stringify(env)).toContain(':secret:writeback/dwh');
+    });
+
+    it('sets the runtime env contract on the write function', () => {
+      // Assess
+      const env = resource(template, 'AWS::Lambda::Function', 'SyncContactsWriteFunction').Properties
+        .Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(Object.keys(env.Variables).sort()).toEqual(
+        [
+          ENV.sync,
+          ENV.stateTable,
+          ENV.linksTable,
+          ENV.queueUrl,
+          ENV.dlqUrl,
+          ENV.connectionSecretArn,
+          'NODE_OPTIONS',
+          'POWERTOOLS_SERVICE_NAME',
+          'POWERTOOLS_LOG_LEVEL',
+        ].sort(),
+      );
+      expect(env.Variables[ENV.dlqUrl]).toEqual({ Ref: id.dlq });
+      expect(JSON.stringify(env.Variables[ENV.connectionSecretArn])).toContain(':secret:writeback/hubspot');
+      expect(env.Variables[ENV.dwhSecretArn]).toBeUndefined();
+    });
+
+    it("gives each write function its own connection's secret", () => {
+      // Assess
+      const env = resource(template, 'AWS::Lambda::Function', 'SyncInvoicesWriteFunction').Properties
+        .Environment;
+      expect(JSON.stringify(env)).toContain(':secret:writeback/billing-db');
+    });
+  });
+
+  describe('Permissions', () => {
+    const extract = roleStatements(template, 'SyncContactsExtractRole');
+    const write = roleStatements(template, 'SyncContactsWriteRole');
+
+    it('lets the extract function send to its queue but not consume it or touch the DLQ', () => {
+      // Assess
+      expect(actionsOn(extract, id.queue)).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ]);
+      expect(actionsOn(extract, id.dlq)).toEqual([]);
+    });
+
+    it('lets the write function consume its queue and send to its DLQ, but not send to the main queue', () => {
+      // Assess
+      expect(actionsOn(write, id.queue)).toEqual([
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ]);
+      expect(actionsOn(write, id.queue)).not.toContain('sqs:SendMessage');
+      expect(actionsOn(write, id.dlq)).toContain('sqs:SendMessage');
+    });
+
+    it("keeps functions out of other syncs' queues", () => {
+      // Prepare
+      const dealsQueue = logicalId(template, 'AWS::SQS::Queue', 'SyncDealsQueue');
+      const dealsDlq = logicalId(template, 'AWS::SQS::Queue', 'SyncDealsDeadLetterQueue');
+      // Assess
+      for (const statements of [extract, write]) {
+        expect(actionsOn(statements, dealsQueue)).toEqual([]);
+        expect(actionsOn(statements, dealsDlq)).toEqual([]);
+      }
+    });
+
+    it('lets the extract function read the links table only, and both read and write the state table', () => {
+      // Assess
+      expect(actionsOn(extract, id.linksTable)).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+      ]);
+      expect(actionsOn(extract, id.stateTable)).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      );
+      expect(actionsOn(write, id.linksTable)).toEqual(
+        expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      );
+      expect(actionsOn(write, id.stateTable)).toEqual(expect.arrayContaining(['dynamodb:UpdateItem']));
+    });
+
+    it('grants no table scans, stream reads or wildcard actions', () => {
+      // Assess
+      for (const statements of [extract, write]) {
+        const actions = allActions(statements);
+        expect(actions).not.toContain('dynamodb:Scan');
+        expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+        expect(actions.filter((a) => /GetRecords|GetShardIterator/.test(a))).toEqual([]);
+      }
+    });
+
+    it('lets the extract function read only the warehouse secret, and the write function only its connection secret', () => {
+      // Prepare
+      const secretResources = (statements: typeof extract): string =>
+        JSON.stringify(statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue')));
+      // Assess
+      expect(secretResources(extract)).toContain(':secret:writeback/dwh-??????');
+      expect(secretResources(extract)).not.toContain('writeback/hubspot');
+      expect(secretResources(extract)).not.toContain('writeback/billing-db');
+      expect(secretResources(write)).toContain(':secret:writeback/hubspot-??????');
+      expect(secretResources(write)).not.toContain('writeback/dwh');
+    });
+
+    it('writes logs to its own log group only', () => {
+      // Prepare
+      const logGroup = logicalId(template, 'AWS::Logs::LogGroup', 'SyncContactsExtractLogGroup');
+      // Assess
+      expect(actionsOn(extract, logGroup)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(allActions(extract).filter((a) => a.startsWith('logs:'))).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ]);
+    });
+
+    it('uses no AWS managed policies', () => {
+      // Assess
+      for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it("lets the scheduler role invoke only the sync's extract function and write to the schedule DLQ", () => {
+      // Prepare
+      const statements = roleStatements(template, 'SyncContactsScheduleRole');
+      // Assess
+      expect(allActions(statements)).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+      expect(actionsOn(statements, id.extract)).toEqual(['lambda:InvokeFunction']);
+      expect(actionsOn(statements, id.scheduleDlq)).toEqual(['sqs:SendMessage']);
+      const role = resource(template, 'AWS::IAM::Role', 'SyncContactsScheduleRole');
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+    });
+  });
+
+  describe('Alarms', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      String(a.Properties.AlarmDescription).startsWith('Writeback contacts:'),
+    );
+    const byMetric = (namespace: string, metric: string) =>
+      alarms.filter((a) => a.Properties.Namespace === namespace && a.Properties.MetricName === metric);
+
+    it('alarms when a record reaches the dead-letter queue', () => {
+      // Assess
+      const [dlq] = byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible').filter(
+        (a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0] === id.dlq,
+      );
+      expect(dlq?.Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+
+    it('alarms when the oldest queued record is older than an hour', () => {
+      // Assess
+      expect(byMetric('AWS/SQS', 'ApproximateAgeOfOldestMessage')[0]?.Properties).toMatchObject({
+        Threshold: 3600,
+        Statistic: 'Maximum',
+      });
+    });
+
+    it('alarms on errors of either function', () => {
+      // Assess
+      const functions = byMetric('AWS/Lambda', 'Errors').map((a) => a.Properties.Dimensions[0].Value.Ref);
+      expect(functions.sort()).toEqual([id.extract, id.write].sort());
+    });
+
+    it('alarms when Scheduler dead-letters an invocation', () => {
+      // Assess
+      const [scheduleFailures] = byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible').filter(
+        (a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0] === id.scheduleDlq,
+      );
+      expect(scheduleFailures).toBeDefined();
+    });
+
+    it('notifies the alarm topic on alarm and on recovery', () => {
+      // Assess
+      expect(alarms).toHaveLength(5);
+      for (const alarm of alarms) {
+        expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+        expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+      }
+    });
+  });
+
+  describe('Validation', () => {
+    it('names every timeout beyond the Lambda maximum at once', () => {
+      // Prepare
+      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+      const table = new dynamodb.Table(stack, 'T', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      });
+      const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'x');
+      // Act
+      const error = captureError(
+        () =>
+          new SyncPipeline(stack, 'P', {
+            sync: config.syncs[0]!,
+            stateTable: table,
+            linksTable: table,
+            dwhSecret: secret,
+            connectionSecret: secret,
+            entries: DEFAULT_ENTRIES,
+            scheduleGroup: new scheduler.ScheduleGroup(stack, 'G'),
+            writeTimeout: Duration.minutes(20),
+            extractTimeout: Duration.minutes(16),
+          }),
+      );
+      // Assess
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect((error as ConfigValidationError).errors).toEqual([
+        'syncs[contacts]: write timeout 1200s exceeds 900s',
+        'syncs[contacts]: extract timeout 960s exceeds 900s',
+      ]);
+    });
+  });
+});
+
+function captureError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}

@@ -1,0 +1,341 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { STACK_OUTPUTS, syncOutputNames } from '../../infra/outputNames.ts';
+import { ConfigValidationError } from '../../shared/errors.ts';
+import { LINKS_TABLE, STATE_TABLE } from '../../shared/state/tableDefinitions.ts';
+import { buildStack, DWH_NETWORK, syncInput, testConfig } from './stackFixture.ts';
+import { logicalId, resource, roleStatements } from './templateQueries.ts';
+
+// Prepare (shared)
+const config = testConfig([
+  syncInput('contacts'),
+  syncInput('invoices', { target: { connection: 'billing-db', object: 'billing.invoices' } }),
+]);
+// Act (shared)
+const { stack, template } = buildStack(config);
+
+describe('Class: WritebackStack', () => {
+  describe('Tables', () => {
+    it('creates the state table on demand with PITR, SSE, TTL and the shared key schema', () => {
+      // Assess
+      expect(resource(template, 'AWS::DynamoDB::Table', 'StateTable').Properties).toEqual({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
+        KeySchema: [
+          { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+        ],
+        DeletionProtectionEnabled: true,
+      });
+    });
+
+    it('creates the links table with the attention and byTarget indexes from tableDefinitions', () => {
+      // Assess
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: LINKS_TABLE.ttlAttribute, Enabled: true },
+        KeySchema: [{ AttributeName: LINKS_TABLE.partitionKey, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: LINKS_TABLE.attentionIndex.name,
+            KeySchema: [
+              { AttributeName: LINKS_TABLE.attentionIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: LINKS_TABLE.attentionIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: LINKS_TABLE.targetIndex.name,
+            KeySchema: [{ AttributeName: LINKS_TABLE.targetIndex.partitionKey, KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+    });
+
+    it('retains both tables when the stack is deleted', () => {
+      // Assess
+      for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+        expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+        expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+      }
+    });
+
+    it('lets a trial stack delete its tables and logs when retainData is false', () => {
+      // Act
+      const trial = buildStack(config, { retainData: false }).template;
+      // Assess
+      for (const table of Object.values(trial.findResources('AWS::DynamoDB::Table'))) {
+        expect(table.DeletionPolicy).toBe('Delete');
+        expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+      }
+      for (const logGroup of Object.values(trial.findResources('AWS::Logs::LogGroup'))) {
+        expect(logGroup.DeletionPolicy).toBe('Delete');
+      }
+    });
+  });
+
+  describe('Pipelines', () => {
+    it('creates one pipeline per sync', () => {
+      // Prepare
+      const names = ['a', 'b', 'c', 'd'];
+      // Act
+      const built = buildStack(testConfig(names.map((n) => syncInput(n))));
+      // Assess
+      expect(built.stack.pipelines.map((p) => p.sync.name)).toEqual(names);
+      built.template.resourceCountIs('AWS::Lambda::Function', 2 * names.length);
+      built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', names.length);
+      built.template.resourceCountIs('AWS::Scheduler::Schedule', names.length);
+      built.template.resourceCountIs('AWS::SQS::Queue', 3 * names.length);
+      built.template.resourceCountIs('AWS::CloudWatch::Alarm', 5 * names.length);
+      built.template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    });
+
+    it('accepts sync names that spell the names of shared resources', () => {
+      // Prepare
+      const names = ['dashboard', 'state-table', 'links-table', 'schedule-group'];
+      // Act
+      const built = buildStack(testConfig(names.map((n) => syncInput(n))));
+      // Assess
+      expect(built.stack.pipelines).toHaveLength(names.length);
+    });
+
+    it('names the exact secret when the config gives a complete ARN', () => {
+      // Prepare
+      const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/dwh-AbC123';
+      // Act
+      const built = buildStack(testConfig([syncInput('contacts')], { warehouse: { secret: arn } }));
+      // Assess
+      const fn = resource(built.template, 'AWS::Lambda::Function', 'SyncContactsExtractFunction');
+      expect(fn.Properties.Environment).toMatchObject({ Variables: { WB_DWH_SECRET_ARN: arn } });
+      const statements = roleStatements(built.template, 'SyncContactsExtractRole');
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: arn,
+        }),
+      );
+    });
+  });
+
+  describe('Outputs', () => {
+    it('exposes the names the operator CLI reads', () => {
+      // Prepare
+      const expected = [
+        STACK_OUTPUTS.stateTableName,
+        STACK_OUTPUTS.linksTableName,
+        STACK_OUTPUTS.dashboardName,
+        STACK_OUTPUTS.scheduleGroupName,
+        ...config.syncs.flatMap((s) => Object.values(syncOutputNames(s.name))),
+      ];
+      // Assess
+      expect(Object.keys(template.findOutputs('*')).sort()).toEqual(expected.sort());
+    });
+
+    it('points each output at the right resource', () => {
+      // Prepare
+      const names = syncOutputNames('contacts');
+      // Assess
+      template.hasOutput(STACK_OUTPUTS.stateTableName, {
+        Value: { Ref: logicalId(template, 'AWS::DynamoDB::Table', 'StateTable') },
+      });
+      template.hasOutput(STACK_OUTPUTS.linksTableName, {
+        Value: { Ref: logicalId(template, 'AWS::DynamoDB::Table', 'LinksTable') },
+      });
+      template.hasOutput(names.queueUrl, {
+        Value: { Ref: logicalId(template, 'AWS::SQS::Queue', 'SyncContactsQueue') },
+      });
+      template.hasOutput(names.dlqUrl, {
+        Value: { Ref: logicalId(template, 'AWS::SQS::Queue', 'SyncContactsDeadLetterQueue') },
+      });
+      template.hasOutput(names.extractFunctionName, {
+        Value: { Ref: logicalId(template, 'AWS::Lambda::Function', 'SyncContactsExtractFunction') },
+      });
+      template.hasOutput(names.writeFunctionName, {
+        Value: { Ref: logicalId(template, 'AWS::Lambda::Function', 'SyncContactsWriteFunction') },
+      });
+    });
+
+    it('adds the alarm topic output only when there is a topic', () => {
+      // Act
+      const withTopic = buildStack(config, { alarmEmail: 'ops@example.com' }).template;
+      // Assess
+      expect(template.findOutputs(STACK_OUTPUTS.alarmTopicArn)).toEqual({});
+      withTopic.hasOutput(STACK_OUTPUTS.alarmTopicArn, {
+        Value: { Ref: logicalId(withTopic, 'AWS::SNS::Topic', 'AlarmTopic') },
+      });
+    });
+  });
+
+  describe('Dashboard', () => {
+    it('has one row per sync', () => {
+      // Prepare
+      const body = JSON.stringify(resource(template, 'AWS::CloudWatch::Dashboard', 'Dashboard').Properties);
+      // Assess
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      for (const sync of config.syncs) expect(body).toContain(`${sync.name} · ${sync.schedule}`);
+      expect(stack.dashboard).toBeDefined();
+    });
+  });
+
+  describe('Alarm topic', () => {
+    it('creates a KMS-encrypted, TLS-only topic for alarmEmail and lets CloudWatch use its key', () => {
+      // Act
+      const built = buildStack(config, { alarmEmail: 'ops@example.com' }).template;
+      // Assess
+      const keyId = logicalId(built, 'AWS::KMS::Key', 'AlarmTopicKey');
+      built.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      built.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
+        },
+      });
+      built.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      built.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+      });
+    });
+
+    it('creates alarms without actions when no topic is configured', () => {
+      // Assess
+      for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+        expect(alarm.Properties.AlarmActions).toBeUndefined();
+      }
+      template.resourceCountIs('AWS::SNS::Topic', 0);
+    });
+  });
+
+  describe('Warehouse network', () => {
+    it('runs no function in a VPC without the dwh context', () => {
+      // Assess
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        expect(fn.Properties.VpcConfig).toBeUndefined();
+      }
+      template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    });
+
+    it('puts the extract functions in the warehouse subnets, reaching the warehouse port and AWS through endpoints', () => {
+      // Act
+      const built = buildStack(config, { dwhNetwork: DWH_NETWORK }).template;
+      // Assess
+      const sg = logicalId(built, 'AWS::EC2::SecurityGroup', 'DwhNetworkExtractSecurityGroup');
+      for (const prefix of ['SyncContactsExtractFunction', 'SyncInvoicesExtractFunction']) {
+        expect(resource(built, 'AWS::Lambda::Function', prefix).Properties.VpcConfig).toEqual({
+          SubnetIds: DWH_NETWORK.subnetIds,
+          SecurityGroupIds: [{ 'Fn::GetAtt': [sg, 'GroupId'] }],
+        });
+      }
+      built.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: DWH_NETWORK.securityGroupId,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
+        FromPort: 5432,
+        ToPort: 5432,
+      });
+      built.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
+        RouteTableIds: DWH_NETWORK.routeTableIds,
+      });
+      for (const service of ['sqs', 'secretsmanager']) {
+        built.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+          VpcEndpointType: 'Interface',
+          ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]] },
+          SubnetIds: DWH_NETWORK.subnetIds,
+          PrivateDnsEnabled: true,
+        });
+      }
+      expect(
+        resource(built, 'AWS::EC2::SecurityGroup', 'DwhNetworkExtractSecurityGroup').Properties
+          .SecurityGroupEgress,
+      ).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
+      // The write functions call SaaS APIs on the internet: no VPC unless asked for.
+      expect(
+        resource(built, 'AWS::Lambda::Function', 'SyncContactsWriteFunction').Properties.VpcConfig,
+      ).toBeUndefined();
+    });
+
+    it('puts write functions in the VPC only for the connections in vpcConnections', () => {
+      // Act
+      const built = buildStack(config, { dwhNetwork: DWH_NETWORK, vpcConnections: ['billing-db'] }).template;
+      // Assess
+      expect(
+        resource(built, 'AWS::Lambda::Function', 'SyncInvoicesWriteFunction').Properties.VpcConfig,
+      ).toBeDefined();
+      expect(
+        resource(built, 'AWS::Lambda::Function', 'SyncContactsWriteFunction').Properties.VpcConfig,
+      ).toBeUndefined();
+    });
+
+    it('creates no endpoints when the VPC already has them', () => {
+      // Act
+      const { routeTableIds: _, ...withoutRouteTables } = DWH_NETWORK;
+      const built = buildStack(config, {
+        dwhNetwork: { ...withoutRouteTables, createEndpoints: false },
+      }).template;
+      // Assess
+      built.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+      expect(
+        resource(built, 'AWS::Lambda::Function', 'SyncContactsExtractFunction').Properties.VpcConfig,
+      ).toBeDefined();
+    });
+  });
+
+  describe('Validation', () => {
+    it('names every missing secret, colliding sync name and bad option at once', () => {
+      // Prepare
+      const bad = testConfig(
+        [syncInput('a-b'), syncInput('a--b', { target: { connection: 'billing-db', object: 'x' } })],
+        {
+          warehouse: {},
+          connections: {
+            hubspot: { type: 'hubspot' },
+            'billing-db': { type: 'postgres', url: 'postgres://localhost/x' },
+          },
+        },
+      );
+      // Act
+      let error: unknown;
+      try {
+        buildStack(bad, {
+          vpcConnections: ['nope'],
+          alarmEmail: 'a@b.co',
+          alarmTopicArn: 'arn:aws:sns:x:1:y',
+        });
+      } catch (err) {
+        error = err;
+      }
+      // Assess
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect((error as ConfigValidationError).errors).toEqual([
+        expect.stringMatching(/^warehouse\.secret: required to deploy/),
+        expect.stringMatching(/^connections\.hubspot\.secret: required to deploy/),
+        expect.stringMatching(/^connections\.billing-db\.secret: required to deploy/),
+        "syncs[a--b].name: same output names as 'a-b' (AB…); rename one",
+        "context vpcConnections: unknown connection 'nope'",
+        'context vpcConnections: needs dwhVpcId and the other dwh* parameters',
+        'context: give alarmTopicArn or alarmEmail, not both',
+      ]);
+    });
+  });
+});
