@@ -138,10 +138,20 @@ export class SyncPipeline extends Construct {
       timeout: props.extractTimeout ?? EXTRACT_TIMEOUT,
       memorySize: EXTRACT_MEMORY_MB,
       network: props.extractNetwork,
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
       environment: {
         [ENV.queueUrl]: this.queue.queueUrl,
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
       },
+    });
+    // A run that stops on its time budget with rows left invokes this function again at once
+    // (shared/runtime: continueBacklog). Lambda's recursive loop detection counts Invoke API chains,
+    // so it is allowed here; the handler only continues after a run that moved the bookmark, and
+    // the lease keeps runs of one sync from overlapping. A resource-based permission for the
+    // function's own role avoids the role → function → role dependency cycle of an identity grant.
+    this.extractFunction.addPermission('ContinueBacklog', {
+      principal: new iam.ArnPrincipal(this.extractFunction.role!.roleArn),
+      action: 'lambda:InvokeFunction',
     });
     // Rows that `map` rejects travel through the queue too, marked invalid; the writer dead-letters them.
     this.queue.grantSendMessages(this.extractFunction);
@@ -235,6 +245,7 @@ export class SyncPipeline extends Construct {
       linksTable: dynamodb.ITable;
       logRetention: logs.RetentionDays;
       logRemovalPolicy: RemovalPolicy;
+      recursiveLoop?: lambda.RecursiveLoop;
     },
   ): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
@@ -284,6 +295,7 @@ export class SyncPipeline extends Construct {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       bundling: BUNDLING,
+      ...(opts.recursiveLoop ? { recursiveLoop: opts.recursiveLoop } : {}),
       environment: {
         [ENV.sync]: this.sync.name,
         [ENV.stateTable]: opts.stateTable.tableName,

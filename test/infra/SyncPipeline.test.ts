@@ -194,6 +194,22 @@ describe('Class: SyncPipeline', () => {
       }
     });
 
+    it('lets only the extract function re-invoke itself to continue a backlog', () => {
+      // Assess
+      const extract = resource(template, 'AWS::Lambda::Function', 'SyncContactsExtractFunction').Properties;
+      const write = resource(template, 'AWS::Lambda::Function', 'SyncContactsWriteFunction').Properties;
+      expect(extract.RecursiveLoop).toBe('Allow');
+      expect(write.RecursiveLoop).toBeUndefined();
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((r) =>
+        JSON.stringify(r.Properties.FunctionName).includes(id.extract),
+      );
+      const selfInvoke = permissions.filter(
+        (r) => r.Properties.Action === 'lambda:InvokeFunction' && !r.Properties.SourceArn,
+      );
+      expect(selfInvoke).toHaveLength(1);
+      expect(JSON.stringify(selfInvoke[0]!.Properties.Principal)).toContain('SyncContactsExtractRole');
+    });
+
     it('sets the runtime env contract on the extract function', () => {
       // Assess
       const env = resource(template, 'AWS::Lambda::Function', 'SyncContactsExtractFunction').Properties
