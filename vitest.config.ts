@@ -8,6 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // The JSON report feeds the plain `N passed, N failed` line that .ci/run prints at the end.
+    reporters: ['default', ['json', { outputFile: '.wb/test-results.json' }]],
   },
 });
