@@ -1,0 +1,255 @@
+/**
+ * Extract benchmark (issue 4). On an N-row source in the embedded Postgres (default 1M):
+ *  (a) a no-op run after the backfill: rows read (only the lookback window), messages sent,
+ *      target calls, and its time as a ratio to a bare indexed `SELECT … LIMIT 1`;
+ *  (b) the full backfill: rows/s, and its ratio to a floor measured in the same run (streaming
+ *      the same rows out of Postgres and sending as many messages to the same SQS emulator);
+ *  (c) peak RSS of a backfill of N/10 rows vs N rows, each in a fresh process (flat = bounded).
+ * Usage: npm run bench -- extract [--rows 1000000]
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import postgres from 'postgres';
+import { createAwsClients } from '../shared/aws/awsClients.ts';
+import { validateConfig } from '../shared/config/validateConfig.ts';
+import { runExtract } from '../shared/extract/runExtract.ts';
+import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { startEmbeddedPostgres } from '../shared/local/EmbeddedPostgres.ts';
+import { startLocalEmulators } from '../shared/local/LocalEmulators.ts';
+import { provisionLocal } from '../shared/local/provisionLocal.ts';
+import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
+import { StateStore } from '../shared/state/StateStore.ts';
+import { contentHash } from '../shared/util/contentHash.ts';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+
+function benchConfig(table: string) {
+  return validateConfig({
+    connections: { sink: { type: 'postgres', url: 'postgres://unused' } },
+    syncs: [
+      {
+        name: 'bench',
+        source: { table, key: 'id', cursor: 'loaded_at', lookback: '2m', pageSize: 2000 },
+        target: { connection: 'sink', object: 'x', externalId: 'id' },
+        map: (row: Record<string, unknown>) => ({ email: row.email, name: row.name, score: row.score }),
+      },
+    ],
+  });
+}
+
+/** Child mode: one extract run of `table` against running servers; prints JSON with its figures. */
+async function child(): Promise<void> {
+  const env = JSON.parse(process.env.WB_BENCH_ENV!) as { pg: string; ddb: string; sqs: string };
+  const table = arg('table', '');
+  const config = benchConfig(table);
+  const aws = createAwsClients({ dynamodb: env.ddb, sqs: env.sqs });
+  const res = await provisionLocal(aws, `b${randomUUID().slice(0, 6)}`, config.syncs);
+  const sql = postgres(env.pg, { max: 2, onnotice: () => undefined, connection: { TimeZone: 'UTC' } });
+  const deps = {
+    sql,
+    state: new StateStore(aws.ddb, res.stateTable),
+    links: new DynamoLinkStore(aws.ddb, res.linksTable),
+    enqueuer: new SqsEnqueuer(aws.sqs, res.queues.bench!.url),
+    now: Date.now,
+  };
+  const t0 = performance.now();
+  const backfill = await runExtract(config.syncs[0]!, deps, {
+    runId: randomUUID(),
+    remainingMs: () => 3_600_000,
+  });
+  const backfillMs = performance.now() - t0;
+  const rss = process.resourceUsage().maxRSS * 1024;
+  // A no-op run comes after the writers drained the queue. It batch-reads only the links of the
+  // rows in its lookback window, so those are the links we commit, as the writer would.
+  const window = await sql.unsafe(
+    `select id::text as key, email, name, score, (extract(epoch from loaded_at) * 1000000)::bigint::text as version
+     from ${table} where loaded_at >= (select max(loaded_at) from ${table}) - interval '2 minutes' - interval '1 second'`,
+  );
+  const sync = config.syncs[0]!;
+  for (const r of window) {
+    const hash = contentHash(sync.map(r, { sync: 'bench' }));
+    const token = randomUUID();
+    await deps.links.claim({
+      sync: 'bench',
+      key: r.key,
+      version: r.version,
+      hash,
+      token,
+      runId: 'bench',
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    await deps.links.commit({
+      sync: 'bench',
+      key: r.key,
+      token,
+      targetId: r.key,
+      hash,
+      version: r.version,
+      now: Date.now(),
+    });
+  }
+  const t1 = performance.now();
+  const noop = await runExtract(config.syncs[0]!, deps, {
+    runId: randomUUID(),
+    remainingMs: () => 3_600_000,
+  });
+  const noopMs = performance.now() - t1;
+  await sql.end();
+  process.stdout.write(
+    `${JSON.stringify({ backfill: backfill.counts, backfillMs, rss, noop: noop.counts, noopMs })}\n`,
+  );
+  process.exit(0);
+}
+
+async function main(): Promise<void> {
+  const rows = Number(arg('rows', '1000000'));
+  const small = Math.max(1000, Math.floor(rows / 10));
+  const dir = mkdtempSync(join(tmpdir(), 'wb-bench-'));
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
+  const emulators = await startLocalEmulators();
+  const sql = postgres(pg.url(), { max: 2, onnotice: () => undefined });
+  try {
+    process.stderr.write(`generating ${rows} + ${small} source rows…\n`);
+    for (const [name, n] of [
+      ['bench.items_large', rows],
+      ['bench.items_small', small],
+    ] as const) {
+      await sql`create schema if not exists bench`;
+      await sql.unsafe(
+        `create table ${name} (id bigint primary key, email text, name text, score int, loaded_at timestamptz not null)`,
+      );
+      // One row per second: the 2-minute lookback window holds ~120 rows.
+      await sql.unsafe(
+        `insert into ${name} select i, 'user' || i || '@example.com', 'name ' || i, i % 1000,
+         timestamptz '2025-01-01' + i * interval '1 second' from generate_series(1, ${n}) i`,
+      );
+      await sql.unsafe(`create index on ${name} (loaded_at, id)`);
+      await sql.unsafe(`analyze ${name}`);
+    }
+
+    const runChild = (table: string) => {
+      const out = execFileSync(
+        process.execPath,
+        ['--max-old-space-size=160', fileURLToPath(import.meta.url), '--child', '--table', table],
+        {
+          env: {
+            ...process.env,
+            WB_BENCH_ENV: JSON.stringify({
+              pg: pg.url(),
+              ddb: emulators.dynamodbEndpoint,
+              sqs: emulators.sqsEndpoint,
+            }),
+          },
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        },
+      );
+      return JSON.parse(out.trim().split('\n').at(-1)!) as {
+        backfill: { read: number; enqueued: number };
+        backfillMs: number;
+        rss: number;
+        noop: { read: number; enqueued: number; unchanged: number };
+        noopMs: number;
+      };
+    };
+    process.stderr.write(`backfill of ${small} rows (fresh process)…\n`);
+    const smallRun = runChild('bench.items_small');
+    process.stderr.write(`backfill of ${rows} rows (fresh process)…\n`);
+    const largeRun = runChild('bench.items_large');
+
+    // Floor: the same rows streamed out of Postgres, and the same number of messages sent.
+    process.stderr.write('floor: stream the rows and send as many messages…\n');
+    const aws = createAwsClients({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
+    const floorRes = await provisionLocal(aws, 'floor', benchConfig('bench.items_large').syncs);
+    const t0 = performance.now();
+    let streamed = 0;
+    const sends: Promise<unknown>[] = [];
+    const body = JSON.stringify({
+      v: 1,
+      sync: 'bench',
+      key: '1',
+      version: '1',
+      hash: 'x'.repeat(32),
+      payload: { email: 'user1@example.com', name: 'name 1', score: 1 },
+    });
+    await sql`select id, email, name, score, loaded_at::text from bench.items_large order by loaded_at, id`.cursor(
+      2000,
+      async (batch) => {
+        streamed += batch.length;
+        for (let i = 0; i < batch.length; i += 10) {
+          sends.push(
+            aws.sqs.send(
+              new SendMessageBatchCommand({
+                QueueUrl: floorRes.queues.bench!.url,
+                Entries: batch.slice(i, i + 10).map((_, j) => ({ Id: String(j), MessageBody: body })),
+              }),
+            ),
+          );
+          if (sends.length >= 8) await Promise.all(sends.splice(0));
+        }
+      },
+    );
+    await Promise.all(sends);
+    const floorMs = performance.now() - t0;
+
+    // A bare indexed read of one row: the least any run has to do.
+    const bare: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await sql`select * from bench.items_large where loaded_at > timestamptz '2025-01-01' + ${rows} * interval '1 second' - interval '2 minutes' order by loaded_at, id limit 1`;
+      bare.push(performance.now() - t);
+    }
+    bare.sort((a, b) => a - b);
+    const bareMs = bare[Math.floor(bare.length / 2)]!;
+
+    const rowsPerSec = largeRun.backfill.read / (largeRun.backfillMs / 1000);
+    const floorPerSec = streamed / (floorMs / 1000);
+    const figures = {
+      bench: 'extract',
+      rows,
+      backfill_rows_per_s: Math.round(rowsPerSec),
+      floor_rows_per_s: Math.round(floorPerSec),
+      backfill_vs_floor: Number((rowsPerSec / floorPerSec).toFixed(2)),
+      rows_read_per_changed_row_backfill: Number(
+        (largeRun.backfill.read / largeRun.backfill.enqueued).toFixed(3),
+      ),
+      noop_rows_read: largeRun.noop.read,
+      noop_messages: largeRun.noop.enqueued,
+      noop_target_calls: 0,
+      noop_ms: Number(largeRun.noopMs.toFixed(1)),
+      bare_select_ms: Number(bareMs.toFixed(2)),
+      noop_vs_bare_select: Number((largeRun.noopMs / bareMs).toFixed(1)),
+      peak_rss_mb_small: Math.round(smallRun.rss / 2 ** 20),
+      peak_rss_mb_large: Math.round(largeRun.rss / 2 ** 20),
+      rss_large_vs_small: Number((largeRun.rss / smallRun.rss).toFixed(2)),
+      small_rows: small,
+    };
+    console.log(
+      `backfill: ${figures.backfill_rows_per_s} rows/s vs floor ${figures.floor_rows_per_s} rows/s (ratio ${figures.backfill_vs_floor})`,
+    );
+    console.log(
+      `no-op run: read ${figures.noop_rows_read} rows (lookback window), ${figures.noop_messages} messages, 0 target calls, ${figures.noop_ms} ms = ${figures.noop_vs_bare_select}× a bare indexed SELECT … LIMIT 1 (${figures.bare_select_ms} ms)`,
+    );
+    console.log(
+      `peak RSS: ${figures.peak_rss_mb_small} MB at ${small} rows, ${figures.peak_rss_mb_large} MB at ${rows} rows (ratio ${figures.rss_large_vs_small})`,
+    );
+    console.log(JSON.stringify(figures));
+  } finally {
+    await sql.end();
+    await emulators.stop();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--child')) await child();
+else await main();
