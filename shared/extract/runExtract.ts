@@ -76,34 +76,38 @@ export async function runExtract(
   try {
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
-    let start: PageStart = before
+    const start: PageStart = before
       ? sync.source.lookback > 0
         ? { fromCursor: before.cursor, minusSeconds: sync.source.lookback }
         : { after: before }
       : undefined;
-    for (;;) {
-      const budgetLeft =
-        sync.testLimit === undefined ? Number.POSITIVE_INFINITY : sync.testLimit - counts.read;
-      const limit = Math.min(sync.source.pageSize, budgetLeft);
-      if (limit <= 0) break;
-      const rows = await reader.readPage(start, limit, before);
+    const maxRows = sync.testLimit ?? Number.POSITIVE_INFINITY;
+    const pageLimit = (): number => Math.min(sync.source.pageSize, maxRows - counts.read);
+    let limit = pageLimit();
+    let next: Promise<SourceRow[]> | undefined =
+      limit > 0 ? reader.readPage(start, limit, before) : undefined;
+    while (next) {
+      const rows = await next;
+      next = undefined;
       if (rows.length === 0) break;
       counts.read += rows.length;
-      await enqueueChanged(sync, rows, deps, opts.runId, counts);
       const last = rows[rows.length - 1]!;
+      const more = rows.length === limit && counts.read < maxRows;
+      const outOfTime = opts.remainingMs() < reserveMs;
+      if (more && !outOfTime) {
+        // Read the next page while this one is enqueued; the bookmark still moves only after it is.
+        limit = pageLimit();
+        next = reader.readPage({ after: last.position }, limit, before);
+        next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
+      }
+      await enqueueChanged(sync, rows, deps, opts.runId, counts);
       // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
       if (last.pastBookmark) {
         await deps.state.saveBookmark(sync.name, opts.runId, last.position, deps.now(), leaseMs);
         bookmark = last.position;
       }
-      start = { after: last.position };
       deps.onProgress?.(sync.name, counts);
-      if (rows.length < limit) break;
-      if (counts.read >= (sync.testLimit ?? Number.POSITIVE_INFINITY)) break;
-      if (opts.remainingMs() < reserveMs) {
-        backlog = true;
-        break;
-      }
+      if (more && outOfTime) backlog = true;
     }
     await deps.state.releaseLease(sync.name, opts.runId);
     return finish('succeeded', { before, after: bookmark, backlog });

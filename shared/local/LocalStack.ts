@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import postgres, { type Sql } from 'postgres';
 import { createExtractHandler } from '../../functions/extract.ts';
@@ -12,13 +16,13 @@ import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { type ConnectionCredentials, createConnector } from '../connectors/createConnector.ts';
-import { type HubSpotFake, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
+import { type HubSpotFake, type HubSpotFakeOptions, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { StateStore } from '../state/StateStore.ts';
 import { SqsDeadLetterSink } from '../write/DeadLetterSink.ts';
-import type { WriteCounts } from '../write/processWriteBatch.ts';
+import type { WriteCounts, WriteDeps } from '../write/processWriteBatch.ts';
 import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './EmbeddedPostgres.ts';
 import { type LocalEmulators, startLocalEmulators } from './LocalEmulators.ts';
@@ -41,7 +45,18 @@ export interface LocalStackOptions {
   readonly wrapConnector?: (sync: SyncConfig, connector: Connector) => Connector;
   /** The time the handlers see. @default Date.now */
   readonly now?: () => number;
+  /** Options of the HubSpot fake (rate limits, object types). @default the fake's defaults */
+  readonly hubspot?: Omit<HubSpotFakeOptions, 'port' | 'token'>;
+  /** Visibility timeout of the sync queues, seconds (chaos tests shorten it). @default 60 */
+  readonly queueVisibilitySeconds?: number;
+  /** Extra write dependencies per sync: rate limiter, lease, backoff, crash points (tests, benchmarks). */
+  readonly writeOptions?: (sync: SyncConfig) => WriteTuning;
 }
+
+/** The optional parts of the write dependencies a local run may set. */
+export type WriteTuning = Partial<
+  Pick<WriteDeps, 'limiter' | 'maxRateWaitMs' | 'leaseMs' | 'backoff' | 'faults'>
+>;
 
 export interface SyncStats {
   /** Extract counters summed over finished runs plus the run in progress. */
@@ -123,7 +138,9 @@ export class LocalStack {
       const creds: ConnectionCredentials =
         connection.type === 'hubspot'
           ? { token: LOCAL_HUBSPOT_TOKEN, baseUrl: this.hubspot.url }
-          : { url: connection.url ?? this.pg.url('billing') };
+          : connection.type === 'postgres'
+            ? { url: connection.url ?? this.pg.url('billing') }
+            : {};
       let connector = createConnector(sync, connection, creds);
       this.connectors.push(connector);
       if (opts.wrapConnector) connector = opts.wrapConnector(sync, connector);
@@ -135,6 +152,7 @@ export class LocalStack {
       logger: this.logger,
       syncForSource: (arn) => syncByArn.get(arn) ?? '',
       depsFor: (sync) => ({
+        ...opts.writeOptions?.(sync),
         links: this.links,
         connector: connectorFor.get(sync.name)!,
         deadLetters: new SqsDeadLetterSink(this.aws.sqs, this.resources.queues[sync.name]!.dlqUrl, now),
@@ -162,7 +180,7 @@ export class LocalStack {
     const [pg, emulators, hubspot] = await Promise.all([
       startEmbeddedPostgres({ dataDir: opts.dataDir ?? join(ownDataDir!, 'data') }),
       startLocalEmulators(),
-      startHubSpotFake({ port: 0, token: LOCAL_HUBSPOT_TOKEN }),
+      startHubSpotFake({ ...opts.hubspot, port: 0, token: LOCAL_HUBSPOT_TOKEN }),
     ]);
     const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });
     for (const db of ['dwh', 'billing']) {
@@ -185,6 +203,16 @@ export class LocalStack {
       opts.prefix ?? `wb${randomUUID().slice(0, 8)}`,
       opts.config.syncs,
     );
+    if (opts.queueVisibilitySeconds !== undefined) {
+      for (const q of Object.values(resources.queues)) {
+        await aws.sqs.send(
+          new SetQueueAttributesCommand({
+            QueueUrl: q.url,
+            Attributes: { VisibilityTimeout: String(opts.queueVisibilitySeconds) },
+          }),
+        );
+      }
+    }
     return new LocalStack({ opts, pg, emulators, hubspot, aws, resources, dwh, ownDataDir });
   }
 
