@@ -69,6 +69,26 @@ export const TargetSchema = z
   })
   .strict();
 
+export const VerifySchema = z
+  .object({
+    /** Warehouse table holding the target's copy, loaded back by ELT (`hubspot.contacts`). Without it, the target API is listed. */
+    table: QualifiedName.optional(),
+    /** Column of that table holding our external id. @default the target's externalId */
+    externalIdColumn: Identifier.optional(),
+    /** Column holding the target's own id (for "link to nothing" findings). */
+    targetIdColumn: Identifier.optional(),
+    /** Load time of each copied record: a record loaded before we last wrote it is not drift. */
+    loadedAtColumn: Identifier.optional(),
+    /** Mapped fields to compare and the copy's column for each. @default every mapped field, same name */
+    fields: z.record(z.string(), Identifier).optional(),
+    /** Schedule of the verify function. @default rate(1 day) */
+    schedule: z
+      .string()
+      .refine(isScheduleExpression, 'expected rate(N minutes|hours|days), cron(6 fields) or at(...)')
+      .default('rate(1 day)'),
+  })
+  .strict();
+
 export const SyncSchema = z
   .object({
     /** Unique name; used in resource names, so lowercase letters, digits and dashes. */
@@ -93,6 +113,8 @@ export const SyncSchema = z
     maxReceiveCount: z.number().int().min(1).max(1000).default(10),
     /** Process at most this many rows per run (for a first supervised run). */
     testLimit: z.number().int().min(1).optional(),
+    /** How `writeback verify` compares the source with the target's copy. */
+    verify: VerifySchema.optional(),
   })
   .strict();
 
@@ -138,6 +160,7 @@ export const ConfigSchema = z
 export type SourceConfig = z.output<typeof SourceSchema>;
 export type TargetConfig = z.output<typeof TargetSchema>;
 export type SyncConfig = z.output<typeof SyncSchema>;
+export type VerifyConfig = z.output<typeof VerifySchema>;
 export type SyncInput = z.input<typeof SyncSchema>;
 export type ConnectionConfig = z.output<typeof ConnectionSchema>;
 export type WritebackConfig = z.output<typeof ConfigSchema>;

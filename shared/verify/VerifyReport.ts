@@ -1,0 +1,27 @@
+export const FINDING_KINDS = ['missing', 'drift', 'orphan', 'backlog', 'dead'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/** One thing that does not match, with the keys to find it and a short reason. */
+export interface Finding {
+  readonly kind: FindingKind;
+  /** Source key (our external id). */
+  readonly key: string;
+  readonly targetId?: string;
+  readonly reason: string;
+  /** For drift: the fields that differ. */
+  readonly fields?: readonly string[];
+}
+
+/** The result of verifying one sync; `findings` holds at most `detailLimit` of each kind. */
+export interface VerifyReport {
+  readonly sync: string;
+  readonly at: string;
+  /** Where the target side came from: the warehouse copy table or the target API. */
+  readonly against: string;
+  readonly sourceRows: number;
+  readonly targetRecords: number;
+  readonly counts: Record<FindingKind, number>;
+  readonly findings: readonly Finding[];
+  readonly clean: boolean;
+  readonly durationMs: number;
+}

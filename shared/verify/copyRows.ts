@@ -1,0 +1,30 @@
+import { once } from 'node:events';
+import type { ReservedSql } from 'postgres';
+
+/** One value in COPY's text format: \N for null, backslash escapes for the separators. */
+function copyText(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  return v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+/**
+ * Streams rows into a (temporary) table with COPY FROM STDIN: far faster than INSERTs for the
+ * hundreds of thousands of links or mapped rows a verification compares.
+ */
+export async function copyRows(
+  sql: ReservedSql,
+  table: string,
+  columns: readonly string[],
+  rows: AsyncIterable<(string | null | undefined)[]> | Iterable<(string | null | undefined)[]>,
+): Promise<number> {
+  // sql.unsafe: table and column names are our own constants.
+  const stream = await sql.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  let n = 0;
+  for await (const row of rows) {
+    if (!stream.write(`${row.map(copyText).join('\t')}\n`)) await once(stream, 'drain');
+    n++;
+  }
+  stream.end();
+  await once(stream, 'finish');
+  return n;
+}

@@ -1,0 +1,259 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ReservedSql, Sql } from 'postgres';
+import type { SyncConfig } from '../config/schema.ts';
+import type { Connector } from '../connectors/Connector.ts';
+import { WritebackError } from '../errors.ts';
+import { type PageStart, SourceReader } from '../source/SourceReader.ts';
+import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
+import type { StateStore } from '../state/StateStore.ts';
+import { stableJson } from '../util/stableJson.ts';
+import { copyRows } from './copyRows.ts';
+import { scanLinks } from './scanLinks.ts';
+import { FINDING_KINDS, type Finding, type FindingKind, type VerifyReport } from './VerifyReport.ts';
+
+export interface VerifyDeps {
+  /** The warehouse: the source, and the target's copy when `verify.table` is set. */
+  readonly dwh: Sql;
+  readonly ddb: DynamoDBClient;
+  readonly linksTable: string;
+  readonly state: StateStore;
+  /** Lists the target when no warehouse copy is configured. */
+  readonly connector?: Connector;
+  readonly now: () => number;
+}
+
+const PAGE = 5000;
+
+/**
+ * Compares a sync's source (mapped, as it would be written) with the target's copy through the
+ * links, reading only. The source rows and the links are copied into temporary tables with COPY
+ * and compared in SQL, next to the warehouse copy of the target (or the target API's list, copied
+ * in the same way), so a million rows cost a few streaming passes, not a million lookups.
+ */
+export async function verifySync(
+  sync: SyncConfig,
+  deps: VerifyDeps,
+  opts: { detailLimit?: number } = {},
+): Promise<VerifyReport> {
+  const t0 = deps.now();
+  const detailLimit = opts.detailLimit ?? 100;
+  const conn = await deps.dwh.reserve();
+  try {
+    await createTempTables(conn);
+    const bookmark = (await deps.state.get(sync.name)).bookmark;
+
+    // 1. The links of this sync.
+    await copyRows(
+      conn,
+      'wb_links',
+      ['key', 'status', 'target_id', 'hash', 'updated_at'],
+      mapAsync(scanLinks(deps.ddb, deps.linksTable, sync.name), (l) => [
+        l.key,
+        l.status,
+        l.targetId,
+        l.hash,
+        l.updatedAt,
+      ]),
+    );
+
+    // 2. The source, mapped; rows after the bookmark are backlog, not findings.
+    const fields = new Set<string>(Object.keys(sync.verify?.fields ?? {}));
+    const reader = new SourceReader(deps.dwh, sync.name, sync.source);
+    const sourceRows = await copyRows(
+      conn,
+      'wb_src',
+      ['key', 'payload', 'behind'],
+      (async function* () {
+        let start: PageStart;
+        for (;;) {
+          const page = await reader.readPage(start, PAGE, bookmark);
+          for (const r of page) {
+            let payload: string;
+            try {
+              const mapped = sync.map(r.row, { sync: sync.name });
+              if (!sync.verify?.fields) for (const f of Object.keys(mapped)) fields.add(f);
+              payload = stableJson(mapped);
+            } catch {
+              payload = 'null'; // a row map() rejects is in the DLQ (dead), not drift
+            }
+            yield [r.key, payload, r.pastBookmark ? 't' : 'f'];
+          }
+          if (page.length < PAGE) return;
+          start = { after: page[page.length - 1]!.position };
+        }
+      })(),
+    );
+
+    // 3. The target: the warehouse copy, or the API listed through the connector.
+    const compared = [...fields];
+    const copyColumn = (f: string) => sync.verify?.fields?.[f] ?? f;
+    let against: string;
+    if (sync.verify?.table) {
+      against = sync.verify.table;
+      const ext = quoteIdent(sync.verify.externalIdColumn ?? sync.target.externalId ?? 'external_id');
+      const tid = sync.verify.targetIdColumn ? `t.${quoteIdent(sync.verify.targetIdColumn)}::text` : 'null';
+      const loaded = sync.verify.loadedAtColumn ? `t.${quoteIdent(sync.verify.loadedAtColumn)}` : 'null';
+      const obj = compared.length
+        ? `jsonb_build_object(${compared.map((f) => `'${f.replaceAll("'", "''")}', t.${quoteIdent(copyColumn(f))}`).join(', ')})`
+        : `'{}'::jsonb`;
+      // sql.unsafe: quoted identifiers from validated config.
+      await conn.unsafe(
+        `insert into wb_copy (key, target_id, fields, loaded_at)
+         select t.${ext}::text, ${tid}, ${obj}, ${loaded} from ${quoteQualified(sync.verify.table)} t`,
+      );
+    } else if (deps.connector) {
+      against = `${deps.connector.type} API (${sync.target.object})`;
+      await copyRows(
+        conn,
+        'wb_copy',
+        ['key', 'target_id', 'fields', 'loaded_at'],
+        mapAsync(deps.connector.list(sync.target.object), (r) => [
+          r.externalId ?? null,
+          r.targetId,
+          stableJson(Object.fromEntries(compared.map((f) => [f, r.fields[copyColumn(f)] ?? null]))),
+          null,
+        ]),
+      );
+    } else {
+      throw new WritebackError(
+        'WB_VERIFY_NO_TARGET',
+        `sync ${sync.name}: nothing to verify against; set verify.table to the warehouse copy of ${sync.target.object}`,
+      );
+    }
+    await conn`analyze wb_links`;
+    await conn`analyze wb_src`;
+    await conn`analyze wb_copy`;
+
+    // 4. Findings, in SQL.
+    const found = await findings(conn, compared);
+    const counts = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
+    const detail: Finding[] = [];
+    for (const f of found) {
+      counts[f.kind]++;
+      if (detail.filter((d) => d.kind === f.kind).length < detailLimit) detail.push(f);
+    }
+    const [{ n: targetRecords }] = (await conn`select count(*)::int as n from wb_copy`) as unknown as [
+      { n: number },
+    ];
+    return {
+      sync: sync.name,
+      at: new Date(t0).toISOString(),
+      against,
+      sourceRows,
+      targetRecords,
+      counts,
+      findings: detail,
+      clean: counts.missing + counts.drift + counts.orphan + counts.dead === 0,
+      durationMs: deps.now() - t0,
+    };
+  } finally {
+    await conn`discard temp`.catch(() => undefined);
+    conn.release();
+  }
+}
+
+async function createTempTables(conn: ReservedSql): Promise<void> {
+  await conn`create temp table wb_links (key text primary key, status text, target_id text, hash text, updated_at timestamptz)`;
+  await conn`create temp table wb_src (key text primary key, payload jsonb, behind boolean not null)`;
+  await conn`create temp table wb_copy (key text, target_id text, fields jsonb, loaded_at timestamptz)`;
+  await conn`create index on wb_copy (key)`;
+  // Compares values across type boundaries: '' and null, 100 and 100.0, a date and midnight UTC.
+  await conn`
+    create function pg_temp.wb_norm(v text) returns text language sql immutable as $$
+      select case
+        when v is null or v = '' then null
+        when v ~ '^-?[0-9]+(\\.[0-9]+)?$' then trim_scale(v::numeric)::text
+        when v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$'
+          then regexp_replace(
+            to_char((case when length(v) = 10 then v || 'T00:00:00Z' else v end)::timestamptz at time zone 'UTC',
+                    'YYYY-MM-DD"T"HH24:MI:SS.US'),
+            'T00:00:00\\.000000$', '')
+        else v
+      end
+    $$`;
+}
+
+async function findings(conn: ReservedSql, fields: readonly string[]): Promise<Finding[]> {
+  const out: Finding[] = [];
+  // Links that are not ok: dead/failed are findings; pending/retrying are backlog in flight.
+  for (const r of await conn<{ key: string; status: string; target_id: string | null }[]>`
+    select key, status, target_id from wb_links where status <> 'ok' order by key`) {
+    const dead = r.status === 'dead' || r.status === 'failed';
+    out.push({
+      kind: dead ? 'dead' : 'backlog',
+      key: r.key,
+      ...(r.target_id ? { targetId: r.target_id } : {}),
+      reason: dead ? `link is ${r.status}: the record is in the DLQ` : `write in flight (link ${r.status})`,
+    });
+  }
+  for (const r of await conn<{ key: string }[]>`select key from wb_src where behind order by key`) {
+    out.push({ kind: 'backlog', key: r.key, reason: 'source row changed after the bookmark' });
+  }
+  for (const r of await conn<{ key: string }[]>`
+    select s.key from wb_src s left join wb_links l using (key)
+    where not s.behind and l.key is null order by s.key`) {
+    out.push({ kind: 'missing', key: r.key, reason: 'source row has no link: never written' });
+  }
+  // Linked, but the target's copy does not have it. A copy loaded before our write is not evidence.
+  for (const r of await conn<{ key: string; target_id: string | null }[]>`
+    select s.key, l.target_id from wb_src s join wb_links l using (key)
+    where l.status = 'ok' and not exists (select 1 from wb_copy c where c.key = s.key)
+      and l.updated_at <= coalesce((select max(loaded_at) from wb_copy), 'infinity')
+    order by s.key`) {
+    out.push({
+      kind: 'missing',
+      key: r.key,
+      ...(r.target_id ? { targetId: r.target_id } : {}),
+      reason: 'linked, but the target has no record with this external id',
+    });
+  }
+  if (fields.length > 0) {
+    for (const r of await conn<{ key: string; target_id: string | null; fields: string[] }[]>`
+      select s.key, c.target_id, array_agg(f order by f) as fields
+      from wb_src s
+      join wb_links l using (key)
+      join wb_copy c on c.key = s.key
+      cross join unnest(${fields as string[]}::text[]) as f
+      where l.status = 'ok' and not s.behind and s.payload <> 'null'::jsonb
+        and (c.loaded_at is null or c.loaded_at >= l.updated_at)
+        and pg_temp.wb_norm(s.payload ->> f) is distinct from pg_temp.wb_norm(c.fields ->> f)
+      group by s.key, c.target_id
+      order by s.key`) {
+      out.push({
+        kind: 'drift',
+        key: r.key,
+        ...(r.target_id ? { targetId: r.target_id } : {}),
+        fields: r.fields,
+        reason: `target differs in ${r.fields.join(', ')}`,
+      });
+    }
+  }
+  for (const r of await conn<{ key: string; target_id: string | null }[]>`
+    select c.key, c.target_id from wb_copy c
+    where c.key is not null and not exists (select 1 from wb_src s where s.key = c.key)
+    order by c.key`) {
+    out.push({
+      kind: 'orphan',
+      key: r.key,
+      ...(r.target_id ? { targetId: r.target_id } : {}),
+      reason: 'target record carries our external id, but its source row is gone',
+    });
+  }
+  for (const r of await conn<{ key: string; target_id: string | null }[]>`
+    select l.key, l.target_id from wb_links l
+    where l.status = 'ok' and not exists (select 1 from wb_src s where s.key = l.key)
+      and not exists (select 1 from wb_copy c where c.key = l.key)
+    order by l.key`) {
+    out.push({
+      kind: 'orphan',
+      key: r.key,
+      ...(r.target_id ? { targetId: r.target_id } : {}),
+      reason: 'link to nothing: neither the source row nor the target record exists',
+    });
+  }
+  return out;
+}
+
+async function* mapAsync<T, U>(source: AsyncIterable<T>, fn: (t: T) => U): AsyncIterable<U> {
+  for await (const item of source) yield fn(item);
+}
