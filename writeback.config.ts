@@ -27,6 +27,8 @@ export default defineConfig({
       }),
       batchSize: 100,
       concurrency: 4,
+      // The ELT tool loads HubSpot back into the warehouse; verify compares through it.
+      verify: { table: 'hubspot.contacts', targetIdColumn: 'id', loadedAtColumn: '_loaded_at' },
     }),
     defineSync({
       name: 'crm-invoices',
@@ -43,6 +45,7 @@ export default defineConfig({
         due_on: row.due_on,
       }),
       batchSize: 500,
+      verify: { table: 'billing_copy.invoices', loadedAtColumn: '_loaded_at' },
     }),
   ],
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
@@ -10,7 +11,11 @@ import { type ConnectionCredentials, createConnector } from '../shared/connector
 import { ConfigValidationError } from '../shared/errors.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
-import type { ExtractHandlerDeps, WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
+import type {
+  ExtractHandlerDeps,
+  VerifyHandlerDeps,
+  WriteHandlerDeps,
+} from '../shared/runtime/HandlerDeps.ts';
 import { ENV, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
@@ -120,6 +125,54 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
           }),
         );
       },
+    }),
+  };
+}
+
+/**
+ * The verify function reads the warehouse (source and, when configured, the target's copy) and
+ * all links of its sync; without a warehouse copy it lists the target through the connector.
+ */
+export async function createAwsVerifyDeps(
+  env: Env,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<VerifyHandlerDeps> {
+  const runtime = readRuntimeEnv(env);
+  const cfg = validateConfig(config);
+  if (!runtime.dwhSecretArn)
+    throw new ConfigValidationError([`env.${ENV.dwhSecretArn}: required by the verify function`]);
+  const { url } = toCredentials(await readSecret(runtime.dwhSecretArn));
+  const sql = postgres(url!, {
+    max: 2,
+    idle_timeout: 20,
+    max_lifetime: 60 * 30,
+    connection: { TimeZone: 'UTC' },
+    ssl: 'prefer',
+  });
+  const aws = createAwsClients();
+  const state = new StateStore(aws.ddb, runtime.stateTable);
+  const sync = cfg.syncs.find((s) => s.name === runtime.sync);
+  const connector =
+    sync && !sync.verify?.table && runtime.connectionSecretArn
+      ? createConnector(
+          sync,
+          cfg.connections[sync.target.connection]!,
+          toCredentials(await readSecret(runtime.connectionSecretArn)),
+        )
+      : undefined;
+  return {
+    config: cfg,
+    logger,
+    metrics,
+    defaultSync: runtime.sync,
+    depsFor: () => ({
+      dwh: sql,
+      ddb: aws.ddb,
+      linksTable: runtime.linksTable,
+      state,
+      now: Date.now,
+      ...(connector ? { connector } : {}),
     }),
   };
 }

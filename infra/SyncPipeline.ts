@@ -1,5 +1,5 @@
 import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -37,6 +37,7 @@ import {
 export interface HandlerEntries {
   readonly extract: string;
   readonly write: string;
+  readonly verify: string;
 }
 
 /** Places a function in a VPC. */
@@ -92,6 +93,8 @@ export class SyncPipeline extends Construct {
   public readonly extractFunction: NodejsFunction;
   public readonly writeFunction: NodejsFunction;
   public readonly schedule: scheduler.Schedule;
+  /** Compares the source with the target's copy on `sync.verify.schedule`; only when `verify` is configured. */
+  public readonly verifyFunction: NodejsFunction | undefined;
   /** DLQ not empty, oldest message age, extract errors, write errors, schedule failures. */
   public readonly alarms: cloudwatch.Alarm[];
 
@@ -218,6 +221,8 @@ export class SyncPipeline extends Construct {
         'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the extract function and its versions/aliases; no other function.',
     });
 
+    this.verifyFunction = sync.verify ? this.createVerify(props, common, schedulerRole) : undefined;
+
     this.alarms = createSyncAlarms(
       this,
       {
@@ -232,8 +237,98 @@ export class SyncPipeline extends Construct {
     );
   }
 
+  /**
+   * The verify function: reads the warehouse (source and the target's copy), scans this sync's
+   * links, and keeps its report in the state table; metrics per finding kind feed an alarm.
+   */
+  private createVerify(
+    props: SyncPipelineProps,
+    common: {
+      stateTable: dynamodb.ITable;
+      linksTable: dynamodb.ITable;
+      logRetention: logs.RetentionDays;
+      logRemovalPolicy: RemovalPolicy;
+    },
+    schedulerRole: iam.Role,
+  ): NodejsFunction {
+    const sync = props.sync;
+    const verify = sync.verify!;
+    const listsTarget = verify.table === undefined;
+    const fn = this.createFunction('Verify', {
+      ...common,
+      entry: props.entries.verify,
+      description: `Writeback ${sync.name}: compares the source with the target's copy`,
+      timeout: Duration.minutes(15),
+      memorySize: EXTRACT_MEMORY_MB,
+      network: props.extractNetwork,
+      environment: {
+        [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
+        // Without a warehouse copy of the target, the target API is listed.
+        ...(listsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
+      },
+    });
+    props.dwhSecret.grantRead(fn);
+    if (listsTarget) props.connectionSecret.grantRead(fn);
+    grantTable(props.stateTable, fn, 'readWrite');
+    grantTable(props.linksTable, fn, 'read');
+    // A verification reads every link of its sync once: one Scan, instead of an index written on every update.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.linksTable.tableArn] }),
+    );
+    new scheduler.Schedule(this, 'VerifySchedule', {
+      description: `Writeback ${sync.name} verify: ${verify.schedule}`,
+      schedule: scheduler.ScheduleExpression.expression(verify.schedule),
+      scheduleGroup: props.scheduleGroup,
+      enabled: sync.enabled,
+      target: new targets.LambdaInvoke(fn, {
+        role: schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ sync: sync.name }),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,
+      reason:
+        'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the verify function and its versions/aliases.',
+    });
+    // Findings of any kind but backlog mean the target does not match the source.
+    const findings = new cloudwatch.MathExpression({
+      expression: 'm + d + o + x',
+      usingMetrics: Object.fromEntries(
+        [
+          ['m', 'VerifyMissing'],
+          ['d', 'VerifyDrift'],
+          ['o', 'VerifyOrphan'],
+          ['x', 'VerifyDead'],
+        ].map(([k, name]) => [
+          k,
+          new cloudwatch.Metric({
+            namespace: 'Writeback',
+            metricName: name!,
+            dimensionsMap: { service: 'writeback', sync: sync.name },
+            statistic: 'Maximum',
+            period: Duration.hours(1),
+          }),
+        ]),
+      ),
+      period: Duration.hours(1),
+      label: `${sync.name} verify findings`,
+    });
+    const alarm = findings.createAlarm(this, 'VerifyFindingsAlarm', {
+      alarmDescription: `Writeback ${sync.name}: verify found records missing, drifted, orphaned or dead in the target`,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmAction) alarm.addAlarmAction(props.alarmAction);
+    return fn;
+  }
+
   private createFunction(
-    id: 'Extract' | 'Write',
+    id: 'Extract' | 'Write' | 'Verify',
     opts: {
       entry: string;
       description: string;

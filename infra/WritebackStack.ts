@@ -25,6 +25,7 @@ import { syncDashboardRow } from './syncDashboardRow.ts';
 export const DEFAULT_ENTRIES: HandlerEntries = {
   extract: fileURLToPath(new URL('../functions/extract.ts', import.meta.url)),
   write: fileURLToPath(new URL('../functions/write.ts', import.meta.url)),
+  verify: fileURLToPath(new URL('../functions/verify.ts', import.meta.url)),
 };
 
 export interface WritebackStackProps extends StackProps {

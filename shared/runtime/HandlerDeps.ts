@@ -1,8 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import { ConfigValidationError } from '../errors.ts';
 import type { ExtractDeps } from '../extract/runExtract.ts';
+import type { StateStore } from '../state/StateStore.ts';
+import type { VerifyDeps } from '../verify/verifySync.ts';
 import type { WriteDeps } from '../write/processWriteBatch.ts';
 
 /** What the extract handler needs, however it was built (AWS env + Secrets Manager, or the local stack). */
@@ -23,6 +26,15 @@ export interface WriteHandlerDeps {
   /** The sync whose queue a record came from. */
   syncForSource(eventSourceArn: string): string;
   depsFor(sync: SyncConfig): WriteDeps;
+}
+
+/** What the verify handler needs. */
+export interface VerifyHandlerDeps {
+  readonly config: WritebackConfig;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly defaultSync?: string;
+  depsFor(sync: SyncConfig): VerifyDeps & { readonly state: StateStore };
 }
 
 export function findSync(config: WritebackConfig, name: string | undefined): SyncConfig {

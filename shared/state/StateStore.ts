@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Position } from '../source/Position.ts';
 import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
+import type { VerifyReport } from '../verify/VerifyReport.ts';
 import type { RunRecord } from './RunRecord.ts';
 
 /** A sync's durable state: its bookmark and whether a run holds the lease. */
@@ -156,6 +157,37 @@ export class StateStore {
         },
       }),
     );
+  }
+
+  /** Keeps a verification's report (with its capped findings) in the sync's history. */
+  public async recordVerify(report: VerifyReport): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(report.at) / 1000) + RUN_RETENTION_DAYS * 86400;
+    await this.ddb.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: S(`sync#${report.sync}`),
+          sk: S(`verify#${report.at}`),
+          // DynamoDB items stop at 400 KB; the report's findings are capped by its detail limit.
+          report: S(JSON.stringify(report).slice(0, 350_000)),
+          expiresAt: N(expiresAt),
+        },
+      }),
+    );
+  }
+
+  /** Newest verification reports first. */
+  public async listVerifies(sync: string, limit = 10): Promise<VerifyReport[]> {
+    const { Items = [] } = await this.ddb.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+        ExpressionAttributeValues: { ':pk': S(`sync#${sync}`), ':v': S('verify#') },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((i) => JSON.parse(str(i, 'report') ?? '{}') as VerifyReport);
   }
 
   /** Newest runs first. */

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { buildStack, syncInput, testConfig } from './stackFixture.ts';
+import { resource } from './templateQueries.ts';
+
+// Prepare: one sync verified against its warehouse copy, one verified through the API, one not verified.
+const config = testConfig([
+  syncInput('contacts', {
+    verify: {
+      table: 'hubspot.contacts',
+      externalIdColumn: 'dwh_id',
+      loadedAtColumn: '_loaded_at',
+      schedule: 'rate(6 hours)',
+    },
+  }),
+  syncInput('deals', {
+    target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_id' },
+    verify: {},
+  }),
+  syncInput('companies', { target: { connection: 'hubspot', object: 'companies', externalId: 'dwh_id' } }),
+]);
+const { template } = buildStack(config);
+const functions = template.findResources('AWS::Lambda::Function');
+const verifyFunctions = Object.keys(functions).filter((id) => id.includes('VerifyFunction'));
+
+describe('Verify function', () => {
+  it('exists only for syncs that configure verify', () => {
+    expect(verifyFunctions.map((id) => id.replace(/VerifyFunction.*/, '')).sort()).toEqual([
+      'SyncContacts',
+      'SyncDeals',
+    ]);
+  });
+
+  it("runs on the verify schedule with the sync's name as input", () => {
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((s) =>
+      String(s.Properties.Description).includes('contacts verify'),
+    );
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]!.Properties.ScheduleExpression).toBe('rate(6 hours)');
+    expect(JSON.parse(schedules[0]!.Properties.Target.Input)).toEqual({ sync: 'contacts' });
+  });
+
+  it('may scan the links table, and reads the connection secret only when it lists the target API', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statementsOf = (prefix: string) =>
+      policies
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(prefix))
+        .flatMap(
+          (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+        );
+    const contacts = statementsOf('SyncContactsVerifyRole');
+    const scan = contacts.filter((s) => [s.Action].flat().includes('dynamodb:Scan'));
+    expect(scan).toHaveLength(1);
+    expect(JSON.stringify(scan[0]!.Resource)).toMatch(/LinksTable/);
+    const secretReads = (stmts: typeof contacts) =>
+      stmts
+        .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(secretReads(contacts).join()).not.toMatch(/hubspot/);
+    expect(secretReads(statementsOf('SyncDealsVerifyRole')).join()).toMatch(/hubspot/);
+  });
+
+  it('raises an alarm when a verification finds anything but backlog', () => {
+    const alarm = resource(template, 'AWS::CloudWatch::Alarm', 'SyncContactsVerifyFindingsAlarm').Properties;
+    expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    expect(JSON.stringify(alarm.Metrics)).toMatch(/VerifyMissing.*VerifyDrift.*VerifyOrphan.*VerifyDead/);
+  });
+});
