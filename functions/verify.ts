@@ -18,7 +18,7 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
   return middy(async (event: VerifyEvent) => {
     const deps = await getDeps();
     const sync = findSync(deps.config, event.sync ?? deps.defaultSync);
-    const report = await verifySync(sync, deps.depsFor(sync));
+    const report = await verifySync(sync, deps.depsFor(sync), { exportLogs: true });
     await deps.depsFor(sync).state.recordVerify(report);
     for (const kind of FINDING_KINDS) {
       deps.metrics?.addDimension('sync', sync.name);

@@ -7,6 +7,10 @@ export interface LinkSummary {
   readonly targetId: string | undefined;
   readonly hash: string | undefined;
   readonly updatedAt: string | undefined;
+  readonly version: string | undefined;
+  readonly attempts: number;
+  /** JSON of the last error, as the link stores it. */
+  readonly lastError: string | undefined;
 }
 
 const SEGMENTS = 4;
@@ -33,7 +37,7 @@ export async function* scanLinks(
           Segment: n,
           TotalSegments: SEGMENTS,
           FilterExpression: '#sync = :sync',
-          ProjectionExpression: 'skey, #status, targetId, #hash, updatedAt',
+          ProjectionExpression: 'skey, #status, targetId, #hash, updatedAt, version, attempts, lastError',
           ExpressionAttributeNames: { '#sync': 'sync', '#status': 'status', '#hash': 'hash' },
           ExpressionAttributeValues: { ':sync': { S: sync } },
           ExclusiveStartKey: start,
@@ -46,6 +50,9 @@ export async function* scanLinks(
           targetId: i.targetId?.S,
           hash: i.hash?.S,
           updatedAt: i.updatedAt?.S,
+          version: i.version?.N,
+          attempts: Number(i.attempts?.N ?? 0),
+          lastError: i.lastError?.S,
         })),
       );
       wake?.();

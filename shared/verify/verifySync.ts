@@ -8,6 +8,7 @@ import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { stableJson } from '../util/stableJson.ts';
 import { copyRows } from './copyRows.ts';
+import { exportSyncLogs } from './exportSyncLogs.ts';
 import { scanLinks } from './scanLinks.ts';
 import { FINDING_KINDS, type Finding, type FindingKind, type VerifyReport } from './VerifyReport.ts';
 
@@ -33,7 +34,11 @@ const PAGE = 5000;
 export async function verifySync(
   sync: SyncConfig,
   deps: VerifyDeps,
-  opts: { detailLimit?: number } = {},
+  opts: {
+    detailLimit?: number;
+    /** Also refresh the `writeback` schema in the warehouse (links, runs, findings) for SQL users. */
+    exportLogs?: boolean;
+  } = {},
 ): Promise<VerifyReport> {
   const t0 = deps.now();
   const detailLimit = opts.detailLimit ?? 100;
@@ -135,7 +140,7 @@ export async function verifySync(
     const [{ n: targetRecords }] = (await conn`select count(*)::int as n from wb_copy`) as unknown as [
       { n: number },
     ];
-    return {
+    const report: VerifyReport = {
       sync: sync.name,
       at: new Date(t0).toISOString(),
       against,
@@ -146,6 +151,9 @@ export async function verifySync(
       clean: counts.missing + counts.drift + counts.orphan + counts.dead === 0,
       durationMs: deps.now() - t0,
     };
+    if (opts.exportLogs)
+      await exportSyncLogs(conn, sync.name, await deps.state.listRuns(sync.name, 200), report);
+    return report;
   } finally {
     await conn`discard temp`.catch(() => undefined);
     conn.release();
@@ -153,7 +161,11 @@ export async function verifySync(
 }
 
 async function createTempTables(conn: ReservedSql): Promise<void> {
-  await conn`create temp table wb_links (key text primary key, status text, target_id text, hash text, updated_at timestamptz)`;
+  await conn`
+    create temp table wb_links (
+      key text primary key, status text, target_id text, hash text, updated_at timestamptz,
+      version numeric, attempts int, last_error jsonb
+    )`;
   await conn`create temp table wb_src (key text primary key, payload jsonb, behind boolean not null)`;
   await conn`create temp table wb_copy (key text, target_id text, fields jsonb, loaded_at timestamptz)`;
   await conn`create index on wb_copy (key)`;

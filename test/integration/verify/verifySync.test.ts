@@ -63,6 +63,28 @@ describe('Function: verifySync', () => {
     expect(keysOf(report, 'orphan')).toEqual(['9999']);
   });
 
+  it('exports links, runs and findings to the writeback schema in the warehouse', async () => {
+    const report = await verifySync(
+      sync,
+      {
+        dwh: p.stack.dwh,
+        ddb: p.stack.aws.ddb,
+        linksTable: p.stack.resources.linksTable,
+        state: p.stack.state,
+        now: Date.now,
+      },
+      { exportLogs: true },
+    );
+    const [links] = await p.stack.dwh<{ ok: number; total: number }[]>`
+      select count(*) filter (where status = 'ok')::int as ok, count(*)::int as total from writeback.links where sync = 'items'`;
+    expect(links).toEqual({ ok: 39, total: 39 }); // 40 written, one link lost behind our back
+    const runs = await p.stack.dwh`select outcome from writeback.runs where sync = 'items'`;
+    expect(runs.map((r) => r.outcome)).toEqual(['succeeded']);
+    const findings = await p.stack.dwh<{ n: number }[]>`
+      select count(*)::int as n from writeback.verify_findings where verified_at = ${report.at}`;
+    expect(findings[0]!.n).toBe(report.findings.length);
+  });
+
   it('reports source rows changed after the bookmark as backlog, not as drift', async () => {
     await p.stack.dwh`update src.items set name = 'changed', loaded_at = now() where id = 10`;
     const report = await verify();
