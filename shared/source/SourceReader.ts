@@ -181,6 +181,46 @@ export class SourceReader {
     return rows.map((r) => this.toSourceRow(r));
   }
 
+  /**
+   * Reads the rows with these encoded keys, whatever their cursor (a repair re-sends them).
+   * Keys that no longer exist are simply absent from the result.
+   */
+  public async readByKeys(keys: readonly string[], bookmark: Position | undefined): Promise<SourceRow[]> {
+    if (keys.length === 0) return [];
+    const types = await this.columnTypes();
+    const c = `src.${quoteIdent(this.source.cursor)}`;
+    const cols = this.source.key.map((k) => `src.${quoteIdent(k)}`);
+    const isTime = TIME_TYPES.has(types.cursor);
+    const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
+    const parts = keys.map((k) => (this.source.key.length === 1 ? [k] : (JSON.parse(k) as string[])));
+    const params: string[] = [];
+    const tuples = parts.map(
+      (p) =>
+        `(${p
+          .map((v, i) => {
+            params.push(v);
+            return `$${params.length}::text::${types.key[i]}`;
+          })
+          .join(', ')})`,
+    );
+    let past = 'true';
+    if (bookmark) {
+      const b = [bookmark.cursor, ...bookmark.key].map((v, i) => {
+        params.push(v);
+        return `$${params.length}::text::${i === 0 ? types.cursor : types.key[i - 1]}`;
+      });
+      past = `(${[c, ...cols].join(', ')}) > (${b.join(', ')})`;
+    }
+    // sql.unsafe: quoted identifiers from config; key values are parameters.
+    const rows = (await this.sql.unsafe(
+      `select src.*, ${c}::text as "_wb_cursor", ${version} as "_wb_version",
+              ${cols.map((k, i) => `${k}::text as "_wb_k${i}"`).join(', ')}, ${past} as "_wb_past"
+       from ${this.relation()} src where (${cols.join(', ')}) in (${tuples.join(', ')})`,
+      params,
+    )) as Row[];
+    return rows.map((r) => this.toSourceRow(r));
+  }
+
   private toSourceRow(raw: Row): SourceRow {
     const row: Row = {};
     const key: string[] = [];

@@ -160,3 +160,31 @@ describe('Method: preflight', () => {
     ).resolves.toBeUndefined();
   });
 });
+
+describe('Method: readByKeys', () => {
+  let db: Awaited<ReturnType<typeof startTestPostgres>>;
+  beforeAll(async () => {
+    db = await startTestPostgres();
+    await db.sql`create schema src`;
+    await db.sql`create table src.items (id int primary key, name text, loaded_at timestamptz not null)`;
+    await db.sql`insert into src.items select i, 'n' || i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 10) i`;
+    await db.sql`create table src.pairs (region text, id int, loaded_at timestamptz, primary key (region, id))`;
+    await db.sql`insert into src.pairs values ('eu', 2, '2026-01-01'), ('us', 2, '2026-01-01')`;
+  });
+  afterAll(async () => db?.stop());
+
+  it('reads exactly the rows of the given keys, whatever their cursor, and skips keys that are gone', async () => {
+    const reader = new SourceReader(db.sql, 'test', source({}));
+    const rows = await reader.readByKeys(['3', '7', '42'], { cursor: '2026-01-01 00:00:05+00', key: ['5'] });
+    expect(rows.map((r) => [r.key, r.pastBookmark]).sort()).toEqual([
+      ['3', false],
+      ['7', true],
+    ]);
+  });
+
+  it('reads composite keys', async () => {
+    const reader = new SourceReader(db.sql, 'test', source({ table: 'src.pairs', key: ['region', 'id'] }));
+    const rows = await reader.readByKeys(['["us","2"]'], undefined);
+    expect(rows.map((r) => r.row)).toEqual([{ region: 'us', id: 2, loaded_at: expect.any(Date) }]);
+  });
+});
