@@ -10,6 +10,12 @@ export type Payload = Record<string, unknown>;
 /** What `map` receives besides the row. */
 export interface MapContext {
   readonly sync: string;
+  /**
+   * The parent record, for a sync with `parent`: its source key and its id in the target. The
+   * target id is resolved when the record is written (the parent may be written in the same run);
+   * use it as a value, do not compute with it.
+   */
+  readonly parent?: { readonly key: string; readonly targetId: string };
 }
 export type MapFn = (row: Row, ctx: MapContext) => Payload;
 
@@ -89,6 +95,36 @@ export const VerifySchema = z
   })
   .strict();
 
+export const ParentSchema = z
+  .object({
+    /** The parent sync; its records are written first and their target ids handed to this sync's map(). */
+    sync: z.string().min(1),
+    /** Column of this sync's source holding the parent's source key. */
+    key: Identifier,
+  })
+  .strict();
+
+export const ChildrenSchema = z
+  .object({
+    /** Property of the row that map() receives the child rows in (`row.lines`). */
+    as: Identifier,
+    /** Child table, `schema.table`. */
+    table: QualifiedName,
+    /** Column of the child table holding the parent's key. */
+    foreignKey: Identifier,
+    /** Child rows arrive in this order (a stable order keeps the parent's hash stable). */
+    orderBy: z.union([Identifier, z.array(Identifier).min(1)]).transform((k) => (Array.isArray(k) ? k : [k])),
+    /** Cursor of the child table: a changed child re-sends its whole parent. */
+    cursor: Identifier.optional(),
+    /**
+     * SQL filter on the child rows embedded, e.g. `not _deleted`. ELT tools mark deleted rows and
+     * move their cursor, which re-sends the parent without them; a hard delete shows when the
+     * parent or another of its children next changes.
+     */
+    where: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const SyncSchema = z
   .object({
     /** Unique name; used in resource names, so lowercase letters, digits and dashes. */
@@ -115,6 +151,10 @@ export const SyncSchema = z
     testLimit: z.number().int().min(1).optional(),
     /** How `writeback verify` compares the source with the target's copy. */
     verify: VerifySchema.optional(),
+    /** This sync's records reference records of another sync (invoice → contact). */
+    parent: ParentSchema.optional(),
+    /** Child rows embedded in each record (invoice lines in the invoice), read by the parent's key. */
+    children: z.array(ChildrenSchema).optional(),
   })
   .strict();
 
@@ -138,7 +178,73 @@ const HubSpotConnection = z
   })
   .strict();
 
-export const ConnectionSchema = z.discriminatedUnion('type', [PostgresConnection, HubSpotConnection]);
+const XeroConnection = z
+  .object({
+    type: z.literal('xero'),
+    /**
+     * Secrets Manager secret (name or ARN): `{"clientId","clientSecret"}` of a Xero custom
+     * connection (tokens are fetched and renewed), or `{"token"}` (an access token, 30 minutes).
+     */
+    secret: z.string().min(1).optional(),
+    /** The organisation (xero-tenant-id); also accepted as `tenantId` in the secret. */
+    tenantId: z.string().min(1).optional(),
+    /** API base URL. @default https://api.xero.com */
+    baseUrl: z.url().optional(),
+    /** Token endpoint base URL. @default https://identity.xero.com */
+    identityUrl: z.url().optional(),
+    /** Lower limits than Xero's defaults (60 a minute, 5000 a day, 5 at once), e.g. perDay 1000 on Starter. */
+    rateLimit: z
+      .object({
+        perMinute: z.number().int().min(1).max(60).optional(),
+        perDay: z.number().int().min(1).max(5000).optional(),
+        concurrency: z.number().int().min(1).max(5).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const SalesforceConnection = z
+  .object({
+    type: z.literal('salesforce'),
+    /** Secrets Manager secret: `{"clientId","clientSecret"}` of a connected app (client-credentials flow) or `{"token"}`. */
+    secret: z.string().min(1).optional(),
+    /** The org's instance URL (https://MyDomain.my.salesforce.com); also accepted as `instanceUrl` in the secret. */
+    instanceUrl: z.url().optional(),
+    /** REST API version. @default v62.0 (46.0 or later) */
+    apiVersion: z
+      .string()
+      .regex(/^v\d+\.\d$/, 'expected vNN.N')
+      .optional(),
+    /** The org's 24-hour API request allocation (100,000 + per-licence). @default 100000 */
+    dailyLimit: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+const StripeConnection = z
+  .object({
+    type: z.literal('stripe'),
+    /** Secrets Manager secret holding the secret or restricted key (`{"token": "sk_live_…"}` or plain text). */
+    secret: z.string().min(1).optional(),
+    /** Metadata key holding our external id. @default writeback_id */
+    externalIdKey: z
+      .string()
+      .regex(/^[^[\]]{1,40}$/, 'at most 40 characters, no square brackets')
+      .optional(),
+    /** Stripe-Version header (search needs 2020-08-27 or later). @default the account's version */
+    apiVersion: z.string().min(1).optional(),
+    /** API base URL. @default https://api.stripe.com */
+    baseUrl: z.url().optional(),
+  })
+  .strict();
+
+export const ConnectionSchema = z.discriminatedUnion('type', [
+  PostgresConnection,
+  HubSpotConnection,
+  XeroConnection,
+  SalesforceConnection,
+  StripeConnection,
+]);
 
 export const WarehouseSchema = z
   .object({
@@ -161,6 +267,7 @@ export type SourceConfig = z.output<typeof SourceSchema>;
 export type TargetConfig = z.output<typeof TargetSchema>;
 export type SyncConfig = z.output<typeof SyncSchema>;
 export type VerifyConfig = z.output<typeof VerifySchema>;
+export type ChildrenConfig = z.output<typeof ChildrenSchema>;
 export type SyncInput = z.input<typeof SyncSchema>;
 export type ConnectionConfig = z.output<typeof ConnectionSchema>;
 export type WritebackConfig = z.output<typeof ConfigSchema>;

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ConfigValidationError } from '../errors.ts';
 import { ConfigSchema, type WritebackConfig } from './schema.ts';
+import { orderSyncs } from './syncGraph.ts';
 
 /**
  * Validates a config object and returns it with defaults applied. Every problem is
@@ -24,6 +25,19 @@ export function validateConfig(input: unknown): WritebackConfig {
         `syncs[${sync.name}].target.connection: unknown connection '${sync.target.connection}' (known: ${known})`,
       );
     }
+  }
+  for (const sync of config.syncs) {
+    if (!sync.parent) continue;
+    if (sync.parent.sync === sync.name) {
+      errors.push(`syncs[${sync.name}].parent.sync: a sync cannot be its own parent`);
+    } else if (!seen.has(sync.parent.sync)) {
+      errors.push(
+        `syncs[${sync.name}].parent.sync: unknown sync '${sync.parent.sync}' (known: ${[...seen].join(', ')})`,
+      );
+    }
+  }
+  for (const cycle of orderSyncs(config.syncs).cycles) {
+    if (cycle.length > 2) errors.push(`syncs[${cycle[0]}].parent: cycle ${cycle.join(' → ')}`);
   }
   if (errors.length > 0) throw new ConfigValidationError(errors);
   return config;

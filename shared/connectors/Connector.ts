@@ -1,5 +1,14 @@
 import type { Payload } from '../config/schema.ts';
 import type { TargetError } from '../errors.ts';
+import type { HttpStats } from './http/HttpClient.ts';
+import type { RateLimiterStats, RateLimitSpec } from './http/RateLimiter.ts';
+
+/** How one call reports the fate of its records. */
+export type PartialSuccess = 'per-record' | 'all-or-nothing';
+/** How child records reach the target: inside the parent's payload, or as objects of their own, associated. */
+export type ChildrenMode = 'embedded' | 'associated' | 'none';
+/** What a null in a payload does: clear the target field, or leave the target's value untouched. */
+export type NullSemantics = 'clear' | 'keep';
 
 /** What a connector can do; the write protocol picks its recovery path from these. */
 export interface ConnectorCapabilities {
@@ -9,6 +18,27 @@ export interface ConnectorCapabilities {
   readonly idempotencyKey: boolean;
   /** Most records accepted in one call. */
   readonly maxBatchSize: number;
+  /**
+   * 'per-record': one call can succeed for some records and fail for others, and says which
+   * (HubSpot 207, Xero summarizeErrors=false, Salesforce allOrNone=false); 'all-or-nothing': it
+   * cannot, so the connector isolates bad records itself.
+   */
+  readonly partialSuccess: PartialSuccess;
+  /** The target's published limits, kept by the connector's limiter; undefined for a database. */
+  readonly rateLimits: RateLimitSpec | undefined;
+  /** Lines embedded in the parent payload (Xero invoice LineItems) or objects associated after (HubSpot). */
+  readonly children: ChildrenMode;
+  /** The target field that versions a record (Xero UpdatedDateUTC, QuickBooks SyncToken), if any. */
+  readonly versionToken: string | undefined;
+  /** What a null does by default (`nulls` option of each connector to change it, per field). */
+  readonly nulls: NullSemantics;
+}
+
+/** Counters of a connector's transport, for metrics and the benchmark. */
+export interface ConnectorMetrics {
+  readonly http: HttpStats;
+  /** The connection's limiter: `waitedMsByReason` names the limit that is the bottleneck. */
+  readonly limiter: RateLimiterStats | undefined;
 }
 
 /** One record to write. `externalId` is the stable id we derive from (sync, source key). */
@@ -49,6 +79,12 @@ export interface Connector {
   lookup(object: string, externalId: string): Promise<TargetRecord | undefined>;
   /** Streams every record of the object, for verification and tests. */
   list(object: string): AsyncIterable<TargetRecord>;
+  /** Reads one record by the target's own id; undefined when absent. */
+  get?(object: string, targetId: string): Promise<TargetRecord | undefined>;
+  /** Archives (soft-deletes) records by the target's id: one result per id, matched by `key` = id. */
+  archive?(object: string, targetIds: readonly string[]): Promise<UpsertResult[]>;
+  /** Transport counters (calls, retries, 429s, time held by the rate limiter). */
+  metrics?(): ConnectorMetrics;
   /** Releases sockets and pools. */
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
-import { describeError } from '../errors.ts';
+import { describeError, InvalidRecordError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
-import type { WriteMessage } from '../queue/WriteMessage.ts';
+import { PARENT_TARGET_ID, type WriteMessage } from '../queue/WriteMessage.ts';
+import { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
@@ -76,6 +77,17 @@ export async function runExtract(
   try {
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
+    const children = (sync.children ?? []).map((spec) => new ChildReader(deps.sql, sync.name, spec));
+    // A first run embeds the children as they are now: watch their changes from here on.
+    const childStart = new Map<ChildReader, Position | undefined>();
+    for (const child of children) {
+      let pos = await deps.state.getStreamBookmark(sync.name, child.as);
+      if (!pos) {
+        pos = await child.headPosition();
+        if (pos) await deps.state.saveStreamBookmark(sync.name, opts.runId, child.as, pos);
+      }
+      childStart.set(child, pos);
+    }
     const start: PageStart = before
       ? sync.source.lookback > 0
         ? { fromCursor: before.cursor, minusSeconds: sync.source.lookback }
@@ -100,7 +112,7 @@ export async function runExtract(
         next = reader.readPage({ after: last.position }, limit, before);
         next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
       }
-      await enqueueChanged(sync, rows, deps, opts.runId, counts);
+      await enqueueChanged(sync, rows, deps, opts.runId, counts, children);
       // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
       if (last.pastBookmark) {
         await deps.state.saveBookmark(sync.name, opts.runId, last.position, deps.now(), leaseMs);
@@ -108,6 +120,25 @@ export async function runExtract(
       }
       deps.onProgress?.(sync.name, counts);
       if (more && outOfTime) backlog = true;
+    }
+    // Children changed since their stream bookmark re-send their whole parent record.
+    for (const child of children) {
+      let after = childStart.get(child);
+      for (;;) {
+        if (opts.remainingMs() < reserveMs) {
+          backlog = true;
+          break;
+        }
+        const changed = await child.changedParents(after, sync.source.pageSize);
+        if (changed.read === 0) break;
+        const parents = await reader.readByKeys(changed.parentKeys, bookmark);
+        counts.read += parents.length;
+        await enqueueChanged(sync, parents, deps, opts.runId, counts, children);
+        after = changed.last;
+        if (after) await deps.state.saveStreamBookmark(sync.name, opts.runId, child.as, after);
+        deps.onProgress?.(sync.name, counts);
+        if (changed.read < sync.source.pageSize) break;
+      }
     }
     await deps.state.releaseLease(sync.name, opts.runId);
     return finish('succeeded', { before, after: bookmark, backlog });
@@ -124,21 +155,43 @@ async function enqueueChanged(
   deps: ExtractDeps,
   runId: string,
   counts: RunCounts,
+  children: readonly ChildReader[],
 ): Promise<void> {
   const enqueuedAt = new Date(deps.now()).toISOString();
+  // Embedded children: one query per child table for the whole page, attached to each row.
+  const versions = new Map<string, string>();
+  for (const reader of children) {
+    const byParent = await reader.readFor(rows.map((r) => r.position.key[0]!));
+    for (const r of rows) {
+      const group = byParent.get(r.position.key[0]!);
+      r.row[reader.as] = group?.rows ?? [];
+      const v = group?.version;
+      if (v !== undefined && BigInt(v) > BigInt(versions.get(r.key) ?? r.version)) versions.set(r.key, v);
+    }
+  }
   const candidates: WriteMessage[] = rows.map((r) => {
-    const base = { v: 1 as const, sync: sync.name, key: r.key, version: r.version, runId, enqueuedAt };
+    // A changed child makes the record newer than its own cursor says.
+    const version = versions.get(r.key) ?? r.version;
+    const base = { v: 1 as const, sync: sync.name, key: r.key, version, runId, enqueuedAt };
     try {
-      const payload = sync.map(r.row, { sync: sync.name });
-      return { ...base, hash: contentHash(payload), payload };
+      const parentKey = sync.parent ? r.row[sync.parent.key] : undefined;
+      if (sync.parent && (parentKey === null || parentKey === undefined)) {
+        throw new InvalidRecordError('WB_PARENT_KEY_MISSING', `column ${sync.parent.key} (the parent's key) is null`);
+      }
+      const parent = sync.parent ? { sync: sync.parent.sync, key: String(parentKey) } : undefined;
+      const payload = sync.map(r.row, {
+        sync: sync.name,
+        ...(parent ? { parent: { key: parent.key, targetId: PARENT_TARGET_ID } } : {}),
+      });
+      return { ...base, hash: contentHash(payload), payload, ...(parent ? { parent } : {}) };
     } catch (err) {
       counts.invalid++;
-      const { message } = describeError(err);
+      const { code, message } = describeError(err);
       return {
         ...base,
         hash: `invalid:${contentHash(message)}`,
         payload: {},
-        invalid: { code: 'WB_MAP_FAILED', message },
+        invalid: { code: code === 'WB_INTERNAL' ? 'WB_MAP_FAILED' : code, message },
       };
     }
   });

@@ -54,9 +54,7 @@ export interface LocalStackOptions {
 }
 
 /** The optional parts of the write dependencies a local run may set. */
-export type WriteTuning = Partial<
-  Pick<WriteDeps, 'limiter' | 'maxRateWaitMs' | 'leaseMs' | 'backoff' | 'faults'>
->;
+export type WriteTuning = Partial<WriteDeps>;
 
 export interface SyncStats {
   /** Extract counters summed over finished runs plus the run in progress. */

@@ -12,9 +12,17 @@ export const WriteMessageSchema = z.object({
   version: z.string().regex(/^-?\d+$/),
   hash: z.string().min(1),
   payload: z.record(z.string(), z.unknown()),
+  /** The parent record this one references: its target id replaces PARENT_TARGET_ID in the payload at write time. */
+  parent: z.object({ sync: z.string().min(1), key: z.string().min(1) }).optional(),
   /** Set instead of a usable payload when map() failed on the row: the writer dead-letters it with this reason. */
   invalid: z.object({ code: z.string(), message: z.string() }).optional(),
   runId: z.string().min(1),
   enqueuedAt: z.string(),
 });
 export type WriteMessage = z.infer<typeof WriteMessageSchema>;
+
+/**
+ * Stands in the payload for the parent's target id until the writer resolves it from the parent
+ * sync's link: map() runs when the row is read, the parent may be written later in the same run.
+ */
+export const PARENT_TARGET_ID = '\u0000writeback:parent-target-id\u0000';

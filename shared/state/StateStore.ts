@@ -101,6 +101,29 @@ export class StateStore {
     );
   }
 
+  /** The bookmark of a secondary stream of a sync (the change stream of its embedded children). */
+  public async getStreamBookmark(sync: string, stream: string): Promise<Position | undefined> {
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: this.stateKey(sync), ConsistentRead: true }),
+    );
+    const raw = str(Item, `stream_${stream}`);
+    return raw ? (JSON.parse(raw) as Position) : undefined;
+  }
+
+  /** Moves a secondary stream's bookmark, conditional on holding the run lease like the main one. */
+  public async saveStreamBookmark(sync: string, owner: string, stream: string, bookmark: Position): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: 'SET #stream = :b',
+        ExpressionAttributeNames: { '#stream': `stream_${stream}` },
+        ExpressionAttributeValues: { ':owner': S(owner), ':b': S(JSON.stringify(bookmark)) },
+      }),
+    );
+  }
+
   /** Sets (or clears, with undefined) the bookmark outside a run: `writeback reset`. */
   public async resetBookmark(sync: string, bookmark: Position | undefined): Promise<void> {
     await this.ddb.send(

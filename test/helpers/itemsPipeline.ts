@@ -44,7 +44,7 @@ export async function startItemsPipeline(
   await stack.dwh`create table if not exists src.items (id int primary key, name text, qty int, loaded_at timestamptz not null)`;
   await stack.dwh`create index if not exists items_sync_idx on src.items (loaded_at, id)`;
   const target = postgres(stack.pg.url('billing'), { max: 2, onnotice: () => undefined });
-  await target`create table if not exists public.items_copy (item_id text primary key, name text, qty int)`;
+  await target`create table if not exists public.items_copy (item_id text primary key, name text, qty int, parts text, owner_ref text)`;
   return {
     stack,
     target,

@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
+import { waves } from '../batching.ts';
 import type {
   Connector,
   ConnectorCapabilities,
+  ConnectorMetrics,
   TargetRecord,
   UpsertRecord,
   UpsertResult,
 } from '../Connector.ts';
+import { HttpClient, type RetryPolicy } from '../http/HttpClient.ts';
+import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
+import { Secret } from '../http/Secret.ts';
 
 /** Stable error codes this connector puts on TargetError (searchable in docs, logs and the DLQ). */
 export const HubSpotErrorCode = {
@@ -56,12 +62,30 @@ export interface HubSpotConnectorOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** Per-call timeout, body included. @default 30_000 */
   readonly timeoutMs?: number;
+  /** Limits to pace by (a Professional account: 190 per 10 s), or false to pace nothing. @default HUBSPOT_RATE_LIMITS */
+  readonly rateLimit?: RateLimitSpec | false;
+  /** Connectors sharing a key share one limiter in this process. @default 'hubspot:' + a hash of the token */
+  readonly limiterKey?: string;
+  /** Longest wait for a rate-limit slot before handing records back to the queue. @default 10_000 */
+  readonly maxLimiterWaitMs?: number;
+  /** In-connector retries of blips (see RetryPolicy), or false. @default DEFAULT_RETRY */
+  readonly retry?: Partial<RetryPolicy> | false;
 }
+
+/**
+ * Private apps on Free/Starter: 100 calls per rolling 10 s and 250,000 a day (Professional and
+ * Enterprise: 190 / 10 s, 625,000 and 1,000,000 a day; pass `rateLimit` to raise them).
+ */
+export const HUBSPOT_RATE_LIMITS: RateLimitSpec = {
+  windows: [
+    { name: 'ten-secondly', limit: 100, intervalMs: 10_000 },
+    { name: 'daily', limit: 250_000, intervalMs: 86_400_000 },
+  ],
+};
 
 const API = '/crm/v3/objects';
 const MAX_BATCH = 100;
 const PAGE_SIZE = 100;
-const MAX_MESSAGE = 1000;
 /** Extra calls one upsertBatch may spend isolating the records of a refused batch. */
 const SPLIT_BUDGET = 16;
 
@@ -109,8 +133,10 @@ type Exchange =
  * errors), and is how results and errors are matched back to records (falling back to the
  * idProperty value / `context.ids`).
  *
- * Errors are classified, never retried here: the write protocol retries through SQS.
- * 429 → retryable with retryAfterSeconds (Retry-After, else by policy: ten-secondly 10 s,
+ * Calls go through the shared HTTP layer (docs/connectors.md): the account's limiter paces them
+ * within the ten-secondly and daily windows, and only blips are retried here (a 5xx or reset
+ * answered within a few seconds; the upsert is replay-safe); the write protocol retries the rest
+ * through SQS. 429 → retryable with retryAfterSeconds (Retry-After, else by policy: ten-secondly 10 s,
  * secondly 1 s, daily 1 h); 5xx, timeouts, resets → retryable; 401/403/4xx and per-record
  * VALIDATION_ERROR/CONFLICT → permanent. A whole-call failure yields one failed result per record.
  * The one exception: when HubSpot refuses a whole batch with a 400/409 that names no record
@@ -119,25 +145,49 @@ type Exchange =
  */
 export class HubSpotConnector implements Connector {
   public readonly type = 'hubspot';
-  public readonly capabilities: ConnectorCapabilities = {
+  public readonly capabilities: ConnectorCapabilities;
+  private static readonly CAPABILITIES: ConnectorCapabilities = {
     nativeUpsert: true,
     idempotencyKey: false,
     maxBatchSize: MAX_BATCH,
+    partialSuccess: 'per-record',
+    rateLimits: HUBSPOT_RATE_LIMITS,
+    children: 'associated',
+    versionToken: undefined,
+    nulls: 'clear',
   };
-  private readonly baseUrl: string;
-  private readonly token: string;
   private readonly idProperty: HubSpotConnectorOptions['idProperty'];
   private readonly readProperties: HubSpotConnectorOptions['readProperties'];
-  private readonly fetchImpl: typeof globalThis.fetch;
-  private readonly timeoutMs: number;
+  private readonly http: HttpClient;
 
   public constructor(opts: HubSpotConnectorOptions) {
-    this.baseUrl = (opts.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-    this.token = opts.token;
+    const token = new Secret(opts.token);
     this.idProperty = opts.idProperty;
     this.readProperties = opts.readProperties;
-    this.fetchImpl = opts.fetch ?? globalThis.fetch;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    const spec = opts.rateLimit === undefined ? HUBSPOT_RATE_LIMITS : opts.rateLimit;
+    const tokenHash = createHash('sha256').update(opts.token).digest('hex').slice(0, 12);
+    this.http = new HttpClient({
+      vendor: 'HubSpot',
+      codePrefix: 'HUBSPOT',
+      baseUrl: opts.baseUrl ?? 'https://api.hubapi.com',
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      authHeaders: () => ({ Authorization: `Bearer ${token.reveal()}` }),
+      secrets: () => [token.reveal()],
+      // Limits are per account (per token): connectors built with one token share one limiter.
+      ...(spec ? { limiter: RateLimiter.shared(opts.limiterKey ?? `hubspot:${tokenHash}`, spec) } : {}),
+      maxLimiterWaitMs: opts.maxLimiterWaitMs ?? 10_000,
+      ...(opts.retry === undefined ? {} : { retry: opts.retry }),
+      retryAfterMs: (res, now) =>
+        res.status === 429
+          ? retryAfterSeconds(res.headers, parseErrorBody(res.text)?.policyName, now) * 1000
+          : undefined,
+    });
+    this.capabilities = { ...HubSpotConnector.CAPABILITIES, rateLimits: spec || HUBSPOT_RATE_LIMITS };
+  }
+
+  public metrics(): ConnectorMetrics {
+    return { http: this.http.stats(), limiter: this.http.limiter?.stats() };
   }
 
   /** The idProperty configured for `object`, if any. */
@@ -362,48 +412,16 @@ export class HubSpotConnector implements Connector {
     }
   }
 
-  /** One HTTP call with the timeout covering the body; failures before an answer become TargetErrors. */
-  private async exchange(method: string, path: string, body?: unknown): Promise<Exchange> {
-    const route = `${method} ${path.split('?')[0]}`;
-    try {
-      const res = await this.fetchImpl(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${this.token}`,
-          Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const text = await res.text();
-      return { ok: true, status: res.status, headers: res.headers, text };
-    } catch (err) {
-      return { ok: false, error: this.classifyThrown(err, route) };
-    }
-  }
-
-  private classifyThrown(err: unknown, route: string): TargetError {
-    const name = err instanceof Error ? err.name : '';
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      return new TargetError(
-        HubSpotErrorCode.timeout,
-        `HubSpot did not answer ${route} within ${this.timeoutMs} ms; the write may or may not have happened`,
-        { disposition: 'retryable' },
-      );
-    }
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
-    const code = (cause as (Error & { code?: string }) | undefined)?.code;
-    const detail = [err instanceof Error ? err.message : String(err), code ?? cause?.message]
-      .filter(Boolean)
-      .join(': ');
-    return new TargetError(
-      HubSpotErrorCode.network,
-      this.redact(`HubSpot ${route} failed before an answer (${detail})`),
-      {
-        disposition: 'retryable',
-      },
-    );
+  /** One HTTP call through the shared layer (timeout, rate limiter, blip retries, redaction). */
+  private async exchange(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Exchange> {
+    const res = await this.http.request({
+      method,
+      path,
+      ...(body === undefined ? {} : { body }),
+      // Batch upsert by idProperty: sending it twice has the effect of sending it once.
+      replaySafe: true,
+    });
+    return res.ok ? { ok: true, status: res.status, headers: res.headers, text: res.text } : res;
   }
 
   /** Classifies a whole-call answer that is neither 200 nor 207. */
@@ -481,15 +499,15 @@ export class HubSpotConnector implements Connector {
     }
   }
 
-  /** Removes the token (and any bearer credential) from text that came back from the wire. */
+  /** Removes the token (and any credential-looking text) from text that came back from the wire. */
   private redact(text: string): string {
-    let out = text.replace(/Bearer\s+[^\s"',;]+/gi, 'Bearer [redacted]');
-    if (this.token.length >= 4) out = out.split(this.token).join('[redacted]');
-    return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}…` : out;
+    return this.http.redact(text);
   }
 }
 
 // ---------------------------------------------------------------- pure helpers (exported for unit tests)
+
+export { waves } from '../batching.ts';
 
 /**
  * Payload → HubSpot property strings. null clears the property (''), undefined leaves it out,
@@ -541,23 +559,6 @@ export function retryAfterSeconds(
       return Number.isFinite(interval) && interval > 0 ? Math.ceil(interval / 1000) : 10;
     }
   }
-}
-
-/** Groups records so that no group names an externalId twice, keeping their order. */
-export function waves(records: readonly UpsertRecord[]): UpsertRecord[][] {
-  const out: UpsertRecord[][] = [];
-  const seen = new Map<string, number>();
-  for (const r of records) {
-    const n = seen.get(r.externalId) ?? 0;
-    seen.set(r.externalId, n + 1);
-    let wave = out[n];
-    if (wave === undefined) {
-      wave = [];
-      out[n] = wave;
-    }
-    wave.push(r);
-  }
-  return out;
 }
 
 function parseErrorBody(text: string): HubSpotErrorBody | undefined {

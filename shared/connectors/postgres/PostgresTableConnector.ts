@@ -31,6 +31,12 @@ export class PostgresTableConnector implements Connector {
     nativeUpsert: true,
     idempotencyKey: false,
     maxBatchSize: 1000,
+    // A failed batch is retried row by row, so each record gets its own outcome.
+    partialSuccess: 'per-record',
+    rateLimits: undefined,
+    children: 'none',
+    versionToken: undefined,
+    nulls: 'clear',
   };
   private readonly sql: Sql;
   private readonly externalIdColumn: string;

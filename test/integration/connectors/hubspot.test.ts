@@ -32,11 +32,14 @@ describe('HubSpotConnector against the HubSpot fake', () => {
 
   beforeAll(async () => {
     fake = await startHubSpotFake({ token: TOKEN, rateLimit: false });
+    // Inline retries and pacing off: these tests look at how each answer is classified.
     hubspot = new HubSpotConnector({
       baseUrl: fake.url,
       token: TOKEN,
       idProperty: 'dwh_customer_id',
       readProperties: ['email', 'firstname', 'lastname'],
+      retry: false,
+      rateLimit: false,
     });
   });
 
@@ -290,6 +293,25 @@ describe('HubSpotConnector against the HubSpot fake', () => {
       expect(fake.records('contacts')).toHaveLength(0);
     });
 
+    it('retries a 502 blip inline when retries are on, and paces by the shared limiter', async () => {
+      const retrying = new HubSpotConnector({
+        baseUrl: fake.url,
+        token: TOKEN,
+        idProperty: 'dwh_customer_id',
+        limiterKey: 'hubspot-test-blip',
+      });
+      fake.failNext(1, 502, { match: UPSERT });
+
+      const [r] = await retrying.upsertBatch('contacts', [rec('1', { firstname: 'Ada' })]);
+
+      expect(success(r).created).toBe(true);
+      expect(fake.calls(UPSERT).map((c) => c.status)).toEqual([502, 200]);
+      expect(retrying.metrics()).toMatchObject({
+        http: { requests: 2, retries: 1 },
+        limiter: { acquired: 2 },
+      });
+    });
+
     it('classifies a gateway’s HTML 502 as retryable', async () => {
       fake.failNext(1, 502);
 
@@ -464,7 +486,14 @@ describe('HubSpotConnector under HubSpot rate limits', () => {
       rateLimit: { max: 2, intervalMs: 10_000, daily: 5 },
       now: () => clock,
     });
-    hubspot = new HubSpotConnector({ baseUrl: fake.url, token: TOKEN, idProperty: 'dwh_customer_id' });
+    // Our own pacing off (it runs on real time, the fake on a test clock): the fake's 429s are under test.
+    hubspot = new HubSpotConnector({
+      baseUrl: fake.url,
+      token: TOKEN,
+      idProperty: 'dwh_customer_id',
+      rateLimit: false,
+      retry: false,
+    });
   });
 
   afterAll(() => fake.stop());

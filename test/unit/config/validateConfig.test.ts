@@ -89,3 +89,29 @@ describe('Function: validateConfig', () => {
     expect(config.syncs.map((s) => s.name)).toEqual(['crm-customers', 'crm-invoices']);
   });
 });
+
+describe('Function: validateConfig, parent references', () => {
+  const child = (name: string, parent: string) => ({
+    ...validSync,
+    name,
+    source: { ...validSync.source, table: `crm.${name.replaceAll('-', '_')}` },
+    parent: { sync: parent, key: 'customer_id' },
+  });
+
+  it('rejects an unknown parent, naming the known syncs', () => {
+    expect(errorsOf({ ...base, syncs: [validSync, child('crm-invoices', 'crm-customer')] })).toEqual([
+      "syncs[crm-invoices].parent.sync: unknown sync 'crm-customer' (known: crm-customers, crm-invoices)",
+    ]);
+  });
+
+  it('rejects a cycle with its path', () => {
+    const errors = errorsOf({ ...base, syncs: [child('a-sync', 'b-sync'), child('b-sync', 'a-sync')] });
+    expect(errors).toEqual(['syncs[a-sync].parent: cycle a-sync → b-sync → a-sync']);
+  });
+
+  it('rejects a sync that is its own parent', () => {
+    expect(errorsOf({ ...base, syncs: [child('a-sync', 'a-sync')] })).toEqual([
+      'syncs[a-sync].parent.sync: a sync cannot be its own parent',
+    ]);
+  });
+});

@@ -1,0 +1,29 @@
+import type { UpsertRecord } from './Connector.ts';
+
+/**
+ * Groups records so that no group names an externalId twice, keeping their order: targets refuse
+ * (HubSpot) or mishandle (Xero, Salesforce) one id twice in a call, so later occurrences go in
+ * later calls, the last one winning.
+ */
+export function waves(records: readonly UpsertRecord[]): UpsertRecord[][] {
+  const out: UpsertRecord[][] = [];
+  const seen = new Map<string, number>();
+  for (const r of records) {
+    const n = seen.get(r.externalId) ?? 0;
+    seen.set(r.externalId, n + 1);
+    let wave = out[n];
+    if (wave === undefined) {
+      wave = [];
+      out[n] = wave;
+    }
+    wave.push(r);
+  }
+  return out;
+}
+
+/** Splits `items` into runs of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
