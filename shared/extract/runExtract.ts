@@ -176,7 +176,10 @@ async function enqueueChanged(
     try {
       const parentKey = sync.parent ? r.row[sync.parent.key] : undefined;
       if (sync.parent && (parentKey === null || parentKey === undefined)) {
-        throw new InvalidRecordError('WB_PARENT_KEY_MISSING', `column ${sync.parent.key} (the parent's key) is null`);
+        throw new InvalidRecordError(
+          'WB_PARENT_KEY_MISSING',
+          `column ${sync.parent.key} (the parent's key) is null`,
+        );
       }
       const parent = sync.parent ? { sync: sync.parent.sync, key: String(parentKey) } : undefined;
       const payload = sync.map(r.row, {

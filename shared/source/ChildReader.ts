@@ -28,7 +28,11 @@ export class ChildReader {
 
   private async columnTypes() {
     if (this.types) return this.types;
-    const cols = [this.spec.foreignKey, ...(this.spec.cursor ? [this.spec.cursor] : []), ...this.spec.orderBy];
+    const cols = [
+      this.spec.foreignKey,
+      ...(this.spec.cursor ? [this.spec.cursor] : []),
+      ...this.spec.orderBy,
+    ];
     const rows = await this.sql<{ name: string; type: string }[]>`
       select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
       from pg_attribute a
@@ -55,7 +59,9 @@ export class ChildReader {
    * Child rows of these parents, grouped by parent key (as text), in `orderBy` order, with the
    * newest child version (its cursor as an integer) when the children have a cursor.
    */
-  public async readFor(parentKeys: readonly string[]): Promise<Map<string, { rows: Row[]; version?: string }>> {
+  public async readFor(
+    parentKeys: readonly string[],
+  ): Promise<Map<string, { rows: Row[]; version?: string }>> {
     const out = new Map<string, { rows: Row[]; version?: string }>(parentKeys.map((k) => [k, { rows: [] }]));
     if (parentKeys.length === 0) return out;
     const t = await this.columnTypes();
@@ -96,7 +102,9 @@ export class ChildReader {
        from ${quoteQualified(this.spec.table)} c where ${c} is not null
        order by ${[c, ...order].map((x) => `${x} desc`).join(', ')} limit 1`,
     )) as Row[];
-    return row ? { cursor: row.cursor as string, key: this.spec.orderBy.map((_, i) => row[`k${i}`] as string) } : undefined;
+    return row
+      ? { cursor: row.cursor as string, key: this.spec.orderBy.map((_, i) => row[`k${i}`] as string) }
+      : undefined;
   }
 
   /**
@@ -131,7 +139,9 @@ export class ChildReader {
     const last = rows[rows.length - 1];
     return {
       parentKeys: [...new Set(rows.map((r) => r.parent as string))],
-      last: last ? { cursor: last.cursor as string, key: this.spec.orderBy.map((_, i) => last[`k${i}`] as string) } : undefined,
+      last: last
+        ? { cursor: last.cursor as string, key: this.spec.orderBy.map((_, i) => last[`k${i}`] as string) }
+        : undefined,
       read: rows.length,
     };
   }

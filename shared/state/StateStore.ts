@@ -111,7 +111,12 @@ export class StateStore {
   }
 
   /** Moves a secondary stream's bookmark, conditional on holding the run lease like the main one. */
-  public async saveStreamBookmark(sync: string, owner: string, stream: string, bookmark: Position): Promise<void> {
+  public async saveStreamBookmark(
+    sync: string,
+    owner: string,
+    stream: string,
+    bookmark: Position,
+  ): Promise<void> {
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,

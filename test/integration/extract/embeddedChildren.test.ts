@@ -8,16 +8,27 @@ describe('Embedded children: items with their parts', () => {
   let p: ItemsPipeline;
   const config = itemsConfig({
     children: [
-      { as: 'parts', table: 'src.item_parts', foreignKey: 'item_id', orderBy: 'part_id', cursor: 'loaded_at', where: 'not deleted' },
+      {
+        as: 'parts',
+        table: 'src.item_parts',
+        foreignKey: 'item_id',
+        orderBy: 'part_id',
+        cursor: 'loaded_at',
+        where: 'not deleted',
+      },
     ],
     map: (row: Row) => ({
       name: row.name,
       qty: row.qty,
-      parts: JSON.stringify((row.parts as Part[]).map((x) => ({ id: x.part_id, label: x.label, qty: x.qty }))),
+      parts: JSON.stringify(
+        (row.parts as Part[]).map((x) => ({ id: x.part_id, label: x.label, qty: x.qty })),
+      ),
     }),
   });
   const partsInTarget = async (id: number) => {
-    const [row] = await p.target<{ parts: string }[]>`select parts from public.items_copy where item_id = ${String(id)}`;
+    const [row] = await p.target<
+      { parts: string }[]
+    >`select parts from public.items_copy where item_id = ${String(id)}`;
     const parts = JSON.parse(row!.parts) as { id: number; label: string; qty: number }[];
     return parts.map((x) => `${x.id}:${x.label}:${x.qty}`);
   };
@@ -33,8 +44,10 @@ describe('Embedded children: items with their parts', () => {
       create table src.item_parts (part_id int primary key, item_id int not null, label text, qty int,
         deleted boolean not null default false, loaded_at timestamptz not null)`;
     await p.stack.dwh`create index on src.item_parts (loaded_at, part_id)`;
-    await p.stack.dwh`insert into src.items select i, 'item ' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 20) i`;
-    await p.stack.dwh`insert into src.item_parts select j, 1 + (j - 1) / 3, 'part ' || j, 1, false, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 60) j`;
+    await p.stack
+      .dwh`insert into src.items select i, 'item ' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 20) i`;
+    await p.stack
+      .dwh`insert into src.item_parts select j, 1 + (j - 1) / 3, 'part ' || j, 1, false, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 60) j`;
     p.stack.startWriters();
   });
   afterAll(async () => p?.stop());
