@@ -7,7 +7,7 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import postgres from 'postgres';
 import { createAwsClients } from '../shared/aws/awsClients.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
-import { type ConnectionCredentials, createConnector } from '../shared/connectors/createConnector.ts';
+import { createConnector, credentialsFromSecret } from '../shared/connectors/createConnector.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
@@ -34,15 +34,8 @@ async function readSecret(arn: string): Promise<Record<string, string>> {
   }
 }
 
-function toCredentials(secret: Record<string, string>): ConnectionCredentials {
-  const url =
-    secret.url ??
-    (secret.host
-      ? `postgres://${encodeURIComponent(secret.username ?? '')}:${encodeURIComponent(secret.password ?? '')}@${secret.host}:${secret.port ?? 5432}/${secret.dbname ?? 'postgres'}`
-      : undefined);
-  const token = secret.token ?? secret.value;
-  return { ...(url ? { url } : {}), ...(token ? { token } : {}) };
-}
+/** A secret's fields as connection credentials (RDS-style Postgres JSON, tokens, OAuth client pairs). */
+const toCredentials = credentialsFromSecret;
 
 export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<ExtractHandlerDeps> {
   const runtime = readRuntimeEnv(env);
