@@ -77,6 +77,19 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
       );
       logger.info('backlog continues in a new invocation', { sync: sync.name });
     },
+    runChildren: async (sync) => {
+      for (const functionName of runtime.thenInvoke) {
+        await lambda.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            InvocationType: 'Event',
+            Payload: new TextEncoder().encode('{}'),
+          }),
+        );
+      }
+      if (runtime.thenInvoke.length > 0)
+        logger.info('child syncs started', { sync: sync.name, functions: runtime.thenInvoke });
+    },
   };
 }
 

@@ -26,6 +26,8 @@ export function createExtractHandler(getDeps: () => Promise<ExtractHandlerDeps>)
     // Continue only when this run made progress: a run that cannot move the bookmark must not loop.
     const progressed = JSON.stringify(run.bookmarkAfter) !== JSON.stringify(run.bookmarkBefore);
     if (run.backlog && progressed) await deps.continueBacklog?.(sync, context);
+    // Parents before children in one tick: children sharing the schedule start once the parent is done.
+    else await deps.runChildren?.(sync);
     // Fail the invocation so error metrics and alarms see it; the run history already says why.
     if (run.outcome === 'failed') throw new Error(`run ${run.runId} of ${sync.name} failed: ${run.message}`);
     return run;

@@ -1,4 +1,4 @@
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -74,6 +74,11 @@ export interface SyncPipelineProps {
   readonly extractTimeout?: Duration;
   /** Alarm when the oldest queued record has waited longer than this. @default 1 hour */
   readonly maxMessageAge?: Duration;
+  /**
+   * Run this sync right after another one (its parent with the same schedule) instead of on a
+   * schedule of its own: parents before children in one tick. @default - its own schedule
+   */
+  readonly runAfter?: SyncPipeline;
   /** Retention of the functions' log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the log groups when the stack is deleted. @default RETAIN */
@@ -92,7 +97,9 @@ export class SyncPipeline extends Construct {
   public readonly scheduleDeadLetterQueue: sqs.Queue;
   public readonly extractFunction: NodejsFunction;
   public readonly writeFunction: NodejsFunction;
+  /** The schedule that starts this sync: its own, or its parent's when it runs after it. */
   public readonly schedule: scheduler.Schedule;
+  private readonly childExtracts: string[] = [];
   /** Compares the source with the target's copy on `sync.verify.schedule`; only when `verify` is configured. */
   public readonly verifyFunction: NodejsFunction | undefined;
   /** DLQ not empty, oldest message age, extract errors, write errors, schedule failures. */
@@ -200,10 +207,35 @@ export class SyncPipeline extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+    this.schedule = props.runAfter
+      ? props.runAfter.chain(this.extractFunction)
+      : this.createSchedule(sync, schedulerRole, props.scheduleGroup);
+    this.verifyFunction = sync.verify ? this.createVerify(props, common, schedulerRole) : undefined;
+
+    this.alarms = createSyncAlarms(
+      this,
+      {
+        syncName: sync.name,
+        queue: this.queue,
+        deadLetterQueue: this.deadLetterQueue,
+        scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+        extractFunction: this.extractFunction,
+        writeFunction: this.writeFunction,
+      },
+      { maxMessageAge: props.maxMessageAge ?? Duration.hours(1), action: props.alarmAction },
+    );
+  }
+
+  /** The sync's own schedule: EventBridge Scheduler invokes the extract function with `{"sync": name}`. */
+  private createSchedule(
+    sync: SyncConfig,
+    schedulerRole: iam.Role,
+    scheduleGroup: scheduler.IScheduleGroup,
+  ): scheduler.Schedule {
+    const schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `Writeback ${sync.name}: ${sync.schedule}`,
       schedule: scheduler.ScheduleExpression.expression(sync.schedule),
-      scheduleGroup: props.scheduleGroup,
+      scheduleGroup,
       enabled: sync.enabled,
       target: new targets.LambdaInvoke(this.extractFunction, {
         role: schedulerRole,
@@ -220,21 +252,26 @@ export class SyncPipeline extends Construct {
       reason:
         'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the extract function and its versions/aliases; no other function.',
     });
+    return schedule;
+  }
 
-    this.verifyFunction = sync.verify ? this.createVerify(props, common, schedulerRole) : undefined;
-
-    this.alarms = createSyncAlarms(
-      this,
-      {
-        syncName: sync.name,
-        queue: this.queue,
-        deadLetterQueue: this.deadLetterQueue,
-        scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
-        extractFunction: this.extractFunction,
-        writeFunction: this.writeFunction,
-      },
-      { maxMessageAge: props.maxMessageAge ?? Duration.hours(1), action: props.alarmAction },
-    );
+  /**
+   * Makes a child sync's extract run right after this one's (same schedule): this extract function
+   * invokes it when done (WB_THEN_INVOKE), allowed by a resource-based permission for this role.
+   */
+  public chain(child: lambda.IFunction): scheduler.Schedule {
+    child.addPermission(`RunAfter${this.node.id}`, {
+      principal: new iam.ArnPrincipal(this.extractFunction.role!.roleArn),
+      action: 'lambda:InvokeFunction',
+    });
+    if (this.childExtracts.length === 0) {
+      this.extractFunction.addEnvironment(
+        ENV.thenInvoke,
+        Lazy.string({ produce: () => JSON.stringify(this.childExtracts) }),
+      );
+    }
+    this.childExtracts.push(child.functionName);
+    return this.schedule;
   }
 
   /**

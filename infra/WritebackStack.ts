@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { WritebackConfig } from '../shared/config/schema.ts';
+import { orderSyncs } from '../shared/config/syncGraph.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
 import { DwhNetwork, type DwhNetworkProps } from './DwhNetwork.ts';
@@ -118,7 +119,9 @@ export class WritebackStack extends Stack {
       defaultInterval: Duration.hours(24),
     });
 
-    for (const sync of config.syncs) {
+    const byName = new Map<string, SyncPipeline>();
+    // Parents first: a child that runs after its parent needs the parent's pipeline to exist.
+    for (const sync of orderSyncs(config.syncs).order) {
       const connection = sync.target.connection;
       let connectionSecret = connectionSecrets.get(connection);
       if (!connectionSecret) {
@@ -126,8 +129,15 @@ export class WritebackStack extends Stack {
         connectionSecret = importSecret(this, `${pascalCase(connection)}ConnectionSecret`, secretName);
         connectionSecrets.set(connection, connectionSecret);
       }
+      // A child sharing its enabled parent's schedule runs right after it, in the same tick.
+      const parent = sync.parent ? byName.get(sync.parent.sync) : undefined;
+      const runAfter =
+        parent && parent.sync.schedule === sync.schedule && parent.sync.enabled && sync.enabled
+          ? parent
+          : undefined;
       const pipeline = new SyncPipeline(this, `Sync${pascalCase(sync.name)}`, {
         sync,
+        ...(runAfter ? { runAfter } : {}),
         stateTable: this.stateTable,
         linksTable: this.linksTable,
         dwhSecret,
@@ -157,6 +167,7 @@ export class WritebackStack extends Stack {
         logRemovalPolicy: removalPolicy,
       });
       this.pipelines.push(pipeline);
+      byName.set(sync.name, pipeline);
       this.dashboard.addWidgets(...syncDashboardRow(pipeline));
 
       const names = syncOutputNames(sync.name);

@@ -15,7 +15,8 @@ export interface LocalSchedulerOptions {
 
 /**
  * Stands in for EventBridge Scheduler: ticks each enabled sync on its rate (first tick at once),
- * never overlaps two runs of one sync, and re-runs immediately while a backlog remains.
+ * never overlaps two runs of one sync, re-runs immediately while a backlog remains, and runs
+ * children that share their parent's schedule right after the parent, as the deployed stack does.
  */
 export class LocalScheduler {
   private readonly opts: LocalSchedulerOptions;
@@ -32,12 +33,28 @@ export class LocalScheduler {
     return this.opts.intervalSeconds ?? rateSeconds(sync.schedule) ?? this.opts.fallbackSeconds ?? 60;
   }
 
+  /** Children that share their enabled parent's interval run right after it, in the same tick. */
+  private chainedAfter(sync: SyncConfig): SyncConfig | undefined {
+    if (!sync.parent) return undefined;
+    const parent = this.opts.syncs.find((s) => s.name === sync.parent!.sync);
+    return parent?.enabled && this.intervalOf(parent) === this.intervalOf(sync) ? parent : undefined;
+  }
+
   public start(): void {
+    const chained = new Map<string, SyncConfig[]>();
     for (const sync of this.opts.syncs) {
-      if (!sync.enabled) continue;
+      const parent = sync.enabled ? this.chainedAfter(sync) : undefined;
+      if (parent) chained.set(parent.name, [...(chained.get(parent.name) ?? []), sync]);
+    }
+    const runChain = async (sync: SyncConfig): Promise<void> => {
+      await this.runUntilCaughtUp(sync.name);
+      for (const child of chained.get(sync.name) ?? []) if (!this.stopped) await runChain(child);
+    };
+    for (const sync of this.opts.syncs) {
+      if (!sync.enabled || this.chainedAfter(sync)) continue;
       const tick = (): void => {
         if (this.stopped || this.active.has(sync.name)) return;
-        const p = this.runUntilCaughtUp(sync.name).finally(() => this.active.delete(sync.name));
+        const p = runChain(sync).finally(() => this.active.delete(sync.name));
         this.active.set(sync.name, p);
       };
       tick();

@@ -15,6 +15,8 @@ export interface ExtractHandlerDeps {
   /** The sync to run when the event names none (the function's own sync on AWS). */
   readonly defaultSync?: string;
   depsFor(sync: SyncConfig): ExtractDeps;
+  /** Starts the runs of child syncs that share this sync's schedule, once this one is done. */
+  runChildren?(sync: SyncConfig): Promise<void>;
   /** Starts another run right away when a run stopped on its time budget with rows left. */
   continueBacklog?(sync: SyncConfig, context: Context): Promise<void>;
 }

@@ -19,6 +19,8 @@ export const ENV = {
   dwhSecretArn: 'WB_DWH_SECRET_ARN',
   /** Secrets Manager ARN of the target connection's credentials (write function). */
   connectionSecretArn: 'WB_CONNECTION_SECRET_ARN',
+  /** JSON array of extract function names of child syncs run right after this one (same schedule). */
+  thenInvoke: 'WB_THEN_INVOKE',
 } as const;
 
 export interface RuntimeEnv {
@@ -29,6 +31,7 @@ export interface RuntimeEnv {
   readonly dlqUrl: string | undefined;
   readonly dwhSecretArn: string | undefined;
   readonly connectionSecretArn: string | undefined;
+  readonly thenInvoke: readonly string[];
 }
 
 /** Reads the contract from an environment (injectable for tests); names every missing variable at once. */
@@ -43,5 +46,6 @@ export function readRuntimeEnv(env: Record<string, string | undefined>): Runtime
     dlqUrl: env[ENV.dlqUrl],
     dwhSecretArn: env[ENV.dwhSecretArn],
     connectionSecretArn: env[ENV.connectionSecretArn],
+    thenInvoke: env[ENV.thenInvoke] ? (JSON.parse(env[ENV.thenInvoke]!) as string[]) : [],
   };
 }
