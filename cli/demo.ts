@@ -5,6 +5,7 @@ import { parseDuration } from '../shared/config/duration.ts';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
 import { LocalScheduler } from '../shared/local/LocalScheduler.ts';
 import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../shared/local/LocalStack.ts';
+import { localStateOf } from '../shared/ops/LocalStateFile.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { clearDemoState, writeDemoState } from './demoState.ts';
 
@@ -44,19 +45,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
 
-  writeDemoState({
-    pid: process.pid,
-    dwhUrl: stack.pg.url('dwh'),
-    billingUrl: stack.pg.url('billing'),
-    hubspotUrl: stack.hubspot.url,
-    dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
-    sqsEndpoint: stack.emulators.sqsEndpoint,
-    stateTable: stack.resources.stateTable,
-    linksTable: stack.resources.linksTable,
-    queues: Object.fromEntries(
-      Object.entries(stack.resources.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }]),
-    ),
-  });
+  writeDemoState(localStateOf(stack, LOCAL_HUBSPOT_TOKEN));
   out(
     `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: DWH ${stack.pg.url('dwh')}, HubSpot fake ${stack.hubspot.url}`,
   );
@@ -100,6 +89,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`  billing invoices: psql '${stack.pg.url('billing')}' -c 'select count(*) from billing.invoices'`);
   out(`  the warehouse:    psql '${stack.pg.url('dwh')}'`);
   out('  edit 5 customers: npm run demo:touch   (the next run writes exactly those 5)');
+  out('  operate it:       npx writeback status   (runs, dlq list, links, plan: README "Operations")');
   if (opts.once) return stop(0);
   out('syncing on schedule; Ctrl-C stops everything.');
 }

@@ -1,19 +1,37 @@
-import { Command } from 'commander';
-import { runDemo } from './demo.ts';
-import { runDemoTouch } from './demoTouch.ts';
-import { fail } from './output.ts';
-import { runValidate } from './validate.ts';
+import { Command, CommanderError } from 'commander';
+import type { OpsContext } from '../shared/ops/OpsContext.ts';
+import type { GlobalOptions } from './ops/withOps.ts';
+import { EXIT, fail } from './output.ts';
 
+// Command modules are imported when their command runs: `writeback status` does not load the
+// embedded Postgres, the emulators and the CDK.
 const program = new Command()
   .name('writeback')
   .description('Reverse ETL from a Postgres warehouse into SaaS apps: incremental, idempotent, observable.')
   .option('-c, --config <path>', 'config file', 'writeback.config.ts')
-  .showHelpAfterError();
+  .option('--stack <name>', 'operate a deployed stack (CloudFormation outputs say where everything is)')
+  .option('--region <region>', 'AWS region of --stack (default: AWS_REGION / your profile)')
+  .option('--local', 'operate the running local stack (the default when one is running)')
+  .option('--local-state <file>', 'state file of the local stack', '.wb/demo.json')
+  .option('--dwh-url <url>', 'warehouse URL for commands that read it (status backlog, plan, redrive, reset)')
+  .option('--json', 'JSON on stdout, for scripts')
+  .option('--debug', 'print stacks of unexpected errors')
+  .showHelpAfterError('(writeback --help lists the commands; writeback <command> --help the options)')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 ok · 1 failed (or failures found: failed run, records left in the DLQ) · 2 usage · 3 config / no stack',
+  );
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const json = (): boolean => globals().json === true;
+const ops = async (command: (ctx: OpsContext) => Promise<number | undefined>): Promise<void> =>
+  (await import('./ops/withOps.ts')).withOps(globals(), command);
 
 program
   .command('validate')
   .description('check writeback.config.ts and print the syncs it defines')
-  .action(async () => runValidate(program.opts().config));
+  .action(async () => (await import('./validate.ts')).runValidate(globals().config));
 
 program
   .command('demo')
@@ -22,12 +40,163 @@ program
   .option('--real-schedules', "use each sync's own schedule expression")
   .option('--customers <n>', 'demo customers to generate', '10000')
   .option('--once', 'stop after the first runs are drained (CI, scripts)')
-  .action(async (opts) => runDemo({ configPath: program.opts().config, ...opts }));
+  .action(async (opts) => (await import('./demo.ts')).runDemo({ configPath: globals().config, ...opts }));
 
 program
   .command('demo-touch')
   .description('edit customers in the running demo warehouse; the next run writes exactly those')
   .option('-n, --count <n>', 'customers to edit', '5')
-  .action(async (opts) => runDemoTouch(Number(opts.count)));
+  .action(async (opts) => (await import('./demoTouch.ts')).runDemoTouch(Number(opts.count)));
 
-program.parseAsync().catch(fail);
+program
+  .command('status')
+  .description('one line per sync: state, schedule, last run, bookmark and backlog, queue, DLQ, links')
+  .argument('[sync...]', 'only these syncs')
+  .option('--fast', 'skip the link table scan (ok links not counted)')
+  .option('--lag', 'measure the backlog in the warehouse (default when its address is known)')
+  .option('--no-lag', 'do not measure the backlog in the warehouse')
+  .action(async (syncs: string[], opts) =>
+    ops(async (ctx) => (await import('./ops/statusCommand.ts')).statusCommand(ctx, syncs, opts, json())),
+  );
+
+program
+  .command('runs')
+  .description('run history: counts, bookmark before → after, duration, and what became of the records')
+  .argument('<sync>')
+  .option('-n, --limit <n>', 'runs to show', '20')
+  .option('--fast', 'skip the link table scan (no write counts)')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/runsCommand.ts')).runsCommand(ctx, sync, opts, json())),
+  );
+
+program
+  .command('run')
+  .description('run a sync now (respects the lease: skipped while another run is active)')
+  .argument('<sync>')
+  .option('--dry-run', 'show what a run would do, write nothing (same as `plan`)')
+  .option('--wait', 'wait for the writers and report what the records became')
+  .option('--timeout <duration>', 'longest wait with --wait', '10m')
+  .option('--limit <n>', 'dry run: rows to read at most', '10000')
+  .option('--diff-limit <n>', 'dry run: records to look up in the target for a field diff', '20')
+  .option('--all', 'dry run: list skipped records too')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/runCommand.ts')).runCommand(ctx, sync, opts, json())),
+  );
+
+program
+  .command('plan')
+  .description('dry run: per record create, update, skip or invalid, with the changed fields; writes nothing')
+  .argument('<sync>')
+  .option('--limit <n>', 'rows to read at most', '10000')
+  .option('--diff-limit <n>', 'records to look up in the target for a field diff (0: none)', '20')
+  .option('--all', 'list skipped records too')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/runCommand.ts')).planCommand(ctx, sync, opts, json())),
+  );
+
+const dlq = program.command('dlq').description('dead-lettered records: list, show, redrive, purge');
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',')];
+
+dlq
+  .command('list')
+  .description(
+    'failed records with source key, reason (code, message, HTTP status), attempts, first/last failure',
+  )
+  .argument('<sync>')
+  .option('--key <key>', 'only these keys (repeat, or comma-separated)', collect)
+  .option('--code <code>', 'only this error code, e.g. WB_MAP_FAILED')
+  .option('--since <time>', 'only keys that failed since: an ISO time or a duration (2h)')
+  .option('--limit <n>', 'at most this many keys')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/dlqCommands.ts')).dlqListCommand(ctx, sync, opts, json())),
+  );
+
+dlq
+  .command('show')
+  .description('one failed record: its payload, its link and its error history')
+  .argument('<sync>')
+  .argument('<key>')
+  .action(async (sync: string, key: string) =>
+    ops(async (ctx) => (await import('./ops/dlqCommands.ts')).dlqShowCommand(ctx, sync, key, json())),
+  );
+
+dlq
+  .command('redrive')
+  .description(
+    "back to the sync's queue, rebuilt from the current source row (after fixing the source or map)",
+  )
+  .argument('<sync>')
+  .option('--key <key>', 'these keys (repeat, or comma-separated)', collect)
+  .option('--all', 'every key in the DLQ')
+  .option('--stored', 'send the stored messages as they are instead (same as `replay`)')
+  .option('--wait', 'wait for the writers and report what the records became')
+  .option('--timeout <duration>', 'longest wait with --wait', '10m')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/dlqCommands.ts')).dlqRedriveCommand(ctx, sync, opts, json())),
+  );
+
+dlq
+  .command('purge')
+  .description('delete dead-lettered records for good (asks first; --yes in scripts)')
+  .argument('<sync>')
+  .option('--key <key>', 'only these keys (repeat, or comma-separated)', collect)
+  .option('--yes', 'do not ask')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/dlqCommands.ts')).dlqPurgeCommand(ctx, sync, opts, json())),
+  );
+
+program
+  .command('replay')
+  .description('send failed records again from their stored payloads (e.g. after a target outage)')
+  .argument('<sync>')
+  .option('--key <key>', 'these keys (repeat, or comma-separated)', collect)
+  .option('--all', 'every key in the DLQ')
+  .option('--wait', 'wait for the writers and report what the records became')
+  .option('--timeout <duration>', 'longest wait with --wait', '10m')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) =>
+      (await import('./ops/dlqCommands.ts')).dlqRedriveCommand(ctx, sync, { ...opts, stored: true }, json()),
+    ),
+  );
+
+program
+  .command('links')
+  .description('where a source row went (target id, status, hash, version); --target for the reverse')
+  .argument('<sync>')
+  .argument('[key]', 'source key (composite keys as JSON: \'["eu","42"]\')')
+  .option('--target <id>', 'the link pointing at this target record id')
+  .option('--status <status>', 'without a key: only links with this status (pending, retrying, failed, dead)')
+  .option('--limit <n>', 'without a key: at most this many', '100')
+  .action(async (sync: string, key: string | undefined, opts) =>
+    ops(async (ctx) => (await import('./ops/linksCommand.ts')).linksCommand(ctx, sync, key, opts, json())),
+  );
+
+for (const enabled of [true, false]) {
+  program
+    .command(enabled ? 'enable' : 'disable')
+    .description(enabled ? 'let the sync run again' : 'skip the sync’s runs (state and queue are kept)')
+    .argument('<sync>')
+    .action(async (sync: string) =>
+      ops(async (ctx) =>
+        (await import('./ops/controlCommands.ts')).enableCommand(ctx, sync, enabled, json()),
+      ),
+    );
+}
+
+program
+  .command('reset')
+  .description('move the bookmark: --to start | end | <cursor value> | \'{"cursor":"…","key":["…"]}\'')
+  .argument('<sync>')
+  .requiredOption('--to <bookmark>', 'where the next run starts reading')
+  .option('--yes', 'do not ask')
+  .action(async (sync: string, opts) =>
+    ops(async (ctx) => (await import('./ops/controlCommands.ts')).resetCommand(ctx, sync, opts, json())),
+  );
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Help and version end with 0; everything commander refuses is a usage error.
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  fail(err);
+});

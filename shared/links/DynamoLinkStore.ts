@@ -10,11 +10,16 @@ import { LinkStoreUnavailableError } from '../errors.ts';
 import { LINKS_TABLE } from '../state/tableDefinitions.ts';
 import { isConditionFailed, N, num, numText, S, str } from '../util/attr.ts';
 import type { Link, LinkError, LinkStatus } from './Link.ts';
+import { newestVersion } from './newestVersion.ts';
+import { TargetHealthStore } from './TargetHealthStore.ts';
 
 export type ClaimResult =
-  | { readonly outcome: 'claimed'; readonly link: Link }
-  /** The link already holds a newer source version: the message is stale. */
+  /** The key is ours until `leaseUntil`; `previous` is the item as it was before (undefined: a new key). */
+  | { readonly outcome: 'claimed'; readonly previous: Link | undefined }
+  /** The link already holds or has claimed a newer source version: the message is stale. */
   | { readonly outcome: 'stale'; readonly link: Link }
+  /** The target already holds exactly this content (a duplicate that raced the first delivery). */
+  | { readonly outcome: 'unchanged'; readonly link: Link }
   /** Another writer holds a live lease on this key: back off and retry. */
   | { readonly outcome: 'busy'; readonly link: Link | undefined };
 
@@ -36,12 +41,16 @@ const BATCH_GET_MAX = 100;
  * what makes duplicate and concurrent deliveries harmless: the condition decides, not the caller.
  */
 export class DynamoLinkStore {
-  private readonly ddb: DynamoDBClient;
-  private readonly table: string;
+  /** The client and table, for stores that keep small side items in the link table (rate limits). */
+  public readonly ddb: DynamoDBClient;
+  public readonly table: string;
+  /** Per-sync target call outcomes, written by the writers and read before enqueuing. */
+  public readonly health: TargetHealthStore;
 
   public constructor(ddb: DynamoDBClient, table: string) {
     this.ddb = ddb;
     this.table = table;
+    this.health = new TargetHealthStore(ddb, table);
   }
 
   private static pk(sync: string, key: string): AttributeValue {
@@ -88,30 +97,50 @@ export class DynamoLinkStore {
 
   /**
    * Claims a key for writing: records the intent (status pending, version, hash) and a lease.
-   * Succeeds only when no live lease exists and the stored version is not newer.
+   * Succeeds only when no live lease exists, neither the committed nor a claimed version is newer,
+   * and the target does not already hold this exact content. One conditional write; on a failed
+   * condition the item is re-read to tell stale, unchanged and busy apart.
    */
   public async claim(req: ClaimRequest): Promise<ClaimResult> {
+    const conditions = {
+      newKey: 'attribute_not_exists(pk)',
+      // Nobody else is writing this key (or their lease ran out: they crashed or stalled).
+      leaseFree: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      // Not older than what the target holds…
+      notOlderThanCommitted: '(attribute_not_exists(#version) OR #version <= :v)',
+      // …nor than a newer version another delivery claimed (it is in the queue or the DLQ).
+      notOlderThanClaimed: '(attribute_not_exists(pendingVersion) OR pendingVersion <= :v)',
+      // A duplicate that raced the first delivery: the target already holds this content.
+      notAlreadyWritten: 'NOT (#status = :ok AND #hash = :h)',
+    };
     try {
       const res = await this.guard(() =>
         this.ddb.send(
           new UpdateItemCommand({
             TableName: this.table,
             Key: { pk: DynamoLinkStore.pk(req.sync, req.key) },
-            ConditionExpression: [
-              'attribute_not_exists(pk)',
-              // Both must hold: nobody else is writing, and we are not older than what the target has.
-              '((attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(version) OR version <= :v))',
-            ].join(' OR '),
+            ConditionExpression: `${conditions.newKey} OR (${[
+              conditions.leaseFree,
+              conditions.notOlderThanCommitted,
+              conditions.notOlderThanClaimed,
+              conditions.notAlreadyWritten,
+            ].join(' AND ')})`,
             UpdateExpression: [
               'SET #sync = :sync, skey = :key, #status = :pending, attention = :attention',
               'leaseToken = :token, leaseUntil = :until, pendingVersion = :v, pendingHash = :h, runId = :run',
               'attempts = if_not_exists(attempts, :zero), createdAt = if_not_exists(createdAt, :iso), updatedAt = :iso',
             ].join(', '),
-            ExpressionAttributeNames: { '#sync': 'sync', '#status': 'status' },
+            ExpressionAttributeNames: {
+              '#sync': 'sync',
+              '#status': 'status',
+              '#version': 'version',
+              '#hash': 'hash',
+            },
             ExpressionAttributeValues: {
               ':sync': S(req.sync),
               ':key': S(req.key),
               ':pending': S('pending'),
+              ':ok': S('ok'),
               ':attention': S(`${req.sync}#pending`),
               ':token': S(req.token),
               ':until': N(req.now + req.leaseMs),
@@ -122,18 +151,57 @@ export class DynamoLinkStore {
               ':zero': N(0),
               ':iso': S(new Date(req.now).toISOString()),
             },
-            ReturnValues: 'ALL_NEW',
+            ReturnValues: 'ALL_OLD',
           }),
         ),
       );
-      return { outcome: 'claimed', link: toLink(res.Attributes!) };
+      return { outcome: 'claimed', previous: res.Attributes ? toLink(res.Attributes) : undefined };
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
       // Emulators and some SDK paths return no item on a failed condition: re-read to learn why.
       const link = await this.get(req.sync, req.key);
-      if (link?.version !== undefined && BigInt(link.version) > BigInt(req.version))
-        return { outcome: 'stale', link };
+      const newest = newestVersion(link);
+      if (link && newest !== undefined && newest > BigInt(req.version)) return { outcome: 'stale', link };
+      if (link?.status === 'ok' && link.hash === req.hash) return { outcome: 'unchanged', link };
       return { outcome: 'busy', link };
+    }
+  }
+
+  /**
+   * Moves an ok link's version forward when a newer source version carries the content the target
+   * already holds, so that an older, different message delivered later is recognised as stale.
+   * Best effort: false when the link changed meanwhile (then a writer decides anyway).
+   */
+  public async touchVersion(args: {
+    sync: string;
+    key: string;
+    version: string;
+    hash: string;
+    now: number;
+  }): Promise<boolean> {
+    try {
+      await this.guard(() =>
+        this.ddb.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+            ConditionExpression:
+              '#status = :ok AND #hash = :h AND #version < :v AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+            UpdateExpression: 'SET #version = :v',
+            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
+            ExpressionAttributeValues: {
+              ':ok': S('ok'),
+              ':h': S(args.hash),
+              ':v': N(args.version),
+              ':now': N(args.now),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
     }
   }
 
@@ -155,9 +223,9 @@ export class DynamoLinkStore {
             Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
             ConditionExpression: 'leaseToken = :token',
             UpdateExpression:
-              'SET #status = :ok, targetId = :tid, targetRef = :ref, #hash = :h, version = :v, attempts = :zero, updatedAt = :iso ' +
-              'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash',
-            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash' },
+              'SET #status = :ok, targetId = :tid, targetRef = :ref, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso ' +
+              'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
+            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
             ExpressionAttributeValues: {
               ':token': S(args.token),
               ':ok': S('ok'),
@@ -218,8 +286,16 @@ export class DynamoLinkStore {
     }
   }
 
-  /** Links that need attention (every status but ok), newest first, from the sparse index. */
-  public async listByStatus(sync: string, status: Exclude<LinkStatus, 'ok'>, limit = 1000): Promise<Link[]> {
+  /**
+   * Links that need attention (every status but ok), newest first, from the sparse index;
+   * with `updatedBefore`, only those last touched before that time (ISO 8601).
+   */
+  public async listByStatus(
+    sync: string,
+    status: Exclude<LinkStatus, 'ok'>,
+    limit = 1000,
+    updatedBefore?: string,
+  ): Promise<Link[]> {
     const out: Link[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -228,8 +304,12 @@ export class DynamoLinkStore {
           new QueryCommand({
             TableName: this.table,
             IndexName: LINKS_TABLE.attentionIndex.name,
-            KeyConditionExpression: 'attention = :a',
-            ExpressionAttributeValues: { ':a': S(`${sync}#${status}`) },
+            KeyConditionExpression:
+              updatedBefore === undefined ? 'attention = :a' : 'attention = :a AND updatedAt < :before',
+            ExpressionAttributeValues: {
+              ':a': S(`${sync}#${status}`),
+              ...(updatedBefore === undefined ? {} : { ':before': S(updatedBefore) }),
+            },
             ScanIndexForward: false,
             ExclusiveStartKey: start,
           }),
@@ -239,6 +319,75 @@ export class DynamoLinkStore {
       start = res.LastEvaluatedKey;
     } while (start && out.length < limit);
     return out.slice(0, limit);
+  }
+
+  /** How many links of a sync have this status (a COUNT query on the sparse attention index). */
+  public async countByStatus(sync: string, status: Exclude<LinkStatus, 'ok'>): Promise<number> {
+    let count = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const res = await this.guard(() =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: LINKS_TABLE.attentionIndex.name,
+            KeyConditionExpression: 'attention = :a',
+            ExpressionAttributeValues: { ':a': S(`${sync}#${status}`) },
+            Select: 'COUNT',
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      count += res.Count ?? 0;
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  /**
+   * Records that redriveFailed re-enqueued this key: status retrying, one more redrive. Conditional
+   * on the item being exactly as it was read (same status and updatedAt, no live lease), so a
+   * writer that moved on meanwhile wins; false then.
+   */
+  public async markRedriven(args: {
+    sync: string;
+    key: string;
+    seen: Pick<Link, 'status' | 'updatedAt'>;
+    runId: string;
+    now: number;
+  }): Promise<boolean> {
+    const iso = new Date(args.now).toISOString();
+    try {
+      await this.guard(() =>
+        this.ddb.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+            ConditionExpression:
+              '#status = :seenStatus AND updatedAt = :seenAt AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+            UpdateExpression:
+              'SET #status = :retrying, attention = :attention, redrives = if_not_exists(redrives, :zero) + :one, ' +
+              'redrivenAt = :iso, updatedAt = :iso, runId = :run REMOVE leaseToken, leaseUntil',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':seenStatus': S(args.seen.status),
+              ':seenAt': S(args.seen.updatedAt ?? ''),
+              ':now': N(args.now),
+              ':retrying': S('retrying'),
+              ':attention': S(`${args.sync}#retrying`),
+              ':zero': N(0),
+              ':one': N(1),
+              ':iso': S(iso),
+              ':run': S(args.runId),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
   }
 
   /** Translates transport failures into one error type so callers can abort before any target write. */
@@ -272,6 +421,7 @@ function toLink(item: Record<string, AttributeValue>): Link {
     leaseToken: str(item, 'leaseToken'),
     leaseUntil: num(item, 'leaseUntil'),
     runId: str(item, 'runId'),
+    redrives: num(item, 'redrives') ?? 0,
     createdAt: str(item, 'createdAt'),
     updatedAt: str(item, 'updatedAt'),
   };

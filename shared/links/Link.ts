@@ -31,6 +31,8 @@ export interface Link {
   readonly leaseToken: string | undefined;
   readonly leaseUntil: number | undefined;
   readonly runId: string | undefined;
+  /** Times redriveFailed re-enqueued this key since its last success (capped; reset on commit). */
+  readonly redrives: number;
   readonly createdAt: string | undefined;
   readonly updatedAt: string | undefined;
 }

@@ -1,10 +1,16 @@
 import type { SyncConfig } from '../config/schema.ts';
-import type { Connector, UpsertRecord, UpsertResult } from '../connectors/Connector.ts';
+import type { Connector } from '../connectors/Connector.ts';
 import { describeError, TargetError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { Link } from '../links/Link.ts';
+import { newestVersion } from '../links/newestVersion.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
 import { backoffSeconds } from './backoff.ts';
+import { type CallStats, callTarget, type TargetWrite } from './callTarget.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
+import { forEachLimit } from './forEachLimit.ts';
+import { resolveParents } from './resolveParents.ts';
+import type { SharedRateLimiter } from './SharedRateLimiter.ts';
 
 /** One delivered SQS message, independent of how it arrived (Lambda event, local poller). */
 export interface InboundMessage {
@@ -13,6 +19,14 @@ export interface InboundMessage {
   readonly receiptHandle: string;
   /** ApproximateReceiveCount: 1 on the first delivery. */
   readonly receiveCount: number;
+}
+
+/** Points of the protocol where the chaos tests crash the writer (a throw there aborts the invocation). */
+export type WriteStep = 'received' | 'claimed' | 'written' | 'committed';
+
+/** Fault injection for tests: called at each step for each key; throwing simulates a crash right there. */
+export interface WriteFaults {
+  at(step: WriteStep, key: string): void | Promise<void>;
 }
 
 export interface WriteDeps {
@@ -25,6 +39,19 @@ export interface WriteDeps {
   readonly newToken: () => string;
   /** Told the counts of every finished batch (local progress display, metrics). */
   readonly onResult?: (counts: WriteCounts) => void;
+  /** Paces target calls across every writer of the connection. @default none */
+  readonly limiter?: SharedRateLimiter;
+  /** Longest wait for a rate-limit slot before handing records back to the queue. @default 20000 */
+  readonly maxRateWaitMs?: number;
+  /**
+   * Lease on a claimed key. Must exceed the longest target call (connector timeout) by a wide
+   * margin: a writer that outlives its lease may race the one that took over. @default 120000
+   */
+  readonly leaseMs?: number;
+  /** Seconds before a failed record's next delivery. @default backoffSeconds */
+  readonly backoff?: (receiveCount: number, retryAfterSeconds?: number) => number;
+  /** Crash points for the chaos tests. */
+  readonly faults?: WriteFaults;
 }
 
 export interface WriteCounts {
@@ -50,35 +77,64 @@ interface Item {
 }
 interface Claimed extends Item {
   readonly token: string;
-  readonly targetId: string | undefined;
+  /** The link before our claim; undefined for a key never seen. */
+  readonly previous: Link | undefined;
 }
 
-const CLAIM_CONCURRENCY = 16;
-/** Longer than one target call with its timeout; an expired lease lets a redelivery take over. */
+interface BatchContext {
+  readonly sync: SyncConfig;
+  readonly deps: WriteDeps;
+  readonly counts: WriteCounts;
+  readonly retry: string[];
+  readonly stats: CallStats;
+  readonly leaseMs: number;
+  readonly backoff: (receiveCount: number, retryAfterSeconds?: number) => number;
+}
+
+const LINK_CONCURRENCY = 16;
 const LEASE_MS = 120_000;
+const MAX_RATE_WAIT_MS = 20_000;
+/** From this delivery on, a busy key waits for the holder's lease to end (it may have crashed). */
+const BUSY_WAITS_FOR_LEASE_FROM = 3;
+const MAX_VISIBILITY_SECONDS = 900;
+/**
+ * Deliveries kept back from the writer's own retry budget. SQS moves a message to the DLQ after
+ * maxReceiveCount deliveries without asking the writer, so a handler that crashed on the last
+ * one would leave a message without a reason and a link that never heard of it. The writer gives
+ * up (with the reason, link dead) this many deliveries earlier: only that many crashes in a row
+ * on one message reach SQS's redrive.
+ */
+const CRASH_RESERVE = 2;
+
+/** Failed deliveries after which the writer dead-letters a record itself. */
+export function retryBudget(maxReceiveCount: number): number {
+  return Math.max(1, maxReceiveCount - CRASH_RESERVE);
+}
 
 /**
- * The write protocol for one batch of messages of one sync (DESIGN.md, "The write protocol"):
- * drop duplicates and stale versions through the links, claim each key with a lease, write in
- * the target's batch size, commit each link conditional on its lease, and sort failures into
- * retry-later (batchItemFailures with backoff) and dead-letter (with the reason).
+ * The write protocol for one batch of messages of one sync (DESIGN.md, "The write protocol";
+ * docs/write-protocol.md): drop duplicates and stale versions through the links, then per chunk
+ * of the target's batch size claim each key with a lease, write through the connector (with the
+ * recovery path its capabilities call for), commit each link conditional on its lease, and sort
+ * failures into retry-later (batchItemFailures with backoff) and dead-letter (with the reason).
+ * Throws only when the link store is unreachable or a crash is injected: the whole batch is
+ * then retried, and the links make the retry safe.
  */
 export async function processWriteBatch(
   sync: SyncConfig,
   inbound: readonly InboundMessage[],
   deps: WriteDeps,
 ): Promise<WriteBatchResult> {
-  const counts: WriteCounts = {
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    stale: 0,
-    retrying: 0,
-    failed: 0,
-    dead: 0,
-    busy: 0,
+  const ctx: BatchContext = {
+    sync,
+    deps,
+    counts: { created: 0, updated: 0, unchanged: 0, stale: 0, retrying: 0, failed: 0, dead: 0, busy: 0 },
+    retry: [],
+    stats: { calls: 0, failedCalls: 0 },
+    leaseMs: deps.leaseMs ?? LEASE_MS,
+    backoff: deps.backoff ?? ((n, after) => backoffSeconds(n, after)),
   };
-  const retry: string[] = [];
+  const { counts } = ctx;
 
   // 1. Parse; a message we cannot read is dead-lettered at once, never retried.
   const items: Item[] = [];
@@ -96,6 +152,7 @@ export async function processWriteBatch(
       items.push({ inbound: m, msg: parsed.msg });
     }
   }
+  for (const it of items) await deps.faults?.at('received', it.msg.key);
 
   // 2. Per key keep only the newest version in this batch; older ones are superseded.
   const newest = new Map<string, Item>();
@@ -109,19 +166,40 @@ export async function processWriteBatch(
     }
   }
 
-  // 3. Duplicate or stale against the links: no target call. (Throws LinkStoreUnavailable: whole batch retried.)
+  // 3. Duplicate or stale against the links: no target call. Throws LinkStoreUnavailableError
+  //    before any target call when the link store cannot be read: the whole batch comes back.
   const links = await deps.links.batchGet(sync.name, [...newest.keys()]);
   const toClaim: Item[] = [];
   for (const it of newest.values()) {
     const link = links.get(it.msg.key);
-    if (link?.status === 'ok' && link.hash === it.msg.hash) counts.unchanged++;
-    else if (link?.version !== undefined && BigInt(link.version) > BigInt(it.msg.version)) counts.stale++;
+    const seen = newestVersion(link);
+    if (seen !== undefined && seen > BigInt(it.msg.version)) counts.stale++;
+    else if (link?.status === 'ok' && link.hash === it.msg.hash) await unchanged(ctx, it, link);
     else toClaim.push(it);
   }
 
-  // 4. Claim each key (intent recorded before any target call).
+  // 4. Claim, write and commit one target batch at a time: a lease only has to outlast one call.
+  const batchSize = Math.min(
+    sync.batchSize ?? deps.connector.capabilities.maxBatchSize,
+    deps.connector.capabilities.maxBatchSize,
+  );
+  for (let i = 0; i < toClaim.length; i += batchSize) {
+    await writeChunk(ctx, toClaim.slice(i, i + batchSize));
+  }
+
+  // 5. Health: how the target answered and how far behind the queue is (best effort).
+  const lagMs = queueLag(items, deps.now());
+  if (ctx.stats.calls > 0 || lagMs !== undefined) {
+    await deps.links.health.record(sync.name, deps.now(), { ...ctx.stats, lagMs }).catch(() => undefined);
+  }
+  deps.onResult?.(counts);
+  return { retry: ctx.retry, counts };
+}
+
+async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<void> {
+  const { sync, deps, counts } = ctx;
   const claimed: Claimed[] = [];
-  await forEachLimit(toClaim, CLAIM_CONCURRENCY, async (it) => {
+  await forEachLimit(chunk, LINK_CONCURRENCY, async (it) => {
     const token = deps.newToken();
     const res = await deps.links.claim({
       sync: sync.name,
@@ -131,105 +209,115 @@ export async function processWriteBatch(
       token,
       runId: it.msg.runId,
       now: deps.now(),
-      leaseMs: LEASE_MS,
+      leaseMs: ctx.leaseMs,
     });
-    if (res.outcome === 'stale') counts.stale++;
-    else if (res.outcome === 'busy') {
-      counts.busy++;
-      retry.push(it.inbound.messageId);
-      await deps
-        .delay(it.inbound.receiptHandle, backoffSeconds(it.inbound.receiveCount))
-        .catch(() => undefined);
-    } else claimed.push({ ...it, token, targetId: res.link.targetId });
+    if (res.outcome === 'claimed') claimed.push({ ...it, token, previous: res.previous });
+    else if (res.outcome === 'stale') counts.stale++;
+    else if (res.outcome === 'unchanged') await unchanged(ctx, it, res.link);
+    else await busy(ctx, it, res.link);
+  });
+  for (const c of claimed) await deps.faults?.at('claimed', c.msg.key);
+
+  // Rows that map() could not handle fail permanently, with map's reason.
+  const valid: Claimed[] = [];
+  for (const c of claimed) {
+    if (!c.msg.invalid) valid.push(c);
+    else {
+      const error = new TargetError(c.msg.invalid.code, c.msg.invalid.message, { disposition: 'permanent' });
+      await settleFailure(ctx, c, error);
+    }
+  }
+  // Children get their parent's target id; a child whose parent is not linked yet waits.
+  const payloads = await resolveParents(
+    deps.links,
+    valid.map((c) => c.msg),
+  );
+  const writes: TargetWrite[] = [];
+  const byKey = new Map<string, Claimed>();
+  for (const c of valid) {
+    const resolved = payloads.get(c.msg.key)!;
+    if ('error' in resolved) {
+      await settleFailure(ctx, c, resolved.error);
+      continue;
+    }
+    byKey.set(c.msg.key, c);
+    const targetId = c.previous?.targetId;
+    writes.push({
+      record: {
+        key: c.msg.key,
+        externalId: c.msg.key,
+        ...(targetId ? { targetId } : {}),
+        // Per (sync, key), not per version: a newer version replaying a crashed create must not create twice.
+        idempotencyKey: `${sync.name}:${c.msg.key}`,
+        payload: resolved.payload,
+      },
+      recover: c.previous !== undefined && c.previous.targetId === undefined,
+    });
+  }
+  if (writes.length === 0) return;
+
+  const results = await callTarget(deps.connector, sync.target.object, writes, {
+    limiter: deps.limiter,
+    maxRateWaitMs: deps.maxRateWaitMs ?? MAX_RATE_WAIT_MS,
+    stats: ctx.stats,
   });
 
-  // 5. Rows that map() could not handle fail permanently, with map's reason.
-  const writable: Claimed[] = [];
-  for (const c of claimed) {
-    if (c.msg.invalid) {
-      await settleFailure(
-        sync,
-        c,
-        new TargetError(c.msg.invalid.code, c.msg.invalid.message, { disposition: 'permanent' }),
-        deps,
-        counts,
-        retry,
-      );
-    } else writable.push(c);
-  }
-
-  // 6. Write in the target's batch size; one result per record.
-  const batchSize = Math.min(
-    sync.batchSize ?? deps.connector.capabilities.maxBatchSize,
-    deps.connector.capabilities.maxBatchSize,
-  );
-  for (let i = 0; i < writable.length; i += batchSize) {
-    const chunk = writable.slice(i, i + batchSize);
-    const records: UpsertRecord[] = chunk.map((c) => ({
+  await forEachLimit([...byKey.values()], LINK_CONCURRENCY, async (c) => {
+    const result = results.get(c.msg.key)!;
+    if (!result.ok) return settleFailure(ctx, c, result.error);
+    await deps.faults?.at('written', c.msg.key);
+    // A lost lease means another delivery took over after ours expired; it writes the same or newer content.
+    await deps.links.commit({
+      sync: sync.name,
       key: c.msg.key,
-      externalId: c.msg.key,
-      ...(c.targetId ? { targetId: c.targetId } : {}),
-      idempotencyKey: `${sync.name}:${c.msg.key}:${c.msg.version}`,
-      payload: c.msg.payload,
-    }));
-    let results: UpsertResult[];
-    try {
-      results = await deps.connector.upsertBatch(sync.target.object, records);
-    } catch (err) {
-      const error =
-        err instanceof TargetError
-          ? err
-          : new TargetError('WB_TARGET_CALL_FAILED', describeError(err).message, {
-              disposition: 'retryable',
-              cause: err,
-            });
-      results = records.map((r) => ({ key: r.key, ok: false as const, error }));
-    }
-    const byKey = new Map(results.map((r) => [r.key, r]));
-    await forEachLimit(chunk, CLAIM_CONCURRENCY, async (c) => {
-      const result =
-        byKey.get(c.msg.key) ??
-        ({
-          key: c.msg.key,
-          ok: false,
-          error: new TargetError('WB_NO_RESULT', 'the connector returned no result for this record', {
-            disposition: 'retryable',
-          }),
-        } as const);
-      if (result.ok) {
-        // A lost lease means another delivery took over after ours expired; it writes the same or newer content.
-        await deps.links.commit({
-          sync: sync.name,
-          key: c.msg.key,
-          token: c.token,
-          targetId: result.targetId,
-          hash: c.msg.hash,
-          version: c.msg.version,
-          now: deps.now(),
-        });
-        if (result.created) counts.created++;
-        else counts.updated++;
-      } else {
-        await settleFailure(sync, c, result.error, deps, counts, retry);
-      }
+      token: c.token,
+      targetId: result.targetId,
+      hash: c.msg.hash,
+      version: c.msg.version,
+      now: deps.now(),
     });
-  }
-  deps.onResult?.(counts);
-  return { retry, counts };
+    await deps.faults?.at('committed', c.msg.key);
+    if (result.created) counts.created++;
+    else counts.updated++;
+  });
 }
 
-async function settleFailure(
-  sync: SyncConfig,
-  c: Claimed,
-  error: TargetError,
-  deps: WriteDeps,
-  counts: WriteCounts,
-  retry: string[],
-): Promise<void> {
+/** The target holds this content already; a newer version of it moves the link's version on. */
+async function unchanged(ctx: BatchContext, it: Item, link: Link): Promise<void> {
+  ctx.counts.unchanged++;
+  if (link.version === undefined || BigInt(it.msg.version) > BigInt(link.version)) {
+    await ctx.deps.links.touchVersion({
+      sync: ctx.sync.name,
+      key: it.msg.key,
+      version: it.msg.version,
+      hash: it.msg.hash,
+      now: ctx.deps.now(),
+    });
+  }
+}
+
+/**
+ * Another delivery holds the key. Early on, back off briefly (a live writer finishes in moments);
+ * later, wait for its lease to run out (it may have crashed), so a crash does not use up retries.
+ */
+async function busy(ctx: BatchContext, it: Item, link: Link | undefined): Promise<void> {
+  ctx.counts.busy++;
+  ctx.retry.push(it.inbound.messageId);
+  const n = it.inbound.receiveCount;
+  let seconds = ctx.backoff(n);
+  if (n >= BUSY_WAITS_FOR_LEASE_FROM && link?.leaseUntil !== undefined)
+    seconds = Math.max(seconds, Math.ceil((link.leaseUntil - ctx.deps.now()) / 1000) + 1);
+  await ctx.deps
+    .delay(it.inbound.receiptHandle, Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, seconds)))
+    .catch(() => undefined);
+}
+
+async function settleFailure(ctx: BatchContext, c: Claimed, error: TargetError): Promise<void> {
+  const { sync, deps, counts } = ctx;
   const attempts = c.inbound.receiveCount;
   const reason = describeError(error);
-  // Last delivery before SQS would redrive it silently: dead-letter it ourselves, with the reason.
-  const exhausted = attempts >= sync.maxReceiveCount;
+  // Out of retries: dead-letter it ourselves, with the reason, before SQS's redrive would move it silently.
+  const exhausted = attempts >= retryBudget(sync.maxReceiveCount);
   if (error.disposition === 'retryable' && !exhausted) {
     counts.retrying++;
     await deps.links.recordFailure({
@@ -240,9 +328,9 @@ async function settleFailure(
       error: reason,
       now: deps.now(),
     });
-    retry.push(c.inbound.messageId);
+    ctx.retry.push(c.inbound.messageId);
     await deps
-      .delay(c.inbound.receiptHandle, backoffSeconds(attempts, error.retryAfterSeconds))
+      .delay(c.inbound.receiptHandle, ctx.backoff(attempts, error.retryAfterSeconds))
       .catch(() => undefined);
     return;
   }
@@ -258,6 +346,17 @@ async function settleFailure(
     error: reason,
     now: deps.now(),
   });
+}
+
+/** Enqueue-to-first-delivery lag of the oldest first delivery in the batch (retries do not count). */
+function queueLag(items: readonly Item[], now: number): number | undefined {
+  let lag: number | undefined;
+  for (const it of items) {
+    if (it.inbound.receiveCount !== 1) continue;
+    const at = Date.parse(it.msg.enqueuedAt);
+    if (Number.isFinite(at)) lag = Math.max(lag ?? 0, now - at);
+  }
+  return lag;
 }
 
 function parseMessage(body: string, syncName: string): { msg: WriteMessage } | { error: string } {
@@ -276,16 +375,4 @@ function parseMessage(body: string, syncName: string): { msg: WriteMessage } | {
   if (parsed.data.sync !== syncName)
     return { error: `message for sync ${parsed.data.sync} arrived at ${syncName}'s queue` };
   return { msg: parsed.data };
-}
-
-async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -16,6 +16,7 @@ const link = (over: Partial<Link>): Link => ({
   leaseToken: undefined,
   leaseUntil: undefined,
   runId: undefined,
+  redrives: 0,
   createdAt: undefined,
   updatedAt: undefined,
   ...over,

@@ -1,0 +1,81 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LocalStack } from '../local/LocalStack.ts';
+import { StackNotFoundError } from './errors.ts';
+
+/**
+ * How to reach a running local stack (`npm start`, or a test's): written by its owner, read by the
+ * operator CLI, so that `writeback status` works against the demo as it does against AWS.
+ */
+export interface LocalStateFile {
+  /** The process that owns the stack; the file is stale once it is gone. */
+  readonly pid: number;
+  readonly dwhUrl: string;
+  readonly billingUrl: string;
+  readonly hubspotUrl: string;
+  /** The token the local HubSpot fake accepts (not a secret: the fake listens on 127.0.0.1). */
+  readonly hubspotToken?: string;
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly stateTable: string;
+  readonly linksTable: string;
+  readonly queues: Record<string, { url: string; dlqUrl: string }>;
+}
+
+/** The state file describing a started LocalStack, owned by process `pid`. */
+export function localStateOf(stack: LocalStack, hubspotToken: string, pid = process.pid): LocalStateFile {
+  return {
+    pid,
+    dwhUrl: stack.pg.url('dwh'),
+    billingUrl: stack.pg.url('billing'),
+    hubspotUrl: stack.hubspot.url,
+    hubspotToken,
+    dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
+    sqsEndpoint: stack.emulators.sqsEndpoint,
+    stateTable: stack.resources.stateTable,
+    linksTable: stack.resources.linksTable,
+    queues: Object.fromEntries(
+      Object.entries(stack.resources.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }]),
+    ),
+  };
+}
+
+/** Written by the stack's owner once it is up. */
+export function writeLocalState(path: string, state: LocalStateFile): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Removed by the owner when it stops, so no command talks to a dead stack. */
+export function clearLocalState(path: string): void {
+  rmSync(path, { force: true });
+}
+
+/** The state file, when it exists and its owner is alive; undefined otherwise. */
+export function findLocalState(path: string): LocalStateFile | undefined {
+  try {
+    return readLocalState(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running local stack's state, or an error that says how to start one. */
+export function readLocalState(path: string): LocalStateFile {
+  let state: LocalStateFile;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as LocalStateFile;
+  } catch {
+    throw new StackNotFoundError(
+      `no local stack is running here (${path} not found): start one with \`npm start\` in another terminal, or pass --stack <name> for a deployed stack`,
+    );
+  }
+  try {
+    process.kill(state.pid, 0);
+  } catch {
+    throw new StackNotFoundError(
+      `the local stack of ${path} (pid ${state.pid}) is no longer running: start it again with \`npm start\``,
+    );
+  }
+  return state;
+}

@@ -1,0 +1,152 @@
+import { WritebackError } from '../errors.ts';
+import type { Link } from '../links/Link.ts';
+import type { OpsContext } from './OpsContext.ts';
+import { type DeadLetterReason, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
+
+/** One source key in the DLQ (a key can have several messages: it failed again after a redrive). */
+export interface DeadLetterEntry {
+  /** Undefined for a message whose body is not a write message (it names no key). */
+  readonly key: string | undefined;
+  /** Reason of the latest failure. */
+  readonly reason: DeadLetterReason;
+  readonly attempts: number | undefined;
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  /** Source version of the latest message. */
+  readonly version: string | undefined;
+  readonly messages: number;
+}
+
+/** Filters of `dlq list`; all must match. */
+export interface DeadLetterFilter {
+  readonly keys?: readonly string[];
+  /** Only this error code (exact, case-insensitive). */
+  readonly code?: string;
+  /** Only keys whose latest failure is at or after this time (ISO 8601). */
+  readonly since?: string;
+  /** At most this many entries. */
+  readonly limit?: number;
+}
+
+type Progress = (line: string) => void;
+
+/** The DLQ of a sync grouped by source key, oldest failure first. Reads only: every message stays. */
+export async function listDeadLetters(
+  ctx: OpsContext,
+  syncName: string,
+  filter: DeadLetterFilter = {},
+  onProgress?: Progress,
+): Promise<DeadLetterEntry[]> {
+  ctx.sync(syncName);
+  const peek = await peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
+    confirmEmpty: !ctx.exactQueues,
+    onProgress: (n) => onProgress?.(`read ${n} DLQ messages`),
+  });
+  try {
+    const keys = filter.keys ? new Set(filter.keys) : undefined;
+    const code = filter.code?.toUpperCase();
+    const entries = groupByKey(peek.letters)
+      .map(toEntry)
+      .filter(
+        (e) =>
+          (!keys || (e.key !== undefined && keys.has(e.key))) &&
+          (!code || e.reason.code.toUpperCase() === code) &&
+          (!filter.since || e.lastFailedAt >= filter.since),
+      );
+    return filter.limit === undefined ? entries : entries.slice(0, filter.limit);
+  } finally {
+    await peek.release();
+  }
+}
+
+/** Everything about one failed key: its messages (payload and reason of each failure) and its link. */
+export interface DeadLetterDetail {
+  readonly key: string;
+  readonly link: Link | undefined;
+  /** The latest message's payload, as the writer would have sent it. */
+  readonly payload: Record<string, unknown> | undefined;
+  /** Set when map() failed on the row: there is no payload to send. */
+  readonly invalid: { readonly code: string; readonly message: string } | undefined;
+  /** Every DLQ message of the key, oldest first. */
+  readonly history: readonly {
+    readonly failedAt: string;
+    readonly reason: DeadLetterReason;
+    readonly attempts: number | undefined;
+    readonly version: string | undefined;
+    readonly runId: string | undefined;
+    readonly messageId: string;
+  }[];
+}
+
+/** One key's dead letters and link; WB_NOT_FOUND when the key has neither. Reads only. */
+export async function showDeadLetter(
+  ctx: OpsContext,
+  syncName: string,
+  key: string,
+): Promise<DeadLetterDetail> {
+  ctx.sync(syncName);
+  const [peek, link] = await Promise.all([
+    peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, { confirmEmpty: !ctx.exactQueues }),
+    ctx.links.get(syncName, key),
+  ]);
+  try {
+    const letters = peek.letters.filter((l) => l.key === key);
+    if (letters.length === 0 && !link) {
+      throw new WritebackError(
+        'WB_NOT_FOUND',
+        `sync ${syncName} has neither a DLQ message nor a link for key ${key}: check the key (\`writeback dlq list ${syncName}\`)`,
+      );
+    }
+    const latest = letters[letters.length - 1];
+    return {
+      key,
+      link,
+      payload: latest?.message && !latest.message.invalid ? latest.message.payload : undefined,
+      invalid: latest?.message?.invalid,
+      history: letters.map((l) => ({
+        failedAt: l.failedAt,
+        reason: l.reason,
+        attempts: l.attempts,
+        version: l.message?.version,
+        runId: l.message?.runId,
+        messageId: l.messageId,
+      })),
+    };
+  } finally {
+    await peek.release();
+  }
+}
+
+/** Deletes DLQ messages (all, or those of some keys). Their links stay failed/dead. */
+export async function purgeDeadLetters(
+  ctx: OpsContext,
+  syncName: string,
+  opts: { keys?: readonly string[] } = {},
+): Promise<{ messagesRemoved: number; keys: number }> {
+  ctx.sync(syncName);
+  const peek = await peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
+    confirmEmpty: !ctx.exactQueues,
+  });
+  try {
+    const wanted = opts.keys ? new Set(opts.keys) : undefined;
+    const doomed = peek.letters.filter((l) => !wanted || (l.key !== undefined && wanted.has(l.key)));
+    await peek.remove(doomed);
+    return { messagesRemoved: doomed.length, keys: new Set(doomed.map((l) => l.key ?? l.messageId)).size };
+  } finally {
+    await peek.release();
+  }
+}
+
+function toEntry(g: KeyGroup): DeadLetterEntry {
+  const first = g.letters[0]!;
+  const last = g.letters[g.letters.length - 1]!;
+  return {
+    key: g.key,
+    reason: last.reason,
+    attempts: last.attempts,
+    firstFailedAt: first.failedAt,
+    lastFailedAt: last.failedAt,
+    version: last.message?.version,
+    messages: g.letters.length,
+  };
+}

@@ -1,0 +1,67 @@
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { Link } from '../links/Link.ts';
+import { LINKS_TABLE } from '../state/tableDefinitions.ts';
+import { S, str } from '../util/attr.ts';
+import { type AttentionStatus, keysWithStatus } from './attentionIndex.ts';
+import type { OpsContext } from './OpsContext.ts';
+
+/** Where a source row went: its link, or undefined when the key was never sent. */
+export async function linkOf(ctx: OpsContext, syncName: string, key: string): Promise<Link | undefined> {
+  ctx.sync(syncName);
+  return ctx.links.get(syncName, key);
+}
+
+/**
+ * Which source row a target record came from: the `byTarget` index maps `<sync>#<targetId>` to
+ * the link (normally one; more would mean two keys claim one target record).
+ */
+export async function linksByTarget(ctx: OpsContext, syncName: string, targetId: string): Promise<Link[]> {
+  ctx.sync(syncName);
+  const keys: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const res = await ctx.aws.ddb.send(
+      new QueryCommand({
+        TableName: ctx.resources.linksTable,
+        IndexName: LINKS_TABLE.targetIndex.name,
+        KeyConditionExpression: '#ref = :ref',
+        ExpressionAttributeNames: { '#ref': LINKS_TABLE.targetIndex.partitionKey },
+        ExpressionAttributeValues: { ':ref': S(`${syncName}#${targetId}`) },
+        ProjectionExpression: 'skey',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      const key = str(item, 'skey');
+      if (key !== undefined) keys.push(key);
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+  // The index is eventually consistent: read each link itself for its current state.
+  const links = await ctx.links.batchGet(syncName, keys);
+  return [...links.values()].filter((l) => l.targetId === targetId);
+}
+
+/** Links of a sync that need attention (one status or all four), newest first. */
+export async function linksNeedingAttention(
+  ctx: OpsContext,
+  syncName: string,
+  statuses: readonly AttentionStatus[],
+  limit: number,
+): Promise<Link[]> {
+  ctx.sync(syncName);
+  const out: Link[] = [];
+  for (const status of statuses) {
+    if (out.length >= limit) break;
+    const keys = await keysWithStatus(
+      ctx.aws.ddb,
+      ctx.resources.linksTable,
+      syncName,
+      status,
+      limit - out.length,
+    );
+    const links = await ctx.links.batchGet(syncName, keys);
+    out.push(...keys.map((k) => links.get(k)).filter((l): l is Link => l !== undefined));
+  }
+  return out;
+}

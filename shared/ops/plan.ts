@@ -1,0 +1,222 @@
+import type { Connector, TargetRecord } from '../connectors/Connector.ts';
+import { describeError } from '../errors.ts';
+import { isUnchanged } from '../links/isUnchanged.ts';
+import type { Link } from '../links/Link.ts';
+import type { Position } from '../source/Position.ts';
+import { type PageStart, SourceReader } from '../source/SourceReader.ts';
+import { stableJson } from '../util/stableJson.ts';
+import { toWriteMessage } from '../write/toWriteMessage.ts';
+import type { OpsContext } from './OpsContext.ts';
+
+/**
+ * What a run would do with a record: create it in the target, update it, skip it (the link
+ * says the target already holds this content), or dead-letter it (map() refuses the row).
+ * `delete` is reserved for syncs with deletes, which no sync can configure yet.
+ */
+export type PlanAction = 'create' | 'update' | 'skip' | 'invalid' | 'delete';
+
+/** A field whose value in the target differs from what the run would write. */
+export interface FieldChange {
+  readonly field: string;
+  /** The target's value now; undefined when the target has no such record. */
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+/** One row of a plan: what a run would do with it, and why. */
+export interface PlannedRecord {
+  readonly key: string;
+  readonly action: PlanAction;
+  readonly version: string;
+  /** Why: the link's state for updates and skips, map()'s error for invalid rows. */
+  readonly reason?: string;
+  readonly targetId?: string;
+  /** The changed fields, from a lookup in the target; undefined past `diffLimit` or for skips. */
+  readonly diff?: readonly FieldChange[];
+  /** The lookup failed (target unreachable, rate limited): the diff is unknown. */
+  readonly diffError?: string;
+}
+
+/** The answer of `writeback plan`. */
+export interface SyncPlan {
+  readonly sync: string;
+  readonly bookmark: Position | undefined;
+  readonly rowsRead: number;
+  /** More rows are waiting past `limit`: a run would go on with them. */
+  readonly more: boolean;
+  readonly counts: Record<PlanAction, number>;
+  /** Every record read, in source order (skips included; the CLI hides them unless asked). */
+  readonly records: readonly PlannedRecord[];
+}
+
+/** How much to read and how many records to look up in the target. */
+export interface PlanOptions {
+  /** Rows to read at most. @default 10000 */
+  readonly limit?: number;
+  /** Records to look up in the target for a field diff; 0 turns lookups off. @default 20 */
+  readonly diffLimit?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+const LOOKUP_CONCURRENCY = 4;
+
+/**
+ * A dry run: reads the rows the next run would read (after the bookmark, with the lookback
+ * window), maps them, and judges each through the link table as the extract and the writer would,
+ * without taking the lease, sending a message or writing anything.
+ *
+ * The field diff needs the content the target holds now. The link keeps only a hash of what was
+ * written, so the plan asks the target itself (connector.lookup by external id, a read): that is
+ * the truth, and it also shows a change someone made in the target by hand. It costs one read
+ * call per record, against the target's rate limit; hence `diffLimit`.
+ */
+export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOptions = {}): Promise<SyncPlan> {
+  const sync = ctx.sync(syncName);
+  const limit = Math.min(opts.limit ?? 10_000, sync.testLimit ?? Number.POSITIVE_INFINITY);
+  const diffLimit = opts.diffLimit ?? 20;
+  const sql = await ctx.warehouse();
+  const { bookmark } = await ctx.state.get(sync.name);
+  const reader = new SourceReader(sql, sync.name, sync.source);
+  const counts: Record<PlanAction, number> = { create: 0, update: 0, skip: 0, invalid: 0, delete: 0 };
+  const records: PlannedRecord[] = [];
+  const payloads = new Map<string, Record<string, unknown>>();
+  let start: PageStart = bookmark
+    ? sync.source.lookback > 0
+      ? { fromCursor: bookmark.cursor, minusSeconds: sync.source.lookback }
+      : { after: bookmark }
+    : undefined;
+  let more = false;
+  const now = new Date().toISOString();
+  while (records.length < limit) {
+    const pageLimit = Math.min(sync.source.pageSize, limit - records.length);
+    const rows = await reader.readPage(start, pageLimit, bookmark);
+    if (rows.length === 0) break;
+    const messages = rows.map((r) => toWriteMessage(sync, r, 'plan', now));
+    const links = await ctx.links.batchGet(
+      sync.name,
+      messages.map((m) => m.key),
+    );
+    for (const m of messages) {
+      const link = links.get(m.key);
+      const planned = judge(m.key, m.version, m.hash, m.invalid, link);
+      counts[planned.action]++;
+      records.push(planned);
+      if (planned.action === 'create' || planned.action === 'update') payloads.set(m.key, m.payload);
+    }
+    opts.onProgress?.(`read ${records.length} rows`);
+    start = { after: rows[rows.length - 1]!.position };
+    if (rows.length < pageLimit) break;
+    if (records.length >= limit) {
+      more = (await reader.readPage(start, 1, bookmark)).length > 0;
+      break;
+    }
+  }
+
+  const toDiff = records.filter((r) => payloads.has(r.key)).slice(0, diffLimit);
+  if (toDiff.length > 0) {
+    const fields = [...new Set(toDiff.flatMap((r) => Object.keys(payloads.get(r.key)!)))];
+    const connector = await ctx.connector(sync, { readFields: fields });
+    const diffs = await lookupDiffs(connector, sync.target.object, toDiff, payloads, opts.onProgress);
+    for (let i = 0; i < records.length; i++) {
+      const d = diffs.get(records[i]!.key);
+      if (d) records[i] = { ...records[i]!, ...d };
+    }
+  }
+  return { sync: sync.name, bookmark, rowsRead: records.length, more, counts, records };
+}
+
+/** The extract's and the writer's decision for one row, from its link. */
+function judge(
+  key: string,
+  version: string,
+  hash: string,
+  invalid: { code: string; message: string } | undefined,
+  link: Link | undefined,
+): PlannedRecord {
+  if (isUnchanged(link, hash)) {
+    return {
+      key,
+      version,
+      action: 'skip',
+      reason: link?.status === 'ok' ? 'unchanged' : `already ${link?.status} with this content (see the DLQ)`,
+      ...(link?.targetId ? { targetId: link.targetId } : {}),
+    };
+  }
+  if (invalid) return { key, version, action: 'invalid', reason: `${invalid.code}: ${invalid.message}` };
+  if (link?.targetId) {
+    return {
+      key,
+      version,
+      action: 'update',
+      targetId: link.targetId,
+      ...(link.status !== 'ok' ? { reason: `link is ${link.status}` } : {}),
+    };
+  }
+  return {
+    key,
+    version,
+    action: 'create',
+    ...(link ? { reason: `link is ${link.status}, no target record yet` } : {}),
+  };
+}
+
+async function lookupDiffs(
+  connector: Connector,
+  object: string,
+  records: readonly PlannedRecord[],
+  payloads: ReadonlyMap<string, Record<string, unknown>>,
+  onProgress: ((line: string) => void) | undefined,
+): Promise<Map<string, Pick<PlannedRecord, 'diff' | 'diffError' | 'targetId'>>> {
+  const out = new Map<string, Pick<PlannedRecord, 'diff' | 'diffError' | 'targetId'>>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < records.length) {
+      const r = records[next++]!;
+      const payload = payloads.get(r.key)!;
+      try {
+        const current = await connector.lookup(object, r.key);
+        out.set(r.key, {
+          diff: fieldDiff(payload, current),
+          ...(current && !r.targetId ? { targetId: current.targetId } : {}),
+        });
+      } catch (err) {
+        out.set(r.key, { diffError: describeError(err).message });
+      }
+      onProgress?.(`looked up ${out.size} of ${records.length} records in the target`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, records.length) }, worker));
+  return out;
+}
+
+/**
+ * The owned fields whose target value differs from the payload's. Values are compared as the
+ * target stores them: null and absent as empty (HubSpot clears to ''), dates as ISO text,
+ * everything else as text (HubSpot keeps every property as a string).
+ */
+export function fieldDiff(
+  payload: Record<string, unknown>,
+  current: TargetRecord | undefined,
+): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const [field, to] of Object.entries(payload)) {
+    const from = current?.fields[field];
+    if (current && comparable(from) === comparable(to)) continue;
+    changes.push({ field, from: current ? plain(from) : undefined, to: plain(to) });
+  }
+  return changes;
+}
+
+function comparable(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') return stableJson(v);
+  return String(v);
+}
+
+/** JSON-safe value for output. */
+function plain(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'bigint') return v.toString();
+  return v ?? null;
+}

@@ -1,0 +1,54 @@
+import { STACK_OUTPUTS, syncOutputNames } from '../../infra/outputNames.ts';
+import type { SyncConfig } from '../config/schema.ts';
+import { StackNotFoundError } from './errors.ts';
+
+/** Where one sync's resources are, however they were found (stack outputs or a local state file). */
+export interface SyncResources {
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  /** The extract function to invoke for `writeback run` on AWS; absent locally. */
+  readonly extractFunction?: string;
+}
+
+/** The resources the operator commands work on. */
+export interface OpsResources {
+  readonly stateTable: string;
+  readonly linksTable: string;
+  readonly syncs: Readonly<Record<string, SyncResources>>;
+}
+
+/**
+ * Reads a deployed stack's outputs (names from infra/outputNames.ts). Every missing output is
+ * reported at once; a sync of the config that the stack does not have means the config and the
+ * deployment differ, which `cdk deploy` fixes.
+ */
+export function resourcesFromOutputs(
+  stackName: string,
+  outputs: Readonly<Record<string, string>>,
+  syncs: readonly SyncConfig[],
+): OpsResources {
+  const missing: string[] = [];
+  const need = (name: string): string => {
+    const value = outputs[name];
+    if (value === undefined) missing.push(name);
+    return value ?? '';
+  };
+  const stateTable = need(STACK_OUTPUTS.stateTableName);
+  const linksTable = need(STACK_OUTPUTS.linksTableName);
+  const bySync: Record<string, SyncResources> = {};
+  for (const sync of syncs) {
+    const names = syncOutputNames(sync.name);
+    bySync[sync.name] = {
+      queueUrl: need(names.queueUrl),
+      dlqUrl: need(names.dlqUrl),
+      extractFunction: need(names.extractFunctionName),
+    };
+  }
+  if (missing.length > 0) {
+    throw new StackNotFoundError(
+      `stack ${stackName} lacks the outputs ${missing.join(', ')}: is it a Writeback stack deployed from this config? ` +
+        'Run `npx cdk deploy` after changing the syncs.',
+    );
+  }
+  return { stateTable, linksTable, syncs: bySync };
+}

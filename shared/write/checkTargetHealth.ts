@@ -1,0 +1,61 @@
+import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+
+/** When a sync's target counts as down. */
+export interface TargetHealthOptions {
+  /** Window of writer reports considered. @default 120000 */
+  readonly windowMs?: number;
+  /** Fewer calls than this in the window say nothing (the queue may simply be idle). @default 5 */
+  readonly minCalls?: number;
+  /** Share of calls that failed outright (every record retryable) at which the sync pauses. @default 0.5 */
+  readonly maxFailureRate?: number;
+  /** Queue lag (enqueue → first delivery) at which the sync pauses: the writers are far behind. @default 900000 */
+  readonly maxLagMs?: number;
+}
+
+export interface TargetHealth {
+  /** Stop enqueuing new pages: what is queued would only wait, fail or be dead-lettered. */
+  readonly paused: boolean;
+  /** Why, for the run record (`message`) and logs. */
+  readonly reason: string | undefined;
+  readonly calls: number;
+  readonly failedCalls: number;
+  readonly lagMs: number | undefined;
+}
+
+/**
+ * Whether the extract should stop enqueuing for now, from what the writers reported in the link
+ * table (see TargetHealthStore): the share of target calls that failed outright, and how long
+ * messages waited in the queue. A paused run leaves its bookmark where it is, so nothing is lost;
+ * the queued records keep retrying with backoff, and once they succeed the failure rate falls and
+ * the next run goes on. Without calls in the window there is no evidence, so the sync runs: that
+ * is the half-open probe after a long outage.
+ */
+export async function checkTargetHealth(
+  links: DynamoLinkStore,
+  sync: string,
+  now: number,
+  opts: TargetHealthOptions = {},
+): Promise<TargetHealth> {
+  const windowMs = opts.windowMs ?? 120_000;
+  const minCalls = opts.minCalls ?? 5;
+  const maxFailureRate = opts.maxFailureRate ?? 0.5;
+  const maxLagMs = opts.maxLagMs ?? 900_000;
+  const stats = await links.health.read(sync, now, windowMs);
+  const base = { calls: stats.calls, failedCalls: stats.failedCalls, lagMs: stats.lagMs };
+  if (stats.calls >= minCalls && stats.failedCalls / stats.calls >= maxFailureRate) {
+    const pct = Math.round((100 * stats.failedCalls) / stats.calls);
+    return {
+      ...base,
+      paused: true,
+      reason: `target failing: ${stats.failedCalls} of ${stats.calls} calls (${pct}%) failed in the last ${Math.round(windowMs / 1000)} s`,
+    };
+  }
+  if (stats.lagMs !== undefined && stats.lagMs >= maxLagMs) {
+    return {
+      ...base,
+      paused: true,
+      reason: `queue behind: messages waited ${Math.round(stats.lagMs / 1000)} s before their first delivery`,
+    };
+  }
+  return { ...base, paused: false, reason: undefined };
+}

@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClaimRequest } from '../../../shared/links/DynamoLinkStore.ts';
+import { type EmulatorFixture, startEmulatorFixture } from './emulatorFixture.ts';
+
+const NOW = Date.parse('2026-11-26T10:00:00Z');
+
+describe('Class: DynamoLinkStore (against dynalite)', () => {
+  let fx: EmulatorFixture;
+  let n = 0;
+  /** A fresh key per test: tests share one table. */
+  const newKey = () => `k${++n}`;
+  const claimReq = (key: string, over: Partial<ClaimRequest> = {}): ClaimRequest => ({
+    sync: 's1',
+    key,
+    version: '10',
+    hash: 'h10',
+    token: randomUUID(),
+    runId: 'r1',
+    now: NOW,
+    leaseMs: 60_000,
+    ...over,
+  });
+  const commit = (key: string, token: string, version = '10', hash = 'h10') =>
+    fx.links.commit({ sync: 's1', key, token, targetId: `t-${key}`, hash, version, now: NOW + 1 });
+
+  beforeAll(async () => {
+    fx = await startEmulatorFixture();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  describe('Method: claim', () => {
+    it('claims a new key and records the intent before any target call', async () => {
+      // Prepare
+      const key = newKey();
+      // Act
+      const res = await fx.links.claim(claimReq(key));
+      // Assess
+      expect(res).toEqual({ outcome: 'claimed', previous: undefined });
+      const link = await fx.links.get('s1', key);
+      expect(link).toMatchObject({
+        status: 'pending',
+        pendingVersion: '10',
+        pendingHash: 'h10',
+        attempts: 0,
+      });
+      expect(link?.targetId).toBeUndefined();
+    });
+
+    it('lets exactly one of many concurrent writers claim a key', async () => {
+      // Prepare
+      const key = newKey();
+      // Act
+      const results = await Promise.all(Array.from({ length: 8 }, () => fx.links.claim(claimReq(key))));
+      // Assess
+      expect(results.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === 'busy')).toHaveLength(7);
+    });
+
+    it('is busy while another lease lives, and claimable once it expired (a crashed writer)', async () => {
+      // Prepare
+      const key = newKey();
+      await fx.links.claim(claimReq(key));
+      // Act
+      const during = await fx.links.claim(claimReq(key, { now: NOW + 59_000 }));
+      const after = await fx.links.claim(claimReq(key, { now: NOW + 61_000 }));
+      // Assess
+      expect(during.outcome).toBe('busy');
+      expect(after).toMatchObject({
+        outcome: 'claimed',
+        previous: { status: 'pending', targetId: undefined },
+      });
+    });
+
+    it('refuses an older version than the committed one as stale', async () => {
+      // Prepare
+      const key = newKey();
+      const first = claimReq(key);
+      await fx.links.claim(first);
+      await commit(key, first.token);
+      // Act
+      const res = await fx.links.claim(claimReq(key, { version: '9', hash: 'h9', now: NOW + 2 }));
+      // Assess
+      expect(res.outcome).toBe('stale');
+    });
+
+    it('refuses an older version than one claimed and not committed as stale', async () => {
+      // Prepare
+      const key = newKey();
+      const newer = claimReq(key, { version: '20', hash: 'h20' });
+      await fx.links.claim(newer);
+      await fx.links.recordFailure({
+        sync: 's1',
+        key,
+        token: newer.token,
+        status: 'failed',
+        error: { code: 'X', message: 'refused' },
+        now: NOW + 1,
+      });
+      // Act
+      const res = await fx.links.claim(claimReq(key, { version: '15', hash: 'h15', now: NOW + 2 }));
+      // Assess
+      expect(res.outcome).toBe('stale');
+    });
+
+    it('answers unchanged for a duplicate of content the target already holds', async () => {
+      // Prepare
+      const key = newKey();
+      const first = claimReq(key);
+      await fx.links.claim(first);
+      await commit(key, first.token);
+      // Act
+      const res = await fx.links.claim(claimReq(key, { now: NOW + 2 }));
+      // Assess
+      expect(res.outcome).toBe('unchanged');
+    });
+
+    it('claims a newer version of a committed key and returns the target id it holds', async () => {
+      // Prepare
+      const key = newKey();
+      const first = claimReq(key);
+      await fx.links.claim(first);
+      await commit(key, first.token);
+      // Act
+      const res = await fx.links.claim(claimReq(key, { version: '11', hash: 'h11', now: NOW + 2 }));
+      // Assess
+      expect(res).toMatchObject({ outcome: 'claimed', previous: { status: 'ok', targetId: `t-${key}` } });
+    });
+  });
+
+  describe('Method: commit', () => {
+    it('commits with its own lease and clears the intent', async () => {
+      // Prepare
+      const key = newKey();
+      const req = claimReq(key);
+      await fx.links.claim(req);
+      // Act
+      const ok = await commit(key, req.token);
+      // Assess
+      expect(ok).toBe(true);
+      expect(await fx.links.get('s1', key)).toMatchObject({
+        status: 'ok',
+        targetId: `t-${key}`,
+        hash: 'h10',
+        version: '10',
+        pendingVersion: undefined,
+        leaseToken: undefined,
+        attempts: 0,
+        redrives: 0,
+      });
+    });
+
+    it('refuses to commit once another writer took the lease over', async () => {
+      // Prepare
+      const key = newKey();
+      const slow = claimReq(key);
+      await fx.links.claim(slow);
+      const takeover = claimReq(key, { now: NOW + 61_000 });
+      await fx.links.claim(takeover);
+      // Act
+      const ok = await commit(key, slow.token);
+      // Assess
+      expect(ok).toBe(false);
+      expect((await fx.links.get('s1', key))?.leaseToken).toBe(takeover.token);
+    });
+  });
+
+  describe('Method: recordFailure', () => {
+    it('keeps the last error and counts attempts', async () => {
+      // Prepare
+      const key = newKey();
+      const req = claimReq(key);
+      await fx.links.claim(req);
+      // Act
+      await fx.links.recordFailure({
+        sync: 's1',
+        key,
+        token: req.token,
+        status: 'retrying',
+        error: { code: 'HUBSPOT_RATE_LIMITED', message: '429', httpStatus: 429 },
+        now: NOW + 5,
+      });
+      // Assess
+      const link = await fx.links.get('s1', key);
+      expect(link).toMatchObject({
+        status: 'retrying',
+        attempts: 1,
+        leaseToken: undefined,
+        pendingVersion: '10',
+        lastError: { code: 'HUBSPOT_RATE_LIMITED', message: '429', httpStatus: 429 },
+      });
+      expect(link?.lastError?.at).toBe(new Date(NOW + 5).toISOString());
+    });
+  });
+
+  describe('Method: touchVersion', () => {
+    it('moves an ok link to a newer version with the same content', async () => {
+      // Prepare
+      const key = newKey();
+      const req = claimReq(key);
+      await fx.links.claim(req);
+      await commit(key, req.token);
+      // Act
+      const moved = await fx.links.touchVersion({
+        sync: 's1',
+        key,
+        version: '12',
+        hash: 'h10',
+        now: NOW + 2,
+      });
+      const stale = await fx.links.claim(claimReq(key, { version: '11', hash: 'h11', now: NOW + 3 }));
+      // Assess
+      expect(moved).toBe(true);
+      expect(stale.outcome).toBe('stale');
+    });
+  });
+
+  describe('Methods: markRedriven, listByStatus, countByStatus', () => {
+    it('marks a dead link redriven once, and only as it was read', async () => {
+      // Prepare
+      const sync = `s-${randomUUID().slice(0, 6)}`;
+      const key = newKey();
+      const req = claimReq(key, { sync });
+      await fx.links.claim(req);
+      await fx.links.recordFailure({
+        sync,
+        key,
+        token: req.token,
+        status: 'dead',
+        error: { code: 'HUBSPOT_SERVER_ERROR', message: '503', httpStatus: 503 },
+        now: NOW + 1,
+      });
+      const [dead] = await fx.links.listByStatus(sync, 'dead');
+      // Act
+      const first = await fx.links.markRedriven({ sync, key, seen: dead!, runId: 'r2', now: NOW + 2 });
+      const second = await fx.links.markRedriven({ sync, key, seen: dead!, runId: 'r3', now: NOW + 3 });
+      // Assess
+      expect([first, second]).toEqual([true, false]);
+      expect(await fx.links.get(sync, key)).toMatchObject({ status: 'retrying', redrives: 1 });
+      expect(await fx.links.countByStatus(sync, 'dead')).toBe(0);
+      expect(await fx.links.countByStatus(sync, 'retrying')).toBe(1);
+    });
+
+    it('lists only links last touched before a time', async () => {
+      // Prepare
+      const sync = `s-${randomUUID().slice(0, 6)}`;
+      for (const [key, at] of [
+        ['old', NOW],
+        ['new', NOW + 60_000],
+      ] as const) {
+        const req = claimReq(key, { sync, now: at });
+        await fx.links.claim(req);
+        await fx.links.recordFailure({
+          sync,
+          key,
+          token: req.token,
+          status: 'retrying',
+          error: { code: 'X', message: 'x' },
+          now: at,
+        });
+      }
+      // Act
+      const stuck = await fx.links.listByStatus(sync, 'retrying', 100, new Date(NOW + 30_000).toISOString());
+      // Assess
+      expect(stuck.map((l) => l.key)).toEqual(['old']);
+    });
+  });
+});
