@@ -19,6 +19,8 @@ import type {
 import { ENV, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
+import { DynamoRateLimiter } from '../shared/write/DynamoRateLimiter.ts';
+import { paceForWindows } from '../shared/write/paceForWindows.ts';
 import config from '../writeback.config.ts';
 
 type Env = Record<string, string | undefined>;
@@ -112,6 +114,11 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
   const aws = createAwsClients();
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const deadLetters = new SqsDeadLetterSink(aws.sqs, runtime.dlqUrl);
+  // Writers of one connection run in separate containers: they share one paced budget in DynamoDB.
+  const pace = paceForWindows(connector.capabilities.rateLimits?.windows);
+  const limiter = pace
+    ? new DynamoRateLimiter(aws.ddb, runtime.linksTable, sync.target.connection, pace)
+    : undefined;
   return {
     config: cfg,
     logger,
@@ -120,6 +127,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
       links,
       connector,
       deadLetters,
+      ...(limiter ? { limiter } : {}),
       now: Date.now,
       newToken: randomUUID,
       delay: async (receiptHandle, seconds) => {

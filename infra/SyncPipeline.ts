@@ -167,6 +167,8 @@ export class SyncPipeline extends Construct {
     this.queue.grantSendMessages(this.extractFunction);
     grantTable(props.stateTable, this.extractFunction, 'readWrite');
     grantTable(props.linksTable, this.extractFunction, 'read');
+    // Re-driving a dead key marks its link (conditional UpdateItem); the extract writes nothing else there.
+    props.linksTable.grant(this.extractFunction, 'dynamodb:UpdateItem');
     props.dwhSecret.grantRead(this.extractFunction);
 
     this.writeFunction = this.createFunction('Write', {

@@ -49,7 +49,7 @@ export interface UpsertRecord {
   readonly externalId: string;
   /** Target id from the link, when the record was written before. */
   readonly targetId?: string;
-  /** Deterministic per (sync, key, version): a replay after a crash sends the same key. */
+  /** Deterministic per (sync, source key): a replay after a crash sends the same key (see docs/write-protocol.md). */
   readonly idempotencyKey: string;
   readonly payload: Payload;
 }

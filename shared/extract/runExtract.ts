@@ -1,16 +1,18 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
-import { describeError, InvalidRecordError } from '../errors.ts';
+import { describeError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
-import { PARENT_TARGET_ID, type WriteMessage } from '../queue/WriteMessage.ts';
+import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore } from '../state/StateStore.ts';
-import { contentHash } from '../util/contentHash.ts';
+import { checkTargetHealth } from '../write/checkTargetHealth.ts';
+import { redriveFailed } from '../write/redriveFailed.ts';
+import { toWriteMessage } from '../write/toWriteMessage.ts';
 
 export interface ExtractDeps {
   readonly sql: Sql;
@@ -74,6 +76,7 @@ export async function runExtract(
   const before = (await deps.state.get(sync.name)).bookmark;
   let bookmark = before;
   let backlog = false;
+  let paused: string | undefined;
   try {
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
@@ -88,6 +91,13 @@ export async function runExtract(
       }
       childStart.set(child, pos);
     }
+    // Failed records are not forgotten: dead and stuck keys go again, whatever the cursor.
+    const redrive = await redriveFailed(
+      sync,
+      { ...deps, buildMessages: (rows, runId) => buildMessages(sync, rows, runId, children, deps.now) },
+      { runId: opts.runId },
+    );
+    Object.assign(counts, { redriven: redrive.redriven, failed: redrive.failed, dead: redrive.dead });
     const start: PageStart = before
       ? sync.source.lookback > 0
         ? { fromCursor: before.cursor, minusSeconds: sync.source.lookback }
@@ -112,6 +122,12 @@ export async function runExtract(
         next = reader.readPage({ after: last.position }, limit, before);
         next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
       }
+      // A target that is down pauses the sync: what is queued would only wait, fail or be dead-lettered.
+      const health = await checkTargetHealth(deps.links, sync.name, deps.now());
+      if (health.paused) {
+        paused = health.reason;
+        break;
+      }
       await enqueueChanged(sync, rows, deps, opts.runId, counts, children);
       // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
       if (last.pastBookmark) {
@@ -122,7 +138,7 @@ export async function runExtract(
       if (more && outOfTime) backlog = true;
     }
     // Children changed since their stream bookmark re-send their whole parent record.
-    for (const child of children) {
+    for (const child of paused ? [] : children) {
       let after = childStart.get(child);
       for (;;) {
         if (opts.remainingMs() < reserveMs) {
@@ -141,7 +157,12 @@ export async function runExtract(
       }
     }
     await deps.state.releaseLease(sync.name, opts.runId);
-    return finish('succeeded', { before, after: bookmark, backlog });
+    return finish('succeeded', {
+      before,
+      after: bookmark,
+      backlog,
+      ...(paused ? { message: `paused, bookmark kept: ${paused}` } : {}),
+    });
   } catch (err) {
     await deps.state.releaseLease(sync.name, opts.runId).catch(() => undefined);
     const { code, message } = describeError(err);
@@ -149,16 +170,19 @@ export async function runExtract(
   }
 }
 
-async function enqueueChanged(
+/**
+ * The messages of a page of rows, built as every path builds them (extract, re-drive, repair):
+ * embedded children attached (one query per child table for the page), the record's version
+ * raised to its newest child's, then toWriteMessage per row.
+ */
+export async function buildMessages(
   sync: SyncConfig,
   rows: readonly SourceRow[],
-  deps: ExtractDeps,
   runId: string,
-  counts: RunCounts,
   children: readonly ChildReader[],
-): Promise<void> {
-  const enqueuedAt = new Date(deps.now()).toISOString();
-  // Embedded children: one query per child table for the whole page, attached to each row.
+  now: () => number,
+): Promise<WriteMessage[]> {
+  const enqueuedAt = new Date(now()).toISOString();
   const versions = new Map<string, string>();
   for (const reader of children) {
     const byParent = await reader.readFor(rows.map((r) => r.position.key[0]!));
@@ -169,35 +193,19 @@ async function enqueueChanged(
       if (v !== undefined && BigInt(v) > BigInt(versions.get(r.key) ?? r.version)) versions.set(r.key, v);
     }
   }
-  const candidates: WriteMessage[] = rows.map((r) => {
-    // A changed child makes the record newer than its own cursor says.
-    const version = versions.get(r.key) ?? r.version;
-    const base = { v: 1 as const, sync: sync.name, key: r.key, version, runId, enqueuedAt };
-    try {
-      const parentKey = sync.parent ? r.row[sync.parent.key] : undefined;
-      if (sync.parent && (parentKey === null || parentKey === undefined)) {
-        throw new InvalidRecordError(
-          'WB_PARENT_KEY_MISSING',
-          `column ${sync.parent.key} (the parent's key) is null`,
-        );
-      }
-      const parent = sync.parent ? { sync: sync.parent.sync, key: String(parentKey) } : undefined;
-      const payload = sync.map(r.row, {
-        sync: sync.name,
-        ...(parent ? { parent: { key: parent.key, targetId: PARENT_TARGET_ID } } : {}),
-      });
-      return { ...base, hash: contentHash(payload), payload, ...(parent ? { parent } : {}) };
-    } catch (err) {
-      counts.invalid++;
-      const { code, message } = describeError(err);
-      return {
-        ...base,
-        hash: `invalid:${contentHash(message)}`,
-        payload: {},
-        invalid: { code: code === 'WB_INTERNAL' ? 'WB_MAP_FAILED' : code, message },
-      };
-    }
-  });
+  return rows.map((r) => toWriteMessage(sync, r, runId, enqueuedAt, versions.get(r.key) ?? r.version));
+}
+
+async function enqueueChanged(
+  sync: SyncConfig,
+  rows: readonly SourceRow[],
+  deps: ExtractDeps,
+  runId: string,
+  counts: RunCounts,
+  children: readonly ChildReader[],
+): Promise<void> {
+  const candidates = await buildMessages(sync, rows, runId, children, deps.now);
+  counts.invalid += candidates.filter((m) => m.invalid).length;
   const links = await deps.links.batchGet(
     sync.name,
     candidates.map((m) => m.key),

@@ -9,6 +9,11 @@ export interface RunCounts {
   unchanged: number;
   enqueued: number;
   invalid: number;
+  /** Dead or stuck keys re-enqueued with their current row this run. */
+  redriven?: number;
+  /** Links failed permanently / dead, at the end of the run: in the DLQ, never silent. */
+  failed?: number;
+  dead?: number;
 }
 
 /** One extract run, as stored in the run history and shown by `writeback runs`. */

@@ -299,12 +299,13 @@ describe('Class: SyncPipeline', () => {
       }
     });
 
-    it('lets the extract function read the links table only, and both read and write the state table', () => {
+    it('lets the extract function read the links table and only update items there (re-drive marks), and both read and write the state table', () => {
       // Assess
       expect(actionsOn(extract, id.linksTable)).toEqual([
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:Query',
+        'dynamodb:UpdateItem',
       ]);
       expect(actionsOn(extract, id.stateTable)).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
