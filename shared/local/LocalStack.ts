@@ -314,7 +314,17 @@ export class LocalStack {
 function emptyStats(): SyncStats {
   return {
     extract: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 },
-    write: { created: 0, updated: 0, unchanged: 0, stale: 0, retrying: 0, failed: 0, dead: 0, busy: 0 },
+    write: {
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      retrying: 0,
+      failed: 0,
+      dead: 0,
+      busy: 0,
+      waitingForParent: 0,
+    },
     runs: 0,
   };
 }

@@ -63,6 +63,8 @@ export interface WriteCounts {
   failed: number;
   dead: number;
   busy: number;
+  /** Of `retrying`: children whose parent is not linked yet. */
+  waitingForParent: number;
 }
 
 export interface WriteBatchResult {
@@ -128,7 +130,17 @@ export async function processWriteBatch(
   const ctx: BatchContext = {
     sync,
     deps,
-    counts: { created: 0, updated: 0, unchanged: 0, stale: 0, retrying: 0, failed: 0, dead: 0, busy: 0 },
+    counts: {
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      retrying: 0,
+      failed: 0,
+      dead: 0,
+      busy: 0,
+      waitingForParent: 0,
+    },
     retry: [],
     stats: { calls: 0, failedCalls: 0 },
     leaseMs: deps.leaseMs ?? LEASE_MS,
@@ -237,6 +249,7 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
   for (const c of valid) {
     const resolved = payloads.get(c.msg.key)!;
     if ('error' in resolved) {
+      if (resolved.error.code === 'WB_PARENT_NOT_LINKED') counts.waitingForParent++;
       await settleFailure(ctx, c, resolved.error);
       continue;
     }

@@ -8,8 +8,9 @@ export type ResolvedPayload = { readonly payload: Payload } | { readonly error: 
 /**
  * Puts each child's parent target id into its payload (where map() left PARENT_TARGET_ID), from
  * the parent sync's links: one BatchGetItem per parent sync. A parent without a target id yet
- * (not written, or failed) gives a retryable WB_PARENT_NOT_LINKED: the child waits and is
- * retried with backoff; it is never written with a missing reference. Messages without a parent
+ * (not written yet, or a write in flight) gives a retryable WB_PARENT_NOT_LINKED: the child waits
+ * and is retried with backoff; it is never written with a missing reference. A parent that failed
+ * (in its DLQ) gives a permanent WB_PARENT_FAILED naming the parent key: the child goes to the DLQ. Messages without a parent
  * keep their payload. Keyed by the message key.
  */
 export async function resolveParents(
@@ -29,8 +30,19 @@ export async function resolveParents(
     );
     for (const child of children) {
       const parent = parents.get(child.parent!.key);
+      // A parent written before has a valid target id, even while a newer version of it is in flight.
       if (parent?.targetId) {
         out.set(child.key, { payload: withParentId(child.payload, parent.targetId) as Payload });
+      } else if (parent && (parent.status === 'failed' || parent.status === 'dead')) {
+        // The parent was never written and is in its DLQ: waiting cannot help. Redrive it, then this child.
+        out.set(child.key, {
+          error: new TargetError(
+            'WB_PARENT_FAILED',
+            `parent-failed: parent ${parentSync}/${child.parent!.key} is ${parent.status}` +
+              `${parent.lastError ? ` (${parent.lastError.code})` : ''}; redrive it, then this record`,
+            { disposition: 'permanent' },
+          ),
+        });
       } else {
         out.set(child.key, {
           error: new TargetError(
