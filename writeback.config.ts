@@ -1,15 +1,23 @@
 import { defineConfig, defineSync } from './shared/config/defineConfig.ts';
+import type { Row } from './shared/config/schema.ts';
+
+const toDate = (d: unknown): string => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
+/** Only paying customers go to accounting. */
+const PAYING = "lifecycle_stage = 'customer'";
 
 /**
- * The demo configuration: the embedded demo DWH's CRM schema written back to a HubSpot
- * portal (contacts) and to an application database (invoices). `npm start` runs it locally
- * against fakes; `cdk deploy` deploys one pipeline per sync.
+ * The demo configuration: the embedded demo DWH's CRM schema written back to a HubSpot portal
+ * (contacts), to Xero (paying customers as contacts, their invoices with embedded lines, each
+ * invoice referencing its contact) and to an application database (invoices). `npm start` runs
+ * it locally against fakes of those APIs; `cdk deploy` deploys one pipeline per sync.
  */
 export default defineConfig({
   warehouse: { secret: 'writeback/dwh' },
   connections: {
     hubspot: { type: 'hubspot', secret: 'writeback/hubspot' },
     'billing-db': { type: 'postgres', secret: 'writeback/billing-db' },
+    // The secret holds {clientId, clientSecret, tenantId} of a Xero custom connection.
+    xero: { type: 'xero', secret: 'writeback/xero' },
   },
   syncs: [
     defineSync({
@@ -29,6 +37,64 @@ export default defineConfig({
       concurrency: 4,
       // The ELT tool loads HubSpot back into the warehouse; verify compares through it.
       verify: { table: 'hubspot.contacts', targetIdColumn: 'id', loadedAtColumn: '_loaded_at' },
+    }),
+    defineSync({
+      name: 'xero-contacts',
+      schedule: 'rate(15 minutes)',
+      source: {
+        table: 'crm.customers',
+        key: 'customer_id',
+        cursor: 'updated_at',
+        lookback: '2m',
+        where: PAYING,
+      },
+      // ContactNumber (Xero's id for external systems) holds the customer id.
+      target: { connection: 'xero', object: 'Contacts' },
+      map: (row) => ({
+        Name: `${row.first_name} ${row.last_name} (${row.customer_id})`,
+        FirstName: row.first_name,
+        LastName: row.last_name,
+        EmailAddress: row.email,
+      }),
+      batchSize: 50,
+    }),
+    defineSync({
+      name: 'xero-invoices',
+      schedule: 'rate(15 minutes)',
+      source: {
+        table: 'crm.invoices',
+        key: 'invoice_id',
+        cursor: 'updated_at',
+        lookback: '2m',
+        where: `customer_id in (select customer_id from crm.customers where ${PAYING})`,
+      },
+      // Written after its contact, with the contact's Xero id; the lines travel inside the invoice.
+      parent: { sync: 'xero-contacts', key: 'customer_id' },
+      children: [
+        {
+          as: 'lines',
+          table: 'crm.invoice_lines',
+          foreignKey: 'invoice_id',
+          orderBy: 'line_id',
+          cursor: 'updated_at',
+        },
+      ],
+      target: { connection: 'xero', object: 'Invoices' },
+      map: (row, { parent }) => ({
+        Type: 'ACCREC',
+        Contact: { ContactID: parent!.targetId },
+        Date: toDate(row.issued_on),
+        DueDate: toDate(row.due_on),
+        Status: row.status === 'draft' ? 'DRAFT' : 'AUTHORISED',
+        CurrencyCode: row.currency,
+        LineItems: (row.lines as Row[]).map((l) => ({
+          Description: l.description,
+          Quantity: l.quantity,
+          UnitAmount: Number(l.unit_price_cents) / 100,
+          AccountCode: '200',
+        })),
+      }),
+      batchSize: 50,
     }),
     defineSync({
       name: 'crm-invoices',

@@ -17,6 +17,7 @@ import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { type ConnectionCredentials, createConnector } from '../connectors/createConnector.ts';
 import { type HubSpotFake, type HubSpotFakeOptions, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
+import { startXeroFake, type XeroFake } from '../fakes/xero/XeroFake.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
@@ -75,6 +76,8 @@ export class LocalStack {
   public readonly pg: EmbeddedPostgres;
   public readonly emulators: LocalEmulators;
   public readonly hubspot: HubSpotFake;
+  /** The Xero Accounting fake (one organisation, Xero's real rate limits). */
+  public readonly xero: XeroFake;
   public readonly aws: AwsClients;
   public readonly resources: LocalResources;
   /** The warehouse (database `dwh`). */
@@ -95,6 +98,7 @@ export class LocalStack {
     pg: EmbeddedPostgres;
     emulators: LocalEmulators;
     hubspot: HubSpotFake;
+    xero: XeroFake;
     aws: AwsClients;
     resources: LocalResources;
     dwh: Sql;
@@ -105,6 +109,7 @@ export class LocalStack {
     this.pg = init.pg;
     this.emulators = init.emulators;
     this.hubspot = init.hubspot;
+    this.xero = init.xero;
     this.aws = init.aws;
     this.resources = init.resources;
     this.dwh = init.dwh;
@@ -136,9 +141,11 @@ export class LocalStack {
       const creds: ConnectionCredentials =
         connection.type === 'hubspot'
           ? { token: LOCAL_HUBSPOT_TOKEN, baseUrl: this.hubspot.url }
-          : connection.type === 'postgres'
-            ? { url: connection.url ?? this.pg.url('billing') }
-            : {};
+          : connection.type === 'xero'
+            ? { token: this.xero.accessToken, baseUrl: this.xero.url, tenantId: this.xero.tenantId }
+            : connection.type === 'postgres'
+              ? { url: connection.url ?? this.pg.url('billing') }
+              : {};
       let connector = createConnector(sync, connection, creds);
       this.connectors.push(connector);
       if (opts.wrapConnector) connector = opts.wrapConnector(sync, connector);
@@ -175,10 +182,11 @@ export class LocalStack {
 
   public static async start(opts: LocalStackOptions): Promise<LocalStack> {
     const ownDataDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'writeback-pg-'));
-    const [pg, emulators, hubspot] = await Promise.all([
+    const [pg, emulators, hubspot, xero] = await Promise.all([
       startEmbeddedPostgres({ dataDir: opts.dataDir ?? join(ownDataDir!, 'data') }),
       startLocalEmulators(),
       startHubSpotFake({ ...opts.hubspot, port: 0, token: LOCAL_HUBSPOT_TOKEN }),
+      startXeroFake({ port: 0 }),
     ]);
     const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });
     for (const db of ['dwh', 'billing']) {
@@ -211,7 +219,7 @@ export class LocalStack {
         );
       }
     }
-    return new LocalStack({ opts, pg, emulators, hubspot, aws, resources, dwh, ownDataDir });
+    return new LocalStack({ opts, pg, emulators, hubspot, xero, aws, resources, dwh, ownDataDir });
   }
 
   /** Runs one extract of a sync through the real extract handler, as the schedule would. */
@@ -306,7 +314,7 @@ export class LocalStack {
     await this.dwh.end({ timeout: 5 });
     this.aws.ddb.destroy();
     this.aws.sqs.destroy();
-    await Promise.all([this.emulators.stop(), this.hubspot.stop(), this.pg.stop()]);
+    await Promise.all([this.emulators.stop(), this.hubspot.stop(), this.xero.stop(), this.pg.stop()]);
     if (this.ownDataDir) rmSync(this.ownDataDir, { recursive: true, force: true });
   }
 }

@@ -42,7 +42,7 @@ describe('End to end: the demo pipeline on the local stack', () => {
     // Act
     const runs = await runAndDrain();
     // Assess
-    expect(runs.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded']);
+    expect(runs.map((r) => [r.sync, r.outcome])).toEqual(config.syncs.map((s) => [s.name, 'succeeded']));
     const customersSync = config.syncs.find((s) => s.name === 'crm-customers')!;
     const customers = await stack.dwh<Row[]>`select * from crm.customers order by customer_id`;
     const contacts = stack.hubspot.records('contacts');
@@ -90,6 +90,33 @@ describe('End to end: the demo pipeline on the local stack', () => {
     expect([...links.values()].filter((l) => l.status === 'ok')).toHaveLength(CUSTOMERS);
   });
 
+  it("writes each paying customer's invoices to Xero with its lines, referencing that customer's contact", async () => {
+    const paying = await stack.dwh<{ customer_id: number }[]>`
+      select customer_id from crm.customers where lifecycle_stage = 'customer'`;
+    const contacts = stack.xero.contacts();
+    expect(contacts).toHaveLength(paying.length);
+    const contactIdOf = new Map(contacts.map((c) => [String(c.ContactNumber), String(c.ContactID)]));
+    const invoices = await stack.dwh<{ invoice_id: number; customer_id: number }[]>`
+      select invoice_id, customer_id from crm.invoices
+      where customer_id in (select customer_id from crm.customers where lifecycle_stage = 'customer')`;
+    const lines = await stack.dwh<{ invoice_id: number; n: number }[]>`
+      select invoice_id, count(*)::int as n from crm.invoice_lines group by invoice_id`;
+    const lineCount = new Map(lines.map((l) => [String(l.invoice_id), l.n]));
+    const written = new Map(stack.xero.invoices().map((i) => [String(i.InvoiceNumber), i]));
+    expect(written.size).toBe(invoices.length);
+    for (const inv of invoices) {
+      const x = written.get(String(inv.invoice_id)) as {
+        Contact: { ContactID: string };
+        LineItems: unknown[];
+      };
+      expect(x, `invoice ${inv.invoice_id}`).toBeDefined();
+      expect(x.Contact.ContactID, `invoice ${inv.invoice_id} contact`).toBe(
+        contactIdOf.get(String(inv.customer_id)),
+      );
+      expect(x.LineItems).toHaveLength(lineCount.get(String(inv.invoice_id)) ?? 0);
+    }
+  });
+
   it('makes no target call and sends no message when nothing changed', async () => {
     // Prepare
     for (const spy of spies.values()) spy.reset();
@@ -97,8 +124,8 @@ describe('End to end: the demo pipeline on the local stack', () => {
     // Act
     const runs = await runAndDrain();
     // Assess
-    expect(runs.map((r) => r.counts.enqueued)).toEqual([0, 0]);
-    expect([...spies.values()].map((s) => s.calls)).toEqual([0, 0]);
+    expect(runs.map((r) => r.counts.enqueued)).toEqual(config.syncs.map(() => 0));
+    expect([...spies.values()].map((s) => s.calls)).toEqual(config.syncs.map(() => 0));
     expect(stack.hubspot.callCount({ path: /batch\/upsert/ })).toBe(hubspotCallsBefore);
   });
 
@@ -109,9 +136,16 @@ describe('End to end: the demo pipeline on the local stack', () => {
     // Act
     const runs = await runAndDrain();
     // Assess
-    expect(runs.map((r) => r.counts.enqueued)).toEqual([1, 0]);
+    // Only the HubSpot sync maps the phone number: the others read the row and skip it as unchanged.
+    expect(Object.fromEntries(runs.map((r) => [r.sync, r.counts.enqueued]))).toEqual({
+      'crm-customers': 1,
+      'xero-contacts': 0,
+      'xero-invoices': 0,
+      'crm-invoices': 0,
+    });
     expect(spies.get('crm-customers')!.records).toEqual([String(id)]);
-    expect(spies.get('crm-invoices')!.calls).toBe(0);
+    for (const name of ['xero-contacts', 'xero-invoices', 'crm-invoices'])
+      expect(spies.get(name)!.calls).toBe(0);
     const [row] = await stack.dwh<Row[]>`select phone from crm.customers where customer_id = ${id!}`;
     const contact = stack.hubspot.findRecords('contacts', 'dwh_customer_id', String(id));
     expect(contact).toHaveLength(1);
