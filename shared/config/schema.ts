@@ -64,6 +64,8 @@ export const SourceSchema = z
     }
   });
 
+const NullSemantics = z.enum(['clear', 'keep']);
+
 export const TargetSchema = z
   .object({
     /** Name of an entry in `connections`. */
@@ -72,6 +74,17 @@ export const TargetSchema = z
     object: z.string().min(1),
     /** Target field that holds our external id (HubSpot idProperty, Postgres conflict column). */
     externalId: z.string().min(1).optional(),
+    /**
+     * What a mapped `null` does: `clear` empties the target field, `keep` leaves the target's value
+     * untouched; one rule, or a default plus per-field rules. A field map() leaves out is never
+     * touched. @default 'clear'
+     */
+    nulls: z
+      .union([
+        NullSemantics,
+        z.object({ default: NullSemantics, fields: z.record(z.string(), NullSemantics).optional() }).strict(),
+      ])
+      .default('clear'),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { SyncConfig } from '../config/schema.ts';
+import { applyNullPolicy } from '../connectors/nullPolicy.ts';
 import { describeError, InvalidRecordError } from '../errors.ts';
 import { PARENT_TARGET_ID, type WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
@@ -27,10 +28,14 @@ export function toWriteMessage(
       );
     }
     const parent = sync.parent ? { sync: sync.parent.sync, key: String(parentKey) } : undefined;
-    const payload = sync.map(r.row, {
-      sync: sync.name,
-      ...(parent ? { parent: { key: parent.key, targetId: PARENT_TARGET_ID } } : {}),
-    });
+    // The null policy applies before hashing: the hash covers exactly what is sent.
+    const payload = applyNullPolicy(
+      sync.map(r.row, {
+        sync: sync.name,
+        ...(parent ? { parent: { key: parent.key, targetId: PARENT_TARGET_ID } } : {}),
+      }),
+      sync.target.nulls,
+    );
     return { ...base, hash: contentHash(payload), payload, ...(parent ? { parent } : {}) };
   } catch (err) {
     const { code, message } = describeError(err);

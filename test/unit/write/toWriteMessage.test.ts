@@ -33,6 +33,21 @@ describe('Function: toWriteMessage', () => {
     expect(msg.hash).toBe(contentHash({ qty: 3, deal: null }));
   });
 
+  it("clears a target field on null by default, and leaves it untouched with nulls: 'keep', per field", () => {
+    const cleared = toWriteMessage(sync(), row({ id: 1, qty: 3 }), 'run-1', 'at');
+    expect(cleared.payload).toEqual({ qty: 3, deal: null });
+    const kept = toWriteMessage(
+      sync({
+        target: { connection: 'c', object: 'o', nulls: { default: 'clear', fields: { deal: 'keep' } } },
+      }),
+      row({ id: 1, qty: null }),
+      'run-1',
+      'at',
+    );
+    expect(kept.payload).toEqual({ qty: null });
+    expect(kept.hash).toBe(contentHash({ qty: null }));
+  });
+
   it("names the parent and leaves a placeholder for the parent's target id", () => {
     // Act
     const msg = toWriteMessage(
