@@ -86,7 +86,12 @@ describe('Function: validateConfig', () => {
   it('accepts the repository demo config', async () => {
     const { loadConfigFile } = await import('../../../shared/config/loadConfig.ts');
     const config = await loadConfigFile('writeback.config.ts');
-    expect(config.syncs.map((s) => s.name)).toEqual(['crm-customers', 'crm-invoices']);
+    expect(config.syncs.map((s) => s.name)).toEqual([
+      'crm-customers',
+      'xero-contacts',
+      'xero-invoices',
+      'crm-invoices',
+    ]);
   });
 });
 
