@@ -66,6 +66,42 @@ export interface TargetRecord {
   readonly fields: Payload;
 }
 
+/** One parent–child link to make in the target, by the target's own ids. */
+export interface AssociationPair {
+  /** The child's (or any caller's) key, echoed in its result. @default `${fromId}->${toId}` */
+  readonly key?: string;
+  readonly fromId: string;
+  readonly toId: string;
+}
+
+/** Exactly one result per pair passed to associate/dissociate, in the same order. */
+export type AssociationResult =
+  | { readonly key: string; readonly fromId: string; readonly toId: string; readonly ok: true }
+  | {
+      readonly key: string;
+      readonly fromId: string;
+      readonly toId: string;
+      readonly ok: false;
+      readonly error: TargetError;
+    };
+
+/** A typed (labelled) association; without types the target's default association is made. */
+export interface AssociationTypeSpec {
+  readonly category: 'HUBSPOT_DEFINED' | 'USER_DEFINED' | 'INTEGRATOR_DEFINED';
+  readonly typeId: number;
+}
+
+export interface AssociateOptions {
+  /** Association types to set on every pair; omitted: the default (unlabeled) association. */
+  readonly types?: readonly AssociationTypeSpec[];
+}
+
+/** A record associated with another, as the target reports it. */
+export interface AssociatedRecord {
+  readonly toId: string;
+  readonly types: readonly (AssociationTypeSpec & { readonly label: string | null })[];
+}
+
 /**
  * A target application. Implementations translate the vendor's errors into TargetError at this
  * boundary (retryable vs permanent), and never put credentials into error messages.
@@ -83,6 +119,25 @@ export interface Connector {
   get?(object: string, targetId: string): Promise<TargetRecord | undefined>;
   /** Archives (soft-deletes) records by the target's id: one result per id, matched by `key` = id. */
   archive?(object: string, targetIds: readonly string[]): Promise<UpsertResult[]>;
+  /**
+   * Children written as objects of their own (`capabilities.children === 'associated'`): links each
+   * pair `fromId` (an object of `fromObject`) → `toId` (of `toObject`). Idempotent: associating a
+   * linked pair again keeps one association. One result per pair, in order; never throws.
+   */
+  associate?(
+    fromObject: string,
+    toObject: string,
+    pairs: readonly AssociationPair[],
+    opts?: AssociateOptions,
+  ): Promise<AssociationResult[]>;
+  /** Removes every association between each pair; idempotent. One result per pair, in order. */
+  dissociate?(
+    fromObject: string,
+    toObject: string,
+    pairs: readonly AssociationPair[],
+  ): Promise<AssociationResult[]>;
+  /** The records of `toObject` associated with one record, for verification; [] when none. */
+  listAssociations?(fromObject: string, fromId: string, toObject: string): Promise<AssociatedRecord[]>;
   /** Transport counters (calls, retries, 429s, time held by the rate limiter). */
   metrics?(): ConnectorMetrics;
   /** Releases sockets and pools. */

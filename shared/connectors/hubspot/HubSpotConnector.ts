@@ -3,6 +3,10 @@ import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
 import { waves } from '../batching.ts';
 import type {
+  AssociatedRecord,
+  AssociateOptions,
+  AssociationPair,
+  AssociationResult,
   Connector,
   ConnectorCapabilities,
   ConnectorMetrics,
@@ -13,34 +17,16 @@ import type {
 import { HttpClient, type RetryPolicy } from '../http/HttpClient.ts';
 import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
 import { Secret } from '../http/Secret.ts';
+import { HubSpotAssociations, type HubSpotExchange } from './HubSpotAssociations.ts';
+import {
+  describeBody,
+  type HubSpotErrorBody,
+  HubSpotErrorCode,
+  parseErrorBody,
+  stringList,
+} from './hubspotErrors.ts';
 
-/** Stable error codes this connector puts on TargetError (searchable in docs, logs and the DLQ). */
-export const HubSpotErrorCode = {
-  /** A property value or the request was refused (400 VALIDATION_ERROR): fix the data or the mapping. */
-  validation: 'HUBSPOT_VALIDATION_ERROR',
-  /** A unique property value (e.g. email) is already held by another record (CONFLICT). */
-  conflict: 'HUBSPOT_CONFLICT',
-  /** The token is missing, wrong, expired or revoked (401). */
-  unauthorized: 'HUBSPOT_UNAUTHORIZED',
-  /** The token lacks a scope (403). */
-  forbidden: 'HUBSPOT_FORBIDDEN',
-  /** The object or record does not exist (404 / OBJECT_NOT_FOUND). */
-  notFound: 'HUBSPOT_NOT_FOUND',
-  /** Another 4xx. */
-  rejected: 'HUBSPOT_REQUEST_REJECTED',
-  /** 429: burst (TEN_SECONDLY_ROLLING), secondly or daily limit. */
-  rateLimited: 'HUBSPOT_RATE_LIMITED',
-  /** 5xx from HubSpot or a gateway in front of it. */
-  server: 'HUBSPOT_SERVER_ERROR',
-  /** No answer within timeoutMs; the write may or may not have happened. */
-  timeout: 'HUBSPOT_TIMEOUT',
-  /** Connection refused, reset or closed before an answer; the write may or may not have happened. */
-  network: 'HUBSPOT_NETWORK_ERROR',
-  /** A 2xx whose body could not be read, or a record the answer did not mention. */
-  badResponse: 'HUBSPOT_BAD_RESPONSE',
-  /** No idProperty is configured for the object. */
-  noIdProperty: 'HUBSPOT_ID_PROPERTY_MISSING',
-} as const;
+export { HubSpotErrorCode } from './hubspotErrors.ts';
 
 export interface HubSpotConnectorOptions {
   /** API base URL; a local fake's URL in tests. @default https://api.hubapi.com */
@@ -89,17 +75,6 @@ const PAGE_SIZE = 100;
 /** Extra calls one upsertBatch may spend isolating the records of a refused batch. */
 const SPLIT_BUDGET = 16;
 
-interface HubSpotErrorBody {
-  status?: string;
-  message?: string;
-  category?: string;
-  correlationId?: string;
-  policyName?: string;
-  errorType?: string;
-  context?: Record<string, unknown>;
-  errors?: { message?: string; code?: string; in?: string }[];
-}
-
 interface ApiObject {
   id: string;
   properties?: Record<string, string | null>;
@@ -113,9 +88,7 @@ interface BatchAnswer {
 }
 
 /** What one HTTP exchange produced: an answer with a status, or a failure before any answer. */
-type Exchange =
-  | { ok: true; status: number; headers: Headers; text: string }
-  | { ok: false; error: TargetError };
+type Exchange = HubSpotExchange;
 
 /**
  * HubSpot CRM objects (contacts, companies, deals, line_items, custom objects) written with
@@ -142,6 +115,9 @@ type Exchange =
  * The one exception: when HubSpot refuses a whole batch with a 400/409 that names no record
  * (all-or-nothing validation), the batch is split in halves and re-sent so only the bad records
  * fail — nothing was written by the refused call, and the upsert is idempotent.
+ *
+ * Children are associated (`capabilities.children: 'associated'`): a child is upserted like any
+ * record, then linked to its parent with associate() (associations v4, HubSpotAssociations.ts).
  */
 export class HubSpotConnector implements Connector {
   public readonly type = 'hubspot';
@@ -159,6 +135,7 @@ export class HubSpotConnector implements Connector {
   private readonly idProperty: HubSpotConnectorOptions['idProperty'];
   private readonly readProperties: HubSpotConnectorOptions['readProperties'];
   private readonly http: HttpClient;
+  private readonly assoc: HubSpotAssociations;
 
   public constructor(opts: HubSpotConnectorOptions) {
     const token = new Secret(opts.token);
@@ -184,6 +161,12 @@ export class HubSpotConnector implements Connector {
           : undefined,
     });
     this.capabilities = { ...HubSpotConnector.CAPABILITIES, rateLimits: spec || HUBSPOT_RATE_LIMITS };
+    this.assoc = new HubSpotAssociations({
+      exchange: (method, path, body) => this.exchange(method, path, body),
+      classifyResponse: (ex, route) => this.classifyResponse(ex, route),
+      classifyItemError: (e, status) => this.classifyItemError(e, status),
+      redact: (text) => this.redact(text),
+    });
   }
 
   public metrics(): ConnectorMetrics {
@@ -358,6 +341,36 @@ export class HubSpotConnector implements Connector {
       for (const o of page.results ?? []) yield this.toTargetRecord(o, idProperty);
       after = page.paging?.next?.after;
     } while (after !== undefined && after !== '');
+  }
+
+  /**
+   * Associates each pair `fromId` (a record of `fromObject`) → `toId` (of `toObject`) with HubSpot's
+   * default association (`POST /crm/v4/associations/{from}/{to}/batch/associate/default`), or with
+   * `opts.types` (`…/batch/create`), in calls of at most 100 pairs. Idempotent: an existing
+   * association stays one. One result per pair, in order: an unknown or archived record fails its
+   * pairs only (HUBSPOT_NOT_FOUND, permanent); 429 and 5xx fail the call's pairs as retryable.
+   */
+  public associate(
+    fromObject: string,
+    toObject: string,
+    pairs: readonly AssociationPair[],
+    opts?: AssociateOptions,
+  ): Promise<AssociationResult[]> {
+    return this.assoc.associate(fromObject, toObject, pairs, opts);
+  }
+
+  /** Removes every association between each pair (`…/batch/archive`); idempotent. One result per pair. */
+  public dissociate(
+    fromObject: string,
+    toObject: string,
+    pairs: readonly AssociationPair[],
+  ): Promise<AssociationResult[]> {
+    return this.assoc.dissociate(fromObject, toObject, pairs);
+  }
+
+  /** The `toObject` records associated with one record (`GET /crm/v4/objects/…/associations/…`, paged). */
+  public listAssociations(fromObject: string, fromId: string, toObject: string): Promise<AssociatedRecord[]> {
+    return this.assoc.list(fromObject, fromId, toObject);
   }
 
   public async close(): Promise<void> {
@@ -561,15 +574,6 @@ export function retryAfterSeconds(
   }
 }
 
-function parseErrorBody(text: string): HubSpotErrorBody | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null ? (v as HubSpotErrorBody) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Whether a whole-batch refusal is about some records' values (all-or-nothing validation or a
  * unique-value conflict) without naming them, so that splitting the batch can isolate them.
@@ -581,49 +585,4 @@ function refusesSomeRecords(status: number, text: string): boolean {
   if (stringList(ctx?.ids).length > 0 || stringList(ctx?.objectWriteTraceId).length > 0) return false;
   if (status === 409 || body?.category === 'CONFLICT') return true;
   return status === 400 && (body?.message ?? '').startsWith('Property values were not valid');
-}
-
-function describeBody(body: HubSpotErrorBody | undefined, raw: string, status: number): string {
-  if (body?.message !== undefined) {
-    const cat = body.category ?? body.policyName;
-    const corr = body.correlationId ? ` [correlationId ${body.correlationId}]` : '';
-    return `${cat ? `${cat}: ` : ''}${readableMessage(body)}${corr}`;
-  }
-  const text = raw
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return text === '' ? `HTTP ${status}` : text.slice(0, 200);
-}
-
-/**
- * HubSpot embeds the failed properties as JSON in the message ("Property values were not valid:
- * [{isValid,message,error,name}]"); this renders them as "email: Email address x is invalid
- * (INVALID_EMAIL)". Other messages get their detail messages appended.
- */
-function readableMessage(body: HubSpotErrorBody): string {
-  const message = body.message ?? '';
-  const prefix = 'Property values were not valid: ';
-  if (message.startsWith(prefix)) {
-    try {
-      const items = JSON.parse(message.slice(prefix.length)) as {
-        message?: string;
-        error?: string;
-        name?: string;
-      }[];
-      if (Array.isArray(items) && items.length > 0) {
-        return `Property values were not valid: ${items.map((i) => `${i.name}: ${i.message} (${i.error})`).join('; ')}`;
-      }
-    } catch {
-      // Not the JSON list after all: keep the message as it came.
-    }
-  }
-  const details = (body.errors ?? [])
-    .map((d) => d.message)
-    .filter((m): m is string => typeof m === 'string' && !message.includes(m));
-  return details.length > 0 ? `${message} (${details.join('; ')})` : message;
-}
-
-function stringList(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }

@@ -2,6 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  Associations,
+  type FakeAssociation,
+  type FakeAssociationType,
+  isBurstExempt,
+  SINGULAR_ALIASES,
+} from './associations.ts';
+import {
   AUTH_MISSING_MESSAGE,
   batchTooLargeMessage,
   type ErrorDetail,
@@ -20,6 +27,7 @@ import {
 } from './objectTypes.ts';
 import { type FakeRecord, iso, ObjectStore, type StoredRecord, toFakeRecord } from './store.ts';
 
+export type { AssociationCategory, FakeAssociation, FakeAssociationType } from './associations.ts';
 export type { FakeObjectTypeOptions, FakePropertyDefinition, HubSpotPropertyType } from './objectTypes.ts';
 export type { FakeRecord } from './store.ts';
 
@@ -44,7 +52,9 @@ export type { FakeRecord } from './store.ts';
  *   nothing is written;
  * - rate limits: a rolling burst window (default 100 per 10 s, policy TEN_SECONDLY_ROLLING) and
  *   a daily budget (policy DAILY), 429 with `errorType: RATE_LIMIT` and the
- *   X-HubSpot-RateLimit-* headers on every authenticated answer.
+ *   X-HubSpot-RateLimit-* headers on every authenticated answer;
+ * - associations v4 (`/crm/v4/objects/…/associations/…`, `/crm/v4/associations/{from}/{to}/batch/…`):
+ *   see associations.ts for the endpoints, type ids, limits and error bodies.
  *
  * Plus what tests need: fault injection (fail the next N calls with a status, delay them, drop
  * the connection before or after the write) and inspection (calls per path, stored records).
@@ -62,6 +72,12 @@ export interface HubSpotFakeRateLimit {
    * promise this header, so it is off by default. @default false
    */
   readonly retryAfterHeader?: boolean;
+  /**
+   * Leave the calls HubSpot's spec exempts from the ten-secondly limit (`x-hubspot-rate-limit-exemptions`:
+   * the v4 association batch endpoints) out of the burst window; they still count against the day.
+   * @default true
+   */
+  readonly exemptions?: boolean;
 }
 
 export interface HubSpotFakeOptions {
@@ -85,6 +101,15 @@ export interface HubSpotFakeOptions {
   readonly multiStatus?: 'with-trace-id' | 'always' | 'never';
   /** @default 100 */
   readonly maxBatchSize?: number;
+  /** Association types beyond HubSpot's built-ins (custom objects, labels). */
+  readonly associationTypes?: readonly FakeAssociationType[];
+  /**
+   * An invalid record id in an association batch: fails that input in a 207 ('multi-status'), or the
+   * whole batch with a 400 naming the ids, nothing written ('reject-batch'). @default 'multi-status'
+   */
+  readonly associationErrors?: 'multi-status' | 'reject-batch';
+  /** Inputs per association batch (create, associate/default, archive); batch read allows 1000. @default 100 */
+  readonly maxAssociationBatchSize?: number;
   /** First record id handed out. @default 100001 */
   readonly firstId?: number;
   /** Clock (ms since epoch) for timestamps and rate limits. @default Date.now */
@@ -190,6 +215,7 @@ export class HubSpotFake {
   private readonly opts: HubSpotFakeOptions;
   private readonly now: () => number;
   private readonly types = new Map<string, ObjectStore>();
+  private readonly assoc: Associations;
   private readonly faults: FaultEntry[] = [];
   private readonly log: FakeCall[] = [];
   private readonly window: number[] = [];
@@ -211,6 +237,14 @@ export class HubSpotFake {
       this.types.set(model.name, store);
       this.types.set(model.objectTypeId, store);
     }
+    this.assoc = new Associations({
+      resolve: (name) => this.types.get(name) ?? this.types.get(SINGULAR_ALIASES[name] ?? ''),
+      now: this.now,
+      baseUrl: url,
+      ...(opts.associationTypes ? { types: opts.associationTypes } : {}),
+      ...(opts.associationErrors ? { errors: opts.associationErrors } : {}),
+      ...(opts.maxAssociationBatchSize ? { maxBatchSize: opts.maxAssociationBatchSize } : {}),
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -286,6 +320,33 @@ export class HubSpotFake {
     return toFakeRecord(store.write(undefined, String(this.nextId++), values, this.now()));
   }
 
+  /**
+   * Associations of a record to records of `toObjectType` (every type when omitted), by ascending id,
+   * with the association type ids seen from this record ("exactly one association per pair").
+   */
+  public associations(objectType: string, id: string, toObjectType?: string): FakeAssociation[] {
+    const from = this.store(objectType).model.name;
+    const to = toObjectType === undefined ? undefined : this.store(toObjectType).model.name;
+    return this.assoc.list(from, id, to);
+  }
+
+  /** Associates two records directly (no auth, no rate limit): the default type, or `typeId`. */
+  public seedAssociation(
+    objectType: string,
+    id: string,
+    toObjectType: string,
+    toId: string,
+    typeId?: number,
+  ): void {
+    const from = this.store(objectType).model.name;
+    const to = this.store(toObjectType).model.name;
+    const def =
+      typeId === undefined ? this.assoc.defaultType(from, to) : this.assoc.definition(from, to, typeId);
+    if (def === undefined)
+      throw new Error(`seedAssociation: no association type ${typeId ?? 'default'} ${from} → ${to}`);
+    this.assoc.add(from, id, to, toId, def);
+  }
+
   /** Requests counted against the burst window and the day. */
   public rateLimitUsage(): { windowUsed: number; dailyUsed: number } {
     this.pruneWindow(this.now());
@@ -306,6 +367,7 @@ export class HubSpotFake {
   /** Forgets records, calls, faults and rate-limit usage. */
   public reset(): void {
     for (const s of new Set(this.types.values())) s.clear();
+    this.assoc.clear();
     this.log.length = 0;
     this.faults.length = 0;
     this.resetRateLimits();
@@ -495,6 +557,7 @@ export class HubSpotFake {
       intervalMs: rl?.intervalMs ?? 10_000,
       daily: rl?.daily ?? 250_000,
       retryAfterHeader: rl?.retryAfterHeader ?? false,
+      exemptions: rl?.exemptions ?? true,
     };
   }
 
@@ -511,8 +574,8 @@ export class HubSpotFake {
     };
   }
 
-  /** Counts the request, or answers the 429 HubSpot would. */
-  private admit(): Reply | undefined {
+  /** Counts the request, or answers the 429 HubSpot would; `burstExempt` calls skip the burst window. */
+  private admit(burstExempt: boolean): Reply | undefined {
     const rl = this.rateLimit();
     if (rl === undefined) return undefined;
     const now = this.now();
@@ -524,12 +587,12 @@ export class HubSpotFake {
       const midnight = new Date(now);
       midnight.setUTCHours(24, 0, 0, 0);
       retryAfter = Math.ceil((midnight.getTime() - now) / 1000);
-    } else if (this.window.length >= rl.max) {
+    } else if (!(burstExempt && rl.exemptions) && this.window.length >= rl.max) {
       policy = 'TEN_SECONDLY_ROLLING';
       retryAfter = Math.max(1, Math.ceil(((this.window[0] ?? now) + rl.intervalMs - now) / 1000));
     }
     if (policy === undefined) {
-      this.window.push(now);
+      if (!(burstExempt && rl.exemptions)) this.window.push(now);
       this.dailyUsed++;
       return undefined;
     }
@@ -555,7 +618,7 @@ export class HubSpotFake {
     if (authorization === undefined || authorization !== `Bearer ${this.token}`) {
       return { status: 401, body: errorBody(AUTH_MISSING_MESSAGE, 'INVALID_AUTHENTICATION') };
     }
-    const limited = this.admit();
+    const limited = this.admit(isBurstExempt(method, url.pathname));
     if (limited) return limited;
     const reply = this.route(method, url, raw, call);
     reply.headers = { ...this.rateHeaders(), ...(reply.headers ?? {}) };
@@ -563,6 +626,19 @@ export class HubSpotFake {
   }
 
   private route(method: string, url: URL, raw: string, call: FakeCall): Reply {
+    if (url.pathname.startsWith('/crm/v4/')) {
+      let body: unknown;
+      if (method === 'POST' || method === 'PUT') {
+        try {
+          body = raw === '' ? undefined : JSON.parse(raw);
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          return { status: 400, body: errorBody(`Invalid input JSON: ${reason}`, 'VALIDATION_ERROR') };
+        }
+        if (isRecord(body) && Array.isArray(body.inputs)) call.inputs = body.inputs.length;
+      }
+      return this.assoc.route(method, url, body) ?? notFound(method, url.pathname);
+    }
     const props = /^\/crm\/v3\/properties\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url.pathname);
     if (props && method === 'GET') return this.readProperties(props[1] ?? '', props[2]);
 
