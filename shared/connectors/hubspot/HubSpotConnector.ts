@@ -179,6 +179,32 @@ export class HubSpotConnector implements Connector {
     return typeof p === 'string' ? p : p?.[object];
   }
 
+  /**
+   * Archives records by HubSpot id (`POST /crm/v3/objects/{type}/batch/archive`, 100 per call):
+   * HubSpot answers 204 and ignores ids that are already archived or unknown, so it is idempotent.
+   */
+  public async archive(object: string, targetIds: readonly string[]): Promise<UpsertResult[]> {
+    const results: UpsertResult[] = [];
+    for (let i = 0; i < targetIds.length; i += MAX_BATCH) {
+      const ids = targetIds.slice(i, i + MAX_BATCH);
+      const route = `POST ${API}/${object}/batch/archive`;
+      const ex = await this.exchange('POST', `${API}/${encodeURIComponent(object)}/batch/archive`, {
+        inputs: ids.map((id) => ({ id })),
+      });
+      const error = !ex.ok
+        ? ex.error
+        : ex.status !== 204 && ex.status !== 200
+          ? this.classifyResponse(ex, route)
+          : undefined;
+      for (const id of ids) {
+        results.push(
+          error ? { key: id, ok: false, error } : { key: id, ok: true, targetId: id, created: false },
+        );
+      }
+    }
+    return results;
+  }
+
   public async upsertBatch(object: string, records: readonly UpsertRecord[]): Promise<UpsertResult[]> {
     if (records.length === 0) return [];
     const idProperty = this.idPropertyFor(object);

@@ -129,6 +129,24 @@ export class PostgresTableConnector implements Connector {
     }));
   }
 
+  /**
+   * Deletes rows by target id (the external id column): a table has no archive. Idempotent: a row
+   * already gone counts as deleted.
+   */
+  public async archive(table: string, targetIds: readonly string[]): Promise<UpsertResult[]> {
+    try {
+      // sql.unsafe: quoted identifiers from config; the ids are one array parameter.
+      await this.sql.unsafe(
+        `delete from ${quoteQualified(table)} where ${quoteIdent(this.externalIdColumn)}::text = any($1::text[])`,
+        [targetIds as string[]],
+      );
+      return targetIds.map((id) => ({ key: id, ok: true as const, targetId: id, created: false }));
+    } catch (err) {
+      const error = toTargetError(err);
+      return targetIds.map((id) => ({ key: id, ok: false as const, error }));
+    }
+  }
+
   public async lookup(table: string, externalId: string): Promise<TargetRecord | undefined> {
     const rows = await this.sql.unsafe(
       `select * from ${quoteQualified(table)} where ${quoteIdent(this.externalIdColumn)}::text = $1`,

@@ -50,6 +50,34 @@ describe('HubSpotConnector against the HubSpot fake', () => {
 
   beforeEach(() => fake.reset());
 
+  describe('archive', () => {
+    it('archives records by HubSpot id, and archiving them again is harmless', async () => {
+      // Prepare
+      const written = await hubspot.upsertBatch('contacts', [
+        { key: '1', externalId: '1', idempotencyKey: 'k1', payload: { email: 'a@example.com' } },
+        { key: '2', externalId: '2', idempotencyKey: 'k2', payload: { email: 'b@example.com' } },
+      ]);
+      const ids = written.map((r) => (r.ok ? r.targetId : ''));
+      // Act
+      const first = await hubspot.archive('contacts', [ids[0]!]);
+      const again = await hubspot.archive('contacts', [ids[0]!]);
+      // Assess
+      expect(first).toEqual([{ key: ids[0], ok: true, targetId: ids[0], created: false }]);
+      expect(again.every((r) => r.ok)).toBe(true);
+      expect(fake.records('contacts').map((r) => r.id)).toEqual([ids[1]]);
+      expect(fake.records('contacts', { archived: true }).map((r) => r.id)).toEqual([ids[0]]);
+    });
+
+    it('classifies a rate-limited archive as retryable', async () => {
+      fake.failNext(1, 429);
+      const [res] = await hubspot.archive('contacts', ['123']);
+      expect(res).toMatchObject({
+        ok: false,
+        error: { disposition: 'retryable', code: 'HUBSPOT_RATE_LIMITED' },
+      });
+    });
+  });
+
   describe('upsert', () => {
     it('creates a record, then updates that same record: one record per external id', async () => {
       const [first] = await hubspot.upsertBatch('contacts', [
