@@ -50,12 +50,15 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: DWH ${stack.pg.url('dwh')}, HubSpot fake ${stack.hubspot.url}`,
   );
 
+  // Progress and run lines wait while the verification prints its table.
+  let verifying = false;
+  const held: RunRecord[] = [];
   const intervalSeconds = opts.realSchedules ? undefined : parseDuration(opts.interval);
   const scheduler = new LocalScheduler({
     syncs: config.syncs,
     run: (name) => stack.runExtract(name),
     ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
-    onRun: (run) => printRun(run),
+    onRun: (run) => (verifying ? held.push(run) : printRun(run)),
     onError: (sync, err) => out(`! ${sync}: ${(err as Error).message}`),
   });
   for (const s of config.syncs) {
@@ -70,7 +73,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const ticker = setInterval(() => {
     void progressLines(stack).then((lines) => {
       const text = lines.join('\n');
-      if (text !== last && !stopping) out(text);
+      if (text !== last && !stopping && !verifying) out(text);
       last = text;
     });
   }, 2000);
@@ -82,6 +85,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`backlog drained in ${seconds} s (start to drained).`);
   for (const line of await progressLines(stack)) out(line);
   out();
+  verifying = true;
+  await verifyDemo(stack);
+  verifying = false;
+  for (const run of held.splice(0)) printRun(run);
+  out();
   out('inspect the result:');
   out(
     `  HubSpot contacts: curl -s -H 'Authorization: Bearer ${LOCAL_HUBSPOT_TOKEN}' '${stack.hubspot.url}/crm/v3/objects/contacts?limit=3&properties=email,phone,dwh_customer_id'`,
@@ -90,8 +98,57 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`  the warehouse:    psql '${stack.pg.url('dwh')}'`);
   out('  edit 5 customers: npm run demo:touch   (the next run writes exactly those 5)');
   out('  operate it:       npx writeback status   (runs, dlq list, links, plan: README "Operations")');
+  out(
+    '  verify it:        npx writeback verify --load-copies   (after editing a record in HubSpot: --repair)',
+  );
   if (opts.once) return stop(0);
   out('syncing on schedule; Ctrl-C stops everything.');
+}
+
+/**
+ * What the hub promises: the ELT stand-in loads each target back into the warehouse
+ * (hubspot.contacts from the HubSpot fake, billing_copy.invoices from the billing database), and
+ * every sync with `verify` is compared with its copy through the links.
+ */
+async function verifyDemo(stack: LocalStack): Promise<void> {
+  const [{ loadTargetCopies }, { verifySync }, { verifyLines }] = await Promise.all([
+    import('../shared/local/loadTargetCopies.ts'),
+    import('../shared/verify/verifySync.ts'),
+    import('./ops/verifyCommand.ts'),
+  ]);
+  const syncs = stack.config.syncs.filter((s) => s.verify);
+  if (syncs.length === 0) return;
+  const t0 = Date.now();
+  const copies = await loadTargetCopies(stack.dwh, stack.config, syncs, {
+    hubspot: () => stack.hubspot,
+    postgresUrl: (c) => (c.type === 'postgres' ? (c.url ?? stack.pg.url('billing')) : undefined),
+  });
+  out(
+    `verify: the ELT stand-in loaded ${copies
+      .filter((c) => !c.skipped)
+      .map((c) => `${c.table} (${c.records} from ${c.from})`)
+      .join(', ')} into the warehouse`,
+  );
+  const reports = [];
+  for (const sync of syncs) {
+    const report = await verifySync(
+      sync,
+      {
+        dwh: stack.dwh,
+        ddb: stack.aws.ddb,
+        linksTable: stack.resources.linksTable,
+        state: stack.state,
+        now: Date.now,
+      },
+      { exportLogs: true },
+    );
+    await stack.state.recordVerify(report);
+    reports.push(report);
+  }
+  for (const line of verifyLines(reports)) out(`  ${line}`);
+  out(
+    `  (${((Date.now() - t0) / 1000).toFixed(1)} s; the writeback schema in the warehouse has links, runs and findings)`,
+  );
 }
 
 function printRun(run: RunRecord): void {

@@ -20,7 +20,7 @@ const program = new Command()
   .exitOverride()
   .addHelpText(
     'after',
-    '\nExit codes: 0 ok · 1 failed (or failures found: failed run, records left in the DLQ) · 2 usage · 3 config / no stack',
+    '\nExit codes: 0 ok · 1 failed (or failures found: failed run, records left in the DLQ, verify findings) · 2 usage · 3 config / no stack',
   );
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -92,6 +92,21 @@ program
   .option('--all', 'list skipped records too')
   .action(async (sync: string, opts) =>
     ops(async (ctx) => (await import('./ops/runCommand.ts')).planCommand(ctx, sync, opts, json())),
+  );
+
+program
+  .command('verify')
+  .description(
+    "compare each sync's source with the target's copy through the links: missing, drift, orphans, backlog, dead",
+  )
+  .argument('[sync...]', 'only these syncs (default: every sync with verify)')
+  .option(
+    '--repair',
+    're-send the missing and drifted records through the normal write path (deletes nothing)',
+  )
+  .option('--load-copies', 'local stack: load the target copies into the warehouse first (the ELT stand-in)')
+  .action(async (syncs: string[], opts) =>
+    ops(async (ctx) => (await import('./ops/verifyCommand.ts')).verifyCommand(ctx, syncs, opts, json())),
   );
 
 const dlq = program.command('dlq').description('dead-lettered records: list, show, redrive, purge');

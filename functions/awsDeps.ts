@@ -175,11 +175,13 @@ export async function createAwsVerifyDeps(
           toCredentials(await readSecret(runtime.connectionSecretArn)),
         )
       : undefined;
+  const queueUrl = runtime.queueUrl;
   return {
     config: cfg,
     logger,
     metrics,
     defaultSync: runtime.sync,
+    ...(queueUrl ? { enqueuerFor: () => new SqsEnqueuer(aws.sqs, queueUrl) } : {}),
     depsFor: () => ({
       dwh: sql,
       ddb: aws.ddb,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { runExtract } from '../shared/extract/runExtract.ts';
@@ -7,21 +8,32 @@ import { type ExtractHandlerDeps, findSync } from '../shared/runtime/HandlerDeps
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { once } from '../shared/util/once.ts';
 import { logger } from './logger.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from './metricNames.ts';
+import { addRunMetrics, publishMetrics, publishRunStarted } from './runMetrics.ts';
 
 /** The schedule's input: `{"sync": "crm-customers"}`. */
 export interface ExtractEvent {
   readonly sync?: string;
 }
 
-/** Builds the extract handler around injected dependencies (AWS or local). */
-export function createExtractHandler(getDeps: () => Promise<ExtractHandlerDeps>) {
+/**
+ * Builds the extract handler around injected dependencies (AWS or local). With `metrics`, each run
+ * publishes RunsStarted when it starts and its outcome and counts when it ends (runMetrics.ts); the
+ * caller's publishMetrics middleware flushes them, also when the handler throws.
+ */
+export function createExtractHandler(
+  getDeps: () => Promise<ExtractHandlerDeps>,
+  opts: { readonly metrics?: Metrics } = {},
+) {
   return middy(async (event: ExtractEvent, context: Context): Promise<RunRecord> => {
     const deps = await getDeps();
     const sync = findSync(deps.config, event.sync ?? deps.defaultSync);
+    if (opts.metrics) publishRunStarted(opts.metrics, sync.name);
     const run = await runExtract(sync, deps.depsFor(sync), {
       runId: randomUUID(),
       remainingMs: () => context.getRemainingTimeInMillis(),
     });
+    if (opts.metrics) addRunMetrics(opts.metrics, run);
     deps.logger.info('extract run finished', { run });
     // Continue only when this run made progress: a run that cannot move the bookmark must not loop.
     const progressed = JSON.stringify(run.bookmarkAfter) !== JSON.stringify(run.bookmarkBefore);
@@ -34,7 +46,10 @@ export function createExtractHandler(getDeps: () => Promise<ExtractHandlerDeps>)
   });
 }
 
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 const awsDeps = once(async () => (await import('./awsDeps.ts')).createAwsExtractDeps(process.env, logger));
 
 /** Lambda entry point: dependencies are built from the environment once per container. */
-export const handler = createExtractHandler(awsDeps).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = createExtractHandler(awsDeps, { metrics })
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(publishMetrics(metrics));

@@ -4,22 +4,33 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { findSync, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
-import { FINDING_KINDS } from '../shared/verify/VerifyReport.ts';
-import { verifySync } from '../shared/verify/verifySync.ts';
+import { enqueueRepairs, type RepairResult, repairableKeys } from '../shared/verify/repairSync.ts';
+import { FINDING_KINDS, type VerifyAnswer } from '../shared/verify/VerifyReport.ts';
+import { verifySyncFindings } from '../shared/verify/verifySync.ts';
 import { logger } from './logger.ts';
 
-/** The verify schedule's input: `{"sync": "crm-customers"}`. */
+/** The verify schedule's input: `{"sync": "crm-customers"}`; `writeback verify --repair` adds `"repair": true`. */
 export interface VerifyEvent {
   readonly sync?: string;
+  /** Re-enqueue the missing and drifted records through the normal write path (deletes nothing). */
+  readonly repair?: boolean;
 }
 
-/** Builds the verify handler: compare, keep the report in the run history, publish one metric per finding kind. */
+/** Findings of each kind in the answer (the stored report keeps more; the warehouse has them all). */
+const ANSWER_FINDINGS_PER_KIND = 10;
+
+/**
+ * Builds the verify handler: compare, keep the report in the run history, publish one metric per
+ * finding kind, and, when asked, repair. Answers with the report (a few findings of each kind)
+ * and what the repair sent.
+ */
 export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
   return middy(async (event: VerifyEvent) => {
     const deps = await getDeps();
     const sync = findSync(deps.config, event.sync ?? deps.defaultSync);
-    const report = await verifySync(sync, deps.depsFor(sync), { exportLogs: true });
-    await deps.depsFor(sync).state.recordVerify(report);
+    const verifyDeps = deps.depsFor(sync);
+    const { report, findings } = await verifySyncFindings(sync, verifyDeps, { exportLogs: true });
+    await verifyDeps.state.recordVerify(report);
     for (const kind of FINDING_KINDS) {
       deps.metrics?.addDimension('sync', sync.name);
       deps.metrics?.addMetric(
@@ -29,7 +40,32 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
       );
     }
     deps.logger.info('verify finished', { sync: sync.name, counts: report.counts, clean: report.clean });
-    return { ...report, findings: report.findings.slice(0, 20) };
+    let repair: RepairResult | undefined;
+    if (event.repair) {
+      if (!deps.enqueuerFor) throw new Error(`verify of ${sync.name}: no queue to repair through`);
+      repair = await enqueueRepairs(sync, repairableKeys(findings), {
+        sql: verifyDeps.dwh,
+        enqueuer: deps.enqueuerFor(sync),
+        now: verifyDeps.now,
+      });
+      deps.logger.info('repair enqueued', {
+        sync: sync.name,
+        runId: repair.runId,
+        enqueued: repair.enqueued,
+        sourceGone: repair.sourceGone.length,
+      });
+    }
+    const shown = new Map<string, number>();
+    const answer: VerifyAnswer = {
+      ...report,
+      findings: report.findings.filter((f) => {
+        const n = (shown.get(f.kind) ?? 0) + 1;
+        shown.set(f.kind, n);
+        return n <= ANSWER_FINDINGS_PER_KIND;
+      }),
+      ...(repair ? { repair: { ...repair, enqueuedKeys: repair.enqueuedKeys.slice(0, 100) } } : {}),
+    };
+    return answer;
   });
 }
 

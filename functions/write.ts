@@ -1,17 +1,23 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { findSync, type WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { processWriteBatch } from '../shared/write/processWriteBatch.ts';
 import { logger } from './logger.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from './metricNames.ts';
+import { addWriteMetrics, publishMetrics } from './runMetrics.ts';
 
 /**
  * Builds the write handler around injected dependencies. The response is the SQS partial batch
  * contract: only the ids in batchItemFailures come back; everything else is deleted.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
-export function createWriteHandler(getDeps: () => Promise<WriteHandlerDeps>) {
+export function createWriteHandler(
+  getDeps: () => Promise<WriteHandlerDeps>,
+  opts: { readonly metrics?: Metrics } = {},
+) {
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const deps = await getDeps();
     const first = event.Records[0];
@@ -27,6 +33,7 @@ export function createWriteHandler(getDeps: () => Promise<WriteHandlerDeps>) {
       })),
       deps.depsFor(sync),
     );
+    if (opts.metrics) addWriteMetrics(opts.metrics, sync.name, result.counts);
     deps.logger.info('write batch finished', {
       sync: sync.name,
       records: event.Records.length,
@@ -36,7 +43,10 @@ export function createWriteHandler(getDeps: () => Promise<WriteHandlerDeps>) {
   });
 }
 
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 const awsDeps = once(async () => (await import('./awsDeps.ts')).createAwsWriteDeps(process.env, logger));
 
 /** Lambda entry point: dependencies are built from the environment once per container. */
-export const handler = createWriteHandler(awsDeps).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = createWriteHandler(awsDeps, { metrics })
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(publishMetrics(metrics));

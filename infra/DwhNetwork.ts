@@ -18,9 +18,9 @@ export interface DwhNetworkProps {
   /** Port the warehouse listens on. @default 5432 */
   readonly port?: number;
   /**
-   * Create the DynamoDB gateway endpoint and the SQS and Secrets Manager interface endpoints.
-   * Turn off when the VPC already has them (two interface endpoints with private DNS for one
-   * service cannot coexist) or routes to the internet through a NAT gateway.
+   * Create the DynamoDB gateway endpoint and the SQS, Secrets Manager and Lambda interface
+   * endpoints. Turn off when the VPC already has them (two interface endpoints with private DNS for
+   * one service cannot coexist) or routes to the internet through a NAT gateway.
    * @default true
    */
   readonly createEndpoints?: boolean;
@@ -29,7 +29,11 @@ export interface DwhNetworkProps {
 /**
  * The extract functions' way into the warehouse's VPC: an imported VPC and subnets (no lookups,
  * so `cdk synth` works offline), a security group per role, and VPC endpoints so the functions
- * reach DynamoDB, SQS and Secrets Manager without a NAT gateway.
+ * reach DynamoDB, SQS, Secrets Manager and Lambda without a NAT gateway. Lambda's API is needed
+ * because an extract run invokes its own function to continue a backlog and its children's to run
+ * them after it; without a route those calls would wait for a TCP connect timeout and fail.
+ *
+ * The trial database (TrialDatabase) passes its own VPC here by the same IDs (tokens then).
  */
 export class DwhNetwork extends Construct {
   public readonly vpc: ec2.IVpc;
@@ -98,6 +102,7 @@ export class DwhNetwork extends Construct {
       for (const [name, service] of [
         ['SqsEndpoint', ec2.InterfaceVpcEndpointAwsService.SQS],
         ['SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+        ['LambdaEndpoint', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
       ] as const) {
         new ec2.InterfaceVpcEndpoint(this, name, {
           vpc: this.vpc,

@@ -102,7 +102,10 @@ export class SyncPipeline extends Construct {
   private readonly childExtracts: string[] = [];
   /** Compares the source with the target's copy on `sync.verify.schedule`; only when `verify` is configured. */
   public readonly verifyFunction: NodejsFunction | undefined;
-  /** DLQ not empty, oldest message age, extract errors, write errors, schedule failures. */
+  /**
+   * DLQ not empty, records failed (partial runs), oldest message age, failed runs, extract errors,
+   * write errors, schedule failures and, for an enabled sync, a missed schedule (createSyncAlarms).
+   */
   public readonly alarms: cloudwatch.Alarm[];
 
   public constructor(scope: Construct, id: string, props: SyncPipelineProps) {
@@ -218,6 +221,9 @@ export class SyncPipeline extends Construct {
       this,
       {
         syncName: sync.name,
+        // A disabled sync's schedule never fires: no missed-schedule alarm. A child that runs after
+        // its parent shares the parent's schedule expression.
+        ...(sync.enabled ? { schedule: sync.schedule } : {}),
         queue: this.queue,
         deadLetterQueue: this.deadLetterQueue,
         scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
@@ -278,7 +284,8 @@ export class SyncPipeline extends Construct {
 
   /**
    * The verify function: reads the warehouse (source and the target's copy), scans this sync's
-   * links, and keeps its report in the state table; metrics per finding kind feed an alarm.
+   * links, and keeps its report in the state table; metrics per finding kind feed an alarm. Asked
+   * to repair, it sends the missing and drifted records to the sync's queue.
    */
   private createVerify(
     props: SyncPipelineProps,
@@ -302,11 +309,14 @@ export class SyncPipeline extends Construct {
       network: props.extractNetwork,
       environment: {
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
+        // `{"repair": true}` (writeback verify --repair) re-enqueues missing and drifted records here.
+        [ENV.queueUrl]: this.queue.queueUrl,
         // Without a warehouse copy of the target, the target API is listed.
         ...(listsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
       },
     });
     props.dwhSecret.grantRead(fn);
+    this.queue.grantSendMessages(fn);
     if (listsTarget) props.connectionSecret.grantRead(fn);
     grantTable(props.stateTable, fn, 'readWrite');
     grantTable(props.linksTable, fn, 'read');

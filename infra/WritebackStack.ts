@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -21,6 +21,7 @@ import { importSecret } from './importSecret.ts';
 import { pascalCase, STACK_OUTPUTS, syncOutputNames } from './outputNames.ts';
 import { type HandlerEntries, SyncPipeline } from './SyncPipeline.ts';
 import { syncDashboardRow } from './syncDashboardRow.ts';
+import { TrialDatabase } from './TrialDatabase.ts';
 
 /** The handlers in functions/, resolved from this file so the app runs from any directory. */
 export const DEFAULT_ENTRIES: HandlerEntries = {
@@ -38,6 +39,11 @@ export interface WritebackStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Run the extract functions in the warehouse's VPC. @default - no VPC: the warehouse must be reachable over the internet */
   readonly dwhNetwork?: DwhNetworkProps;
+  /**
+   * Create a small warehouse for a trial (TrialDatabase: a VPC, an RDS for PostgreSQL instance and
+   * its secret) and use it instead of `warehouse.secret` and `dwhNetwork`. @default false
+   */
+  readonly trialDatabase?: boolean;
   /** Connections whose write functions also run in the warehouse's VPC (a target database inside it). @default none */
   readonly vpcConnections?: readonly string[];
   /**
@@ -63,6 +69,7 @@ export class WritebackStack extends Stack {
   public readonly alarmTopic: sns.ITopic | undefined;
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly network: DwhNetwork | undefined;
+  public readonly trialDatabase: TrialDatabase | undefined;
 
   public constructor(scope: Construct, id: string, props: WritebackStackProps) {
     super(scope, id, props);
@@ -105,13 +112,20 @@ export class WritebackStack extends Stack {
     this.alarmTopic = this.createAlarmTopic(props);
     const alarmAction = this.alarmTopic ? new cloudwatchActions.SnsAction(this.alarmTopic) : undefined;
 
-    if (props.dwhNetwork) this.network = new DwhNetwork(this, 'DwhNetwork', props.dwhNetwork);
+    if (props.trialDatabase) {
+      this.trialDatabase = new TrialDatabase(this, 'TrialDatabase', {
+        removalPolicy,
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+    }
+    const dwhNetwork = this.trialDatabase?.networkProps ?? props.dwhNetwork;
+    if (dwhNetwork) this.network = new DwhNetwork(this, 'DwhNetwork', dwhNetwork);
     const vpcConnections = new Set(props.vpcConnections ?? []);
 
     const scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const dwhSecret = importSecret(this, 'DwhSecret', config.warehouse.secret!);
+    const dwhSecret = this.trialDatabase?.secret ?? importSecret(this, 'DwhSecret', config.warehouse.secret!);
     const connectionSecrets = new Map<string, secretsmanager.ISecret>();
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -179,6 +193,8 @@ export class WritebackStack extends Stack {
       output(names.extractFunctionName, pipeline.extractFunction.functionName, 'extract function');
       output(names.writeFunctionName, pipeline.writeFunction.functionName, 'write function');
       output(names.scheduleName, pipeline.schedule.scheduleName, 'EventBridge Scheduler schedule');
+      if (pipeline.verifyFunction)
+        output(names.verifyFunctionName, pipeline.verifyFunction.functionName, 'verify function');
     }
 
     new CfnOutput(this, STACK_OUTPUTS.stateTableName, {
@@ -203,6 +219,33 @@ export class WritebackStack extends Stack {
         description: 'SNS topic the alarms notify',
       });
     }
+    if (this.trialDatabase) this.trialDatabaseOutputs(this.trialDatabase);
+  }
+
+  /** Where the trial database is and how to get in to load data (docs/deploy.md, "Trial database"). */
+  private trialDatabaseOutputs(trial: TrialDatabase): void {
+    const outputs: [string, string, string][] = [
+      [STACK_OUTPUTS.trialDatabaseEndpoint, trial.instance.dbInstanceEndpointAddress, 'Trial database host'],
+      [
+        STACK_OUTPUTS.trialDatabaseSecretArn,
+        trial.secret.secretArn,
+        'Trial database credentials (the warehouse secret)',
+      ],
+      [
+        STACK_OUTPUTS.trialDatabaseClientSecurityGroupId,
+        trial.clientSecurityGroup.securityGroupId,
+        'Security group for a client that loads data (CloudShell VPC environment, bastion)',
+      ],
+      [
+        STACK_OUTPUTS.trialDatabaseSubnetIds,
+        Fn.join(
+          ',',
+          trial.vpc.isolatedSubnets.map((s) => s.subnetId),
+        ),
+        'Subnets of the trial VPC (isolated: no internet)',
+      ],
+    ];
+    for (const [name, value, description] of outputs) new CfnOutput(this, name, { value, description });
   }
 
   /**
@@ -239,9 +282,9 @@ export class WritebackStack extends Stack {
 function checkWritebackStackProps(props: WritebackStackProps): void {
   const { config } = props;
   const errors: string[] = [];
-  if (!config.warehouse.secret) {
+  if (!config.warehouse.secret && !props.trialDatabase) {
     errors.push(
-      'warehouse.secret: required to deploy (the Secrets Manager secret the extract functions read the DWH connection from)',
+      'warehouse.secret: required to deploy (the Secrets Manager secret the extract functions read the DWH connection from), unless the stack creates a trial database (context trialDatabase=true)',
     );
   }
   const used = new Set(config.syncs.map((s) => s.target.connection));
@@ -261,8 +304,15 @@ function checkWritebackStackProps(props: WritebackStackProps): void {
   for (const name of props.vpcConnections ?? []) {
     if (!(name in config.connections)) errors.push(`context vpcConnections: unknown connection '${name}'`);
   }
-  if (props.vpcConnections?.length && !props.dwhNetwork) {
-    errors.push('context vpcConnections: needs dwhVpcId and the other dwh* parameters');
+  if (props.vpcConnections?.length && !props.dwhNetwork && !props.trialDatabase) {
+    errors.push(
+      'context vpcConnections: needs dwhVpcId and the other dwh* parameters, or trialDatabase=true',
+    );
+  }
+  if (props.trialDatabase && props.dwhNetwork) {
+    errors.push(
+      'context trialDatabase: creates its own VPC and database; give it or the dwh* parameters, not both',
+    );
   }
   if (props.alarmTopicArn && props.alarmEmail) {
     errors.push('context: give alarmTopicArn or alarmEmail, not both');

@@ -22,6 +22,7 @@ const stack = new WritebackStack(app, context.stackName, {
   ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
   ...(context.alarmEmail ? { alarmEmail: context.alarmEmail } : {}),
   ...(context.dwhNetwork ? { dwhNetwork: context.dwhNetwork } : {}),
+  trialDatabase: context.trialDatabase,
   ...(context.vpcConnections ? { vpcConnections: context.vpcConnections } : {}),
   retainData: context.retainData,
   logRetention: context.logRetentionDays as logs.RetentionDays,

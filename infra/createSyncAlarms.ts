@@ -3,10 +3,18 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { RUN_METRICS, WRITE_METRICS } from '../functions/metricNames.ts';
+import { missedScheduleWindow } from './missedSchedule.ts';
+import { syncMetric } from './syncMetrics.ts';
 
 /** What a sync's alarms watch. */
 export interface SyncAlarmTargets {
   readonly syncName: string;
+  /**
+   * The schedule expression that starts the sync's runs, when it is enabled: the missed-schedule
+   * alarm derives its window from it. @default - no missed-schedule alarm (a disabled sync)
+   */
+  readonly schedule?: string;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
@@ -15,9 +23,17 @@ export interface SyncAlarmTargets {
 }
 
 /**
- * The five alarms of a sync, each answering "does someone need to look now?": a record was
- * dead-lettered, the queue stopped draining, a function failed as a whole (record-level failures
- * are retried or dead-lettered and show up in the first two), or Scheduler could not start a run.
+ * The alarms of a sync, each answering "does someone need to look now?":
+ *
+ * - a record was dead-lettered (DLQ not empty: stays in ALARM until the DLQ is redriven or purged);
+ * - records failed (the run that sent them is partial): the writer dead-lettered records in the
+ *   last five minutes. Unlike the DLQ alarm it returns to OK by itself, so a new wave of failures
+ *   notifies again while older ones still sit in the DLQ;
+ * - the queue stopped draining (oldest message age);
+ * - a run failed (RunsFailed, with the reason in the run history), or a function failed as a whole
+ *   (Lambda Errors: also timeouts and crashes that leave no run record);
+ * - the schedule did not start a run when it should have (no RunsStarted for about two schedule
+ *   intervals, missing data breaching), or Scheduler could not deliver an invocation (its DLQ).
  */
 export function createSyncAlarms(
   scope: Construct,
@@ -32,15 +48,21 @@ export function createSyncAlarms(
     metric: cloudwatch.IMetric,
     threshold = 1,
     comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluation: Pick<
+      cloudwatch.AlarmProps,
+      'evaluationPeriods' | 'datapointsToAlarm' | 'treatMissingData'
+    > = {
+      evaluationPeriods: 1,
+      // No data means an idle queue or a function that did not run: nothing is wrong.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
   ): cloudwatch.Alarm => {
     const created = new cloudwatch.Alarm(scope, id, {
       alarmDescription: `Writeback ${name}: ${description}`,
       metric,
       threshold,
       comparisonOperator,
-      evaluationPeriods: 1,
-      // No data means an idle queue or a function that did not run: nothing is wrong.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...evaluation,
     });
     if (opts.action) {
       created.addAlarmAction(opts.action);
@@ -50,12 +72,20 @@ export function createSyncAlarms(
   };
   const maxVisible = (queue: sqs.IQueue) =>
     queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
+  const sum = (metricName: string) => syncMetric(name, metricName, { period, statistic: 'Sum' });
 
-  return [
+  const alarms = [
     alarm(
       'DeadLetterQueueNotEmptyAlarm',
       'records are in the dead-letter queue; their message attributes carry the reason. Fix the cause, then redrive them to the source queue.',
       maxVisible(targets.deadLetterQueue),
+    ),
+    alarm(
+      'RecordsFailedAlarm',
+      'a run is partial: the writer dead-lettered records in the last 5 minutes (failed permanently or out of retries). `writeback runs` shows the run, the DLQ has the reasons.',
+      // Failed counts every record the writer dead-lettered (Dead is a part of it); it is only
+      // published when not zero, so missing data means none.
+      sum(WRITE_METRICS.failed),
     ),
     alarm(
       'OldestMessageAgeAlarm',
@@ -65,8 +95,13 @@ export function createSyncAlarms(
       cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     ),
     alarm(
+      'RunsFailedAlarm',
+      'an extract run failed (its bookmark stays after the last page it enqueued); `writeback runs` (the run history) says why.',
+      sum(RUN_METRICS.runsFailed),
+    ),
+    alarm(
       'ExtractErrorsAlarm',
-      'the extract function failed (an error, a timeout or a crash); the run history in the state table says why.',
+      'the extract function failed (a failed run, an error before the run, a timeout or a crash); the run history and the logs say why.',
       targets.extractFunction.metricErrors({ period, statistic: 'Sum' }),
     ),
     alarm(
@@ -80,4 +115,33 @@ export function createSyncAlarms(
       maxVisible(targets.scheduleDeadLetterQueue),
     ),
   ];
+  const window = targets.schedule ? missedScheduleWindow(targets.schedule) : undefined;
+  if (window) {
+    alarms.push(
+      alarm(
+        'MissedScheduleAlarm',
+        `no run has started for ${Duration.seconds(2 * window.longestGap.toSeconds()).toHumanString()} (schedule ${targets.schedule}): the schedule is disabled or failing, or the extract function cannot start.`,
+        new cloudwatch.MathExpression({
+          // FILL turns periods without a run into zeros, so that the alarm sees them as breaching
+          // even while older periods still have data (CloudWatch only applies the missing-data
+          // treatment when fewer datapoints than evaluation periods exist in its look-back range).
+          expression: 'FILL(started, 0)',
+          usingMetrics: {
+            started: syncMetric(name, RUN_METRICS.runsStarted, { period: window.period, statistic: 'Sum' }),
+          },
+          period: window.period,
+          label: `${name} runs started`,
+        }),
+        1,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        {
+          evaluationPeriods: window.periods,
+          datapointsToAlarm: window.periods,
+          // No data at all (FILL has nothing to fill from): nothing has run for the whole range.
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+      ),
+    );
+  }
+  return alarms;
 }

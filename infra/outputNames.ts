@@ -14,6 +14,14 @@ export const STACK_OUTPUTS = {
   scheduleGroupName: 'ScheduleGroupName',
   /** ARN of the SNS topic alarms notify; only present when a topic was configured. */
   alarmTopicArn: 'AlarmTopicArn',
+  /** Host name of the trial database; only with `trialDatabase=true`. */
+  trialDatabaseEndpoint: 'TrialDatabaseEndpoint',
+  /** ARN of the trial database's secret (the warehouse secret); only with `trialDatabase=true`. */
+  trialDatabaseSecretArn: 'TrialDatabaseSecretArn',
+  /** Security group that may reach the trial database, for loading data; only with `trialDatabase=true`. */
+  trialDatabaseClientSecurityGroupId: 'TrialDatabaseClientSecurityGroupId',
+  /** The trial VPC's subnets, comma-separated; only with `trialDatabase=true`. */
+  trialDatabaseSubnetIds: 'TrialDatabaseSubnetIds',
 } as const;
 
 /** Output names of one sync's resources. */
@@ -28,6 +36,11 @@ export interface SyncOutputNames {
   readonly writeFunctionName: string;
   /** Name of the EventBridge Scheduler schedule (in the stack's schedule group). */
   readonly scheduleName: string;
+  /**
+   * Name of the verify function (invoke it with `{"sync": "<name>", "repair": true|false}`); only
+   * present for syncs that configure `verify`.
+   */
+  readonly verifyFunctionName: string;
 }
 
 /**
@@ -42,6 +55,7 @@ export function syncOutputNames(syncName: string): SyncOutputNames {
     extractFunctionName: `${prefix}ExtractFunctionName`,
     writeFunctionName: `${prefix}WriteFunctionName`,
     scheduleName: `${prefix}ScheduleName`,
+    verifyFunctionName: `${prefix}VerifyFunctionName`,
   };
 }
 

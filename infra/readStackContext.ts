@@ -16,6 +16,7 @@ import type { DwhNetworkProps } from './DwhNetwork.ts';
  * | `dwhSecurityGroupId` | –                     | the warehouse's security group                             |
  * | `dwhPort`            | `5432`                | the warehouse's port                                       |
  * | `dwhVpcEndpoints`    | `true`                | create the DynamoDB, SQS and Secrets Manager endpoints     |
+ * | `trialDatabase`      | `false`               | create a VPC and a small RDS Postgres as the warehouse     |
  * | `vpcConnections`     | –                     | connections whose write functions run in that VPC (list)   |
  * | `retainData`         | `true`                | keep tables and logs on `cdk destroy`                      |
  * | `logRetentionDays`   | `30`                  | log group retention                                        |
@@ -28,6 +29,8 @@ export interface StackContext {
   readonly alarmTopicArn?: string;
   readonly alarmEmail?: string;
   readonly dwhNetwork?: DwhNetworkProps;
+  /** Create a trial warehouse (TrialDatabase) instead of using `warehouse.secret` and `dwh*`. */
+  readonly trialDatabase: boolean;
   readonly vpcConnections?: readonly string[];
   readonly retainData: boolean;
   readonly logRetentionDays: number;
@@ -148,6 +151,12 @@ export function readStackContext(tryGetContext: (key: string) => unknown): Stack
     }
   }
 
+  const trialDatabase = bool('trialDatabase', false);
+  if (trialDatabase && dwhNetwork) {
+    errors.push(
+      'context trialDatabase: creates its own VPC and database; give it or the dwh* parameters, not both',
+    );
+  }
   const vpcConnections = list('vpcConnections');
   const logRetentionDays = int('logRetentionDays', 30, 1, 3653);
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
@@ -159,6 +168,7 @@ export function readStackContext(tryGetContext: (key: string) => unknown): Stack
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(dwhNetwork ? { dwhNetwork } : {}),
+    trialDatabase,
     ...(vpcConnections ? { vpcConnections } : {}),
     retainData: bool('retainData', true),
     logRetentionDays,

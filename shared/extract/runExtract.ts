@@ -10,7 +10,7 @@ import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore } from '../state/StateStore.ts';
-import { checkTargetHealth } from '../write/checkTargetHealth.ts';
+import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { redriveFailed } from '../write/redriveFailed.ts';
 import { toWriteMessage } from '../write/toWriteMessage.ts';
 
@@ -20,6 +20,8 @@ export interface ExtractDeps {
   readonly links: DynamoLinkStore;
   readonly enqueuer: SqsEnqueuer;
   readonly now: () => number;
+  /** When the target counts as down (the sync pauses); false never pauses. @default checkTargetHealth's defaults */
+  readonly health?: TargetHealthOptions | false;
   /** Called after each page, for progress output. */
   readonly onProgress?: (sync: string, counts: RunCounts) => void;
 }
@@ -95,7 +97,7 @@ export async function runExtract(
     const redrive = await redriveFailed(
       sync,
       { ...deps, buildMessages: (rows, runId) => buildMessages(sync, rows, runId, children, deps.now) },
-      { runId: opts.runId },
+      { runId: opts.runId, ...(deps.health !== undefined ? { health: deps.health } : {}) },
     );
     Object.assign(counts, { redriven: redrive.redriven, failed: redrive.failed, dead: redrive.dead });
     const start: PageStart = before
@@ -123,8 +125,11 @@ export async function runExtract(
         next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
       }
       // A target that is down pauses the sync: what is queued would only wait, fail or be dead-lettered.
-      const health = await checkTargetHealth(deps.links, sync.name, deps.now());
-      if (health.paused) {
+      const health =
+        deps.health === false
+          ? undefined
+          : await checkTargetHealth(deps.links, sync.name, deps.now(), deps.health);
+      if (health?.paused) {
         paused = health.reason;
         break;
       }

@@ -32,6 +32,11 @@ export interface ClaimRequest {
   readonly runId: string;
   readonly now: number;
   readonly leaseMs: number;
+  /**
+   * A repair (`writeback verify --repair`): claim even when the link says the target holds this
+   * content, because the target lost or changed it behind our back. Lease and version still decide.
+   */
+  readonly repair?: boolean;
 }
 
 const BATCH_GET_MAX = 100;
@@ -98,7 +103,7 @@ export class DynamoLinkStore {
   /**
    * Claims a key for writing: records the intent (status pending, version, hash) and a lease.
    * Succeeds only when no live lease exists, neither the committed nor a claimed version is newer,
-   * and the target does not already hold this exact content. One conditional write; on a failed
+   * and the target does not already hold this exact content (unless it is a repair). One conditional write; on a failed
    * condition the item is re-read to tell stale, unchanged and busy apart.
    */
   public async claim(req: ClaimRequest): Promise<ClaimResult> {
@@ -123,7 +128,7 @@ export class DynamoLinkStore {
               conditions.leaseFree,
               conditions.notOlderThanCommitted,
               conditions.notOlderThanClaimed,
-              conditions.notAlreadyWritten,
+              ...(req.repair ? [] : [conditions.notAlreadyWritten]),
             ].join(' AND ')})`,
             UpdateExpression: [
               'SET #sync = :sync, skey = :key, #status = :pending, attention = :attention',
@@ -134,13 +139,14 @@ export class DynamoLinkStore {
               '#sync': 'sync',
               '#status': 'status',
               '#version': 'version',
-              '#hash': 'hash',
+              ...(req.repair ? {} : { '#hash': 'hash' }),
             },
             ExpressionAttributeValues: {
               ':sync': S(req.sync),
               ':key': S(req.key),
               ':pending': S('pending'),
-              ':ok': S('ok'),
+              // DynamoDB refuses names and values no expression uses.
+              ...(req.repair ? {} : { ':ok': S('ok') }),
               ':attention': S(`${req.sync}#pending`),
               ':token': S(req.token),
               ':until': N(req.now + req.leaseMs),
@@ -162,7 +168,8 @@ export class DynamoLinkStore {
       const link = await this.get(req.sync, req.key);
       const newest = newestVersion(link);
       if (link && newest !== undefined && newest > BigInt(req.version)) return { outcome: 'stale', link };
-      if (link?.status === 'ok' && link.hash === req.hash) return { outcome: 'unchanged', link };
+      if (!req.repair && link?.status === 'ok' && link.hash === req.hash)
+        return { outcome: 'unchanged', link };
       return { outcome: 'busy', link };
     }
   }

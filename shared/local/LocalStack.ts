@@ -22,6 +22,7 @@ import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { StateStore } from '../state/StateStore.ts';
+import type { TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { SqsDeadLetterSink } from '../write/DeadLetterSink.ts';
 import type { WriteCounts, WriteDeps } from '../write/processWriteBatch.ts';
 import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
@@ -48,6 +49,8 @@ export interface LocalStackOptions {
   readonly now?: () => number;
   /** Options of the HubSpot fake (rate limits, object types). @default the fake's defaults */
   readonly hubspot?: Omit<HubSpotFakeOptions, 'port' | 'token'>;
+  /** When the extract treats a target as down and pauses (chaos tests shorten the window). */
+  readonly extractHealth?: TargetHealthOptions | false;
   /** Visibility timeout of the sync queues, seconds (chaos tests shorten it). @default 60 */
   readonly queueVisibilitySeconds?: number;
   /** Extra write dependencies per sync: rate limiter, lease, backoff, crash points (tests, benchmarks). */
@@ -129,6 +132,7 @@ export class LocalStack {
         links: this.links,
         enqueuer: new SqsEnqueuer(this.aws.sqs, this.resources.queues[sync.name]!.url),
         now,
+        ...(opts.extractHealth !== undefined ? { health: opts.extractHealth } : {}),
         onProgress: (name, counts) => {
           this.current.set(name, { ...counts });
         },

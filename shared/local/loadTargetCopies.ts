@@ -1,30 +1,91 @@
-import type { Sql } from 'postgres';
+import postgres, { type Sql } from 'postgres';
+import type { ConnectionConfig, SyncConfig, WritebackConfig } from '../config/schema.ts';
+import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import type { HubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
-import { quoteIdent } from '../source/sqlText.ts';
+import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
+
+/** A HubSpot record as the list API (or the fake's store) has it: its id and its properties. */
+export interface HubSpotCopyRecord {
+  readonly id: string;
+  readonly properties: Readonly<Record<string, string | null | undefined>>;
+}
+
+type Records = Iterable<HubSpotCopyRecord> | AsyncIterable<HubSpotCopyRecord>;
 
 /**
  * Stands in for the ELT tool that loads each target app back into the warehouse: a full refresh
- * of `hubspot.<object>` from the HubSpot fake (one text column per property, as ELT connectors
- * flatten them, plus `id` and `_loaded_at`), and of a Postgres target table into `<schema>.<table>`.
+ * of `hubspot.<object>` (or `copyTable`) from the HubSpot fake's store or from records listed over
+ * its API (one text column per property, as ELT connectors flatten them, plus `id` and
+ * `_loaded_at`), and of a Postgres target table into `<schema>.<table>`. `_loaded_at` is the time
+ * the read of the target began: a record written after it is not in the copy, and verify does not
+ * take its absence (or an older value) as evidence.
  */
-export async function loadHubSpotCopy(dwh: Sql, fake: HubSpotFake, object: string): Promise<number> {
-  const records = fake.records(object);
-  const props = [...new Set(records.flatMap((r) => Object.keys(r.properties)))].sort();
-  await dwh`create schema if not exists hubspot`;
+export async function loadHubSpotCopy(
+  dwh: Sql,
+  source: HubSpotFake | Records,
+  object: string,
+  copyTable = `hubspot.${object}`,
+): Promise<number> {
+  const loadedAt = new Date();
+  const records: HubSpotCopyRecord[] = [];
+  if ('records' in source && typeof source.records === 'function') records.push(...source.records(object));
+  else for await (const r of source as Records) records.push(r);
+  const props = [...new Set(records.flatMap((r) => Object.keys(r.properties)))]
+    .filter((p) => p !== 'id')
+    .sort();
+  const table = quoteQualified(copyTable);
   await dwh.begin(async (tx) => {
-    await tx.unsafe(`drop table if exists hubspot.${quoteIdent(object)}`);
-    // sql.unsafe: property names come from the fake's own records, quoted.
+    if (copyTable.includes('.'))
+      await tx.unsafe(`create schema if not exists ${quoteIdent(copyTable.split('.')[0]!)}`);
+    await tx.unsafe(`drop table if exists ${table}`);
+    // sql.unsafe: property names come from the target's own records, quoted.
     await tx.unsafe(
-      `create table hubspot.${quoteIdent(object)} (id text primary key, ${props.map((p) => `${quoteIdent(p)} text`).join(', ')}${props.length ? ', ' : ''}_loaded_at timestamptz not null default now())`,
+      `create table ${table} (id text primary key, ${props.map((p) => `${quoteIdent(p)} text`).join(', ')}${props.length ? ', ' : ''}_loaded_at timestamptz not null)`,
     );
     for (let i = 0; i < records.length; i += 1000) {
-      const rows = records
-        .slice(i, i + 1000)
-        .map((r) => ({ id: r.id, ...Object.fromEntries(props.map((p) => [p, r.properties[p] ?? null])) }));
-      await tx`insert into ${tx(`hubspot.${object}`)} ${tx(rows as never, ['id', ...props] as never)}`;
+      const rows = records.slice(i, i + 1000).map((r) => ({
+        id: r.id,
+        ...Object.fromEntries(props.map((p) => [p, r.properties[p] ?? null])),
+        _loaded_at: loadedAt,
+      }));
+      await tx`insert into ${tx(copyTable)} ${tx(rows as never, ['id', ...props, '_loaded_at'] as never)}`;
     }
   });
   return records.length;
+}
+
+/**
+ * Every record of a HubSpot object with every property, over the API, as an ELT tool reads it:
+ * the property definitions first (`GET /crm/v3/properties/{object}`), then the object's pages.
+ * Paced below the account's limits, which it shares with the writers.
+ */
+export async function* listHubSpotRecords(
+  opts: { readonly baseUrl: string; readonly token: string },
+  object: string,
+): AsyncIterable<HubSpotCopyRecord> {
+  const res = await fetch(`${opts.baseUrl}/crm/v3/properties/${encodeURIComponent(object)}`, {
+    headers: { Authorization: `Bearer ${opts.token}` },
+  });
+  if (!res.ok) throw new Error(`HubSpot GET /crm/v3/properties/${object}: ${res.status}`);
+  const defs = (await res.json()) as { results?: { name?: string }[] };
+  const names = (defs.results ?? []).map((d) => d.name).filter((n): n is string => typeof n === 'string');
+  const connector = new HubSpotConnector({
+    token: opts.token,
+    baseUrl: opts.baseUrl,
+    readProperties: names,
+    // Four fifths of the account's burst limit: the writers keep a share. A 429 (the writers, or a
+    // person, spent it) is waited out and the page asked for again.
+    rateLimit: { windows: [{ name: 'ten-secondly', limit: 80, intervalMs: 10_000 }] },
+    limiterKey: 'hubspot-elt-stand-in',
+    retry: { maxRetries: 10, maxInlineWaitMs: 15_000 },
+  });
+  try {
+    for await (const r of connector.list(object)) {
+      yield { id: r.targetId, properties: r.fields as Record<string, string | null> };
+    }
+  } finally {
+    await connector.close();
+  }
 }
 
 /** Copies a Postgres target table (another database) into the warehouse as `<copyTable>`. */
@@ -34,6 +95,7 @@ export async function loadTableCopy(
   table: string,
   copyTable: string,
 ): Promise<number> {
+  const loadedAt = new Date();
   const rows = await target.unsafe(`select * from ${table}`);
   const cols = rows.columns.map((c) => c.name);
   const types = await target<{ name: string; type: string }[]>`
@@ -44,11 +106,80 @@ export async function loadTableCopy(
     if (copyTable.includes('.')) await tx.unsafe(`create schema if not exists ${quoteIdent(schema!)}`);
     await tx.unsafe(`drop table if exists ${copyTable}`);
     await tx.unsafe(
-      `create table ${copyTable} (${types.map((t) => `${quoteIdent(t.name)} ${t.type}`).join(', ')}, _loaded_at timestamptz not null default now())`,
+      `create table ${copyTable} (${types.map((t) => `${quoteIdent(t.name)} ${t.type}`).join(', ')}, _loaded_at timestamptz not null)`,
     );
     for (let i = 0; i < rows.length; i += 1000) {
-      await tx`insert into ${tx(copyTable)} ${tx(rows.slice(i, i + 1000) as never, ...cols)}`;
+      const chunk = rows.slice(i, i + 1000).map((r) => ({ ...r, _loaded_at: loadedAt }));
+      await tx`insert into ${tx(copyTable)} ${tx(chunk as never, ...cols, '_loaded_at')}`;
     }
   });
   return rows.length;
+}
+
+/** Where the local stand-in for the ELT tool reads each kind of target from. */
+export interface CopySources {
+  /** A HubSpot object's records: the fake's own store (in its process), or its API listed. */
+  readonly hubspot?: (object: string) => HubSpotFake | Records;
+  /** The database URL of a Postgres target connection. */
+  readonly postgresUrl?: (connection: ConnectionConfig) => string | undefined;
+}
+
+/** What was loaded for one sync's `verify.table`, or why nothing was. */
+export interface LoadedCopy {
+  readonly sync: string;
+  readonly table: string;
+  /** Records copied; undefined when the copy was not loaded. */
+  readonly records?: number;
+  /** From where: `HubSpot contacts`, `billing.invoices`; or why not loaded. */
+  readonly from: string;
+  readonly skipped?: boolean;
+}
+
+/**
+ * Refreshes the warehouse copies (`verify.table`) of these syncs' targets from the local fakes
+ * and databases, as the ELT tool does on a schedule in production. A table shared by several
+ * syncs is loaded once; targets without a local loader are reported as skipped.
+ */
+export async function loadTargetCopies(
+  dwh: Sql,
+  config: WritebackConfig,
+  syncs: readonly SyncConfig[],
+  sources: CopySources,
+): Promise<LoadedCopy[]> {
+  const out: LoadedCopy[] = [];
+  const done = new Map<string, LoadedCopy>();
+  for (const sync of syncs) {
+    const table = sync.verify?.table;
+    if (!table) continue;
+    const seen = done.get(table);
+    if (seen) {
+      out.push({ ...seen, sync: sync.name });
+      continue;
+    }
+    const connection = config.connections[sync.target.connection]!;
+    const object = sync.target.object;
+    let loaded: LoadedCopy;
+    if (connection.type === 'hubspot' && sources.hubspot) {
+      const records = await loadHubSpotCopy(dwh, sources.hubspot(object), object, table);
+      loaded = { sync: sync.name, table, records, from: `HubSpot ${object}` };
+    } else if (connection.type === 'postgres' && sources.postgresUrl?.(connection)) {
+      const target = postgres(sources.postgresUrl(connection)!, { max: 1, onnotice: () => undefined });
+      try {
+        const records = await loadTableCopy(dwh, target, object, table);
+        loaded = { sync: sync.name, table, records, from: object };
+      } finally {
+        await target.end({ timeout: 2 });
+      }
+    } else {
+      loaded = {
+        sync: sync.name,
+        table,
+        from: `no local loader for ${connection.type} targets: left as it is`,
+        skipped: true,
+      };
+    }
+    done.set(table, loaded);
+    out.push(loaded);
+  }
+  return out;
 }

@@ -15,6 +15,8 @@ export interface LocalStateFile {
   readonly hubspotUrl: string;
   /** The token the local HubSpot fake accepts (not a secret: the fake listens on 127.0.0.1). */
   readonly hubspotToken?: string;
+  /** The Xero fake: its URL, the access token and tenant id it accepts (not secrets: it listens on 127.0.0.1). */
+  readonly xero?: { readonly url: string; readonly accessToken: string; readonly tenantId: string };
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
   readonly stateTable: string;
@@ -30,6 +32,7 @@ export function localStateOf(stack: LocalStack, hubspotToken: string, pid = proc
     billingUrl: stack.pg.url('billing'),
     hubspotUrl: stack.hubspot.url,
     hubspotToken,
+    xero: { url: stack.xero.url, accessToken: stack.xero.accessToken, tenantId: stack.xero.tenantId },
     dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
     sqsEndpoint: stack.emulators.sqsEndpoint,
     stateTable: stack.resources.stateTable,

@@ -77,6 +77,11 @@ export class OpsContext {
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
   }
 
+  /** How to reach the running local stack (its fakes and databases); undefined for a deployed stack. */
+  public get localStack(): LocalStateFile | undefined {
+    return this.local;
+  }
+
   /** A sync of the config by name; a usage error listing the known ones otherwise. */
   public sync(name: string): SyncConfig {
     const sync = this.config.syncs.find((s) => s.name === name);
@@ -158,6 +163,9 @@ export class OpsContext {
         creds = { token: this.local.hubspotToken ?? '', baseUrl: this.local.hubspotUrl };
       } else if (connection.type === 'postgres') {
         creds = { url: connection.url ?? this.local.billingUrl };
+      } else if (connection.type === 'xero' && this.local.xero) {
+        const x = this.local.xero;
+        creds = { token: x.accessToken, baseUrl: x.url, tenantId: x.tenantId };
       } else {
         throw new UsageError(`the local stack has no fake for ${connection.type} targets`);
       }

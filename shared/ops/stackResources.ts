@@ -8,6 +8,8 @@ export interface SyncResources {
   readonly dlqUrl: string;
   /** The extract function to invoke for `writeback run` on AWS; absent locally. */
   readonly extractFunction?: string;
+  /** The verify function to invoke for `writeback verify` on AWS; absent locally and for syncs without `verify`. */
+  readonly verifyFunction?: string;
 }
 
 /** The resources the operator commands work on. */
@@ -38,10 +40,13 @@ export function resourcesFromOutputs(
   const bySync: Record<string, SyncResources> = {};
   for (const sync of syncs) {
     const names = syncOutputNames(sync.name);
+    // Only syncs with `verify` have a verify function; a stack deployed before it was added has none.
+    const verifyFunction = outputs[names.verifyFunctionName];
     bySync[sync.name] = {
       queueUrl: need(names.queueUrl),
       dlqUrl: need(names.dlqUrl),
       extractFunction: need(names.extractFunctionName),
+      ...(verifyFunction ? { verifyFunction } : {}),
     };
   }
   if (missing.length > 0) {

@@ -16,6 +16,13 @@ export const WriteMessageSchema = z.object({
   parent: z.object({ sync: z.string().min(1), key: z.string().min(1) }).optional(),
   /** Set instead of a usable payload when map() failed on the row: the writer dead-letters it with this reason. */
   invalid: z.object({ code: z.string(), message: z.string() }).optional(),
+  /**
+   * Sent by `writeback verify --repair` for a record the target lost or that drifted there: the
+   * source is unchanged, so the writer writes it even though the link holds this content, and it
+   * does not trust the link's target id (the record may be gone). Claimed with lease and version
+   * as usual; an older version is still stale.
+   */
+  repair: z.boolean().optional(),
   runId: z.string().min(1),
   enqueuedAt: z.string(),
 });

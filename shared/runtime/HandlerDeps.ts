@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import { ConfigValidationError } from '../errors.ts';
 import type { ExtractDeps } from '../extract/runExtract.ts';
+import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import type { VerifyDeps } from '../verify/verifySync.ts';
 import type { WriteDeps } from '../write/processWriteBatch.ts';
@@ -37,6 +38,8 @@ export interface VerifyHandlerDeps {
   readonly metrics?: Metrics;
   readonly defaultSync?: string;
   depsFor(sync: SyncConfig): VerifyDeps & { readonly state: StateStore };
+  /** The sync's queue, for a verification asked to repair (`{"repair": true}`). */
+  enqueuerFor?(sync: SyncConfig): { sendAll(messages: readonly WriteMessage[]): Promise<void> };
 }
 
 export function findSync(config: WritebackConfig, name: string | undefined): SyncConfig {

@@ -182,8 +182,8 @@ export class SourceReader {
   }
 
   /**
-   * Reads the rows with these encoded keys, whatever their cursor (a repair re-sends them).
-   * Keys that no longer exist are simply absent from the result.
+   * Reads the rows with these encoded keys, whatever their cursor (a changed child re-sends its
+   * parent). Keys that no longer exist, or that the sync's `where` leaves out, are absent.
    */
   public async readByKeys(keys: readonly string[], bookmark: Position | undefined): Promise<SourceRow[]> {
     if (keys.length === 0) return [];
@@ -215,7 +215,7 @@ export class SourceReader {
     const rows = (await this.sql.unsafe(
       `select src.*, ${c}::text as "_wb_cursor", ${version} as "_wb_version",
               ${cols.map((k, i) => `${k}::text as "_wb_k${i}"`).join(', ')}, ${past} as "_wb_past"
-       from ${this.relation()} src where (${cols.join(', ')}) in (${tuples.join(', ')})`,
+       from ${this.relation()} src where (${cols.join(', ')}) in (${tuples.join(', ')})${this.source.where ? ` and (${this.source.where})` : ''}`,
       params,
     )) as Row[];
     return rows.map((r) => this.toSourceRow(r));

@@ -1,3 +1,5 @@
+import type { RepairResult } from './repairSync.ts';
+
 export const FINDING_KINDS = ['missing', 'drift', 'orphan', 'backlog', 'dead'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -24,4 +26,9 @@ export interface VerifyReport {
   readonly findings: readonly Finding[];
   readonly clean: boolean;
   readonly durationMs: number;
+}
+
+/** A verification as the verify function answers it: the report, and what a repair sent when one was asked for. */
+export interface VerifyAnswer extends VerifyReport {
+  readonly repair?: RepairResult;
 }

@@ -19,10 +19,18 @@ export async function copyRows(
 ): Promise<number> {
   // sql.unsafe: table and column names are our own constants.
   const stream = await sql.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  // An error (the source failed, the connection dropped) must not go unhandled: it is thrown below.
+  stream.on('error', () => undefined);
   let n = 0;
-  for await (const row of rows) {
-    if (!stream.write(`${row.map(copyText).join('\t')}\n`)) await once(stream, 'drain');
-    n++;
+  try {
+    for await (const row of rows) {
+      if (!stream.write(`${row.map(copyText).join('\t')}\n`)) await once(stream, 'drain');
+      n++;
+    }
+  } catch (err) {
+    // CopyFail: the server ends the COPY and the connection can be used (and released) again.
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
   }
   stream.end();
   await once(stream, 'finish');

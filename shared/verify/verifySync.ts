@@ -25,6 +25,19 @@ export interface VerifyDeps {
 
 const PAGE = 5000;
 
+export interface VerifyOptions {
+  /** Findings of each kind kept in the report. @default 100 */
+  readonly detailLimit?: number;
+  /** Also refresh the `writeback` schema in the warehouse (links, runs, findings) for SQL users. */
+  readonly exportLogs?: boolean;
+}
+
+/** A verification's report, and every finding (the report keeps `detailLimit` of each kind). */
+export interface VerifyOutcome {
+  readonly report: VerifyReport;
+  readonly findings: readonly Finding[];
+}
+
 /**
  * Compares a sync's source (mapped, as it would be written) with the target's copy through the
  * links, reading only. The source rows and the links are copied into temporary tables with COPY
@@ -34,12 +47,17 @@ const PAGE = 5000;
 export async function verifySync(
   sync: SyncConfig,
   deps: VerifyDeps,
-  opts: {
-    detailLimit?: number;
-    /** Also refresh the `writeback` schema in the warehouse (links, runs, findings) for SQL users. */
-    exportLogs?: boolean;
-  } = {},
+  opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  return (await verifySyncFindings(sync, deps, opts)).report;
+}
+
+/** verifySync, with every finding as well: what a repair needs (each missing and drifted key). */
+export async function verifySyncFindings(
+  sync: SyncConfig,
+  deps: VerifyDeps,
+  opts: VerifyOptions = {},
+): Promise<VerifyOutcome> {
   const t0 = deps.now();
   const detailLimit = opts.detailLimit ?? 100;
   const conn = await deps.dwh.reserve();
@@ -95,6 +113,15 @@ export async function verifySync(
     let against: string;
     if (sync.verify?.table) {
       against = sync.verify.table;
+      const [exists] = await conn<
+        { ok: boolean }[]
+      >`select to_regclass(${quoteQualified(against)}) is not null as ok`;
+      if (!exists?.ok) {
+        throw new WritebackError(
+          'WB_VERIFY_NO_COPY',
+          `sync ${sync.name}: the target's copy ${against} is not in the warehouse yet: load it with your ELT tool (on the local stack: writeback verify --load-copies)`,
+        );
+      }
       const ext = quoteIdent(sync.verify.externalIdColumn ?? sync.target.externalId ?? 'external_id');
       const tid = sync.verify.targetIdColumn ? `t.${quoteIdent(sync.verify.targetIdColumn)}::text` : 'null';
       const loaded = sync.verify.loadedAtColumn ? `t.${quoteIdent(sync.verify.loadedAtColumn)}` : 'null';
@@ -135,7 +162,7 @@ export async function verifySync(
     const detail: Finding[] = [];
     for (const f of found) {
       counts[f.kind]++;
-      if (detail.filter((d) => d.kind === f.kind).length < detailLimit) detail.push(f);
+      if (counts[f.kind] <= detailLimit) detail.push(f);
     }
     const [{ n: targetRecords }] = (await conn`select count(*)::int as n from wb_copy`) as unknown as [
       { n: number },
@@ -153,7 +180,7 @@ export async function verifySync(
     };
     if (opts.exportLogs)
       await exportSyncLogs(conn, sync.name, await deps.state.listRuns(sync.name, 200), report);
-    return report;
+    return { report, findings: found };
   } finally {
     await conn`discard temp`.catch(() => undefined);
     conn.release();

@@ -11,6 +11,12 @@ export interface TargetWrite {
    * its id (the link exists but has no target id: a crash, a lost answer or a timeout before).
    */
   readonly recover: boolean;
+  /**
+   * The link's target id is not to be trusted (a repair: the record may be gone from the target).
+   * Without a native upsert the record is looked up by its external id first: found → updated by
+   * the id found, not found → created.
+   */
+  readonly lookupFirst?: boolean;
 }
 
 /** Target calls made for one chunk, for the health buckets and the benchmark. */
@@ -55,7 +61,10 @@ export async function callTarget(
   // 1. Lookups for records a crashed attempt may have created, when nothing else makes a replay safe.
   const toSend: UpsertRecord[] = [];
   const lookups = writes.filter(
-    (w) => w.recover && w.record.targetId === undefined && !caps.nativeUpsert && !caps.idempotencyKey,
+    (w) =>
+      w.record.targetId === undefined &&
+      !caps.nativeUpsert &&
+      (w.lookupFirst === true || (w.recover && !caps.idempotencyKey)),
   );
   const lookedUp = new Set(lookups.map((w) => w.record.key));
   for (const w of writes) if (!lookedUp.has(w.record.key)) toSend.push(w.record);

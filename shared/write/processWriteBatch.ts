@@ -170,7 +170,13 @@ export async function processWriteBatch(
   const newest = new Map<string, Item>();
   for (const it of items) {
     const cur = newest.get(it.msg.key);
-    if (!cur || BigInt(it.msg.version) >= BigInt(cur.msg.version)) {
+    // Of two equal versions the later one wins, unless only the earlier one is a repair.
+    const keepRepair = cur?.msg.repair === true && it.msg.repair !== true;
+    if (
+      !cur ||
+      BigInt(it.msg.version) > BigInt(cur.msg.version) ||
+      (BigInt(it.msg.version) === BigInt(cur.msg.version) && !keepRepair)
+    ) {
       if (cur) counts.stale++;
       newest.set(it.msg.key, it);
     } else {
@@ -186,7 +192,9 @@ export async function processWriteBatch(
     const link = links.get(it.msg.key);
     const seen = newestVersion(link);
     if (seen !== undefined && seen > BigInt(it.msg.version)) counts.stale++;
-    else if (link?.status === 'ok' && link.hash === it.msg.hash) await unchanged(ctx, it, link);
+    // A repair rewrites content the link says the target holds: the target lost or changed it.
+    else if (!it.msg.repair && link?.status === 'ok' && link.hash === it.msg.hash)
+      await unchanged(ctx, it, link);
     else toClaim.push(it);
   }
 
@@ -222,6 +230,7 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
       runId: it.msg.runId,
       now: deps.now(),
       leaseMs: ctx.leaseMs,
+      ...(it.msg.repair ? { repair: true } : {}),
     });
     if (res.outcome === 'claimed') claimed.push({ ...it, token, previous: res.previous });
     else if (res.outcome === 'stale') counts.stale++;
@@ -254,17 +263,23 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
       continue;
     }
     byKey.set(c.msg.key, c);
-    const targetId = c.previous?.targetId;
+    // A repair does not trust the link's target id: the record may be gone from the target. It is
+    // written by external id (native upsert), or looked up by it first (see callTarget).
+    const repair = c.msg.repair === true;
+    const targetId = repair ? undefined : c.previous?.targetId;
     writes.push({
       record: {
         key: c.msg.key,
         externalId: c.msg.key,
         ...(targetId ? { targetId } : {}),
-        // Per (sync, key), not per version: a newer version replaying a crashed create must not create twice.
-        idempotencyKey: `${sync.name}:${c.msg.key}`,
+        // Per (sync, key), not per version: a newer version replaying a crashed create must not create
+        // twice. A repair's own key (its run id is unique per repair) keeps the target from answering
+        // it with a write it remembers under the usual key.
+        idempotencyKey: repair ? `${sync.name}:${c.msg.key}:${c.msg.runId}` : `${sync.name}:${c.msg.key}`,
         payload: resolved.payload,
       },
       recover: c.previous !== undefined && c.previous.targetId === undefined,
+      ...(repair ? { lookupFirst: true } : {}),
     });
   }
   if (writes.length === 0) return;

@@ -13,6 +13,9 @@ import { type ChaosReport, checkInvariant, type TargetView } from './checkInvari
 import { MemoryTarget } from './MemoryTarget.ts';
 import { Prng } from './Prng.ts';
 
+/** The chaos storms last seconds: target health is judged over a window of the same scale. */
+const HEALTH = { windowMs: 3000, minCalls: 3 } as const;
+
 export interface ChaosOptions {
   readonly seed: number;
   /** Source rows; each is written to three targets. @default 200 */
@@ -129,6 +132,8 @@ export async function runChaosScenario(opts: ChaosOptions): Promise<ChaosReport>
     logger: new Logger({ serviceName: 'writeback-chaos', logLevel: 'SILENT' }),
     hubspot: { rateLimit: false },
     queueVisibilitySeconds: 3,
+    // Scaled like the storms: a target counts as down over a 3-second window, not two minutes.
+    extractHealth: HEALTH,
     writeOptions: (sync) => ({
       leaseMs: LEASE_MS,
       // Short retries (the storm is short), never shorter than the target's Retry-After.
@@ -196,10 +201,7 @@ export async function runChaosScenario(opts: ChaosOptions): Promise<ChaosReport>
       // During an outage the extract would pause instead of filling the queue (and then the DLQ).
       if (stormStatus() === 503) {
         for (const sync of config.syncs) {
-          const health = await checkTargetHealth(stack.links, sync.name, Date.now(), {
-            windowMs: 3000,
-            minCalls: 3,
-          });
+          const health = await checkTargetHealth(stack.links, sync.name, Date.now(), HEALTH);
           if (health.paused) count('extractPaused');
           log(`outage: ${sync.name} ${health.paused ? `paused (${health.reason})` : 'not paused'}`);
         }
@@ -212,7 +214,16 @@ export async function runChaosScenario(opts: ChaosOptions): Promise<ChaosReport>
     calm = true;
     stack.hubspot.clearFaults();
     await sleep(1500);
-    await Promise.all(config.syncs.map((s) => stack.runExtract(s.name)));
+    // As the schedule would: a run paused while the target still looked down is followed by another
+    // once the writers' calls succeed again (the paused run kept its bookmark).
+    for (const sync of config.syncs) {
+      for (let attempt = 1; ; attempt++) {
+        const run = await stack.runExtract(sync.name);
+        if (!run.message?.startsWith('paused') || attempt >= 20) break;
+        count('finalExtractPaused');
+        await sleep(1000);
+      }
+    }
     await stack.drain(180_000);
     // Failed records are not forgotten: dead keys (and keys whose message was lost) are re-driven.
     for (let pass = 1; pass <= 3; pass++) {

@@ -100,7 +100,16 @@ describe('CLI: the operator commands as a process, against a local stack', () =>
     // Assess
     expect(code).toBe(1);
     expect(json.run.outcome).toBe('succeeded');
-    expect(json.run.counts).toEqual({ read: CUSTOMERS, unchanged: 0, enqueued: CUSTOMERS, invalid: 2 });
+    // Nothing had failed before this first run: nothing re-driven, no failed or dead links yet.
+    expect(json.run.counts).toEqual({
+      read: CUSTOMERS,
+      unchanged: 0,
+      enqueued: CUSTOMERS,
+      invalid: 2,
+      redriven: 0,
+      failed: 0,
+      dead: 0,
+    });
     expect(json.drained).toBe(true);
     expect(json.writes).toEqual({ created: CUSTOMERS - 5, updated: 0, retrying: 0, failed: 5 });
     expect(json.result).toBe('partial');

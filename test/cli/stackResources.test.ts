@@ -41,6 +41,22 @@ describe('Function: resourcesFromOutputs', () => {
     });
   });
 
+  it("reads a sync's verify function when the stack has one (only syncs with verify do)", () => {
+    // Prepare
+    const outputs = {
+      StateTableName: 'wb-state',
+      LinksTableName: 'wb-links',
+      CrmCustomersQueueUrl: 'https://sqs/q',
+      CrmCustomersDlqUrl: 'https://sqs/dlq',
+      CrmCustomersExtractFunctionName: 'wb-extract',
+      CrmCustomersVerifyFunctionName: 'wb-verify',
+    };
+    // Act
+    const res = resourcesFromOutputs('Writeback', outputs, config.syncs);
+    // Assess
+    expect(res.syncs['crm-customers']?.verifyFunction).toBe('wb-verify');
+  });
+
   it('names every missing output at once and says how to fix it', () => {
     // Act
     const act = () => resourcesFromOutputs('Other', { StateTableName: 's' }, config.syncs);

@@ -408,9 +408,106 @@ describe('Class: SyncPipeline', () => {
       expect(scheduleFailures).toBeDefined();
     });
 
+    const alarmOf = (logicalIdPrefix: string) =>
+      resource(template, 'AWS::CloudWatch::Alarm', logicalIdPrefix).Properties as Record<string, unknown>;
+    const syncDimensions = (sync: string) => [
+      { Name: 'service', Value: 'writeback' },
+      { Name: 'sync', Value: sync },
+    ];
+
+    it('alarms when the writer dead-letters records, so a partial run notifies every time', () => {
+      // Assess
+      expect(alarmOf('SyncContactsRecordsFailedAlarm')).toMatchObject({
+        Namespace: 'Writeback',
+        MetricName: 'Failed',
+        Dimensions: syncDimensions('contacts'),
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        // Failed is only published when records failed: no data means none did.
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('alarms on a failed run', () => {
+      // Assess
+      expect(alarmOf('SyncContactsRunsFailedAlarm')).toMatchObject({
+        Namespace: 'Writeback',
+        MetricName: 'RunsFailed',
+        Dimensions: syncDimensions('contacts'),
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('alarms when no run has started for two schedule intervals, treating missing data as breaching', () => {
+      // Prepare
+      const alarm = alarmOf('SyncContactsMissedScheduleAlarm');
+      // Assess: rate(5 minutes) → three 5-minute periods (two whole ones and the one filling), all empty.
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'breaching',
+      });
+      expect(alarm.Metrics).toEqual([
+        expect.objectContaining({ Expression: 'FILL(started, 0)', ReturnData: true }),
+        {
+          Id: 'started',
+          MetricStat: {
+            Metric: {
+              Namespace: 'Writeback',
+              MetricName: 'RunsStarted',
+              Dimensions: syncDimensions('contacts'),
+            },
+            Period: 300,
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        },
+      ]);
+    });
+
+    it('has no missed-schedule alarm for a disabled sync', () => {
+      // Assess
+      const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(ids.filter((i) => i.startsWith('SyncInvoices'))).toHaveLength(7);
+      expect(ids.some((i) => i.startsWith('SyncInvoicesMissedScheduleAlarm'))).toBe(false);
+    });
+
+    it('derives the missed-schedule window from a cron schedule, and skips schedules too sparse to watch', () => {
+      // Act
+      const built = buildStack(
+        testConfig([
+          syncInput('weekdays', { schedule: 'cron(0 9 ? * MON-FRI *)' }),
+          syncInput('weekly', { schedule: 'cron(0 3 ? * MON *)' }),
+        ]),
+      ).template;
+      // Assess: the weekend is the longest gap (3 days): seven daily periods, no alarm on Mondays.
+      const weekdays = resource(
+        built,
+        'AWS::CloudWatch::Alarm',
+        'SyncWeekdaysMissedScheduleAlarm',
+      ).Properties;
+      expect(weekdays).toMatchObject({ EvaluationPeriods: 7, DatapointsToAlarm: 7 });
+      expect(JSON.stringify(weekdays.Metrics)).toContain('"Period":86400');
+      expect(
+        Object.keys(built.findResources('AWS::CloudWatch::Alarm')).some((i) =>
+          i.startsWith('SyncWeeklyMissedScheduleAlarm'),
+        ),
+      ).toBe(false);
+    });
+
     it('notifies the alarm topic on alarm and on recovery', () => {
       // Assess
-      expect(alarms).toHaveLength(5);
+      expect(alarms).toHaveLength(8);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
         expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);

@@ -95,7 +95,7 @@ describe('Class: WritebackStack', () => {
       built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', names.length);
       built.template.resourceCountIs('AWS::Scheduler::Schedule', names.length);
       built.template.resourceCountIs('AWS::SQS::Queue', 3 * names.length);
-      built.template.resourceCountIs('AWS::CloudWatch::Alarm', 5 * names.length);
+      built.template.resourceCountIs('AWS::CloudWatch::Alarm', 8 * names.length);
       built.template.resourceCountIs('AWS::DynamoDB::Table', 2);
     });
 
@@ -134,7 +134,11 @@ describe('Class: WritebackStack', () => {
         STACK_OUTPUTS.linksTableName,
         STACK_OUTPUTS.dashboardName,
         STACK_OUTPUTS.scheduleGroupName,
-        ...config.syncs.flatMap((s) => Object.values(syncOutputNames(s.name))),
+        // Only syncs that configure verify have a verify function.
+        ...config.syncs.flatMap((s) => {
+          const { verifyFunctionName, ...names } = syncOutputNames(s.name);
+          return [...Object.values(names), ...(s.verify ? [verifyFunctionName] : [])];
+        }),
       ];
       // Assess
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(expected.sort());
@@ -183,6 +187,46 @@ describe('Class: WritebackStack', () => {
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       for (const sync of config.syncs) expect(body).toContain(`${sync.name} · ${sync.schedule}`);
       expect(stack.dashboard).toBeDefined();
+    });
+
+    it("shows each sync's run metrics: outcomes, rows, records and the failed and dead links", () => {
+      // Prepare: the body is a Fn::Join of JSON text around references (region, queue names…).
+      const body = resource(template, 'AWS::CloudWatch::Dashboard', 'Dashboard').Properties.DashboardBody as {
+        'Fn::Join': [string, unknown[]];
+      };
+      const text = (body['Fn::Join'][1] as unknown[])
+        .map((p) => (typeof p === 'string' ? p : 'REF'))
+        .join('');
+      const widgets = JSON.parse(text).widgets as { properties: { metrics?: unknown[][] } }[];
+      const ours = widgets
+        .flatMap((w) => w.properties.metrics ?? [])
+        .filter((m) => m[0] === 'Writeback')
+        .map((m) => ({ dims: m.slice(2, 6), name: m[1], stat: (m[6] as { stat: string }).stat }));
+      // Assess
+      for (const sync of config.syncs) {
+        const shown = ours.filter(
+          (m) => JSON.stringify(m.dims) === JSON.stringify(['service', 'writeback', 'sync', sync.name]),
+        );
+        expect(shown.map((m) => `${m.name}:${m.stat}`).sort()).toEqual(
+          [
+            'RunsStarted:Sum',
+            'RunsFailed:Sum',
+            'RunsPartial:Sum',
+            'RunsSkipped:Sum',
+            'RowsRead:Sum',
+            'RowsEnqueued:Sum',
+            'Redriven:Sum',
+            'Written:Sum',
+            'Retrying:Sum',
+            'WaitingForParent:Sum',
+            'Failed:Sum',
+            'Dead:Sum',
+            // Gauges: what is failed or dead now.
+            'LinksFailed:Maximum',
+            'LinksDead:Maximum',
+          ].sort(),
+        );
+      }
     });
   });
 
@@ -257,7 +301,8 @@ describe('Class: WritebackStack', () => {
         ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
         RouteTableIds: DWH_NETWORK.routeTableIds,
       });
-      for (const service of ['sqs', 'secretsmanager']) {
+      // Lambda: a run continues its backlog and starts its children by invoking functions.
+      for (const service of ['sqs', 'secretsmanager', 'lambda']) {
         built.hasResourceProperties('AWS::EC2::VPCEndpoint', {
           VpcEndpointType: 'Interface',
           ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]] },
@@ -333,7 +378,7 @@ describe('Class: WritebackStack', () => {
         expect.stringMatching(/^connections\.billing-db\.secret: required to deploy/),
         "syncs[a--b].name: same output names as 'a-b' (AB…); rename one",
         "context vpcConnections: unknown connection 'nope'",
-        'context vpcConnections: needs dwhVpcId and the other dwh* parameters',
+        'context vpcConnections: needs dwhVpcId and the other dwh* parameters, or trialDatabase=true',
         'context: give alarmTopicArn or alarmEmail, not both',
       ]);
     });

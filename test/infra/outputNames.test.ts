@@ -12,6 +12,7 @@ describe('Function: syncOutputNames', () => {
       extractFunctionName: 'CrmCustomersExtractFunctionName',
       writeFunctionName: 'CrmCustomersWriteFunctionName',
       scheduleName: 'CrmCustomersScheduleName',
+      verifyFunctionName: 'CrmCustomersVerifyFunctionName',
     });
   });
 

@@ -12,9 +12,32 @@ describe('Function: readStackContext', () => {
     expect(context).toEqual({
       configPath: 'writeback.config.ts',
       stackName: 'Writeback',
+      trialDatabase: false,
       retainData: true,
       logRetentionDays: 30,
     });
+  });
+
+  it('reads the trial database flag, which excludes the dwh* parameters', () => {
+    // Act
+    const trial = readStackContext(from({ trialDatabase: 'true', retainData: 'false' }));
+    const both = () =>
+      readStackContext(
+        from({
+          trialDatabase: true,
+          dwhVpcId: 'vpc-0a1b2c3d4e5f60718',
+          dwhSubnetIds: 'subnet-0a1b2c3d4e5f60711',
+          dwhSecurityGroupId: 'sg-0a1b2c3d4e5f60799',
+          dwhVpcEndpoints: 'false',
+        }),
+      );
+    // Assess
+    expect(trial).toMatchObject({ trialDatabase: true, retainData: false });
+    expect(trial.dwhNetwork).toBeUndefined();
+    expect(both).toThrowError(ConfigValidationError);
+    expect(captureErrors(both)).toEqual([
+      'context trialDatabase: creates its own VPC and database; give it or the dwh* parameters, not both',
+    ]);
   });
 
   it('reads the warehouse network from command-line strings', () => {
@@ -89,3 +112,12 @@ describe('Function: readStackContext', () => {
     ]);
   });
 });
+
+function captureErrors(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    return (err as ConfigValidationError).errors;
+  }
+  throw new Error('expected an error');
+}

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { syncOutputNames } from '../../infra/outputNames.ts';
+import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
 import { buildStack, syncInput, testConfig } from './stackFixture.ts';
-import { resource } from './templateQueries.ts';
+import { actionsOn, logicalId, resource, roleStatements } from './templateQueries.ts';
 
 // Prepare: one sync verified against its warehouse copy, one verified through the API, one not verified.
 const config = testConfig([
@@ -57,6 +59,29 @@ describe('Verify function', () => {
         .map((s) => JSON.stringify(s.Resource));
     expect(secretReads(contacts).join()).not.toMatch(/hubspot/);
     expect(secretReads(statementsOf('SyncDealsVerifyRole')).join()).toMatch(/hubspot/);
+  });
+
+  it("publishes each verify function's name for the CLI (writeback verify), only for verified syncs", () => {
+    // Assess
+    template.hasOutput(syncOutputNames('contacts').verifyFunctionName, {
+      Value: { Ref: logicalId(template, 'AWS::Lambda::Function', 'SyncContactsVerifyFunction') },
+    });
+    expect(template.findOutputs(syncOutputNames('deals').verifyFunctionName)).not.toEqual({});
+    expect(template.findOutputs(syncOutputNames('companies').verifyFunctionName)).toEqual({});
+  });
+
+  it("may send to its sync's queue only, for a repair (writeback verify --repair)", () => {
+    // Assess
+    const fn = resource(template, 'AWS::Lambda::Function', 'SyncContactsVerifyFunction').Properties as {
+      Environment: { Variables: Record<string, unknown> };
+    };
+    const queue = logicalId(template, 'AWS::SQS::Queue', 'SyncContactsQueue');
+    expect(fn.Environment.Variables[ENV.queueUrl]).toEqual({ Ref: queue });
+    const statements = roleStatements(template, 'SyncContactsVerifyRole');
+    expect(actionsOn(statements, queue)).toContain('sqs:SendMessage');
+    expect(actionsOn(statements, queue).filter((a) => /Receive|Delete|Purge/.test(a))).toEqual([]);
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'SyncContactsDeadLetterQueue');
+    expect(actionsOn(statements, dlq)).toEqual([]);
   });
 
   it('raises an alarm when a verification finds anything but backlog', () => {

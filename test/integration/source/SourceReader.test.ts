@@ -182,6 +182,12 @@ describe('Method: readByKeys', () => {
     ]);
   });
 
+  it("leaves out rows the sync's where filter excludes", async () => {
+    const reader = new SourceReader(db.sql, 'test', source({ where: 'id % 2 = 0' }));
+    const rows = await reader.readByKeys(['3', '4'], undefined);
+    expect(rows.map((r) => r.key)).toEqual(['4']);
+  });
+
   it('reads composite keys', async () => {
     const reader = new SourceReader(db.sql, 'test', source({ table: 'src.pairs', key: ['region', 'id'] }));
     const rows = await reader.readByKeys(['["us","2"]'], undefined);

@@ -1,7 +1,10 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connector } from '../../../shared/connectors/Connector.ts';
 import { loadTableCopy } from '../../../shared/local/loadTargetCopies.ts';
-import { verifySync } from '../../../shared/verify/verifySync.ts';
+import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
+import { enqueueRepairs, repairableKeys } from '../../../shared/verify/repairSync.ts';
+import { verifySync, verifySyncFindings } from '../../../shared/verify/verifySync.ts';
 import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
 
 describe('Function: verifySync', () => {
@@ -83,6 +86,59 @@ describe('Function: verifySync', () => {
     const findings = await p.stack.dwh<{ n: number }[]>`
       select count(*)::int as n from writeback.verify_findings where verified_at = ${report.at}`;
     expect(findings[0]!.n).toBe(report.findings.length);
+  });
+
+  it('repairs what it found through the write path and deletes nothing: only the orphan stays', async () => {
+    // Prepare: the target is still broken as above (3 deleted, 4 edited, 9999 foreign, link 5 lost)
+    const { findings } = await verifySyncFindings(sync, {
+      dwh: p.stack.dwh,
+      ddb: p.stack.aws.ddb,
+      linksTable: p.stack.resources.linksTable,
+      state: p.stack.state,
+      now: Date.now,
+    });
+    // Act
+    const repair = await enqueueRepairs(sync, repairableKeys(findings), {
+      sql: p.stack.dwh,
+      enqueuer: new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url),
+      now: Date.now,
+    });
+    await p.stack.drain();
+    await reload();
+    const report = await verify();
+    // Assess
+    expect(repair).toMatchObject({ requested: 3, enqueued: 3, sourceGone: [], invalid: [] });
+    expect(report.counts).toMatchObject({ missing: 0, drift: 0, orphan: 1 });
+    expect(keysOf(report, 'orphan')).toEqual(['9999']);
+    const rows = await p.targetRows();
+    expect(rows.get('3')).toEqual({ name: 'n3', qty: 3 });
+    expect(rows.get('4')).toEqual({ name: 'n4', qty: 4 });
+    expect(rows.get('9999')).toEqual({ name: 'foreign', qty: 1 });
+    expect(await p.stack.links.get('items', '5')).toMatchObject({ status: 'ok', targetId: '5' });
+  });
+
+  it('fails cleanly when the target cannot be listed, and the warehouse stays usable', async () => {
+    // Prepare: the sync without a warehouse copy, and a target whose listing breaks half-way
+    const viaApi = itemsConfig({ verify: {} }).syncs[0]!;
+    const broken = {
+      type: 'memory',
+      async *list() {
+        yield { targetId: '1', externalId: '1', fields: { name: 'n1', qty: 1 } };
+        throw new Error('target went away');
+      },
+    } as unknown as Connector;
+    // Act
+    const act = verifySync(viaApi, {
+      dwh: p.stack.dwh,
+      ddb: p.stack.aws.ddb,
+      linksTable: p.stack.resources.linksTable,
+      state: p.stack.state,
+      connector: broken,
+      now: Date.now,
+    });
+    // Assess
+    await expect(act).rejects.toThrow('target went away');
+    expect((await verify()).sourceRows).toBe(40);
   });
 
   it('reports source rows changed after the bookmark as backlog, not as drift', async () => {

@@ -1,0 +1,151 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../../functions/metricNames.ts';
+import {
+  addRunMetrics,
+  addWriteMetrics,
+  publishMetrics,
+  publishRunStarted,
+} from '../../../functions/runMetrics.ts';
+import type { RunRecord } from '../../../shared/state/RunRecord.ts';
+import type { WriteCounts } from '../../../shared/write/processWriteBatch.ts';
+
+type Emf = Record<string, unknown> & {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+};
+
+/** Every EMF record written to stdout while `fn` runs. */
+async function captureEmf(fn: () => unknown): Promise<Emf[]> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    await fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Emf);
+}
+
+/** Metric name → value of one EMF record. */
+const values = (emf: Emf) =>
+  Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, emf[m.Name]]));
+
+const metrics = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+
+const run = (overrides: Partial<RunRecord> = {}): RunRecord => ({
+  sync: 'contacts',
+  runId: 'r1',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-01T00:00:01.000Z',
+  outcome: 'succeeded',
+  counts: { read: 120, unchanged: 20, enqueued: 100, invalid: 0, redriven: 3, failed: 2, dead: 0 },
+  bookmarkBefore: undefined,
+  bookmarkAfter: undefined,
+  backlog: false,
+  ...overrides,
+});
+
+const writeCounts = (overrides: Partial<WriteCounts> = {}): WriteCounts => ({
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  stale: 0,
+  retrying: 0,
+  failed: 0,
+  dead: 0,
+  busy: 0,
+  waitingForParent: 0,
+  ...overrides,
+});
+
+describe('Functions: run metrics', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('publishes RunsStarted at once, in the Writeback namespace with the service and sync dimensions', async () => {
+    // Act
+    const emf = await captureEmf(() => publishRunStarted(metrics(), 'contacts'));
+    // Assess
+    expect(emf).toHaveLength(1);
+    expect(emf[0]!._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'Writeback',
+      Dimensions: [['service', 'sync']],
+    });
+    expect(emf[0]).toMatchObject({ service: 'writeback', sync: 'contacts' });
+    expect(values(emf[0]!)).toEqual({ RunsStarted: 1 });
+  });
+
+  it("maps a run's counts; links failed and dead are gauges, published even when zero", async () => {
+    // Prepare
+    const m = metrics();
+    // Act
+    addRunMetrics(m, run());
+    const emf = await captureEmf(() => m.publishStoredMetrics());
+    // Assess
+    expect(values(emf[0]!)).toEqual({
+      RowsRead: 120,
+      RowsEnqueued: 100,
+      Redriven: 3,
+      LinksFailed: 2,
+      LinksDead: 0,
+    });
+    expect(emf[0]).toMatchObject({ sync: 'contacts' });
+  });
+
+  it.each([
+    ['failed', 'RunsFailed'],
+    ['partial', 'RunsPartial'],
+    ['skipped', 'RunsSkipped'],
+  ] as const)('counts a %s run as %s', async (outcome, metric) => {
+    // Prepare
+    const m = metrics();
+    // Act
+    addRunMetrics(m, run({ outcome, counts: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 } }));
+    const emf = await captureEmf(() => m.publishStoredMetrics());
+    // Assess: zero counters and unknown gauges are left out
+    expect(values(emf[0]!)).toEqual({ [metric]: 1 });
+  });
+
+  it('maps a write batch: every dead-lettered record counts as Failed, those out of retries also as Dead', async () => {
+    // Prepare
+    const m = metrics();
+    // Act
+    addWriteMetrics(
+      m,
+      'contacts',
+      writeCounts({ created: 3, updated: 4, failed: 1, dead: 2, retrying: 5, waitingForParent: 2 }),
+    );
+    const emf = await captureEmf(() => m.publishStoredMetrics());
+    // Assess
+    expect(values(emf[0]!)).toEqual({ Written: 7, Failed: 3, Dead: 2, Retrying: 5, WaitingForParent: 2 });
+  });
+
+  it('publishes nothing, and warns about nothing, for a batch of unchanged and stale records', async () => {
+    // Prepare
+    const m = metrics();
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const { after } = publishMetrics(m);
+    // Act
+    addWriteMetrics(m, 'contacts', writeCounts({ unchanged: 10, stale: 2 }));
+    const emf = await captureEmf(() => after?.({} as never));
+    // Assess
+    expect(emf).toEqual([]);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('publishes what was added when the handler throws', async () => {
+    // Prepare
+    const m = metrics();
+    const { onError } = publishMetrics(m);
+    addRunMetrics(m, run({ outcome: 'failed' }));
+    // Act
+    const emf = await captureEmf(() => onError?.({} as never));
+    // Assess
+    expect(values(emf[0]!)).toMatchObject({ RunsFailed: 1 });
+  });
+});
