@@ -75,6 +75,27 @@ export const TargetSchema = z
     /** Target field that holds our external id (HubSpot idProperty, Postgres conflict column). */
     externalId: z.string().min(1).optional(),
     /**
+     * Associated children (HubSpot line items ↔ deals): after the upsert, associate each record
+     * with its parent (`parent` of the sync) in the target; `with` is the parent's object type.
+     * Idempotent; the associated parent id is kept in the link.
+     */
+    associate: z
+      .object({
+        with: z.string().min(1),
+        types: z
+          .array(
+            z
+              .object({
+                category: z.enum(['HUBSPOT_DEFINED', 'USER_DEFINED', 'INTEGRATOR_DEFINED']),
+                typeId: z.number().int(),
+              })
+              .strict(),
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * What a mapped `null` does: `clear` empties the target field, `keep` leaves the target's value
      * untouched; one rule, or a default plus per-field rules. A field map() leaves out is never
      * touched. @default 'clear'

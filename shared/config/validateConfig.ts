@@ -27,6 +27,9 @@ export function validateConfig(input: unknown): WritebackConfig {
     }
   }
   for (const sync of config.syncs) {
+    if (sync.target.associate && !sync.parent) {
+      errors.push(`syncs[${sync.name}].target.associate: needs a parent (the records to associate with)`);
+    }
     if (!sync.parent) continue;
     if (sync.parent.sync === sync.name) {
       errors.push(`syncs[${sync.name}].parent.sync: a sync cannot be its own parent`);

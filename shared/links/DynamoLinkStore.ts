@@ -221,6 +221,8 @@ export class DynamoLinkStore {
     hash: string;
     version: string;
     now: number;
+    /** The parent's target id this record was associated with (associated children). */
+    associatedWith?: string;
   }): Promise<boolean> {
     try {
       await this.guard(() =>
@@ -230,7 +232,8 @@ export class DynamoLinkStore {
             Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
             ConditionExpression: 'leaseToken = :token',
             UpdateExpression:
-              'SET #status = :ok, targetId = :tid, targetRef = :ref, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso ' +
+              'SET #status = :ok, targetId = :tid, targetRef = :ref, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso' +
+              (args.associatedWith ? ', associatedWith = :assoc ' : ' ') +
               'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
             ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
             ExpressionAttributeValues: {
@@ -242,6 +245,7 @@ export class DynamoLinkStore {
               ':v': N(args.version),
               ':zero': N(0),
               ':iso': S(new Date(args.now).toISOString()),
+              ...(args.associatedWith ? { ':assoc': S(args.associatedWith) } : {}),
             },
           }),
         ),
@@ -414,7 +418,9 @@ export class DynamoLinkStore {
 
 function toLink(item: Record<string, AttributeValue>): Link {
   const lastError = str(item, 'lastError');
+  const associatedWith = str(item, 'associatedWith');
   return {
+    ...(associatedWith ? { associatedWith } : {}),
     sync: str(item, 'sync') ?? '',
     key: str(item, 'skey') ?? '',
     status: (str(item, 'status') ?? 'pending') as LinkStatus,

@@ -19,6 +19,8 @@ export interface Link {
   readonly key: string;
   readonly status: LinkStatus;
   readonly targetId: string | undefined;
+  /** Associated children: the parent's target id the record was associated with. */
+  readonly associatedWith?: string;
   /** Hash of the content the target holds (last successful write). */
   readonly hash: string | undefined;
   /** Source version the target holds. */

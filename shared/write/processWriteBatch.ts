@@ -1,5 +1,5 @@
 import type { SyncConfig } from '../config/schema.ts';
-import type { Connector } from '../connectors/Connector.ts';
+import type { AssociationPair, AssociationResult, Connector, UpsertResult } from '../connectors/Connector.ts';
 import { describeError, TargetError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Link } from '../links/Link.ts';
@@ -255,6 +255,7 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
   );
   const writes: TargetWrite[] = [];
   const byKey = new Map<string, Claimed>();
+  const parentOf = new Map<string, string>();
   for (const c of valid) {
     const resolved = payloads.get(c.msg.key)!;
     if ('error' in resolved) {
@@ -263,6 +264,7 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
       continue;
     }
     byKey.set(c.msg.key, c);
+    if (resolved.parentTargetId) parentOf.set(c.msg.key, resolved.parentTargetId);
     // A repair does not trust the link's target id: the record may be gone from the target. It is
     // written by external id (native upsert), or looked up by it first (see callTarget).
     const repair = c.msg.repair === true;
@@ -290,9 +292,14 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
     stats: ctx.stats,
   });
 
+  // Associated children: once upserted, each record is associated with its parent (idempotent).
+  const associated = await associateWithParents(ctx, byKey, results, parentOf);
+
   await forEachLimit([...byKey.values()], LINK_CONCURRENCY, async (c) => {
     const result = results.get(c.msg.key)!;
     if (!result.ok) return settleFailure(ctx, c, result.error);
+    const association = associated.get(c.msg.key);
+    if (association && !association.ok) return settleFailure(ctx, c, association.error);
     await deps.faults?.at('written', c.msg.key);
     // A lost lease means another delivery took over after ours expired; it writes the same or newer content.
     await deps.links.commit({
@@ -303,11 +310,49 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
       hash: c.msg.hash,
       version: c.msg.version,
       now: deps.now(),
+      ...(association?.ok ? { associatedWith: association.toId } : {}),
     });
     await deps.faults?.at('committed', c.msg.key);
     if (result.created) counts.created++;
     else counts.updated++;
   });
+}
+
+/**
+ * Associates each upserted record of a sync with `target.associate` with its parent, in one call
+ * per batch. The association is idempotent, so a redelivery upserts and associates again safely; a
+ * failed association fails the record (retried or dead-lettered by its error), the upsert stands.
+ */
+async function associateWithParents(
+  ctx: BatchContext,
+  byKey: ReadonlyMap<string, Claimed>,
+  results: ReadonlyMap<string, UpsertResult>,
+  parentOf: ReadonlyMap<string, string>,
+): Promise<Map<string, AssociationResult>> {
+  const out = new Map<string, AssociationResult>();
+  const spec = ctx.sync.target.associate;
+  if (!spec) return out;
+  const pairs: AssociationPair[] = [];
+  for (const key of byKey.keys()) {
+    const result = results.get(key);
+    const parent = parentOf.get(key);
+    if (result?.ok && parent) pairs.push({ key, fromId: result.targetId, toId: parent });
+  }
+  if (pairs.length === 0) return out;
+  if (!ctx.deps.connector.associate) {
+    const error = new TargetError(
+      'WB_ASSOCIATE_UNSUPPORTED',
+      `syncs[${ctx.sync.name}].target.associate: the ${ctx.deps.connector.type} connector cannot associate records`,
+      { disposition: 'permanent' },
+    );
+    for (const p of pairs) out.set(p.key!, { key: p.key!, fromId: p.fromId, toId: p.toId, ok: false, error });
+    return out;
+  }
+  const associated = await ctx.deps.connector.associate(ctx.sync.target.object, spec.with, pairs, {
+    ...(spec.types ? { types: spec.types } : {}),
+  });
+  for (const r of associated) out.set(r.key, r);
+  return out;
 }
 
 /** The target holds this content already; a newer version of it moves the link's version on. */

@@ -3,7 +3,9 @@ import { TargetError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { PARENT_TARGET_ID, type WriteMessage } from '../queue/WriteMessage.ts';
 
-export type ResolvedPayload = { readonly payload: Payload } | { readonly error: TargetError };
+export type ResolvedPayload =
+  | { readonly payload: Payload; readonly parentTargetId?: string }
+  | { readonly error: TargetError };
 
 /**
  * Puts each child's parent target id into its payload (where map() left PARENT_TARGET_ID), from
@@ -32,7 +34,10 @@ export async function resolveParents(
       const parent = parents.get(child.parent!.key);
       // A parent written before has a valid target id, even while a newer version of it is in flight.
       if (parent?.targetId) {
-        out.set(child.key, { payload: withParentId(child.payload, parent.targetId) as Payload });
+        out.set(child.key, {
+          payload: withParentId(child.payload, parent.targetId) as Payload,
+          parentTargetId: parent.targetId,
+        });
       } else if (parent && (parent.status === 'failed' || parent.status === 'dead')) {
         // The parent was never written and is in its DLQ: waiting cannot help. Redrive it, then this child.
         out.set(child.key, {

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Row } from '../../../shared/config/schema.ts';
+import { validateConfig } from '../../../shared/config/validateConfig.ts';
+import { LocalStack } from '../../../shared/local/LocalStack.ts';
+
+/** Deals and their line items in HubSpot: line items are objects of their own, associated to their deal. */
+const config = validateConfig({
+  connections: { hubspot: { type: 'hubspot' } },
+  syncs: [
+    {
+      name: 'deals',
+      source: { table: 'src.deals', key: 'id', cursor: 'loaded_at' },
+      target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_deal_id' },
+      map: (row: Row) => ({ dealname: row.name, amount: row.amount }),
+    },
+    {
+      name: 'deal-lines',
+      parent: { sync: 'deals', key: 'deal_id' },
+      source: { table: 'src.deal_lines', key: 'id', cursor: 'loaded_at' },
+      target: {
+        connection: 'hubspot',
+        object: 'line_items',
+        externalId: 'dwh_line_id',
+        associate: { with: 'deals' },
+      },
+      map: (row: Row) => ({ name: row.name, quantity: row.quantity, price: row.price }),
+      maxReceiveCount: 20,
+    },
+  ],
+});
+
+describe('Associated children: HubSpot line items associated to their deal', () => {
+  let stack: LocalStack;
+  const dealOfLine = (lineTargetId: string) =>
+    stack.hubspot.associations('line_items', lineTargetId, 'deals').map((a) => a.toId);
+  const cycle = async (...syncs: string[]) => {
+    for (const s of syncs) await stack.runExtract(s);
+    await stack.drain(120_000);
+  };
+
+  beforeAll(async () => {
+    stack = await LocalStack.start({
+      config,
+      queueVisibilitySeconds: 2,
+      hubspot: {
+        rateLimit: false,
+        objects: {
+          deals: { uniqueProperties: ['dwh_deal_id'] },
+          line_items: { uniqueProperties: ['dwh_line_id'] },
+        },
+      },
+    });
+    await stack.dwh`create schema src`;
+    await stack.dwh`create table src.deals (id int primary key, name text, amount int, loaded_at timestamptz not null)`;
+    await stack.dwh`create index on src.deals (loaded_at, id)`;
+    await stack.dwh`create table src.deal_lines (id int primary key, deal_id int, name text, quantity int, price int, loaded_at timestamptz not null)`;
+    await stack.dwh`create index on src.deal_lines (loaded_at, id)`;
+    await stack.dwh`insert into src.deals select i, 'deal ' || i, i * 100, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 5) i`;
+    await stack.dwh`insert into src.deal_lines select j, 1 + j % 5, 'line ' || j, j, 10, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 15) j`;
+    stack.startWriters();
+  });
+  afterAll(async () => stack?.stop());
+
+  it('upserts each child and associates it with its parent, recording the association in the link', async () => {
+    await cycle('deal-lines', 'deals'); // children first: they wait for their deals
+    const deals = await stack.links.batchGet('deals', ['1', '2', '3', '4', '5']);
+    for (let j = 1; j <= 15; j++) {
+      const link = (await stack.links.get('deal-lines', String(j)))!;
+      const deal = deals.get(String(1 + (j % 5)))!;
+      expect(link, `line ${j}`).toMatchObject({ status: 'ok', associatedWith: deal.targetId });
+      expect(dealOfLine(link.targetId!), `line ${j}`).toEqual([deal.targetId]);
+    }
+    expect(stack.hubspot.records('line_items')).toHaveLength(15);
+  });
+
+  it('keeps one association when a child is written again', async () => {
+    await stack.dwh`update src.deal_lines set quantity = 99, loaded_at = now() where id = 7`;
+    await cycle('deal-lines');
+    const link = (await stack.links.get('deal-lines', '7'))!;
+    expect(stack.hubspot.findRecords('line_items', 'dwh_line_id', '7')[0]!.properties.quantity).toBe('99');
+    expect(dealOfLine(link.targetId!)).toHaveLength(1);
+  });
+});
