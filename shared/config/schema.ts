@@ -189,6 +189,19 @@ export const SyncSchema = z
     parent: ParentSchema.optional(),
     /** Child rows embedded in each record (invoice lines in the invoice), read by the parent's key. */
     children: z.array(ChildrenSchema).optional(),
+    /**
+     * Deletes, off by default: a row whose soft-delete column is set (not null, not false) is
+     * deleted or archived in the target, only if this integration wrote it (found through the links).
+     */
+    deletes: z
+      .object({
+        /** The soft-delete column (`deleted_at`, `_fivetran_deleted`, `is_deleted`). */
+        column: Identifier,
+        /** Most rows marked deleted since the bookmark that one run may act on; more stop the run before anything is deleted. @default 100 */
+        maxPerRun: z.number().int().min(1).default(100),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,13 +1,14 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
-import { describeError } from '../errors.ts';
+import { describeError, SourceError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
+import { DELETED_HASH } from '../links/Link.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
-import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
+import { isMarkedDeleted, type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
@@ -82,6 +83,17 @@ export async function runExtract(
   try {
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
+    // Deletes guard: more rows marked deleted than allowed stops the run before anything is deleted.
+    if (sync.deletes) {
+      const marked = await reader.countMarkedDeleted(sync.deletes.column, before);
+      if (marked > sync.deletes.maxPerRun) {
+        throw new SourceError(
+          'WB_DELETE_GUARD',
+          `${marked} rows marked deleted (${sync.deletes.column}) since the bookmark exceed deletes.maxPerRun ${sync.deletes.maxPerRun}; ` +
+            'nothing was deleted or written. Check the source; if the deletes are right, raise maxPerRun for one run.',
+        );
+      }
+    }
     const children = (sync.children ?? []).map((spec) => new ChildReader(deps.sql, sync.name, spec));
     // A first run embeds the children as they are now: watch their changes from here on.
     const childStart = new Map<ChildReader, Position | undefined>();
@@ -198,7 +210,23 @@ export async function buildMessages(
       if (v !== undefined && BigInt(v) > BigInt(versions.get(r.key) ?? r.version)) versions.set(r.key, v);
     }
   }
-  return rows.map((r) => toWriteMessage(sync, r, runId, enqueuedAt, versions.get(r.key) ?? r.version));
+  return rows.map((r) => {
+    const version = versions.get(r.key) ?? r.version;
+    if (sync.deletes && isMarkedDeleted(r.row[sync.deletes.column])) {
+      return {
+        v: 1 as const,
+        sync: sync.name,
+        key: r.key,
+        version,
+        runId,
+        enqueuedAt,
+        hash: DELETED_HASH,
+        payload: {},
+        delete: true as const,
+      };
+    }
+    return toWriteMessage(sync, r, runId, enqueuedAt, version);
+  });
 }
 
 async function enqueueChanged(
@@ -215,7 +243,12 @@ async function enqueueChanged(
     sync.name,
     candidates.map((m) => m.key),
   );
-  const changed = candidates.filter((m) => !isUnchanged(links.get(m.key), m.hash));
+  // A deleted row is acted on only for a record this integration wrote (found through its link).
+  const changed = candidates.filter((m) =>
+    m.delete
+      ? links.get(m.key)?.targetId !== undefined && !isUnchanged(links.get(m.key), m.hash)
+      : !isUnchanged(links.get(m.key), m.hash),
+  );
   counts.unchanged += candidates.length - changed.length;
   await deps.enqueuer.sendAll(changed);
   counts.enqueued += changed.length;

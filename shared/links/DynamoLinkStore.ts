@@ -9,7 +9,7 @@ import {
 import { LinkStoreUnavailableError } from '../errors.ts';
 import { LINKS_TABLE } from '../state/tableDefinitions.ts';
 import { isConditionFailed, N, num, numText, S, str } from '../util/attr.ts';
-import type { Link, LinkError, LinkStatus } from './Link.ts';
+import { DELETED_HASH, type Link, type LinkError, type LinkStatus } from './Link.ts';
 import { newestVersion } from './newestVersion.ts';
 import { TargetHealthStore } from './TargetHealthStore.ts';
 
@@ -257,12 +257,49 @@ export class DynamoLinkStore {
     }
   }
 
+  /** Marks a record deleted in the target (its soft-deleted source row), conditional on the lease. */
+  public async commitDeleted(args: {
+    sync: string;
+    key: string;
+    token: string;
+    version: string;
+    now: number;
+  }): Promise<boolean> {
+    try {
+      await this.guard(() =>
+        this.ddb.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+            ConditionExpression: 'leaseToken = :token',
+            UpdateExpression:
+              'SET #status = :deleted, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso ' +
+              'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
+            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
+            ExpressionAttributeValues: {
+              ':token': S(args.token),
+              ':deleted': S('deleted'),
+              ':h': S(DELETED_HASH),
+              ':v': N(args.version),
+              ':zero': N(0),
+              ':iso': S(new Date(args.now).toISOString()),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
   /** Records a failed attempt and releases the lease; false when the lease was lost. */
   public async recordFailure(args: {
     sync: string;
     key: string;
     token: string;
-    status: Exclude<LinkStatus, 'ok' | 'pending'>;
+    status: Exclude<LinkStatus, 'ok' | 'pending' | 'deleted'>;
     error: Omit<LinkError, 'at'>;
     now: number;
   }): Promise<boolean> {

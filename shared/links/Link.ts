@@ -1,10 +1,14 @@
-export const LINK_STATUSES = ['ok', 'pending', 'retrying', 'failed', 'dead'] as const;
+export const LINK_STATUSES = ['ok', 'pending', 'retrying', 'failed', 'dead', 'deleted'] as const;
 /**
  * ok: target holds this version · pending: a write is in flight (intent recorded before the call) ·
  * retrying: last attempt failed and will be retried · failed: permanent error, record is in the DLQ ·
- * dead: retries exhausted, record is in the DLQ.
+ * dead: retries exhausted, record is in the DLQ · deleted: the source row was soft-deleted and the
+ * target record deleted or archived (opt-in `deletes`).
  */
 export type LinkStatus = (typeof LINK_STATUSES)[number];
+
+/** The content hash of a record deleted in the target: a restored row hashes differently and is written again. */
+export const DELETED_HASH = 'deleted';
 
 export interface LinkError {
   readonly code: string;

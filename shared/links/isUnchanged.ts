@@ -7,6 +7,6 @@ import type { Link } from './Link.ts';
  */
 export function isUnchanged(link: Link | undefined, hash: string): boolean {
   if (!link) return false;
-  if (link.status === 'ok') return link.hash === hash;
+  if (link.status === 'ok' || link.status === 'deleted') return link.hash === hash;
   return link.pendingHash === hash;
 }

@@ -24,7 +24,7 @@ import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { StateStore } from '../state/StateStore.ts';
 import type { TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { SqsDeadLetterSink } from '../write/DeadLetterSink.ts';
-import type { WriteCounts, WriteDeps } from '../write/processWriteBatch.ts';
+import { emptyWriteCounts, type WriteCounts, type WriteDeps } from '../write/processWriteBatch.ts';
 import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './EmbeddedPostgres.ts';
 import { type LocalEmulators, startLocalEmulators } from './LocalEmulators.ts';
@@ -326,17 +326,7 @@ export class LocalStack {
 function emptyStats(): SyncStats {
   return {
     extract: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 },
-    write: {
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      stale: 0,
-      retrying: 0,
-      failed: 0,
-      dead: 0,
-      busy: 0,
-      waitingForParent: 0,
-    },
+    write: emptyWriteCounts(),
     runs: 0,
   };
 }

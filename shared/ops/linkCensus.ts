@@ -37,7 +37,7 @@ export interface CensusOptions {
 
 /** Zero for every status. */
 export function emptyLinkCounts(): LinkCounts {
-  return { ok: 0, pending: 0, retrying: 0, failed: 0, dead: 0 };
+  return { ok: 0, pending: 0, retrying: 0, failed: 0, dead: 0, deleted: 0 };
 }
 
 /**

@@ -32,7 +32,10 @@ export interface SyncStatus {
   readonly lag: SourceLag | { readonly error: string } | undefined;
   readonly queue: QueueDepth;
   /** Links by status; `ok` is undefined with `fast` (counting it needs a table scan). */
-  readonly links: Omit<LinkCounts, 'ok'> & { ok: number | undefined };
+  readonly links: Omit<LinkCounts, 'ok' | 'deleted'> & {
+    ok: number | undefined;
+    deleted: number | undefined;
+  };
 }
 
 /** What `status` measures. */
@@ -92,6 +95,7 @@ export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Pro
       const links = attention
         ? {
             ok: undefined,
+            deleted: undefined,
             pending: attention[0]!,
             retrying: attention[1]!,
             failed: attention[2]!,

@@ -23,6 +23,8 @@ export const WriteMessageSchema = z.object({
    * as usual; an older version is still stale.
    */
   repair: z.boolean().optional(),
+  /** The source row was soft-deleted (opt-in `deletes`): delete or archive the record in the target. */
+  delete: z.literal(true).optional(),
   runId: z.string().min(1),
   enqueuedAt: z.string(),
 });

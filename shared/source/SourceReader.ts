@@ -24,6 +24,16 @@ export type PageStart =
   | { readonly fromCursor: string; readonly minusSeconds: number }
   | undefined;
 
+/** A soft-delete column says deleted when it is set: a timestamp, true, any value but null and false. */
+function markedDeleted(column: string): string {
+  return `coalesce(${column}::text, 'false') not in ('false', 'f')`;
+}
+
+/** The same rule on a value read into JavaScript. */
+export function isMarkedDeleted(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== false && value !== 'false' && value !== 'f';
+}
+
 const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
@@ -179,6 +189,32 @@ export class SourceReader {
     // sql.unsafe: the statement is assembled from quoted identifiers and the user's own SQL; values are parameters.
     const rows = (await this.sql.unsafe(text, params)) as Row[];
     return rows.map((r) => this.toSourceRow(r));
+  }
+
+  /**
+   * How many rows after the bookmark are marked deleted in `column` (not null, not false): what a
+   * run would act on, counted before it acts (the deletes guard).
+   */
+  public async countMarkedDeleted(column: string, bookmark: Position | undefined): Promise<number> {
+    const types = await this.columnTypes();
+    const c = `src.${quoteIdent(this.source.cursor)}`;
+    const keys = this.source.key.map((k) => `src.${quoteIdent(k)}`);
+    const params: string[] = [];
+    let after = 'true';
+    if (bookmark) {
+      const b = [bookmark.cursor, ...bookmark.key].map((v, i) => {
+        params.push(v);
+        return `$${params.length}::text::${i === 0 ? types.cursor : types.key[i - 1]}`;
+      });
+      after = `(${[c, ...keys].join(', ')}) > (${b.join(', ')})`;
+    }
+    // sql.unsafe: quoted identifiers from config; the bookmark values are parameters.
+    const [row] = (await this.sql.unsafe(
+      `select count(*)::int as n from ${this.relation()} src
+       where ${markedDeleted(`src.${quoteIdent(column)}`)} and ${after}${this.source.where ? ` and (${this.source.where})` : ''}`,
+      params,
+    )) as Row[];
+    return Number(row?.n ?? 0);
   }
 
   /**

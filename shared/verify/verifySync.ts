@@ -3,7 +3,7 @@ import type { ReservedSql, Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
-import { type PageStart, SourceReader } from '../source/SourceReader.ts';
+import { isMarkedDeleted, type PageStart, SourceReader } from '../source/SourceReader.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { stableJson } from '../util/stableJson.ts';
@@ -91,6 +91,8 @@ export async function verifySyncFindings(
         for (;;) {
           const page = await reader.readPage(start, PAGE, bookmark);
           for (const r of page) {
+            // A row marked deleted (opt-in deletes) is meant to be gone from the target.
+            if (sync.deletes && isMarkedDeleted(r.row[sync.deletes.column])) continue;
             let payload: string;
             try {
               const mapped = sync.map(r.row, { sync: sync.name });
@@ -216,7 +218,7 @@ async function findings(conn: ReservedSql, fields: readonly string[]): Promise<F
   const out: Finding[] = [];
   // Links that are not ok: dead/failed are findings; pending/retrying are backlog in flight.
   for (const r of await conn<{ key: string; status: string; target_id: string | null }[]>`
-    select key, status, target_id from wb_links where status <> 'ok' order by key`) {
+    select key, status, target_id from wb_links where status not in ('ok', 'deleted') order by key`) {
     const dead = r.status === 'dead' || r.status === 'failed';
     out.push({
       kind: dead ? 'dead' : 'backlog',

@@ -65,6 +65,24 @@ export interface WriteCounts {
   busy: number;
   /** Of `retrying`: children whose parent is not linked yet. */
   waitingForParent: number;
+  /** Records deleted or archived in the target (soft-deleted source rows). */
+  deleted: number;
+}
+
+/** All counters at zero. */
+export function emptyWriteCounts(): WriteCounts {
+  return {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    retrying: 0,
+    failed: 0,
+    dead: 0,
+    busy: 0,
+    waitingForParent: 0,
+    deleted: 0,
+  };
 }
 
 export interface WriteBatchResult {
@@ -130,17 +148,7 @@ export async function processWriteBatch(
   const ctx: BatchContext = {
     sync,
     deps,
-    counts: {
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      stale: 0,
-      retrying: 0,
-      failed: 0,
-      dead: 0,
-      busy: 0,
-      waitingForParent: 0,
-    },
+    counts: emptyWriteCounts(),
     retry: [],
     stats: { calls: 0, failedCalls: 0 },
     leaseMs: deps.leaseMs ?? LEASE_MS,
@@ -241,13 +249,16 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
 
   // Rows that map() could not handle fail permanently, with map's reason.
   const valid: Claimed[] = [];
+  const deletes: Claimed[] = [];
   for (const c of claimed) {
-    if (!c.msg.invalid) valid.push(c);
+    if (c.msg.delete) deletes.push(c);
+    else if (!c.msg.invalid) valid.push(c);
     else {
       const error = new TargetError(c.msg.invalid.code, c.msg.invalid.message, { disposition: 'permanent' });
       await settleFailure(ctx, c, error);
     }
   }
+  await deleteInTarget(ctx, deletes);
   // Children get their parent's target id; a child whose parent is not linked yet waits.
   const payloads = await resolveParents(
     deps.links,
@@ -315,6 +326,52 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
     await deps.faults?.at('committed', c.msg.key);
     if (result.created) counts.created++;
     else counts.updated++;
+  });
+}
+
+/**
+ * Deletes (or archives) the target records of soft-deleted source rows, by the target id in their
+ * links, and marks the links deleted. A record without a target id has nothing to delete.
+ */
+async function deleteInTarget(ctx: BatchContext, deletes: readonly Claimed[]): Promise<void> {
+  if (deletes.length === 0) return;
+  const { sync, deps } = ctx;
+  const withTarget = deletes.filter((c) => c.previous?.targetId !== undefined);
+  let results = new Map<string, UpsertResult>();
+  if (withTarget.length > 0) {
+    if (!deps.connector.archive) {
+      const error = new TargetError(
+        'WB_DELETE_UNSUPPORTED',
+        `syncs[${sync.name}].deletes: the ${deps.connector.type} connector cannot delete or archive records`,
+        { disposition: 'permanent' },
+      );
+      for (const c of withTarget) await settleFailure(ctx, c, error);
+      return;
+    }
+    const archived = await deps.connector.archive(
+      sync.target.object,
+      withTarget.map((c) => c.previous!.targetId!),
+    );
+    results = new Map(archived.map((r) => [r.key, r]));
+  }
+  await forEachLimit(deletes, LINK_CONCURRENCY, async (c) => {
+    const targetId = c.previous?.targetId;
+    const result = targetId ? results.get(targetId) : undefined;
+    if (result && !result.ok) return settleFailure(ctx, c, result.error);
+    if (targetId && !result) {
+      const error = new TargetError('WB_NO_RESULT', 'the connector returned no result for this delete', {
+        disposition: 'retryable',
+      });
+      return settleFailure(ctx, c, error);
+    }
+    await deps.links.commitDeleted({
+      sync: sync.name,
+      key: c.msg.key,
+      token: c.token,
+      version: c.msg.version,
+      now: deps.now(),
+    });
+    ctx.counts.deleted++;
   });
 }
 

@@ -8,7 +8,7 @@ import {
   publishRunStarted,
 } from '../../../functions/runMetrics.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
-import type { WriteCounts } from '../../../shared/write/processWriteBatch.ts';
+import { emptyWriteCounts, type WriteCounts } from '../../../shared/write/processWriteBatch.ts';
 
 type Emf = Record<string, unknown> & {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
@@ -52,15 +52,7 @@ const run = (overrides: Partial<RunRecord> = {}): RunRecord => ({
 });
 
 const writeCounts = (overrides: Partial<WriteCounts> = {}): WriteCounts => ({
-  created: 0,
-  updated: 0,
-  unchanged: 0,
-  stale: 0,
-  retrying: 0,
-  failed: 0,
-  dead: 0,
-  busy: 0,
-  waitingForParent: 0,
+  ...emptyWriteCounts(),
   ...overrides,
 });
 
