@@ -169,7 +169,10 @@ async function progressLines(stack: LocalStack): Promise<string[]> {
       const w = st.write;
       return (
         `  ${s.name.padEnd(16)} read ${st.extract.read} · enqueued ${st.extract.enqueued} · skipped ${st.extract.unchanged}` +
-        ` | written ${w.created + w.updated} (created ${w.created}, updated ${w.updated}) · failed ${w.failed + w.dead} · retrying ${w.retrying}` +
+        ` | written ${w.created + w.updated} (created ${w.created}, updated ${w.updated}) · failed ${w.failed + w.dead}` +
+        // Retries are counted as they happen: a child that waited for its parent twice counts twice.
+        ` · retries ${w.retrying}${w.waitingForParent ? ` (waiting for parent ${w.waitingForParent})` : ''}` +
+        `${w.deleted ? ` · deleted ${w.deleted}` : ''}` +
         ` | queue ${q.visible + q.inFlight} · dlq ${q.dlq}`
       );
     }),
