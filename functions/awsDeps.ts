@@ -39,6 +39,20 @@ async function readSecret(arn: string): Promise<Record<string, string>> {
 /** A secret's fields as connection credentials (RDS-style Postgres JSON, tokens, OAuth client pairs). */
 const toCredentials = credentialsFromSecret;
 
+/** The warehouse pool, from its secret. porsager's serverless advice: small, idle connections closed, recycled. */
+async function warehouseSql(secretArn: string) {
+  const { url } = toCredentials(await readSecret(secretArn));
+  if (!url)
+    throw new ConfigValidationError(['warehouse secret: needs url, or host/port/username/password/dbname']);
+  return postgres(url, {
+    max: 2,
+    idle_timeout: 20,
+    max_lifetime: 60 * 30,
+    connection: { TimeZone: 'UTC' },
+    ssl: 'prefer',
+  });
+}
+
 export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<ExtractHandlerDeps> {
   const runtime = readRuntimeEnv(env);
   const cfg = validateConfig(config);
@@ -47,15 +61,7 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
       `env.${ENV.dwhSecretArn} and env.${ENV.queueUrl}: required by the extract function`,
     ]);
   }
-  const { url } = toCredentials(await readSecret(runtime.dwhSecretArn));
-  // porsager's serverless advice: small pool, idle connections closed, connections recycled.
-  const sql = postgres(url!, {
-    max: 2,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connection: { TimeZone: 'UTC' },
-    ssl: 'prefer',
-  });
+  const sql = await warehouseSql(runtime.dwhSecretArn);
   const aws = createAwsClients();
   const state = new StateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
@@ -156,14 +162,7 @@ export async function createAwsVerifyDeps(
   const cfg = validateConfig(config);
   if (!runtime.dwhSecretArn)
     throw new ConfigValidationError([`env.${ENV.dwhSecretArn}: required by the verify function`]);
-  const { url } = toCredentials(await readSecret(runtime.dwhSecretArn));
-  const sql = postgres(url!, {
-    max: 2,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connection: { TimeZone: 'UTC' },
-    ssl: 'prefer',
-  });
+  const sql = await warehouseSql(runtime.dwhSecretArn);
   const aws = createAwsClients();
   const state = new StateStore(aws.ddb, runtime.stateTable);
   const sync = cfg.syncs.find((s) => s.name === runtime.sync);
