@@ -2,8 +2,9 @@ import { defineConfig, defineSync } from './shared/config/defineConfig.ts';
 import type { Row } from './shared/config/schema.ts';
 
 const toDate = (d: unknown): string => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
-/** Only paying customers go to accounting. */
+/** Only paying customers go to accounting and to the deal pipeline. */
 const PAYING = "lifecycle_stage = 'customer'";
+const PAYING_INVOICES = `customer_id in (select customer_id from crm.customers where ${PAYING})`;
 
 /**
  * The demo configuration: the embedded demo DWH's CRM schema written back to a HubSpot portal
@@ -66,7 +67,7 @@ export default defineConfig({
         key: 'invoice_id',
         cursor: 'updated_at',
         lookback: '2m',
-        where: `customer_id in (select customer_id from crm.customers where ${PAYING})`,
+        where: PAYING_INVOICES,
       },
       // Written after its contact, with the contact's Xero id; the lines travel inside the invoice.
       parent: { sync: 'xero-contacts', key: 'customer_id' },
@@ -95,6 +96,50 @@ export default defineConfig({
         })),
       }),
       batchSize: 50,
+    }),
+    defineSync({
+      name: 'hubspot-deals',
+      schedule: 'rate(15 minutes)',
+      source: {
+        table: 'crm.invoices',
+        key: 'invoice_id',
+        cursor: 'updated_at',
+        lookback: '2m',
+        where: PAYING_INVOICES,
+      },
+      target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_invoice_id' },
+      map: (row) => ({
+        dealname: row.invoice_number,
+        amount: Number(row.total_cents) / 100,
+        dealstage: row.status === 'paid' ? 'closedwon' : 'appointmentscheduled',
+        pipeline: 'default',
+      }),
+      batchSize: 100,
+    }),
+    defineSync({
+      name: 'hubspot-line-items',
+      schedule: 'rate(15 minutes)',
+      source: {
+        table: 'crm.invoice_lines',
+        key: 'line_id',
+        cursor: 'updated_at',
+        lookback: '2m',
+        where: `invoice_id in (select invoice_id from crm.invoices where ${PAYING_INVOICES})`,
+      },
+      // Line items are HubSpot objects of their own: upserted, then associated with their deal.
+      parent: { sync: 'hubspot-deals', key: 'invoice_id' },
+      target: {
+        connection: 'hubspot',
+        object: 'line_items',
+        externalId: 'dwh_line_id',
+        associate: { with: 'deals' },
+      },
+      map: (row) => ({
+        name: row.description,
+        quantity: row.quantity,
+        price: Number(row.unit_price_cents) / 100,
+      }),
+      batchSize: 100,
     }),
     defineSync({
       name: 'crm-invoices',

@@ -189,7 +189,16 @@ export class LocalStack {
     const [pg, emulators, hubspot, xero] = await Promise.all([
       startEmbeddedPostgres({ dataDir: opts.dataDir ?? join(ownDataDir!, 'data') }),
       startLocalEmulators(),
-      startHubSpotFake({ ...opts.hubspot, port: 0, token: LOCAL_HUBSPOT_TOKEN }),
+      startHubSpotFake({
+        // The demo's deals and line items carry the warehouse ids as unique properties.
+        objects: {
+          deals: { uniqueProperties: ['dwh_invoice_id'] },
+          line_items: { uniqueProperties: ['dwh_line_id'] },
+        },
+        ...opts.hubspot,
+        port: 0,
+        token: LOCAL_HUBSPOT_TOKEN,
+      }),
       startXeroFake({ port: 0 }),
     ]);
     const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });

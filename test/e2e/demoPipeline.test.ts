@@ -88,6 +88,15 @@ describe('End to end: the demo pipeline on the local stack', () => {
       customers.map((c) => String(c.customer_id)),
     );
     expect([...links.values()].filter((l) => l.status === 'ok')).toHaveLength(CUSTOMERS);
+    // No record of any sync failed: nothing in a DLQ, nothing dead.
+    for (const s of config.syncs) {
+      expect([
+        s.name,
+        await stack.links.countByStatus(s.name, 'failed'),
+        await stack.links.countByStatus(s.name, 'dead'),
+      ]).toEqual([s.name, 0, 0]);
+      expect((await stack.queueDepth(s.name)).dlq, `${s.name} DLQ`).toBe(0);
+    }
   });
 
   it("writes each paying customer's invoices to Xero with its lines, referencing that customer's contact", async () => {
@@ -117,6 +126,21 @@ describe('End to end: the demo pipeline on the local stack', () => {
     }
   });
 
+  it("associates each paying customer's invoice line with its invoice's deal in HubSpot", async () => {
+    const lines = await stack.dwh<{ line_id: number; invoice_id: number }[]>`
+      select line_id, invoice_id from crm.invoice_lines where invoice_id in (
+        select invoice_id from crm.invoices where customer_id in (
+          select customer_id from crm.customers where lifecycle_stage = 'customer'))`;
+    const deals = new Map(stack.hubspot.records('deals').map((d) => [d.properties.dwh_invoice_id, d.id]));
+    const items = new Map(stack.hubspot.records('line_items').map((l) => [l.properties.dwh_line_id, l.id]));
+    expect(items.size).toBe(lines.length);
+    for (const l of lines) {
+      const itemId = items.get(String(l.line_id))!;
+      const associated = stack.hubspot.associations('line_items', itemId, 'deals').map((a) => a.toId);
+      expect(associated, `line ${l.line_id}`).toEqual([deals.get(String(l.invoice_id))]);
+    }
+  });
+
   it('makes no target call and sends no message when nothing changed', async () => {
     // Prepare
     for (const spy of spies.values()) spy.reset();
@@ -141,11 +165,20 @@ describe('End to end: the demo pipeline on the local stack', () => {
       'crm-customers': 1,
       'xero-contacts': 0,
       'xero-invoices': 0,
+      'hubspot-deals': 0,
+      'hubspot-line-items': 0,
       'crm-invoices': 0,
     });
     expect(spies.get('crm-customers')!.records).toEqual([String(id)]);
-    for (const name of ['xero-contacts', 'xero-invoices', 'crm-invoices'])
+    for (const name of [
+      'xero-contacts',
+      'xero-invoices',
+      'hubspot-deals',
+      'hubspot-line-items',
+      'crm-invoices',
+    ]) {
       expect(spies.get(name)!.calls).toBe(0);
+    }
     const [row] = await stack.dwh<Row[]>`select phone from crm.customers where customer_id = ${id!}`;
     const contact = stack.hubspot.findRecords('contacts', 'dwh_customer_id', String(id));
     expect(contact).toHaveLength(1);

@@ -17,6 +17,10 @@ export class ConnectorSpy {
       lookup: (object, id) => inner.lookup(object, id),
       list: (object) => inner.list(object),
       close: () => inner.close(),
+      // Optional capabilities pass through untouched: the spy must not change what a connector can do.
+      ...(inner.associate ? { associate: inner.associate.bind(inner) } : {}),
+      ...(inner.archive ? { archive: inner.archive.bind(inner) } : {}),
+      ...(inner.get ? { get: inner.get.bind(inner) } : {}),
     };
   }
 

@@ -90,6 +90,8 @@ describe('Function: validateConfig', () => {
       'crm-customers',
       'xero-contacts',
       'xero-invoices',
+      'hubspot-deals',
+      'hubspot-line-items',
       'crm-invoices',
     ]);
   });
