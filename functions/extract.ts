@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { runExtract } from '../shared/extract/runExtract.ts';
 import { type ExtractHandlerDeps, findSync } from '../shared/runtime/HandlerDeps.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { once } from '../shared/util/once.ts';
-import { logger } from './logger.ts';
+import { logger, tracer } from './logger.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './metricNames.ts';
 import { addRunMetrics, publishMetrics, publishRunStarted } from './runMetrics.ts';
 
@@ -51,5 +52,6 @@ const awsDeps = once(async () => (await import('./awsDeps.ts')).createAwsExtract
 
 /** Lambda entry point: dependencies are built from the environment once per container. */
 export const handler = createExtractHandler(awsDeps, { metrics })
+  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { clearState: true }))
   .use(publishMetrics(metrics));

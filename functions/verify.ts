@@ -1,13 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { findSync, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { enqueueRepairs, type RepairResult, repairableKeys } from '../shared/verify/repairSync.ts';
 import { FINDING_KINDS, type VerifyAnswer } from '../shared/verify/VerifyReport.ts';
 import { verifySyncFindings } from '../shared/verify/verifySync.ts';
-import { logger } from './logger.ts';
+import { logger, tracer } from './logger.ts';
 
 /** The verify schedule's input: `{"sync": "crm-customers"}`; `writeback verify --repair` adds `"repair": true`. */
 export interface VerifyEvent {
@@ -76,5 +77,6 @@ const awsDeps = once(async () =>
 
 /** Lambda entry point. */
 export const handler = createVerifyHandler(awsDeps)
+  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { clearState: true }))
   .use(logMetrics(metrics));

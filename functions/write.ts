@@ -1,11 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { findSync, type WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { processWriteBatch } from '../shared/write/processWriteBatch.ts';
-import { logger } from './logger.ts';
+import { logger, tracer } from './logger.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './metricNames.ts';
 import { addWriteMetrics, publishMetrics } from './runMetrics.ts';
 
@@ -48,5 +49,6 @@ const awsDeps = once(async () => (await import('./awsDeps.ts')).createAwsWriteDe
 
 /** Lambda entry point: dependencies are built from the environment once per container. */
 export const handler = createWriteHandler(awsDeps, { metrics })
+  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { clearState: true }))
   .use(publishMetrics(metrics));

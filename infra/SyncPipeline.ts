@@ -1,4 +1,4 @@
-import { CfnElement, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Lazy, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -242,7 +242,13 @@ export class SyncPipeline extends Construct {
   ): scheduler.Schedule {
     const schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `Writeback ${sync.name}: ${sync.schedule}`,
-      schedule: scheduler.ScheduleExpression.expression(sync.schedule),
+      schedule: scheduler.ScheduleExpression.expression(
+        sync.schedule,
+        sync.timezone ? TimeZone.of(sync.timezone) : undefined,
+      ),
+      ...(sync.flexibleWindow
+        ? { timeWindow: scheduler.TimeWindow.flexible(Duration.seconds(sync.flexibleWindow)) }
+        : {}),
       scheduleGroup,
       enabled: sync.enabled,
       target: new targets.LambdaInvoke(this.extractFunction, {
@@ -418,12 +424,15 @@ export class SyncPipeline extends Construct {
           resources: ['*'],
         }),
       );
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Lambda manages the function’s network interfaces in the VPC; these EC2 actions do not support resource-level permissions (same statement as AWSLambdaVPCAccessExecutionRole).',
-      });
     }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions' +
+        (opts.network
+          ? '; in a VPC, Lambda manages the function’s network interfaces and these EC2 actions support none either (same statement as AWSLambdaVPCAccessExecutionRole).'
+          : '.'),
+    });
 
     const fn = new NodejsFunction(this, `${id}Function`, {
       entry: opts.entry,
@@ -439,6 +448,8 @@ export class SyncPipeline extends Construct {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       bundling: BUNDLING,
+      // Powertools Tracer records each invocation and its AWS calls in X-Ray.
+      tracing: lambda.Tracing.ACTIVE,
       ...(opts.recursiveLoop ? { recursiveLoop: opts.recursiveLoop } : {}),
       environment: {
         [ENV.sync]: this.sync.name,

@@ -170,6 +170,20 @@ export const SyncSchema = z
       .string()
       .refine(isScheduleExpression, 'expected rate(N minutes|hours|days), cron(6 fields) or at(...)')
       .default('rate(15 minutes)'),
+    /** IANA time zone of a cron/at schedule (`Europe/London`). @default UTC */
+    timezone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected an IANA time zone such as Europe/London')
+      .optional(),
+    /** Let EventBridge Scheduler start the run anywhere in this window after the tick (spreads load). @default off */
+    flexibleWindow: Duration.refine((s) => s >= 60 && s <= 86400, 'expected between 1m and 24h').optional(),
     /** A disabled sync keeps its state but does not run. @default true */
     enabled: z.boolean().default(true),
     source: SourceSchema,

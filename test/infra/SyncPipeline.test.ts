@@ -186,6 +186,7 @@ describe('Class: SyncPipeline', () => {
           MemorySize: handlerMemory,
           Timeout: timeout,
           LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+          TracingConfig: { Mode: 'Active' },
         });
         const logGroupId = (fn.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
         expect(template.findResources('AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(
