@@ -186,30 +186,20 @@ export class DynamoLinkStore {
     hash: string;
     now: number;
   }): Promise<boolean> {
-    try {
-      await this.guard(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
-            ConditionExpression:
-              '#status = :ok AND #hash = :h AND #version < :v AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-            UpdateExpression: 'SET #version = :v',
-            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':ok': S('ok'),
-              ':h': S(args.hash),
-              ':v': N(args.version),
-              ':now': N(args.now),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+      ConditionExpression:
+        '#status = :ok AND #hash = :h AND #version < :v AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      UpdateExpression: 'SET #version = :v',
+      ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
+      ExpressionAttributeValues: {
+        ':ok': S('ok'),
+        ':h': S(args.hash),
+        ':v': N(args.version),
+        ':now': N(args.now),
+      },
+    });
   }
 
   /** Marks the write done; false when our lease was lost (another writer took over). */
@@ -224,37 +214,27 @@ export class DynamoLinkStore {
     /** The parent's target id this record was associated with (associated children). */
     associatedWith?: string;
   }): Promise<boolean> {
-    try {
-      await this.guard(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
-            ConditionExpression: 'leaseToken = :token',
-            UpdateExpression:
-              'SET #status = :ok, targetId = :tid, targetRef = :ref, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso' +
-              (args.associatedWith ? ', associatedWith = :assoc ' : ' ') +
-              'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
-            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':token': S(args.token),
-              ':ok': S('ok'),
-              ':tid': S(args.targetId),
-              ':ref': S(`${args.sync}#${args.targetId}`),
-              ':h': S(args.hash),
-              ':v': N(args.version),
-              ':zero': N(0),
-              ':iso': S(new Date(args.now).toISOString()),
-              ...(args.associatedWith ? { ':assoc': S(args.associatedWith) } : {}),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+      ConditionExpression: 'leaseToken = :token',
+      UpdateExpression:
+        'SET #status = :ok, targetId = :tid, targetRef = :ref, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso' +
+        (args.associatedWith ? ', associatedWith = :assoc ' : ' ') +
+        'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
+      ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
+      ExpressionAttributeValues: {
+        ':token': S(args.token),
+        ':ok': S('ok'),
+        ':tid': S(args.targetId),
+        ':ref': S(`${args.sync}#${args.targetId}`),
+        ':h': S(args.hash),
+        ':v': N(args.version),
+        ':zero': N(0),
+        ':iso': S(new Date(args.now).toISOString()),
+        ...(args.associatedWith ? { ':assoc': S(args.associatedWith) } : {}),
+      },
+    });
   }
 
   /** Marks a record deleted in the target (its soft-deleted source row), conditional on the lease. */
@@ -265,33 +245,23 @@ export class DynamoLinkStore {
     version: string;
     now: number;
   }): Promise<boolean> {
-    try {
-      await this.guard(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
-            ConditionExpression: 'leaseToken = :token',
-            UpdateExpression:
-              'SET #status = :deleted, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso ' +
-              'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
-            ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':token': S(args.token),
-              ':deleted': S('deleted'),
-              ':h': S(DELETED_HASH),
-              ':v': N(args.version),
-              ':zero': N(0),
-              ':iso': S(new Date(args.now).toISOString()),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+      ConditionExpression: 'leaseToken = :token',
+      UpdateExpression:
+        'SET #status = :deleted, #hash = :h, #version = :v, attempts = :zero, updatedAt = :iso ' +
+        'REMOVE leaseToken, leaseUntil, attention, lastError, pendingVersion, pendingHash, redrives',
+      ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
+      ExpressionAttributeValues: {
+        ':token': S(args.token),
+        ':deleted': S('deleted'),
+        ':h': S(DELETED_HASH),
+        ':v': N(args.version),
+        ':zero': N(0),
+        ':iso': S(new Date(args.now).toISOString()),
+      },
+    });
   }
 
   /** Records a failed attempt and releases the lease; false when the lease was lost. */
@@ -304,34 +274,24 @@ export class DynamoLinkStore {
     now: number;
   }): Promise<boolean> {
     const at = new Date(args.now).toISOString();
-    try {
-      await this.guard(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
-            ConditionExpression: 'leaseToken = :token',
-            UpdateExpression:
-              'SET #status = :status, attention = :attention, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, updatedAt = :iso ' +
-              'REMOVE leaseToken, leaseUntil',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':token': S(args.token),
-              ':status': S(args.status),
-              ':attention': S(`${args.sync}#${args.status}`),
-              ':err': S(JSON.stringify({ ...args.error, at })),
-              ':zero': N(0),
-              ':one': N(1),
-              ':iso': S(at),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+      ConditionExpression: 'leaseToken = :token',
+      UpdateExpression:
+        'SET #status = :status, attention = :attention, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, updatedAt = :iso ' +
+        'REMOVE leaseToken, leaseUntil',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':token': S(args.token),
+        ':status': S(args.status),
+        ':attention': S(`${args.sync}#${args.status}`),
+        ':err': S(JSON.stringify({ ...args.error, at })),
+        ':zero': N(0),
+        ':one': N(1),
+        ':iso': S(at),
+      },
+    });
   }
 
   /**
@@ -405,32 +365,35 @@ export class DynamoLinkStore {
     now: number;
   }): Promise<boolean> {
     const iso = new Date(args.now).toISOString();
+    return this.conditionalUpdate({
+      TableName: this.table,
+      Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
+      ConditionExpression:
+        '#status = :seenStatus AND updatedAt = :seenAt AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      UpdateExpression:
+        'SET #status = :retrying, attention = :attention, redrives = if_not_exists(redrives, :zero) + :one, ' +
+        'redrivenAt = :iso, updatedAt = :iso, runId = :run REMOVE leaseToken, leaseUntil',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':seenStatus': S(args.seen.status),
+        ':seenAt': S(args.seen.updatedAt ?? ''),
+        ':now': N(args.now),
+        ':retrying': S('retrying'),
+        ':attention': S(`${args.sync}#retrying`),
+        ':zero': N(0),
+        ':one': N(1),
+        ':iso': S(iso),
+        ':run': S(args.runId),
+      },
+    });
+  }
+
+  /** One conditional UpdateItem: true when written, false when its condition did not hold. */
+  private async conditionalUpdate(
+    input: ConstructorParameters<typeof UpdateItemCommand>[0],
+  ): Promise<boolean> {
     try {
-      await this.guard(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
-            ConditionExpression:
-              '#status = :seenStatus AND updatedAt = :seenAt AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-            UpdateExpression:
-              'SET #status = :retrying, attention = :attention, redrives = if_not_exists(redrives, :zero) + :one, ' +
-              'redrivenAt = :iso, updatedAt = :iso, runId = :run REMOVE leaseToken, leaseUntil',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':seenStatus': S(args.seen.status),
-              ':seenAt': S(args.seen.updatedAt ?? ''),
-              ':now': N(args.now),
-              ':retrying': S('retrying'),
-              ':attention': S(`${args.sync}#retrying`),
-              ':zero': N(0),
-              ':one': N(1),
-              ':iso': S(iso),
-              ':run': S(args.runId),
-            },
-          }),
-        ),
-      );
+      await this.guard(() => this.ddb.send(new UpdateItemCommand(input)));
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;
