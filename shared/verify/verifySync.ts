@@ -69,13 +69,16 @@ export async function verifySyncFindings(
     await copyRows(
       conn,
       'wb_links',
-      ['key', 'status', 'target_id', 'hash', 'updated_at'],
+      ['key', 'status', 'target_id', 'hash', 'updated_at', 'version', 'attempts', 'last_error'],
       mapAsync(scanLinks(deps.ddb, deps.linksTable, sync.name), (l) => [
         l.key,
         l.status,
         l.targetId,
         l.hash,
         l.updatedAt,
+        l.version,
+        String(l.attempts),
+        l.lastError,
       ]),
     );
 

@@ -81,6 +81,9 @@ describe('Function: verifySync', () => {
     const [links] = await p.stack.dwh<{ ok: number; total: number }[]>`
       select count(*) filter (where status = 'ok')::int as ok, count(*)::int as total from writeback.links where sync = 'items'`;
     expect(links).toEqual({ ok: 39, total: 39 }); // 40 written, one link lost behind our back
+    const [one] = await p.stack.dwh<{ version: string; attempts: number; target_id: string }[]>`
+      select version::text, attempts, target_id from writeback.links where sync = 'items' and key = '1'`;
+    expect(one).toEqual({ version: '1767225601000000', attempts: 0, target_id: '1' });
     const runs = await p.stack.dwh`select outcome from writeback.runs where sync = 'items'`;
     expect(runs.map((r) => r.outcome)).toEqual(['succeeded']);
     const findings = await p.stack.dwh<{ n: number }[]>`
