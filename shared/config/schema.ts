@@ -119,7 +119,10 @@ export const VerifySchema = z
     targetIdColumn: Identifier.optional(),
     /** Load time of each copied record: a record loaded before we last wrote it is not drift. */
     loadedAtColumn: Identifier.optional(),
-    /** Mapped fields to compare and the copy's column for each. @default every mapped field, same name */
+    /**
+     * Mapped fields to compare and the copy's column for each; a dotted path reaches into a nested
+     * payload (`Contact.ContactID`). @default every top-level mapped field, same name
+     */
     fields: z.record(z.string(), Identifier).optional(),
     /** Schedule of the verify function. @default rate(1 day) */
     schedule: z

@@ -3,10 +3,14 @@ import type { ReservedSql, Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
+import { buildMessages } from '../extract/runExtract.ts';
+import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import { ChildReader } from '../source/ChildReader.ts';
 import { isMarkedDeleted, type PageStart, SourceReader } from '../source/SourceReader.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { stableJson } from '../util/stableJson.ts';
+import { resolveParents } from '../write/resolveParents.ts';
 import { copyRows } from './copyRows.ts';
 import { exportSyncLogs } from './exportSyncLogs.ts';
 import { scanLinks } from './scanLinks.ts';
@@ -85,6 +89,8 @@ export async function verifySyncFindings(
     // 2. The source, mapped; rows after the bookmark are backlog, not findings.
     const fields = new Set<string>(Object.keys(sync.verify?.fields ?? {}));
     const reader = new SourceReader(deps.dwh, sync.name, sync.source);
+    const children = (sync.children ?? []).map((spec) => new ChildReader(deps.dwh, sync.name, spec));
+    const links = new DynamoLinkStore(deps.ddb, deps.linksTable);
     const sourceRows = await copyRows(
       conn,
       'wb_src',
@@ -93,18 +99,32 @@ export async function verifySyncFindings(
         let start: PageStart;
         for (;;) {
           const page = await reader.readPage(start, PAGE, bookmark);
-          for (const r of page) {
-            // A row marked deleted (opt-in deletes) is meant to be gone from the target.
-            if (sync.deletes && isMarkedDeleted(r.row[sync.deletes.column])) continue;
-            let payload: string;
-            try {
-              const mapped = sync.map(r.row, { sync: sync.name });
-              if (!sync.verify?.fields) for (const f of Object.keys(mapped)) fields.add(f);
-              payload = stableJson(mapped);
-            } catch {
-              payload = 'null'; // a row map() rejects is in the DLQ (dead), not drift
-            }
-            yield [r.key, payload, r.pastBookmark ? 't' : 'f'];
+          // A row marked deleted (opt-in deletes) is meant to be gone from the target.
+          const live = sync.deletes
+            ? page.filter((r) => !isMarkedDeleted(r.row[sync.deletes!.column]))
+            : page;
+          // What a run would send: embedded children attached, null policy applied, and the
+          // parent's target id in place of its placeholder (from the parent sync's links).
+          const messages = await buildMessages(sync, live, 'verify', children, deps.now);
+          const resolved = sync.parent
+            ? await resolveParents(
+                links,
+                messages.filter((m) => !m.invalid),
+              )
+            : undefined;
+          for (const [i, m] of messages.entries()) {
+            const res = resolved?.get(m.key);
+            // A row map() rejects is in the DLQ (dead), and a child whose parent is not linked is
+            // backlog: neither is compared field by field.
+            const payload = m.invalid
+              ? undefined
+              : res
+                ? 'error' in res
+                  ? undefined
+                  : res.payload
+                : m.payload;
+            if (payload && !sync.verify?.fields) for (const f of Object.keys(payload)) fields.add(f);
+            yield [m.key, payload ? stableJson(payload) : 'null', live[i]!.pastBookmark ? 't' : 'f'];
           }
           if (page.length < PAGE) return;
           start = { after: page[page.length - 1]!.position };
@@ -260,7 +280,7 @@ async function findings(conn: ReservedSql, fields: readonly string[]): Promise<F
       cross join unnest(${fields as string[]}::text[]) as f
       where l.status = 'ok' and not s.behind and s.payload <> 'null'::jsonb
         and (c.loaded_at is null or c.loaded_at >= l.updated_at)
-        and pg_temp.wb_norm(s.payload ->> f) is distinct from pg_temp.wb_norm(c.fields ->> f)
+        and pg_temp.wb_norm(s.payload #>> string_to_array(f, '.')) is distinct from pg_temp.wb_norm(c.fields ->> f)
       group by s.key, c.target_id
       order by s.key`) {
       out.push({

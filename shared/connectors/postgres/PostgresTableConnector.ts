@@ -40,6 +40,7 @@ export class PostgresTableConnector implements Connector {
   };
   private readonly sql: Sql;
   private readonly externalIdColumn: string;
+  private readonly types = new Map<string, Promise<Map<string, string>>>();
 
   public constructor(opts: PostgresTableConnectorOptions) {
     this.sql = opts.sql;
@@ -92,6 +93,22 @@ export class PostgresTableConnector implements Connector {
     return results;
   }
 
+  /** Column name → type of a target table, read once per table. */
+  private async columnTypes(sql: Sql, table: string): Promise<Map<string, string>> {
+    let types = this.types.get(table);
+    if (!types) {
+      types = sql<{ name: string; type: string }[]>`
+        select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+        from pg_attribute a
+        where a.attrelid = to_regclass(${quoteQualified(table)}) and a.attnum > 0 and not a.attisdropped`.then(
+        (rows) => new Map(rows.map((r) => [r.name, r.type])),
+      );
+      types.catch(() => this.types.delete(table));
+      this.types.set(table, types);
+    }
+    return types;
+  }
+
   private async upsertGroup(
     sql: Sql,
     table: string,
@@ -99,13 +116,18 @@ export class PostgresTableConnector implements Connector {
   ): Promise<UpsertResult[]> {
     const fields = Object.keys(group[0]!.payload).filter((f) => f !== this.externalIdColumn);
     const columns = [this.externalIdColumn, ...fields];
+    const types = await this.columnTypes(sql, table);
     const params: unknown[] = [];
+    // Every value travels as text and is cast to its column's type by Postgres: a JSON object
+    // lands in a jsonb column as an object (postgres.js would encode a typed jsonb parameter a
+    // second time), a date string in a date column, a number in a numeric one.
     const values = group.map(
       (r) =>
         `(${columns
           .map((col) => {
             params.push(col === this.externalIdColumn ? r.externalId : toParam(r.payload[col]));
-            return `$${params.length}`;
+            const type = types.get(col);
+            return type ? `$${params.length}::text::${type}` : `$${params.length}`;
           })
           .join(', ')})`,
     );
@@ -182,10 +204,12 @@ export class PostgresTableConnector implements Connector {
   }
 }
 
-function toParam(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return JSON.stringify(v);
-  return v;
+/** A payload value as the text Postgres casts to the column's type; null stays null. */
+function toParam(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
 }
 
 function toTargetError(err: unknown): TargetError {

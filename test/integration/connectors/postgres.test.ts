@@ -47,6 +47,21 @@ describe('PostgresTableConnector against a real Postgres', () => {
     expect((await db.sql`select age from app.people where ext_id = '4'`)[0]).toEqual({ age: null });
   });
 
+  it('writes an object into a jsonb column as an object, and dates and numbers as their types', async () => {
+    await db.sql`create table app.docs (ext_id text primary key, body jsonb, due date, total numeric)`;
+    await connector.upsertBatch('app.docs', [
+      {
+        key: 'd1',
+        externalId: 'd1',
+        idempotencyKey: 'd1',
+        payload: { body: { ref: 'x', n: 1 }, due: new Date('2026-03-01T00:00:00Z'), total: 12.5 },
+      },
+    ]);
+    const [row] =
+      await db.sql`select body ->> 'ref' as ref, jsonb_typeof(body) as kind, due::text, total::text from app.docs`;
+    expect(row).toEqual({ ref: 'x', kind: 'object', due: '2026-03-01', total: '12.5' });
+  });
+
   it('deletes rows by target id, and deleting them again is harmless', async () => {
     await upsert('5', { name: 'Barbara' });
     expect(await connector.archive('app.people', ['5'])).toEqual([
