@@ -4,10 +4,11 @@
  * RSS, against the 15-minute budget of one Lambda run. Prints figures and, last, one JSON line.
  * Usage: npm run bench -- verify [--rows 1000000]
  */
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import postgres from 'postgres';
 import { createAwsClients } from '../shared/aws/awsClients.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
@@ -51,7 +52,9 @@ try {
     timestamptz '2025-01-01' + i * interval '1 second' from generate_series(1, ${rows}) i`);
   await sql`create index on bench.items (loaded_at, id)`;
   await sql`create schema copy`;
-  await sql.unsafe(`create table copy.items as select id::text as ext_id, 't' || id as target_id, email, score from bench.items`);
+  await sql.unsafe(
+    `create table copy.items as select id::text as ext_id, 't' || id as target_id, email, score from bench.items`,
+  );
 
   process.stderr.write(`${rows} links into the DynamoDB emulator…\n`);
   const aws = createAwsClients({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
@@ -93,7 +96,8 @@ try {
   process.stderr.write(`links seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   // The source is fully synced: the bookmark sits on its last row.
   await state.acquireLease('bench', 'bench', Date.now(), 60_000);
-  const [last] = await sql`select loaded_at::text as c, id::text as k from bench.items order by loaded_at desc, id desc limit 1`;
+  const [last] =
+    await sql`select loaded_at::text as c, id::text as k from bench.items order by loaded_at desc, id desc limit 1`;
   await state.saveBookmark('bench', 'bench', { cursor: last!.c, key: [last!.k] }, Date.now(), 60_000);
   await state.releaseLease('bench', 'bench');
 
