@@ -34,6 +34,26 @@ export function isMarkedDeleted(value: unknown): boolean {
   return value !== null && value !== undefined && value !== false && value !== 'false' && value !== 'f';
 }
 
+/** Parameter values of one statement. */
+type Params = (string | number)[];
+
+/**
+ * Binds a value as text, cast in SQL: postgres.js would otherwise serialise a timestamptz
+ * parameter through a JS Date and drop its microseconds, and the bookmark would repeat or skip rows.
+ */
+function bind(params: Params, value: string | number, type: string): string {
+  params.push(value);
+  return `$${params.length}::text::${type}`;
+}
+
+interface Shape {
+  readonly types: ColumnTypes;
+  readonly c: string;
+  readonly keys: readonly string[];
+  readonly rowTuple: string;
+  readonly isTime: boolean;
+}
+
 const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
@@ -145,47 +165,67 @@ export class SourceReader {
     }
   }
 
+  /** The expressions every statement of this reader shares. */
+  private async shape(): Promise<Shape> {
+    const types = await this.columnTypes();
+    const c = `src.${quoteIdent(this.source.cursor)}`;
+    const keys = this.source.key.map((k) => `src.${quoteIdent(k)}`);
+    return {
+      types,
+      c,
+      keys,
+      rowTuple: `(${[c, ...keys].join(', ')})`,
+      isTime: TIME_TYPES.has(types.cursor),
+    };
+  }
+
+  /** `(cursor, key) > position`, with the position's values as parameters. */
+  private after(shape: Shape, params: Params, p: Position): string {
+    const values = [
+      bind(params, p.cursor, shape.types.cursor),
+      ...p.key.map((k, i) => bind(params, k, shape.types.key[i]!)),
+    ];
+    return `${shape.rowTuple} > (${values.join(', ')})`;
+  }
+
+  /** The internal columns a SourceRow is built from: cursor, version, key parts, past the bookmark. */
+  private internalColumns(shape: Shape, params: Params, bookmark: Position | undefined): string[] {
+    const { c, keys, isTime } = shape;
+    const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
+    return [
+      `${c}::text as "_wb_cursor"`,
+      `${version} as "_wb_version"`,
+      ...keys.map((k, i) => `${k}::text as "_wb_k${i}"`),
+      `${bookmark ? this.after(shape, params, bookmark) : 'true'} as "_wb_past"`,
+    ];
+  }
+
+  /** The sync's own filter, ANDed in. */
+  private userFilter(): string {
+    return this.source.where ? ` and (${this.source.where})` : '';
+  }
+
   /** Reads up to `limit` rows after `start`, in `(cursor, key)` order. */
   public async readPage(
     start: PageStart,
     limit: number,
     bookmark: Position | undefined,
   ): Promise<SourceRow[]> {
-    const types = await this.columnTypes();
-    const c = `src.${quoteIdent(this.source.cursor)}`;
-    const keys = this.source.key.map((k) => `src.${quoteIdent(k)}`);
-    const params: (string | number)[] = [];
-    const param = (value: string | number, type: string): string => {
-      params.push(value);
-      // Typed as text first: postgres.js would otherwise serialise a timestamptz parameter through a
-      // JS Date and drop its microseconds, and the bookmark would repeat or skip rows.
-      return `$${params.length}::text::${type}`;
-    };
-    const isTime = TIME_TYPES.has(types.cursor);
-    const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
-    const tuple = (p: Position): string =>
-      `(${[param(p.cursor, types.cursor), ...p.key.map((k, i) => param(k, types.key[i]!))].join(', ')})`;
-    const rowTuple = `(${[c, ...keys].join(', ')})`;
-
-    const select = [
-      'src.*',
-      `${c}::text as "_wb_cursor"`,
-      `${version} as "_wb_version"`,
-      ...keys.map((k, i) => `${k}::text as "_wb_k${i}"`),
-      bookmark ? `${rowTuple} > ${tuple(bookmark)} as "_wb_past"` : 'true as "_wb_past"',
-    ];
+    const shape = await this.shape();
+    const { c, keys, types } = shape;
+    const params: Params = [];
+    const select = ['src.*', ...this.internalColumns(shape, params, bookmark)];
     const where = [`${c} is not null`];
-    if (start && 'after' in start) where.push(`${rowTuple} > ${tuple(start.after)}`);
+    if (start && 'after' in start) where.push(this.after(shape, params, start.after));
     if (start && 'fromCursor' in start) {
       where.push(
-        `${c} >= ${param(start.fromCursor, types.cursor)} - make_interval(secs => ${param(start.minusSeconds, 'float8')})`,
+        `${c} >= ${bind(params, start.fromCursor, types.cursor)} - make_interval(secs => ${bind(params, start.minusSeconds, 'float8')})`,
       );
     }
-    if (isTime && this.source.settle > 0) {
-      where.push(`${c} < now() - make_interval(secs => ${param(this.source.settle, 'float8')})`);
+    if (shape.isTime && this.source.settle > 0) {
+      where.push(`${c} < now() - make_interval(secs => ${bind(params, this.source.settle, 'float8')})`);
     }
-    if (this.source.where) where.push(`(${this.source.where})`);
-    const text = `select ${select.join(', ')} from ${this.relation()} src where ${where.join(' and ')} order by ${[c, ...keys].join(', ')} limit ${param(limit, 'int')}`;
+    const text = `select ${select.join(', ')} from ${this.relation()} src where ${where.join(' and ')}${this.userFilter()} order by ${[c, ...keys].join(', ')} limit ${bind(params, limit, 'int')}`;
     // sql.unsafe: the statement is assembled from quoted identifiers and the user's own SQL; values are parameters.
     const rows = (await this.sql.unsafe(text, params)) as Row[];
     return rows.map((r) => this.toSourceRow(r));
@@ -196,22 +236,13 @@ export class SourceReader {
    * run would act on, counted before it acts (the deletes guard).
    */
   public async countMarkedDeleted(column: string, bookmark: Position | undefined): Promise<number> {
-    const types = await this.columnTypes();
-    const c = `src.${quoteIdent(this.source.cursor)}`;
-    const keys = this.source.key.map((k) => `src.${quoteIdent(k)}`);
-    const params: string[] = [];
-    let after = 'true';
-    if (bookmark) {
-      const b = [bookmark.cursor, ...bookmark.key].map((v, i) => {
-        params.push(v);
-        return `$${params.length}::text::${i === 0 ? types.cursor : types.key[i - 1]}`;
-      });
-      after = `(${[c, ...keys].join(', ')}) > (${b.join(', ')})`;
-    }
+    const shape = await this.shape();
+    const params: Params = [];
+    const after = bookmark ? this.after(shape, params, bookmark) : 'true';
     // sql.unsafe: quoted identifiers from config; the bookmark values are parameters.
     const [row] = (await this.sql.unsafe(
       `select count(*)::int as n from ${this.relation()} src
-       where ${markedDeleted(`src.${quoteIdent(column)}`)} and ${after}${this.source.where ? ` and (${this.source.where})` : ''}`,
+       where ${markedDeleted(`src.${quoteIdent(column)}`)} and ${after}${this.userFilter()}`,
       params,
     )) as Row[];
     return Number(row?.n ?? 0);
@@ -223,35 +254,17 @@ export class SourceReader {
    */
   public async readByKeys(keys: readonly string[], bookmark: Position | undefined): Promise<SourceRow[]> {
     if (keys.length === 0) return [];
-    const types = await this.columnTypes();
-    const c = `src.${quoteIdent(this.source.cursor)}`;
-    const cols = this.source.key.map((k) => `src.${quoteIdent(k)}`);
-    const isTime = TIME_TYPES.has(types.cursor);
-    const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
-    const parts = keys.map((k) => (this.source.key.length === 1 ? [k] : (JSON.parse(k) as string[])));
-    const params: string[] = [];
-    const tuples = parts.map(
-      (p) =>
-        `(${p
-          .map((v, i) => {
-            params.push(v);
-            return `$${params.length}::text::${types.key[i]}`;
-          })
-          .join(', ')})`,
-    );
-    let past = 'true';
-    if (bookmark) {
-      const b = [bookmark.cursor, ...bookmark.key].map((v, i) => {
-        params.push(v);
-        return `$${params.length}::text::${i === 0 ? types.cursor : types.key[i - 1]}`;
-      });
-      past = `(${[c, ...cols].join(', ')}) > (${b.join(', ')})`;
-    }
+    const shape = await this.shape();
+    const params: Params = [];
+    const tuples = keys.map((k) => {
+      const parts = this.source.key.length === 1 ? [k] : (JSON.parse(k) as string[]);
+      return `(${parts.map((v, i) => bind(params, v, shape.types.key[i]!)).join(', ')})`;
+    });
+    const select = ['src.*', ...this.internalColumns(shape, params, bookmark)];
     // sql.unsafe: quoted identifiers from config; key values are parameters.
     const rows = (await this.sql.unsafe(
-      `select src.*, ${c}::text as "_wb_cursor", ${version} as "_wb_version",
-              ${cols.map((k, i) => `${k}::text as "_wb_k${i}"`).join(', ')}, ${past} as "_wb_past"
-       from ${this.relation()} src where (${cols.join(', ')}) in (${tuples.join(', ')})${this.source.where ? ` and (${this.source.where})` : ''}`,
+      `select ${select.join(', ')} from ${this.relation()} src
+       where (${shape.keys.join(', ')}) in (${tuples.join(', ')})${this.userFilter()}`,
       params,
     )) as Row[];
     return rows.map((r) => this.toSourceRow(r));
