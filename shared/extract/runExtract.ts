@@ -15,6 +15,9 @@ import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTarge
 import { redriveFailed } from '../write/redriveFailed.ts';
 import { toWriteMessage } from '../write/toWriteMessage.ts';
 
+/** How often a run re-reads the target's health between pages. */
+const HEALTH_RECHECK_MS = 5_000;
+
 export interface ExtractDeps {
   readonly sql: Sql;
   readonly state: StateStore;
@@ -119,6 +122,7 @@ export async function runExtract(
       : undefined;
     const maxRows = sync.testLimit ?? Number.POSITIVE_INFINITY;
     const pageLimit = (): number => Math.min(sync.source.pageSize, maxRows - counts.read);
+    let healthReadAt = Number.NEGATIVE_INFINITY;
     let limit = pageLimit();
     let next: Promise<SourceRow[]> | undefined =
       limit > 0 ? reader.readPage(start, limit, before) : undefined;
@@ -137,13 +141,14 @@ export async function runExtract(
         next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
       }
       // A target that is down pauses the sync: what is queued would only wait, fail or be dead-lettered.
-      const health =
-        deps.health === false
-          ? undefined
-          : await checkTargetHealth(deps.links, sync.name, deps.now(), deps.health);
-      if (health?.paused) {
-        paused = health.reason;
-        break;
+      // The health judges a window of minutes, so one read every few seconds is enough.
+      if (deps.health !== false && deps.now() - healthReadAt >= HEALTH_RECHECK_MS) {
+        healthReadAt = deps.now();
+        const health = await checkTargetHealth(deps.links, sync.name, healthReadAt, deps.health);
+        if (health.paused) {
+          paused = health.reason;
+          break;
+        }
       }
       await enqueueChanged(sync, rows, deps, opts.runId, counts, children);
       // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.

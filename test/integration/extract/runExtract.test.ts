@@ -164,4 +164,30 @@ describe('Function: runExtract', () => {
       await other.end();
     }
   });
+
+  it('pauses when the target goes down between pages: the bookmark stays after the last page enqueued', async () => {
+    // Arrange: 120 rows in pages of 50; the writers report every call failing in the next 15-s
+    // health bucket, and the clock reaches it once the first page is enqueued
+    await p.stack
+      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    const s = `items-health-${crypto.randomUUID()}`;
+    let clock = Math.floor(Date.now() / 15_000) * 15_000 + 1000;
+    await p.stack.links.health.record(s, clock + 15_000, { calls: 10, failedCalls: 10 });
+    // Act
+    const result = await runExtract(
+      { ...sync, name: s, source: { ...sync.source, pageSize: 50 } },
+      {
+        ...depsWith(),
+        now: () => clock,
+        onProgress: () => {
+          clock += 15_000;
+        },
+      },
+      { runId: crypto.randomUUID(), remainingMs: () => 600_000 },
+    );
+    // Assess: one page enqueued, then paused with the reason, the bookmark on that page's last row
+    expect(result.counts.enqueued).toBe(50);
+    expect(result.message).toMatch(/^paused, bookmark kept: target failing: 10 of 10 calls/);
+    expect(result.bookmarkAfter).toEqual({ cursor: '2026-01-01 00:00:50+00', key: ['50'] });
+  });
 });
