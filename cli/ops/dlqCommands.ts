@@ -3,7 +3,7 @@ import { listDeadLetters, purgeDeadLetters, showDeadLetter } from '../../shared/
 import { UsageError } from '../../shared/ops/errors.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { queueDepth } from '../../shared/ops/queueDepth.ts';
-import { redriveDeadLetters } from '../../shared/ops/redriveDeadLetters.ts';
+import { type ParentRedrive, redriveDeadLetters } from '../../shared/ops/redriveDeadLetters.ts';
 import { parseSince, parseTimeout, positive } from '../args.ts';
 import { ago, cut, table, when } from '../format.ts';
 import { confirm, EXIT, out, outJson, progress, progressDone } from '../output.ts';
@@ -143,6 +143,7 @@ export async function dlqRedriveCommand(
   progressDone();
   const incomplete =
     result.notFound.length + result.sourceGone.length + result.stillInvalid.length > 0 ||
+    result.parents.some(parentLeftSomething) ||
     (waited !== undefined && (waited.notOk.length > 0 || !waited.drained));
   if (json) {
     outJson({ sync, ...result, ...(waited ? { waited } : {}) });
@@ -152,6 +153,7 @@ export async function dlqRedriveCommand(
     `${sync}: redriven ${result.redriven.length} key(s) (${result.messagesRemoved} DLQ message(s) removed)` +
       ` ${opts.stored ? 'as stored' : 'from the current source rows'}`,
   );
+  for (const line of parentLines(result.parents)) out(line);
   if (result.notFound.length > 0) out(`  not in the DLQ: ${result.notFound.join(', ')}`);
   for (const s of result.stillInvalid) out(`  left in the DLQ: ${s.key}: ${cut(s.message, 140)}`);
   if (result.sourceGone.length > 0) {
@@ -171,6 +173,35 @@ export async function dlqRedriveCommand(
   } else if (result.redriven.length > 0)
     out(`  --wait waits for the writes; writeback status shows the queue`);
   return incomplete ? EXIT.failed : EXIT.ok;
+}
+
+/** A parent that could not be redriven leaves its children to fail again. */
+function parentLeftSomething(p: ParentRedrive): boolean {
+  return (
+    p.sourceGone.length + p.stillInvalid.length + p.missingFromDlq.length > 0 ||
+    p.parents.some(parentLeftSomething)
+  );
+}
+
+/** What redriving the failed parents first did, indented under the child's line. */
+function parentLines(parents: readonly ParentRedrive[], indent = '  '): string[] {
+  const lines: string[] = [];
+  for (const p of parents) {
+    lines.push(
+      `${indent}parents first: ${p.sync}: redriven ${p.redriven.length} key(s) (${p.messagesRemoved} DLQ message(s) removed)`,
+    );
+    lines.push(...parentLines(p.parents, `${indent}  `));
+    for (const s of p.stillInvalid)
+      lines.push(`${indent}  left in its DLQ: ${s.key}: ${cut(s.message, 120)}`);
+    if (p.sourceGone.length > 0)
+      lines.push(`${indent}  left in its DLQ, source row gone: ${p.sourceGone.join(', ')}`);
+    if (p.missingFromDlq.length > 0) {
+      lines.push(
+        `${indent}  failed but not in its DLQ (purged?): ${p.missingFromDlq.join(', ')}; their children will fail again until they change in the source`,
+      );
+    }
+  }
+  return lines;
 }
 
 /** `writeback dlq purge <sync> [--key K…] --yes`: delete dead letters for good. */

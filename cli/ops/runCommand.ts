@@ -96,7 +96,8 @@ export async function planCommand(
       `${plan.more ? ' (more beyond --limit)' : ''}`,
   );
   out(
-    `  create ${n.create} · update ${n.update} · skip ${n.skip} · invalid ${n.invalid} · delete ${n.delete} (deletes are off)`,
+    `  create ${n.create} · update ${n.update} · skip ${n.skip} · invalid ${n.invalid} · delete ${n.delete}` +
+      (ctx.sync(sync).deletes ? '' : ' (deletes are off for this sync)'),
   );
   const shown = plan.records.filter((r) => opts.all || r.action !== 'skip');
   if (shown.length === 0) return EXIT.ok;
@@ -116,8 +117,8 @@ function planRows(r: PlannedRecord): string[][] {
   if (r.diffError) return [[...head, `(target lookup failed: ${cut(r.diffError, 80)})`]];
   if (!r.diff) return [[...head, r.reason ? cut(r.reason, 100) : '']];
   if (r.diff.length === 0) return [[...head, 'target already holds this content']];
-  return r.diff.map((d, i) => [
-    ...(i === 0 ? head : ['', '', '']),
-    `${d.field}: ${cut(show(d.from), 40)} → ${cut(show(d.to), 40)}`,
-  ]);
+  const changes = r.diff.map((d) => `${d.field}: ${cut(show(d.from), 40)} → ${cut(show(d.to), 40)}`);
+  // Why it waits (its parent) matters as much as what changes.
+  if (r.reason) changes.push(`(${cut(r.reason, 100)})`);
+  return changes.map((c, i) => [...(i === 0 ? head : ['', '', '']), c]);
 }

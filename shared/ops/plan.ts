@@ -1,17 +1,21 @@
+import type { Payload } from '../config/schema.ts';
 import type { Connector, TargetRecord } from '../connectors/Connector.ts';
 import { describeError } from '../errors.ts';
+import { buildMessages } from '../extract/runExtract.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
 import type { Link } from '../links/Link.ts';
+import type { WriteMessage } from '../queue/WriteMessage.ts';
+import { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader } from '../source/SourceReader.ts';
 import { stableJson } from '../util/stableJson.ts';
-import { toWriteMessage } from '../write/toWriteMessage.ts';
+import { type ResolvedPayload, resolveParents, withParentId } from '../write/resolveParents.ts';
 import type { OpsContext } from './OpsContext.ts';
 
 /**
  * What a run would do with a record: create it in the target, update it, skip it (the link
- * says the target already holds this content), or dead-letter it (map() refuses the row).
- * `delete` is reserved for syncs with deletes, which no sync can configure yet.
+ * says the target already holds this content), delete it (marked deleted in the source and
+ * written by this sync), or dead-letter it (`invalid`: map() refuses the row, or its parent failed).
  */
 export type PlanAction = 'create' | 'update' | 'skip' | 'invalid' | 'delete';
 
@@ -77,6 +81,7 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
   const sql = await ctx.warehouse();
   const { bookmark } = await ctx.state.get(sync.name);
   const reader = new SourceReader(sql, sync.name, sync.source);
+  const children = (sync.children ?? []).map((spec) => new ChildReader(sql, sync.name, spec));
   const counts: Record<PlanAction, number> = { create: 0, update: 0, skip: 0, invalid: 0, delete: 0 };
   const records: PlannedRecord[] = [];
   const payloads = new Map<string, Record<string, unknown>>();
@@ -86,22 +91,36 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
       : { after: bookmark }
     : undefined;
   let more = false;
-  const now = new Date().toISOString();
+  const now = Date.now();
   while (records.length < limit) {
     const pageLimit = Math.min(sync.source.pageSize, limit - records.length);
     const rows = await reader.readPage(start, pageLimit, bookmark);
     if (rows.length === 0) break;
-    const messages = rows.map((r) => toWriteMessage(sync, r, 'plan', now));
+    // Built as the extract builds them: embedded children attached, soft deletes as deletes.
+    const messages = await buildMessages(sync, rows, 'plan', children, () => now);
     const links = await ctx.links.batchGet(
       sync.name,
       messages.map((m) => m.key),
     );
+    const parents = await resolveParents(
+      ctx.links,
+      messages.filter((m) => m.parent && !m.invalid && !m.delete),
+    );
     for (const m of messages) {
       const link = links.get(m.key);
-      const planned = judge(m.key, m.version, m.hash, m.invalid, link);
+      const planned = withParent(judge(m, link), parents.get(m.key));
       counts[planned.action]++;
       records.push(planned);
-      if (planned.action === 'create' || planned.action === 'update') payloads.set(m.key, m.payload);
+      if (planned.action === 'create' || planned.action === 'update') {
+        const resolved = parents.get(m.key);
+        // A parent not written yet shows as a stand-in: its id exists only once it is written.
+        payloads.set(
+          m.key,
+          resolved && 'payload' in resolved
+            ? resolved.payload
+            : (withParentId(m.payload, `<target id of ${m.parent?.sync}/${m.parent?.key}>`) as Payload),
+        );
+      }
     }
     opts.onProgress?.(`read ${records.length} rows`);
     start = { after: rows[rows.length - 1]!.position };
@@ -126,13 +145,15 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
 }
 
 /** The extract's and the writer's decision for one row, from its link. */
-function judge(
-  key: string,
-  version: string,
-  hash: string,
-  invalid: { code: string; message: string } | undefined,
-  link: Link | undefined,
-): PlannedRecord {
+function judge(m: WriteMessage, link: Link | undefined): PlannedRecord {
+  const { key, version, hash, invalid } = m;
+  if (m.delete) {
+    // Only what this integration wrote is deleted, once.
+    if (link?.status === 'deleted') return { key, version, action: 'skip', reason: 'already deleted' };
+    if (!link?.targetId)
+      return { key, version, action: 'skip', reason: 'deleted in the source, never written' };
+    return { key, version, action: 'delete', targetId: link.targetId };
+  }
   if (isUnchanged(link, hash)) {
     return {
       key,
@@ -158,6 +179,18 @@ function judge(
     action: 'create',
     ...(link ? { reason: `link is ${link.status}, no target record yet` } : {}),
   };
+}
+
+/** What the writer would do about the record's parent: wait for it, or dead-letter the record. */
+function withParent(planned: PlannedRecord, parent: ResolvedPayload | undefined): PlannedRecord {
+  if (!parent || !('error' in parent)) return planned;
+  if (planned.action !== 'create' && planned.action !== 'update') return planned;
+  if (parent.error.disposition === 'permanent') {
+    const { targetId: _, ...rest } = planned;
+    return { ...rest, action: 'invalid', reason: `${parent.error.code}: ${parent.error.message}` };
+  }
+  const waits = `waits: ${parent.error.message}`;
+  return { ...planned, reason: planned.reason ? `${planned.reason}; ${waits}` : waits };
 }
 
 async function lookupDiffs(

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../config/schema.ts';
+import { buildMessages } from '../extract/runExtract.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
+import { ChildReader } from '../source/ChildReader.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
-import { toWriteMessage } from '../write/toWriteMessage.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type DeadLetter, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
 
@@ -33,6 +34,18 @@ export interface RedriveResult {
   readonly notFound: string[];
   /** Messages without a readable key: left in the DLQ (`dlq purge` removes them). */
   unreadable: number;
+  /**
+   * The failed parents of these records, redriven first (from the parent sync's DLQ) so that the
+   * children wait for them instead of failing again; one entry per parent sync, recursively.
+   */
+  readonly parents: ParentRedrive[];
+}
+
+/** What redriving the failed parents of a sync's dead letters did. */
+export interface ParentRedrive extends RedriveResult {
+  readonly sync: string;
+  /** Parent keys whose link is failed or dead but that are not in the parent sync's DLQ. */
+  readonly missingFromDlq: string[];
 }
 
 const READ_CHUNK = 500;
@@ -42,8 +55,13 @@ const READ_CHUNK = 500;
  * first, deleted after: a crash in between leaves a copy in both queues, which is harmless (the
  * link makes the second delivery a no-op). A redriven message keeps the run id of the run that
  * first sent it, so that run's counts show what became of its records.
- * Not yet: parents before children (no sync has a parent today); when they do, the parent sync's
- * DLQ must be redriven (and drained) before its children's.
+ *
+ * Parents before children: when a record references a parent whose link is failed or dead, that
+ * parent is redriven first from its own sync's DLQ (and its parents before it), and its link is
+ * marked `retrying` before any child is sent. A child that arrives before its parent is written
+ * then waits for it (WB_PARENT_NOT_LINKED, retried with backoff) instead of going straight back
+ * to the DLQ as parent-failed. Each redriven key's failed or dead link is marked `retrying` too,
+ * so `status` shows it in flight.
  */
 export async function redriveDeadLetters(
   ctx: OpsContext,
@@ -65,6 +83,7 @@ export async function redriveDeadLetters(
     stillInvalid: [],
     notFound: [],
     unreadable: 0,
+    parents: [],
   };
   try {
     const wanted = opts.keys ? new Set(opts.keys) : undefined;
@@ -82,6 +101,17 @@ export async function redriveDeadLetters(
         opts.from === 'stored'
           ? storedMessages(chunk, result)
           : await freshMessages(ctx, sync, chunk, result);
+      await redriveFailedParents(
+        ctx,
+        messages.map((m) => m.message),
+        opts,
+        result,
+      );
+      await markLinksRedriven(
+        ctx,
+        sync.name,
+        messages.map((m) => m.message),
+      );
       await enqueuer.sendAll(messages.map((m) => m.message));
       const done = messages.flatMap((m) => m.letters);
       await peek.remove(done);
@@ -120,7 +150,10 @@ function storedMessages(groups: readonly KeyGroup[], result: RedriveResult): Out
   return out;
 }
 
-/** A message built from each key's current source row, with the current map(). */
+/**
+ * A message built from each key's current source row, as the extract builds it (embedded children
+ * attached, soft deletes as deletes, the current map()).
+ */
 async function freshMessages(
   ctx: OpsContext,
   sync: SyncConfig,
@@ -128,31 +161,91 @@ async function freshMessages(
   result: RedriveResult,
 ): Promise<Outgoing[]> {
   const sql = await ctx.warehouse();
-  const rows = new Map(
-    (
-      await readSourceRowsByKey(
-        sql,
-        sync,
-        groups.map((g) => g.key!),
-      )
-    ).map((r) => [r.key, r]),
+  const rows = await readSourceRowsByKey(
+    sql,
+    sync,
+    groups.map((g) => g.key!),
   );
-  const enqueuedAt = new Date().toISOString();
-  const fallbackRunId = `redrive-${randomUUID()}`;
+  const children = (sync.children ?? []).map((spec) => new ChildReader(sql, sync.name, spec));
+  const built = new Map(
+    (await buildMessages(sync, rows, `redrive-${randomUUID()}`, children, Date.now)).map((m) => [m.key, m]),
+  );
   const out: Outgoing[] = [];
   for (const g of groups) {
-    const row = rows.get(g.key!);
-    if (!row) {
+    const message = built.get(g.key!);
+    if (!message) {
       result.sourceGone.push(g.key!);
       continue;
     }
-    const runId = [...g.letters].reverse().find((l) => l.message)?.message?.runId ?? fallbackRunId;
-    const message = toWriteMessage(sync, row, runId, enqueuedAt);
     if (message.invalid) {
       result.stillInvalid.push({ key: g.key!, message: message.invalid.message });
       continue;
     }
-    out.push({ message, letters: g.letters });
+    // The run that first sent the record keeps it, so that run's counts show what became of it.
+    const runId = [...g.letters].reverse().find((l) => l.message)?.message?.runId ?? message.runId;
+    out.push({ message: { ...message, runId }, letters: g.letters });
   }
   return out;
+}
+
+/**
+ * Redrives, from the parent sync's DLQ, the parents of these messages whose links are failed or
+ * dead; recursive through redriveDeadLetters, so grandparents go first.
+ */
+async function redriveFailedParents(
+  ctx: OpsContext,
+  messages: readonly WriteMessage[],
+  opts: RedriveOptions,
+  result: RedriveResult,
+): Promise<void> {
+  const byParentSync = new Map<string, Set<string>>();
+  for (const m of messages) {
+    if (m.parent && !m.delete)
+      byParentSync.set(m.parent.sync, (byParentSync.get(m.parent.sync) ?? new Set()).add(m.parent.key));
+  }
+  for (const [parentSync, keys] of byParentSync) {
+    const links = await ctx.links.batchGet(parentSync, [...keys]);
+    const failed = [...keys].filter((k) => {
+      const status = links.get(k)?.status;
+      return status === 'failed' || status === 'dead';
+    });
+    if (failed.length === 0) continue;
+    const parent = await redriveDeadLetters(ctx, parentSync, {
+      keys: failed,
+      ...(opts.from ? { from: opts.from } : {}),
+      ...(opts.onProgress
+        ? { onProgress: (line) => opts.onProgress!(`${parentSync} (parents): ${line}`) }
+        : {}),
+    });
+    const earlier = result.parents.find((p) => p.sync === parentSync);
+    if (earlier) {
+      earlier.redriven.push(...parent.redriven);
+      earlier.messagesRemoved += parent.messagesRemoved;
+      earlier.sourceGone.push(...parent.sourceGone);
+      earlier.stillInvalid.push(...parent.stillInvalid);
+      earlier.missingFromDlq.push(...parent.notFound);
+      earlier.parents.push(...parent.parents);
+    } else {
+      result.parents.push({ ...parent, sync: parentSync, notFound: [], missingFromDlq: parent.notFound });
+    }
+  }
+}
+
+/** Failed and dead links of the keys about to be sent say `retrying`: children wait for them. */
+async function markLinksRedriven(
+  ctx: OpsContext,
+  syncName: string,
+  messages: readonly WriteMessage[],
+): Promise<void> {
+  const links = await ctx.links.batchGet(
+    syncName,
+    messages.map((m) => m.key),
+  );
+  const now = Date.now();
+  for (const m of messages) {
+    const link = links.get(m.key);
+    if (link?.status !== 'failed' && link?.status !== 'dead') continue;
+    // False when a writer moved the link on meanwhile: then it is no longer failed anyway.
+    await ctx.links.markRedriven({ sync: syncName, key: m.key, seen: link, runId: m.runId, now });
+  }
 }

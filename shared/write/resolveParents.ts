@@ -63,7 +63,7 @@ export async function resolveParents(
 }
 
 /** Replaces the placeholder wherever map() put it: as a value, inside a string, in arrays and objects. */
-function withParentId(value: unknown, targetId: string): unknown {
+export function withParentId(value: unknown, targetId: string): unknown {
   if (typeof value === 'string') return value.replaceAll(PARENT_TARGET_ID, targetId);
   if (Array.isArray(value)) return value.map((v) => withParentId(v, targetId));
   if (value !== null && typeof value === 'object') {
