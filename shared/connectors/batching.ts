@@ -1,4 +1,4 @@
-import type { UpsertRecord } from './Connector.ts';
+import type { UpsertRecord, UpsertResult } from './Connector.ts';
 
 /**
  * Groups records so that no group names an externalId twice, keeping their order: targets refuse
@@ -26,4 +26,20 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * Writes `records` one call after another, each call holding at most `size` records and never
+ * one externalId twice (see waves), and gathers the calls' results.
+ */
+export async function writeInCalls(
+  records: readonly UpsertRecord[],
+  size: number,
+  write: (call: readonly UpsertRecord[]) => Promise<UpsertResult[]>,
+): Promise<UpsertResult[]> {
+  const results: UpsertResult[] = [];
+  for (const wave of waves(records)) {
+    for (const call of chunks(wave, size)) results.push(...(await write(call)));
+  }
+  return results;
 }

@@ -23,3 +23,8 @@ export function applyNullPolicy(payload: Payload, policy: NullPolicy = 'clear'):
   }
   return out;
 }
+
+/** The rule for the fields a policy does not name: what a connector reports as `capabilities.nulls`. */
+export function defaultNullRule(policy: NullPolicy): NullSemantics {
+  return typeof policy === 'string' ? policy : policy.default;
+}

@@ -1,6 +1,6 @@
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
-import { chunks, waves } from '../batching.ts';
+import { writeInCalls } from '../batching.ts';
 import type {
   Connector,
   ConnectorCapabilities,
@@ -9,18 +9,19 @@ import type {
   UpsertRecord,
   UpsertResult,
 } from '../Connector.ts';
-import { ClientCredentialsToken } from '../http/ClientCredentialsToken.ts';
+import { BearerAuth } from '../http/BearerAuth.ts';
 import {
-  HttpClient,
-  type HttpResponse,
-  isRetryableStatus,
-  parseJson,
-  type RetryPolicy,
-} from '../http/HttpClient.ts';
-import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
+  connectorHttpClient,
+  connectorMetrics,
+  type HttpConnectorOptions,
+} from '../http/connectorHttpClient.ts';
+import { type HttpClient, type HttpResponse, isRetryableStatus, parseJson } from '../http/HttpClient.ts';
+import type { RateLimitSpec } from '../http/RateLimiter.ts';
+import { readJsonAnswer } from '../http/readJsonAnswer.ts';
 import { parseRetryAfterMs } from '../http/retryAfter.ts';
-import { Secret } from '../http/Secret.ts';
-import { applyNullPolicy, type NullPolicy } from '../nullPolicy.ts';
+import { bodyExcerpt, errorForStatus } from '../http/statusError.ts';
+import { applyNullPolicy, defaultNullRule, type NullPolicy } from '../nullPolicy.ts';
+import { failAll } from '../upsertResults.ts';
 
 /** Stable error codes this connector puts on TargetError. */
 export const SalesforceErrorCode = {
@@ -54,7 +55,7 @@ export const SALESFORCE_RATE_LIMITS: RateLimitSpec = {
   maxConcurrency: 25,
 };
 
-export interface SalesforceConnectorOptions {
+export interface SalesforceConnectorOptions extends HttpConnectorOptions {
   /** The org's instance URL: https://MyDomain.my.salesforce.com. */
   readonly instanceUrl: string;
   /** @default 'v62.0' (collections upsert needs 46.0 or later) */
@@ -76,13 +77,10 @@ export interface SalesforceConnectorOptions {
   readonly limiterKey?: string;
   /** Records per call, at most 200. @default 200 */
   readonly batchSize?: number;
-  readonly retry?: Partial<RetryPolicy> | false;
   /** @default 60_000 (a 200-record upsert with triggers can take a while) */
   readonly timeoutMs?: number;
-  readonly maxLimiterWaitMs?: number;
   /** @default 'clear' (JSON null clears the field) */
   readonly nulls?: NullPolicy;
-  readonly fetch?: typeof globalThis.fetch;
 }
 
 interface UpsertAnswer {
@@ -114,28 +112,19 @@ export class SalesforceConnector implements Connector {
   private readonly api: string;
   private readonly externalIdField: SalesforceConnectorOptions['externalIdField'];
   private readonly readFields: SalesforceConnectorOptions['readFields'];
-  private readonly token: ClientCredentialsToken | undefined;
+  private readonly auth: BearerAuth;
   private readonly batchSize: number;
   private readonly nulls: NullPolicy;
 
   public constructor(opts: SalesforceConnectorOptions) {
-    const staticToken = opts.accessToken ? new Secret(opts.accessToken) : undefined;
-    const clientSecret = opts.clientSecret ? new Secret(opts.clientSecret) : undefined;
-    if (!staticToken && !(opts.clientId && clientSecret)) {
-      throw new Error('SalesforceConnector: give accessToken, or clientId and clientSecret');
-    }
     const instanceUrl = opts.instanceUrl.replace(/\/+$/, '');
-    if (!staticToken && opts.clientId && clientSecret) {
-      this.token = new ClientCredentialsToken({
-        tokenUrl: `${instanceUrl}/services/oauth2/token`,
-        clientId: opts.clientId,
-        clientSecret,
-        clientAuth: 'body',
-        codePrefix: 'SALESFORCE',
-        vendor: 'Salesforce',
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      });
-    }
+    this.auth = new BearerAuth('SalesforceConnector', opts, {
+      tokenUrl: `${instanceUrl}/services/oauth2/token`,
+      clientAuth: 'body',
+      codePrefix: 'SALESFORCE',
+      vendor: 'Salesforce',
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
     this.api = `/services/data/${opts.apiVersion ?? 'v62.0'}`;
     this.externalIdField = opts.externalIdField;
     this.readFields = opts.readFields;
@@ -156,21 +145,17 @@ export class SalesforceConnector implements Connector {
       rateLimits: spec ?? SALESFORCE_RATE_LIMITS,
       children: 'associated',
       versionToken: 'SystemModstamp',
-      nulls: typeof this.nulls === 'string' ? this.nulls : this.nulls.default,
+      nulls: defaultNullRule(this.nulls),
     };
-    this.http = new HttpClient({
+    this.http = connectorHttpClient(opts, {
       vendor: 'Salesforce',
       codePrefix: 'SALESFORCE',
       baseUrl: instanceUrl,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      timeoutMs: opts.timeoutMs ?? 60_000,
-      ...(spec ? { limiter: RateLimiter.shared(opts.limiterKey ?? `salesforce:${instanceUrl}`, spec) } : {}),
-      maxLimiterWaitMs: opts.maxLimiterWaitMs ?? 10_000,
-      ...(opts.retry === undefined ? {} : { retry: opts.retry }),
-      authHeaders: async () => ({
-        Authorization: `Bearer ${staticToken?.reveal() ?? (await this.token!.get())}`,
-      }),
-      secrets: () => [staticToken?.reveal() ?? '', this.token?.current() ?? '', clientSecret?.reveal() ?? ''],
+      rateLimit: spec,
+      defaultLimiterKey: `salesforce:${instanceUrl}`,
+      defaultTimeoutMs: 60_000,
+      authHeaders: async () => ({ Authorization: await this.auth.authorization() }),
+      secrets: () => this.auth.secrets(),
       isThrottled: (res) => res.status === 429 || requestLimit(res) !== undefined,
       isRetryable: (res) => isRetryableStatus(res.status) || requestLimit(res) !== undefined,
       retryAfterMs: salesforceRetryAfterMs,
@@ -178,7 +163,7 @@ export class SalesforceConnector implements Connector {
   }
 
   public metrics(): ConnectorMetrics {
-    return { http: this.http.stats(), limiter: this.http.limiter?.stats() };
+    return connectorMetrics(this.http);
   }
 
   private externalIdFor(object: string): string | undefined {
@@ -197,14 +182,9 @@ export class SalesforceConnector implements Connector {
           disposition: 'permanent',
         },
       );
-      return records.map((r) => ({ key: r.key, ok: false, error }));
+      return failAll(records, error);
     }
-    const results: UpsertResult[] = [];
-    for (const wave of waves(records)) {
-      for (const chunk of chunks(wave, this.batchSize))
-        results.push(...(await this.upsertChunk(object, extField, chunk)));
-    }
-    return results;
+    return writeInCalls(records, this.batchSize, (call) => this.upsertChunk(object, extField, call));
   }
 
   private async upsertChunk(
@@ -221,7 +201,7 @@ export class SalesforceConnector implements Connector {
       })),
     };
     const route = `PATCH ${this.api}/composite/sobjects/${object}/${extField}`;
-    const res = await this.withAuthRetry(() =>
+    const res = await this.auth.renewingOn401(() =>
       this.http.request({
         method: 'PATCH',
         path: `${this.api}/composite/sobjects/${encodeURIComponent(object)}/${encodeURIComponent(extField)}`,
@@ -231,11 +211,8 @@ export class SalesforceConnector implements Connector {
         replaySafe: true,
       }),
     );
-    if (!res.ok) return records.map((r) => ({ key: r.key, ok: false, error: res.error }));
-    if (res.status !== 200) {
-      const error = this.classify(res, route);
-      return records.map((r) => ({ key: r.key, ok: false, error }));
-    }
+    if (!res.ok) return failAll(records, res.error);
+    if (res.status !== 200) return failAll(records, this.classify(res, route));
     const answers = parseJson<UpsertAnswer[]>(res.text);
     return records.map((r, i): UpsertResult => {
       const a = Array.isArray(answers) ? answers[i] : undefined;
@@ -329,47 +306,20 @@ export class SalesforceConnector implements Connector {
     return { targetId: String(r.Id ?? ''), externalId: typeof ext === 'string' ? ext : undefined, fields };
   }
 
-  private async withAuthRetry<T extends { ok: boolean; status?: number }>(
-    call: () => Promise<T>,
-  ): Promise<T> {
-    const res = await call();
-    if (this.token && res.ok && res.status === 401) {
-      this.token.invalidate();
-      return call();
-    }
-    return res;
-  }
-
   private async get_(path: string, route: string): Promise<Record<string, unknown> | undefined> {
-    const res = await this.withAuthRetry(() => this.http.request({ method: 'GET', path, route }));
-    if (!res.ok) throw res.error;
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw this.classify(res, route);
-    const body = parseJson<Record<string, unknown>>(res.text);
-    if (body === undefined) {
-      throw new TargetError(
-        SalesforceErrorCode.badResponse,
-        `Salesforce answered ${route} with a body that is not JSON`,
-        {
-          disposition: 'retryable',
-          httpStatus: 200,
-        },
-      );
-    }
-    return body;
+    const res = await this.auth.renewingOn401(() => this.http.request({ method: 'GET', path, route }));
+    return readJsonAnswer<Record<string, unknown>>(res, route, {
+      vendor: 'Salesforce',
+      badResponseCode: SalesforceErrorCode.badResponse,
+      classify: (answer, r) => this.classify(answer, r),
+    });
   }
 
   private classify(res: HttpResponse, route: string): TargetError {
     const { status } = res;
     const list = parseJson<SfErrorList>(res.text);
     const first = Array.isArray(list) ? list[0] : undefined;
-    const detail = first
-      ? `${first.errorCode}: ${first.message}`
-      : res.text
-          .replace(/<[^>]*>/g, ' ')
-          .replace(/\s+/g, ' ')
-          .trim()
-          .slice(0, 200) || `HTTP ${status}`;
+    const detail = first ? `${first.errorCode}: ${first.message}` : bodyExcerpt(res.text, status);
     const message = this.http.redact(`Salesforce ${status} on ${route}: ${detail}`);
     const limit = requestLimit(res);
     if (limit !== undefined || status === 429) {
@@ -380,20 +330,13 @@ export class SalesforceConnector implements Connector {
         retryAfterSeconds: Math.ceil(ms / 1000),
       });
     }
-    if (status >= 500 || status === 408)
-      return new TargetError(SalesforceErrorCode.server, message, {
-        disposition: 'retryable',
-        httpStatus: status,
-      });
-    const code =
-      status === 401
-        ? SalesforceErrorCode.unauthorized
-        : status === 403
-          ? SalesforceErrorCode.forbidden
-          : status === 404
-            ? SalesforceErrorCode.notFound
-            : SalesforceErrorCode.rejected;
-    return new TargetError(code, message, { disposition: 'permanent', httpStatus: status });
+    return errorForStatus(status, message, {
+      server: SalesforceErrorCode.server,
+      unauthorized: SalesforceErrorCode.unauthorized,
+      forbidden: SalesforceErrorCode.forbidden,
+      notFound: SalesforceErrorCode.notFound,
+      refused: SalesforceErrorCode.rejected,
+    });
   }
 }
 

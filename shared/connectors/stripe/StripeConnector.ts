@@ -11,16 +11,18 @@ import type {
   UpsertResult,
 } from '../Connector.ts';
 import {
-  HttpClient,
-  type HttpResponse,
-  type HttpResult,
-  parseJson,
-  type RetryPolicy,
-} from '../http/HttpClient.ts';
-import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
+  connectorHttpClient,
+  connectorMetrics,
+  type HttpConnectorOptions,
+} from '../http/connectorHttpClient.ts';
+import { type HttpClient, type HttpResponse, type HttpResult, parseJson } from '../http/HttpClient.ts';
+import type { RateLimitSpec } from '../http/RateLimiter.ts';
+import { readJsonAnswer } from '../http/readJsonAnswer.ts';
 import { parseRetryAfterMs } from '../http/retryAfter.ts';
 import { Secret } from '../http/Secret.ts';
-import { applyNullPolicy, type NullPolicy } from '../nullPolicy.ts';
+import { errorForStatus } from '../http/statusError.ts';
+import { applyNullPolicy, defaultNullRule, type NullPolicy } from '../nullPolicy.ts';
+import { failAll } from '../upsertResults.ts';
 import { toStripeForm } from './formEncoding.ts';
 
 /** Stable error codes this connector puts on TargetError. */
@@ -49,7 +51,7 @@ export const STRIPE_RATE_LIMITS: RateLimitSpec = {
   maxConcurrency: 10,
 };
 
-export interface StripeConnectorOptions {
+export interface StripeConnectorOptions extends HttpConnectorOptions {
   /** Secret (sk_…) or restricted (rk_…) key. */
   readonly apiKey: string;
   /** @default https://api.stripe.com */
@@ -66,13 +68,8 @@ export interface StripeConnectorOptions {
   readonly rateLimit?: RateLimitSpec | false;
   /** @default `stripe:` + a hash of the key */
   readonly limiterKey?: string;
-  readonly retry?: Partial<RetryPolicy> | false;
-  /** @default 30_000 */
-  readonly timeoutMs?: number;
-  readonly maxLimiterWaitMs?: number;
   /** @default 'clear' (sent as '', which unsets a field and deletes a metadata key) */
   readonly nulls?: NullPolicy;
-  readonly fetch?: typeof globalThis.fetch;
 }
 
 type Kind = 'customers' | 'invoices';
@@ -133,35 +130,31 @@ export class StripeConnector implements Connector {
       rateLimits: spec ?? STRIPE_RATE_LIMITS,
       children: 'associated',
       versionToken: undefined,
-      nulls: typeof this.nulls === 'string' ? this.nulls : this.nulls.default,
+      nulls: defaultNullRule(this.nulls),
     };
     const keyHash = createHash('sha256').update(opts.apiKey).digest('hex').slice(0, 12);
-    this.http = new HttpClient({
+    this.http = connectorHttpClient(opts, {
       vendor: 'Stripe',
       codePrefix: 'STRIPE',
       baseUrl: opts.baseUrl ?? 'https://api.stripe.com',
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      timeoutMs: opts.timeoutMs ?? 30_000,
+      rateLimit: spec,
+      defaultLimiterKey: `stripe:${keyHash}`,
+      idempotentWrites: true,
       authHeaders: () => ({
         Authorization: `Bearer ${key.reveal()}`,
         ...(opts.apiVersion ? { 'Stripe-Version': opts.apiVersion } : {}),
       }),
       secrets: () => [key.reveal()],
-      ...(spec ? { limiter: RateLimiter.shared(opts.limiterKey ?? `stripe:${keyHash}`, spec) } : {}),
-      maxLimiterWaitMs: opts.maxLimiterWaitMs ?? 10_000,
-      // Every write carries an Idempotency-Key, so a timed-out one can be sent again safely.
-      retry: opts.retry === false ? false : { retryTimeouts: true, ...opts.retry },
     });
   }
 
   public metrics(): ConnectorMetrics {
-    return { http: this.http.stats(), limiter: this.http.limiter?.stats() };
+    return connectorMetrics(this.http);
   }
 
   public async upsertBatch(object: string, records: readonly UpsertRecord[]): Promise<UpsertResult[]> {
     const kind = stripeKind(object);
-    if (kind === undefined)
-      return records.map((r) => ({ key: r.key, ok: false, error: unknownObject(object) }));
+    if (kind === undefined) return failAll(records, unknownObject(object));
     const results: UpsertResult[] = [];
     for (const wave of waves(records)) {
       let next = 0;
@@ -376,22 +369,11 @@ export class StripeConnector implements Connector {
 
   private async getJson<T>(path: string): Promise<T | undefined> {
     const route = `GET ${path.split('?')[0]?.replace(/\/[a-z]+_[A-Za-z0-9]+$/, '/{id}')}`;
-    const res = await this.http.request({ method: 'GET', path, route });
-    if (!res.ok) throw res.error;
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw this.classify(res, route);
-    const body = parseJson<T>(res.text);
-    if (body === undefined) {
-      throw new TargetError(
-        StripeErrorCode.badResponse,
-        `Stripe answered ${route} with a body that is not JSON`,
-        {
-          disposition: 'retryable',
-          httpStatus: 200,
-        },
-      );
-    }
-    return body;
+    return readJsonAnswer<T>(await this.http.request({ method: 'GET', path, route }), route, {
+      vendor: 'Stripe',
+      badResponseCode: StripeErrorCode.badResponse,
+      classify: (res, r) => this.classify(res, r),
+    });
   }
 
   private classify(res: HttpResponse, route: string): TargetError {
@@ -416,20 +398,19 @@ export class StripeConnector implements Connector {
         httpStatus: 409,
         retryAfterSeconds: 1,
       });
-    if (status >= 500)
-      return new TargetError(StripeErrorCode.server, message, {
-        disposition: 'retryable',
-        httpStatus: status,
-      });
-    const code =
-      status === 401
-        ? StripeErrorCode.unauthorized
-        : status === 403
-          ? StripeErrorCode.forbidden
-          : status === 404 || e?.code === 'resource_missing'
-            ? StripeErrorCode.notFound
-            : StripeErrorCode.invalid;
-    return new TargetError(code, message, { disposition: 'permanent', httpStatus: status });
+    return errorForStatus(
+      status,
+      message,
+      {
+        server: StripeErrorCode.server,
+        unauthorized: StripeErrorCode.unauthorized,
+        forbidden: StripeErrorCode.forbidden,
+        notFound: StripeErrorCode.notFound,
+        refused: e?.code === 'resource_missing' ? StripeErrorCode.notFound : StripeErrorCode.invalid,
+      },
+      // Stripe's 408 has always counted as a refusal here; keeping it so changes no record's fate.
+      { requestTimeoutIsServerFault: false },
+    );
   }
 }
 

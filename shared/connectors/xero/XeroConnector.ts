@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
-import { chunks, waves } from '../batching.ts';
+import { chunks, writeInCalls } from '../batching.ts';
 import type {
   Connector,
   ConnectorCapabilities,
@@ -10,12 +10,19 @@ import type {
   UpsertRecord,
   UpsertResult,
 } from '../Connector.ts';
-import { ClientCredentialsToken } from '../http/ClientCredentialsToken.ts';
-import { HttpClient, type HttpResponse, parseJson, type RetryPolicy } from '../http/HttpClient.ts';
-import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
+import { BearerAuth } from '../http/BearerAuth.ts';
+import {
+  connectorHttpClient,
+  connectorMetrics,
+  type HttpConnectorOptions,
+} from '../http/connectorHttpClient.ts';
+import { type HttpClient, type HttpResponse, parseJson } from '../http/HttpClient.ts';
+import type { RateLimitSpec } from '../http/RateLimiter.ts';
+import { readJsonAnswer } from '../http/readJsonAnswer.ts';
 import { parseRetryAfterMs } from '../http/retryAfter.ts';
-import { Secret } from '../http/Secret.ts';
-import { applyNullPolicy, type NullPolicy } from '../nullPolicy.ts';
+import { bodyExcerpt, errorForStatus } from '../http/statusError.ts';
+import { applyNullPolicy, defaultNullRule, type NullPolicy } from '../nullPolicy.ts';
+import { failAll } from '../upsertResults.ts';
 
 /** Stable error codes this connector puts on TargetError. */
 export const XeroErrorCode = {
@@ -50,7 +57,7 @@ export const XERO_RATE_LIMITS: RateLimitSpec = {
   maxConcurrency: 5,
 };
 
-export interface XeroConnectorOptions {
+export interface XeroConnectorOptions extends HttpConnectorOptions {
   /** The organisation, sent as `xero-tenant-id` on every call. */
   readonly tenantId: string;
   /** A bearer token used as is (tests, short jobs). Either this or clientId + clientSecret. */
@@ -73,14 +80,8 @@ export interface XeroConnectorOptions {
   readonly limiterKey?: string;
   /** Elements per call; Xero advises about 50. @default 50 */
   readonly batchSize?: number;
-  readonly retry?: Partial<RetryPolicy> | false;
-  /** @default 30_000 */
-  readonly timeoutMs?: number;
-  /** Longest wait for a rate-limit slot before handing records back to the queue. @default 10_000 */
-  readonly maxLimiterWaitMs?: number;
   /** What a null in a payload does. @default 'clear' (sent as "", which clears the element) */
   readonly nulls?: NullPolicy;
-  readonly fetch?: typeof globalThis.fetch;
 }
 
 type XeroObject = 'Contacts' | 'Invoices';
@@ -133,31 +134,21 @@ export class XeroConnector implements Connector {
   public readonly capabilities: ConnectorCapabilities;
   private readonly http: HttpClient;
   private readonly tenantId: string;
-  private readonly token: ClientCredentialsToken | undefined;
-  private readonly staticToken: Secret | undefined;
+  private readonly auth: BearerAuth;
   private readonly batchSize: number;
   private readonly nulls: NullPolicy;
 
   public constructor(opts: XeroConnectorOptions) {
-    if (!opts.accessToken && !(opts.clientId && opts.clientSecret)) {
-      throw new Error('XeroConnector: give accessToken, or clientId and clientSecret');
-    }
+    this.auth = new BearerAuth('XeroConnector', opts, {
+      tokenUrl: `${(opts.identityUrl ?? 'https://identity.xero.com').replace(/\/+$/, '')}/connect/token`,
+      ...(opts.scope ? { scope: opts.scope } : {}),
+      codePrefix: 'XERO',
+      vendor: 'Xero',
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
     this.tenantId = opts.tenantId;
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? 50, 100));
     this.nulls = opts.nulls ?? 'clear';
-    this.staticToken = opts.accessToken ? new Secret(opts.accessToken) : undefined;
-    const clientSecret = opts.clientSecret ? new Secret(opts.clientSecret) : undefined;
-    if (!this.staticToken && clientSecret && opts.clientId) {
-      this.token = new ClientCredentialsToken({
-        tokenUrl: `${(opts.identityUrl ?? 'https://identity.xero.com').replace(/\/+$/, '')}/connect/token`,
-        clientId: opts.clientId,
-        clientSecret,
-        ...(opts.scope ? { scope: opts.scope } : {}),
-        codePrefix: 'XERO',
-        vendor: 'Xero',
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      });
-    }
     const rl = opts.rateLimit;
     const spec: RateLimitSpec | undefined =
       rl === false
@@ -179,27 +170,20 @@ export class XeroConnector implements Connector {
       rateLimits: spec ?? XERO_RATE_LIMITS,
       children: 'embedded',
       versionToken: 'UpdatedDateUTC',
-      nulls: typeof this.nulls === 'string' ? this.nulls : this.nulls.default,
+      nulls: defaultNullRule(this.nulls),
     };
-    this.http = new HttpClient({
+    this.http = connectorHttpClient(opts, {
       vendor: 'Xero',
       codePrefix: 'XERO',
       baseUrl: opts.baseUrl ?? 'https://api.xero.com',
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      ...(spec ? { limiter: RateLimiter.shared(opts.limiterKey ?? `xero:${opts.tenantId}`, spec) } : {}),
-      maxLimiterWaitMs: opts.maxLimiterWaitMs ?? 10_000,
-      // A replay carries the same Idempotency-Key, so a timed-out write can be sent again safely.
-      retry: opts.retry === false ? false : { retryTimeouts: true, ...opts.retry },
+      rateLimit: spec,
+      defaultLimiterKey: `xero:${opts.tenantId}`,
+      idempotentWrites: true,
       authHeaders: async () => ({
-        Authorization: `Bearer ${this.staticToken?.reveal() ?? (await this.token!.get())}`,
+        Authorization: await this.auth.authorization(),
         'xero-tenant-id': this.tenantId,
       }),
-      secrets: () => [
-        this.staticToken?.reveal() ?? '',
-        this.token?.current() ?? '',
-        clientSecret?.reveal() ?? '',
-      ],
+      secrets: () => this.auth.secrets(),
       // Xero keeps an internal error under its Idempotency-Key: replaying it inline would replay the error.
       isRetryable: (res) => [408, 429, 502, 503, 504].includes(res.status),
       retryAfterMs: xeroRetryAfterMs,
@@ -207,19 +191,14 @@ export class XeroConnector implements Connector {
   }
 
   public metrics(): ConnectorMetrics {
-    return { http: this.http.stats(), limiter: this.http.limiter?.stats() };
+    return connectorMetrics(this.http);
   }
 
   public async upsertBatch(object: string, records: readonly UpsertRecord[]): Promise<UpsertResult[]> {
     if (records.length === 0) return [];
     const obj = xeroObject(object);
-    if (obj === undefined)
-      return records.map((r) => ({ key: r.key, ok: false, error: unknownObject(object) }));
-    const results: UpsertResult[] = [];
-    for (const wave of waves(records)) {
-      for (const chunk of chunks(wave, this.batchSize)) results.push(...(await this.writeChunk(obj, chunk)));
-    }
-    return results;
+    if (obj === undefined) return failAll(records, unknownObject(object));
+    return writeInCalls(records, this.batchSize, (call) => this.writeChunk(obj, call));
   }
 
   private async writeChunk(obj: XeroObject, records: readonly UpsertRecord[]): Promise<UpsertResult[]> {
@@ -227,7 +206,7 @@ export class XeroConnector implements Connector {
     const elements = records.map((r) => this.toElement(obj, r, known.get(r.key)));
     const key = idempotencyKey(obj, records);
     const send = (k: string | undefined) =>
-      this.withAuthRetry(() =>
+      this.auth.renewingOn401(() =>
         this.http.request({
           method: 'POST',
           path: `${API}/${obj}?summarizeErrors=false`,
@@ -242,7 +221,7 @@ export class XeroConnector implements Connector {
       // Our key met another request (a batch reshaped by redelivery): the upsert is safe without it.
       res = await send(`${key}-r`);
     }
-    if (!res.ok) return records.map((r) => ({ key: r.key, ok: false, error: res.error }));
+    if (!res.ok) return failAll(records, res.error);
     const body = parseJson<XeroErrorBody & Record<string, unknown>>(res.text);
     if (res.status === 200) {
       const items = body?.[obj];
@@ -255,7 +234,7 @@ export class XeroConnector implements Connector {
             httpStatus: 200,
           },
         );
-        return records.map((r) => ({ key: r.key, ok: false, error }));
+        return failAll(records, error);
       }
       return this.mapElements(obj, records, items as XeroElement[], false);
     }
@@ -263,8 +242,7 @@ export class XeroConnector implements Connector {
       // A summarised 400: nothing was written; the valid elements go round again.
       return this.mapElements(obj, records, body.Elements, true);
     }
-    const error = this.classify(res, `POST ${API}/${obj}`);
-    return records.map((r) => ({ key: r.key, ok: false, error }));
+    return failAll(records, this.classify(res, `POST ${API}/${obj}`));
   }
 
   /** Bills (ACCPAY) have non-unique numbers: find the InvoiceID of those we may have created already. */
@@ -390,7 +368,7 @@ export class XeroConnector implements Connector {
           ? { ContactID: r.targetId, ContactStatus: 'ARCHIVED' }
           : { InvoiceID: r.targetId, Status: 'DELETED' },
       );
-      const res = await this.withAuthRetry(() =>
+      const res = await this.auth.renewingOn401(() =>
         this.http.request({
           method: 'POST',
           path: `${API}/${obj}?summarizeErrors=false`,
@@ -401,7 +379,7 @@ export class XeroConnector implements Connector {
       );
       if (!res.ok || res.status !== 200) {
         const error = res.ok ? this.classify(res, `POST ${API}/${obj}`) : res.error;
-        out.push(...chunk.map((r) => ({ key: r.key, ok: false as const, error })));
+        out.push(...failAll(chunk, error));
         continue;
       }
       const items = (parseJson<Record<string, XeroElement[]>>(res.text)?.[obj] ?? []) as XeroElement[];
@@ -432,50 +410,20 @@ export class XeroConnector implements Connector {
 
   // ---------------------------------------------------------------- helpers
 
-  /** With client credentials, a 401 means the token expired early: fetch a new one and try once more. */
-  private async withAuthRetry<T extends { ok: boolean; status?: number }>(
-    call: () => Promise<T>,
-  ): Promise<T> {
-    const res = await call();
-    if (this.token && res.ok && res.status === 401) {
-      this.token.invalidate();
-      return call();
-    }
-    return res;
-  }
-
   private async getJson<T>(path: string, route: string): Promise<T | undefined> {
-    const res = await this.withAuthRetry(() => this.http.request({ method: 'GET', path, route }));
-    if (!res.ok) throw res.error;
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw this.classify(res, route);
-    const body = parseJson<T>(res.text);
-    if (body === undefined) {
-      throw new TargetError(
-        XeroErrorCode.badResponse,
-        `Xero answered ${route} with a body that is not JSON`,
-        {
-          disposition: 'retryable',
-          httpStatus: 200,
-        },
-      );
-    }
-    return body;
+    const res = await this.auth.renewingOn401(() => this.http.request({ method: 'GET', path, route }));
+    return readJsonAnswer<T>(res, route, {
+      vendor: 'Xero',
+      badResponseCode: XeroErrorCode.badResponse,
+      classify: (answer, r) => this.classify(answer, r),
+    });
   }
 
   /** Classifies a whole-call answer that carries no per-element results. */
   private classify(res: HttpResponse, route: string): TargetError {
     const { status } = res;
     const body = parseJson<XeroErrorBody>(res.text);
-    const detail =
-      body?.Message ??
-      body?.Detail ??
-      (res.text
-        .replace(/<[^>]*>/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim()
-        .slice(0, 200) ||
-        `HTTP ${status}`);
+    const detail = body?.Message ?? body?.Detail ?? bodyExcerpt(res.text, status);
     if (status === 429) {
       const problem = res.headers.get('x-rate-limit-problem') ?? 'unknown';
       const ms = xeroRetryAfterMs(res, Date.now()) ?? 60_000;
@@ -489,25 +437,20 @@ export class XeroConnector implements Connector {
         },
       );
     }
-    const message = this.http.redact(`Xero ${status} on ${route}: ${detail}`);
-    if (status >= 500 || status === 408) {
-      return new TargetError(XeroErrorCode.server, message, { disposition: 'retryable', httpStatus: status });
-    }
-    const code =
-      status === 401
-        ? XeroErrorCode.unauthorized
-        : status === 403
-          ? XeroErrorCode.forbidden
-          : status === 404
-            ? XeroErrorCode.notFound
-            : status === 400 && body?.Type === 'ValidationException'
-              ? XeroErrorCode.validation
-              : XeroErrorCode.rejected;
     const hint =
       status === 403
         ? ' (is the tenant connected to the app, and does the token have the accounting scopes?)'
         : '';
-    return new TargetError(code, `${message}${hint}`, { disposition: 'permanent', httpStatus: status });
+    return errorForStatus(status, this.http.redact(`Xero ${status} on ${route}: ${detail}`) + hint, {
+      server: XeroErrorCode.server,
+      unauthorized: XeroErrorCode.unauthorized,
+      forbidden: XeroErrorCode.forbidden,
+      notFound: XeroErrorCode.notFound,
+      refused:
+        status === 400 && body?.Type === 'ValidationException'
+          ? XeroErrorCode.validation
+          : XeroErrorCode.rejected,
+    });
   }
 }
 

@@ -1,29 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UpsertRecord, UpsertResult } from '../../../shared/connectors/Connector.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { describeError, TargetError } from '../../../shared/errors.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../../shared/fakes/hubspot/HubSpotFake.ts';
+import { byKey, failure, success } from '../../helpers/connectorResults.ts';
 
 const TOKEN = 'pat-na1-0f1e2d3c-test-token';
 const UPSERT = { method: 'POST', path: '/crm/v3/objects/contacts/batch/upsert' };
 
 function rec(key: string, payload: Record<string, unknown>, externalId = `c-${key}`): UpsertRecord {
   return { key, externalId, idempotencyKey: `sync:${key}:1`, payload };
-}
-
-function byKey(results: UpsertResult[]): Map<string, UpsertResult> {
-  return new Map(results.map((r) => [r.key, r]));
-}
-
-function failure(r: UpsertResult | undefined): TargetError {
-  if (r === undefined || r.ok) throw new Error(`expected a failed result, got ${JSON.stringify(r)}`);
-  return r.error;
-}
-
-function success(r: UpsertResult | undefined): Extract<UpsertResult, { ok: true }> {
-  if (r === undefined || !r.ok)
-    throw new Error(`expected a success, got ${r ? describeError(r.error).message : r}`);
-  return r;
 }
 
 describe('HubSpotConnector against the HubSpot fake', () => {

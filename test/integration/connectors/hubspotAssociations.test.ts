@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AssociationResult, UpsertRecord } from '../../../shared/connectors/Connector.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
-import { describeError, type TargetError } from '../../../shared/errors.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../../shared/fakes/hubspot/HubSpotFake.ts';
+import { failure, success } from '../../helpers/connectorResults.ts';
 
 const TOKEN = 'pat-na1-assoc-test-token';
 const DEFAULT = { method: 'POST', path: '/crm/v4/associations/line_items/deals/batch/associate/default' };
@@ -14,18 +14,6 @@ const OBJECTS = {
 
 function rec(key: string, externalId: string, payload: Record<string, unknown>): UpsertRecord {
   return { key, externalId, idempotencyKey: `sync:${key}:1`, payload };
-}
-
-function failure(r: AssociationResult | undefined): TargetError {
-  if (r === undefined || r.ok) throw new Error(`expected a failed result, got ${JSON.stringify(r)}`);
-  return r.error;
-}
-
-function okResult(r: AssociationResult | undefined): AssociationResult {
-  if (r === undefined || !r.ok) {
-    throw new Error(`expected a success, got ${r ? describeError(r.error).message : r}`);
-  }
-  return r;
 }
 
 describe('HubSpot associations v4: connector against the fake', () => {
@@ -76,7 +64,7 @@ describe('HubSpot associations v4: connector against the fake', () => {
 
     const [r] = await hubspot.associate('line_items', 'deals', [{ key: 'l0', fromId: lineId, toId: dealId }]);
 
-    expect(okResult(r)).toEqual({ key: 'l0', fromId: lineId, toId: dealId, ok: true });
+    expect(success(r)).toEqual({ key: 'l0', fromId: lineId, toId: dealId, ok: true });
     expect(fake.associations('line_items', lineId, 'deals')).toEqual([
       { toObjectType: 'deals', toId: dealId, typeIds: [20] },
     ]);
@@ -178,7 +166,7 @@ describe('HubSpot associations v4: connector against the fake', () => {
         { category: 'HUBSPOT_DEFINED', typeId: 1 },
       ],
     });
-    expect(okResult(typed).ok).toBe(true);
+    expect(success(typed).ok).toBe(true);
     expect(fake.calls({ path: 'batch/create' }).map((c) => c.status)).toEqual([201]);
     expect(await hubspot.listAssociations('companies', company.id, 'contacts')).toEqual([
       {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UpsertRecord, UpsertResult } from '../../../shared/connectors/Connector.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { SalesforceConnector } from '../../../shared/connectors/salesforce/SalesforceConnector.ts';
-import { describeError, type TargetError } from '../../../shared/errors.ts';
 import {
   SALESFORCE_FAKE_CLIENT_ID,
   SALESFORCE_FAKE_CLIENT_SECRET,
   type SalesforceFake,
   startSalesforceFake,
 } from '../../../shared/fakes/salesforce/SalesforceFake.ts';
+import { failure, success } from '../../helpers/connectorResults.ts';
 
 const UPSERT = { method: 'PATCH', path: '/composite/sobjects/Account/Ext_Id__c' };
 
@@ -17,17 +17,6 @@ const rec = (key: string, payload: Record<string, unknown>): UpsertRecord => ({
   idempotencyKey: `accounts:${key}:1`,
   payload,
 });
-
-function failure(r: UpsertResult | undefined): TargetError {
-  if (r === undefined || r.ok) throw new Error(`expected a failed result, got ${JSON.stringify(r)}`);
-  return r.error;
-}
-
-function success(r: UpsertResult | undefined): Extract<UpsertResult, { ok: true }> {
-  if (r === undefined || !r.ok)
-    throw new Error(`expected a success, got ${r ? describeError(r.error).message : r}`);
-  return r;
-}
 
 describe('SalesforceConnector against the Salesforce fake', () => {
   let fake: SalesforceFake;

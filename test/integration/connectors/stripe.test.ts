@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UpsertRecord, UpsertResult } from '../../../shared/connectors/Connector.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { fromStripeForm, toStripeForm } from '../../../shared/connectors/stripe/formEncoding.ts';
 import { StripeConnector } from '../../../shared/connectors/stripe/StripeConnector.ts';
-import { describeError, type TargetError } from '../../../shared/errors.ts';
 import { type StripeFake, startStripeFake } from '../../../shared/fakes/stripe/StripeFake.ts';
+import { failure, success } from '../../helpers/connectorResults.ts';
 
 const CREATE = { method: 'POST', path: /^\/v1\/customers$/ };
 const SEARCH = { method: 'GET', path: '/v1/customers/search' };
@@ -14,17 +14,6 @@ const rec = (key: string, payload: Record<string, unknown>, version = 1): Upsert
   idempotencyKey: `customers:${key}:${version}`,
   payload,
 });
-
-function failure(r: UpsertResult | undefined): TargetError {
-  if (r === undefined || r.ok) throw new Error(`expected a failed result, got ${JSON.stringify(r)}`);
-  return r.error;
-}
-
-function success(r: UpsertResult | undefined): Extract<UpsertResult, { ok: true }> {
-  if (r === undefined || !r.ok)
-    throw new Error(`expected a success, got ${r ? describeError(r.error).message : r}`);
-  return r;
-}
 
 describe('StripeConnector against the Stripe fake', () => {
   let fake: StripeFake;

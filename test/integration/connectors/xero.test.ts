@@ -1,30 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UpsertRecord, UpsertResult } from '../../../shared/connectors/Connector.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { XeroConnector } from '../../../shared/connectors/xero/XeroConnector.ts';
-import { describeError, type TargetError } from '../../../shared/errors.ts';
+import { describeError } from '../../../shared/errors.ts';
 import {
   startXeroFake,
   XERO_FAKE_CLIENT_ID,
   XERO_FAKE_CLIENT_SECRET,
   type XeroFake,
 } from '../../../shared/fakes/xero/XeroFake.ts';
+import { failure, success } from '../../helpers/connectorResults.ts';
 
 const CONTACTS = { method: 'POST', path: '/api.xro/2.0/Contacts' };
 const INVOICES = { method: 'POST', path: '/api.xro/2.0/Invoices' };
 
 function rec(key: string, payload: Record<string, unknown>, extra: Partial<UpsertRecord> = {}): UpsertRecord {
   return { key, externalId: `C-${key}`, idempotencyKey: `contacts:${key}:1`, payload, ...extra };
-}
-
-function failure(r: UpsertResult | undefined): TargetError {
-  if (r === undefined || r.ok) throw new Error(`expected a failed result, got ${JSON.stringify(r)}`);
-  return r.error;
-}
-
-function success(r: UpsertResult | undefined): Extract<UpsertResult, { ok: true }> {
-  if (r === undefined || !r.ok)
-    throw new Error(`expected a success, got ${r ? describeError(r.error).message : r}`);
-  return r;
 }
 
 describe('XeroConnector against the Xero fake', () => {
