@@ -1,26 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-/** Which calls a fault applies to, or which calls to count. */
-export interface CallMatch {
-  readonly method?: string;
-  /** A string matches any path containing it ('/Contacts'); a RegExp is tested. */
-  readonly path?: string | RegExp;
-}
-
-/** A failure injected into the next matching calls. */
-export type Fault =
-  /** Answer `status` without processing the call (the fake shapes the body like its vendor). */
-  | {
-      readonly kind: 'status';
-      readonly status: number;
-      readonly body?: unknown;
-      readonly headers?: Readonly<Record<string, string>>;
-    }
-  /** Wait `ms` before answering; with applyFirst the call is processed before the wait. */
-  | { readonly kind: 'delay'; readonly ms: number; readonly applyFirst?: boolean }
-  /** Close the connection without answering; with applyFirst the call is processed first. */
-  | { readonly kind: 'drop'; readonly applyFirst?: boolean };
+import { type CallMatch, type Fault, FaultQueue, matches, type StatusFault } from './faults.ts';
 
 /** One call as the fake saw it. */
 export interface FakeCall {
@@ -44,61 +24,75 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-interface FaultEntry {
-  readonly fault: Fault;
-  remaining: number;
-  readonly match: CallMatch | undefined;
+export interface FailOptions {
+  readonly match?: CallMatch;
+  /** Sent instead of the vendor-shaped body; a string is sent as text. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Adds `Retry-After: <seconds>` (a Retry-After in `headers` wins). */
+  readonly retryAfterSeconds?: number;
 }
 
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-export function matches(m: CallMatch | undefined, method: string, path: string): boolean {
-  if (m === undefined) return true;
-  if (m.method !== undefined && m.method.toUpperCase() !== method) return false;
-  if (m.path === undefined) return true;
-  return typeof m.path === 'string' ? path.includes(m.path) : m.path.test(path);
+export interface FakeServerOptions {
+  /** The clock for call timestamps (and the vendor fake's limits, tokens, records). @default Date.now */
+  readonly now?: () => number;
+  /** Larger bodies are refused with tooLargeReply(). @default 10 MiB */
+  readonly maxBodyBytes?: number;
 }
 
 /**
  * What every vendor fake shares: a node:http server on 127.0.0.1, a log of calls, fault injection
  * (fail, delay or drop the next matching calls) and `settled()` for tests that must wait until a
  * delayed write has landed. A vendor fake implements `process` (auth, limits, routing) and
- * `faultReply` (its error bodies).
+ * `faultReply` (its error bodies); `C` and `S` let it add optional fields to its calls and its
+ * status faults.
  */
-export abstract class FakeServer {
+export abstract class FakeServer<C extends FakeCall = FakeCall, S extends StatusFault = StatusFault> {
   /** Base URL to give the connector. */
   public url = '';
   protected server: Server | undefined;
-  private readonly log: FakeCall[] = [];
-  private readonly faults: FaultEntry[] = [];
+  protected readonly now: () => number;
+  private readonly maxBodyBytes: number;
+  private readonly log: C[] = [];
+  private readonly faults = new FaultQueue<Fault<S>>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly sleeps = new Set<() => void>();
 
-  /** Answers one call; `call` may be annotated (elements). */
-  protected abstract process(call: FakeCall, raw: string): Promise<Reply> | Reply;
+  protected constructor(opts: FakeServerOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
+  }
 
-  /** The answer for an injected status fault, shaped like the vendor's. */
-  protected abstract faultReply(fault: Extract<Fault, { kind: 'status' }>, call: FakeCall): Reply;
+  /** Answers one call; `call` may be annotated (elements). */
+  protected abstract process(call: C, raw: string, url: URL): Promise<Reply> | Reply;
+
+  /** The vendor-shaped answer to a status fault injected without a body; the fault's headers go over it. */
+  protected abstract faultReply(fault: S, call: C): Reply;
 
   /** Called when a call arrives; the returned function when its answer has left (or it was dropped). */
-  protected enter(_call: FakeCall): () => void {
+  protected enter(_call: C): () => void {
     return () => undefined;
   }
 
-  /** The clock used for call timestamps. */
-  protected clock(): number {
-    return Date.now();
+  /** Last touch on every answer: headers and content types a vendor puts on all of them. */
+  protected finish(reply: Reply): Reply {
+    return reply;
+  }
+
+  protected tooLargeReply(): Reply {
+    return { status: 413, text: 'Request Entity Too Large' };
+  }
+
+  protected crashReply(err: unknown): Reply {
+    return { status: 500, text: `fake crashed: ${String(err)}`, headers: { 'Content-Type': 'text/plain' } };
   }
 
   /** Listens on `port` (0: any free port). */
   public async listen(port = 0, host = '127.0.0.1'): Promise<this> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { 'Content-Type': 'text/plain' });
-          res.end(`fake crashed: ${String(err)}`);
-        }
+        if (!res.headersSent && !res.destroyed) this.send(res, this.crashReply(err));
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -126,7 +120,7 @@ export abstract class FakeServer {
   }
 
   /** Every call received, oldest first. */
-  public calls(match?: CallMatch): readonly FakeCall[] {
+  public calls(match?: CallMatch): readonly C[] {
     return this.log.filter((c) => matches(match, c.method, c.path));
   }
 
@@ -142,25 +136,34 @@ export abstract class FakeServer {
   }
 
   /** Applies `fault` to the next `times` calls that match. */
-  public inject(fault: Fault, opts: { times?: number; match?: CallMatch } = {}): void {
-    this.faults.push({ fault, remaining: opts.times ?? 1, match: opts.match });
+  public inject(fault: Fault<S>, opts: { times?: number; match?: CallMatch } = {}): void {
+    this.faults.add(fault, opts.times ?? 1, opts.match);
   }
 
-  /** The next `times` matching calls answer `status` without being processed. */
+  /**
+   * The next `times` matching calls answer `status` without being processed, with the vendor's
+   * error body unless `body` is given. Options beyond FailOptions are the fields the fake's status
+   * faults add (HubSpot: `policy`).
+   */
   public failNext(
     times: number,
     status = 500,
-    opts: { match?: CallMatch; body?: unknown; headers?: Record<string, string> } = {},
+    opts: FailOptions & Partial<Omit<S, keyof StatusFault>> = {},
   ): void {
-    this.inject(
-      {
-        kind: 'status',
-        status,
-        ...(opts.body === undefined ? {} : { body: opts.body }),
-        ...(opts.headers ? { headers: opts.headers } : {}),
-      },
-      { times, match: opts.match },
-    );
+    const { match, body, headers, retryAfterSeconds, ...details } = opts;
+    const all = {
+      ...(retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }),
+      ...headers,
+    };
+    const fault = {
+      ...details,
+      kind: 'status',
+      status,
+      ...(body === undefined ? {} : { body }),
+      ...(Object.keys(all).length > 0 ? { headers: all } : {}),
+    };
+    // S only adds optional fields (see the class comment), so this is an S.
+    this.inject(fault as unknown as S, { times, match });
   }
 
   /** The next `times` matching calls wait `ms` before answering (processed after the wait unless applyFirst). */
@@ -174,58 +177,41 @@ export abstract class FakeServer {
   }
 
   public clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
+  }
+
+  /** Injected faults not yet used up. */
+  public pendingFaults(): number {
+    return this.faults.pending();
   }
 
   /** Forgets calls and faults. */
   protected resetCalls(): void {
     this.log.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://fake.invalid');
-    const call: FakeCall = {
-      method,
+    // C only adds optional fields, which `process` fills in.
+    const call = {
+      method: (req.method ?? 'GET').toUpperCase(),
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
-      at: this.clock(),
-    };
+      at: this.now(),
+    } as C;
     this.log.push(call);
     this.inFlight++;
     const leave = this.enter(call);
     try {
-      let raw: string;
-      try {
-        raw = await readBody(req);
-      } catch {
-        call.status = 413;
-        send(res, { status: 413, text: 'Request Entity Too Large' });
-        return;
-      }
-      const fault = this.takeFault(method, url.pathname);
-      if (fault) call.fault = fault.kind;
-      if (fault?.kind === 'status') {
-        const reply = this.faultReply(fault, call);
-        call.status = reply.status;
-        send(res, reply);
-        return;
-      }
-      if (fault?.kind === 'drop' && !fault.applyFirst) {
-        req.socket.destroy();
-        return;
-      }
-      if (fault?.kind === 'delay' && !fault.applyFirst) await this.sleep(fault.ms);
-      const reply = await this.process(call, raw);
-      if (fault?.kind === 'delay' && fault.applyFirst) await this.sleep(fault.ms);
-      if (fault?.kind === 'drop') {
+      const reply = await this.respond(req, call, url);
+      if (reply === undefined) {
         req.socket.destroy();
         return;
       }
       call.status = reply.status;
-      send(res, reply);
+      this.send(res, reply);
     } finally {
       leave();
       this.inFlight--;
@@ -237,13 +223,37 @@ export abstract class FakeServer {
     }
   }
 
-  private takeFault(method: string, path: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.remaining > 0 && matches(f.match, method, path));
-    const entry = this.faults[i];
-    if (entry === undefined) return undefined;
-    entry.remaining--;
-    if (entry.remaining <= 0) this.faults.splice(i, 1);
-    return entry.fault;
+  /** The answer to a call, or undefined when a drop fault closes its connection instead. */
+  private async respond(req: IncomingMessage, call: C, url: URL): Promise<Reply | undefined> {
+    let raw: string;
+    try {
+      raw = await readBody(req, this.maxBodyBytes);
+    } catch {
+      return this.tooLargeReply();
+    }
+    const fault = this.faults.take(call.method, call.path);
+    if (fault) call.fault = fault.kind;
+    if (fault?.kind === 'status') return this.injectedReply(fault, call);
+    if (fault?.kind === 'drop' && !fault.applyFirst) return undefined;
+    if (fault?.kind === 'delay' && !fault.applyFirst) await this.sleep(fault.ms);
+    const reply = await this.process(call, raw, url);
+    if (fault?.kind === 'delay' && fault.applyFirst) await this.sleep(fault.ms);
+    return fault?.kind === 'drop' ? undefined : reply;
+  }
+
+  private injectedReply(f: S, call: C): Reply {
+    const headers = { ...(f.headers ?? {}) };
+    if (f.body === undefined) {
+      const reply = this.faultReply(f, call);
+      return { ...reply, headers: { ...(reply.headers ?? {}), ...headers } };
+    }
+    return typeof f.body === 'string'
+      ? { status: f.status, text: f.body, headers }
+      : { status: f.status, body: f.body, headers };
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    write(res, this.finish(reply));
   }
 
   private sleep(ms: number): Promise<void> {
@@ -259,7 +269,7 @@ export abstract class FakeServer {
   }
 }
 
-function send(res: ServerResponse, reply: Reply): void {
+function write(res: ServerResponse, reply: Reply): void {
   if (res.destroyed || res.writableEnded) return;
   const headers: Record<string, string> = { ...(reply.headers ?? {}) };
   let payload = '';
@@ -275,13 +285,13 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(payload);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > maxBytes) {
         reject(new Error('body too large'));
         req.resume();
         return;
@@ -297,44 +307,4 @@ function readBody(req: IncomingMessage): Promise<string> {
 export function header(call: FakeCall, name: string): string | undefined {
   const v = call.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/** A sliding-window counter as vendors keep one: calls admitted in the last `intervalMs`. */
-export class SlidingWindow {
-  private readonly stamps: number[] = [];
-  public readonly limit: number;
-  public readonly intervalMs: number;
-
-  public constructor(limit: number, intervalMs: number) {
-    this.limit = limit;
-    this.intervalMs = intervalMs;
-  }
-
-  public used(now: number): number {
-    while (this.stamps.length > 0 && (this.stamps[0] ?? 0) <= now - this.intervalMs) this.stamps.shift();
-    return this.stamps.length;
-  }
-
-  public remaining(now: number): number {
-    return Math.max(0, this.limit - this.used(now));
-  }
-
-  /** Milliseconds until one more call fits. */
-  public retryAfterMs(now: number): number {
-    this.used(now);
-    const oldest = this.stamps[this.stamps.length - this.limit] ?? now;
-    return Math.max(0, oldest + this.intervalMs - now);
-  }
-
-  public full(now: number): boolean {
-    return this.used(now) >= this.limit;
-  }
-
-  public record(now: number): void {
-    this.stamps.push(now);
-  }
-
-  public clear(): void {
-    this.stamps.length = 0;
-  }
 }

@@ -1,4 +1,4 @@
-import { batchTooLargeMessage, errorBody, standardError } from './bodies.ts';
+import { batchReply, batchTooLargeMessage, errorBody, standardError } from './bodies.ts';
 import { iso, type ObjectStore } from './store.ts';
 
 /**
@@ -37,8 +37,14 @@ import { iso, type ObjectStore } from './store.ts';
  *   deal↔ticket 27/28, deal↔line item 19/20 (HubSpot's association type table; checked: 279 on
  *   HubSpot's associations overview, 16/339 by a HubSpot SDK maintainer in hubspot-api-php#227,
  *   19/20 and 341 in public integrations — see docs/connectors.md).
- * Ours (no source found): the wording of the batch-read "no associations" error and of a refused type,
- * and that a type the two object types do not have (or no default type) fails the whole call (400).
+ * - batch read of a record without associations of that type: a per-input error, 207 (also when no
+ *   input has any), `OBJECT_NOT_FOUND` with subCategory `crm.associations.NO_ASSOCIATIONS_FOUND`,
+ *   "No company is associated with deal 515690208449." and context `fromObjectId, fromObjectType,
+ *   toObjectType` (answers quoted in public integrations that read HubSpot associations; the fake's
+ *   context has `fromObjectId` only, which is what clients match the input by);
+ * Ours (no source found): the singular names of line items and custom objects in that message, the
+ * wording of a refused type, and that a type the two object types do not have (or no default type)
+ * fails the whole call (400).
  * An input that is not an object fails the call; one without `from`/`to` ids fails like an unknown record.
  */
 
@@ -115,7 +121,8 @@ export interface AssociationsOptions {
   /** Resolves an object type name, id or alias to its store. */
   readonly resolve: (name: string) => ObjectStore | undefined;
   readonly now: () => number;
-  readonly baseUrl: string;
+  /** The fake's URL, known once it listens. */
+  readonly baseUrl: () => string;
   readonly types?: readonly FakeAssociationType[];
   /** @default 'multi-status' */
   readonly errors?: 'multi-status' | 'reject-batch';
@@ -572,20 +579,7 @@ export class Associations {
         });
       }
     }
-    const completedAt = iso(this.opts.now());
-    if (errorList.length === 0)
-      return { status: okStatus, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-    return {
-      status: 207,
-      body: {
-        status: 'COMPLETE',
-        results,
-        numErrors: errorList.length,
-        errors: errorList,
-        startedAt,
-        completedAt,
-      },
-    };
+    return batchReply(results, errorList, startedAt, iso(this.opts.now()), okStatus);
   }
 
   private batchArchive(
@@ -666,7 +660,7 @@ export class Associations {
       results: page.items.map((a) => this.withLabels(from.model.name, to.model.name, a)),
     };
     if (page.next !== undefined) {
-      const link = new URL(url.pathname, this.opts.baseUrl);
+      const link = new URL(url.pathname, this.opts.baseUrl());
       link.searchParams.set('after', page.next);
       body.paging = { next: { after: page.next, link: link.toString() } };
     }
@@ -685,13 +679,14 @@ export class Associations {
       const page = this.page(from, id, to, PAGE_MAX, after);
       if ('status' in page) return page;
       if (page.items.length === 0) {
-        errors.push(
-          standardError(
+        errors.push({
+          ...standardError(
             'OBJECT_NOT_FOUND',
-            `No ${to.model.name} is associated with ${from.model.label.toLowerCase()} ID ${id}.`,
+            `No ${singular(to)} is associated with ${singular(from)} ${id}.`,
             { fromObjectId: [id] },
           ),
-        );
+          subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+        });
         continue;
       }
       results.push({
@@ -700,14 +695,14 @@ export class Associations {
         ...(page.next === undefined ? {} : { paging: { next: { after: page.next } } }),
       });
     }
-    const completedAt = iso(this.opts.now());
-    if (errors.length === 0)
-      return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-    return {
-      status: 207,
-      body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
-    };
+    return batchReply(results, errors, startedAt, iso(this.opts.now()));
   }
+}
+
+/** The singular name HubSpot's association errors use ("No company is associated with deal 5…"). */
+function singular(store: ObjectStore): string {
+  const name = store.model.name;
+  return Object.entries(SINGULAR_ALIASES).find(([, plural]) => plural === name)?.[0] ?? name;
 }
 
 function dec(s: string | undefined): string {

@@ -40,6 +40,22 @@ export function standardError(
   return { status: 'error', category, message, context, errors, links: {} };
 }
 
+/** A batch answer: `ok` (200; 201 for creates) when no input failed, else 207 with the per-input errors. */
+export function batchReply(
+  results: readonly unknown[],
+  errors: readonly unknown[],
+  startedAt: string,
+  completedAt: string,
+  ok = 200,
+): { status: number; body: Record<string, unknown> } {
+  if (errors.length === 0)
+    return { status: ok, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+  return {
+    status: 207,
+    body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
+  };
+}
+
 export type RateLimitPolicy = 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
 
 const POLICY_MESSAGE: Record<RateLimitPolicy, string> = {

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type FakeCall,
-  FakeServer,
-  type Fault,
-  header,
-  type Reply,
-  SlidingWindow,
-} from '../common/FakeServer.ts';
+import { type FakeCall, FakeServer, header, type Reply } from '../common/FakeServer.ts';
+import type { StatusFault } from '../common/faults.ts';
+import { SlidingWindow } from '../common/SlidingWindow.ts';
+import { snapshotMap } from '../common/snapshot.ts';
 
-export type { CallMatch, FakeCall, Fault } from '../common/FakeServer.ts';
+export type { FakeCall } from '../common/FakeServer.ts';
+export type { CallMatch, Fault } from '../common/faults.ts';
 
 /** One field of a fake sObject type. */
 export interface FakeSObjectField {
@@ -102,7 +99,6 @@ const errorList = (errorCode: string, message: string) => [{ message, errorCode 
  */
 export class SalesforceFake extends FakeServer {
   private readonly opts: SalesforceFakeOptions;
-  private readonly now: () => number;
   private readonly types = new Map<string, SObjectType>();
   private readonly records = new Map<string, Map<string, StoredSObject>>();
   private readonly tokens = new Set<string>();
@@ -111,9 +107,8 @@ export class SalesforceFake extends FakeServer {
   private nextId = 1;
 
   public constructor(opts: SalesforceFakeOptions = {}) {
-    super();
+    super({ now: opts.now });
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
     const limit = opts.dailyLimit ?? 100_000;
     this.day = limit === false ? undefined : new SlidingWindow(limit, 86_400_000);
     let custom = 0;
@@ -155,29 +150,17 @@ export class SalesforceFake extends FakeServer {
     this.resetCalls();
   }
 
-  protected override clock(): number {
-    return this.now();
-  }
-
-  protected override faultReply(f: Extract<Fault, { kind: 'status' }>): Reply {
-    const headers = { ...(f.headers ?? {}) };
-    if (f.body !== undefined) {
-      return typeof f.body === 'string'
-        ? { status: f.status, text: f.body, headers }
-        : { status: f.status, body: f.body, headers };
-    }
+  protected override faultReply(f: StatusFault): Reply {
     if (f.status === 403) {
       return {
         status: 403,
         body: errorList('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'),
-        headers,
       };
     }
     if (f.status === 503) {
       return {
         status: 503,
         body: errorList('SERVER_UNAVAILABLE', 'Server is temporarily unavailable'),
-        headers,
       };
     }
     return {
@@ -186,7 +169,6 @@ export class SalesforceFake extends FakeServer {
         'UNKNOWN_EXCEPTION',
         'An unexpected error occurred. Please include this ErrorId if you contact support',
       ),
-      headers,
     };
   }
 
@@ -337,11 +319,10 @@ export class SalesforceFake extends FakeServer {
       }
     }
     const store = this.records.get(typeName)!;
-    const snapshot = new Map([...store].map(([k, v]) => [k, { ...v }]));
+    const restore = snapshotMap(store);
     const results = body.records.map((r) => this.upsertOne(type, extField, r as Record<string, unknown>));
     if (body.allOrNone === true && results.some((r) => !r.success)) {
-      store.clear();
-      for (const [k, v] of snapshot) store.set(k, v);
+      restore();
       return {
         status: 200,
         body: results.map((r) =>

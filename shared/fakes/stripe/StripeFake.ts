@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import { fromStripeForm } from '../../connectors/stripe/formEncoding.ts';
-import {
-  type FakeCall,
-  FakeServer,
-  type Fault,
-  header,
-  type Reply,
-  SlidingWindow,
-} from '../common/FakeServer.ts';
+import { type FakeCall, FakeServer, header, type Reply } from '../common/FakeServer.ts';
+import type { StatusFault } from '../common/faults.ts';
+import { SlidingWindow } from '../common/SlidingWindow.ts';
 import {
   applyCustomerParams,
   applyInvoiceParams,
@@ -20,7 +15,8 @@ import {
   stripeError,
 } from './resources.ts';
 
-export type { CallMatch, FakeCall, Fault } from '../common/FakeServer.ts';
+export type { FakeCall } from '../common/FakeServer.ts';
+export type { CallMatch, Fault } from '../common/faults.ts';
 
 export interface StripeFakeOptions {
   /** @default 0 (any free port) */
@@ -70,7 +66,6 @@ type Kind = keyof typeof OBJECTS;
  */
 export class StripeFake extends FakeServer {
   private readonly opts: StripeFakeOptions;
-  private readonly now: () => number;
   private readonly store: Record<Kind, Map<string, StoredObject>> = {
     customers: new Map(),
     invoices: new Map(),
@@ -82,9 +77,8 @@ export class StripeFake extends FakeServer {
   private limited = 0;
 
   public constructor(opts: StripeFakeOptions = {}) {
-    super();
+    super({ now: opts.now });
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
     const live = this.apiKey.startsWith('sk_live_');
     this.global =
       opts.rateLimit === false
@@ -122,22 +116,12 @@ export class StripeFake extends FakeServer {
     this.resetCalls();
   }
 
-  protected override clock(): number {
-    return this.now();
-  }
-
-  protected override faultReply(f: Extract<Fault, { kind: 'status' }>): Reply {
-    const headers = { ...(f.headers ?? {}) };
-    if (f.body !== undefined) {
-      return typeof f.body === 'string'
-        ? { status: f.status, text: f.body, headers }
-        : { status: f.status, body: f.body, headers };
-    }
+  protected override faultReply(f: StatusFault): Reply {
     if (f.status === 429) {
       this.limited++;
-      return { status: 429, body: rateLimitBody(), headers };
+      return { status: 429, body: rateLimitBody() };
     }
-    return { status: f.status, body: stripeError('api_error', 'An unknown error occurred'), headers };
+    return { status: f.status, body: stripeError('api_error', 'An unknown error occurred') };
   }
 
   protected override process(call: FakeCall, raw: string): Reply {

@@ -1,18 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  type FakeCall,
-  FakeServer,
-  type Fault,
-  header,
-  type Reply,
-  SlidingWindow,
-} from '../common/FakeServer.ts';
+import { type FakeCall, FakeServer, header, type Reply } from '../common/FakeServer.ts';
+import type { StatusFault } from '../common/faults.ts';
+import { SlidingWindow } from '../common/SlidingWindow.ts';
 import { badRequest, envelope, NOT_FOUND_TEXT, problem, validationException } from './bodies.ts';
 import { ContactStore, type StoredContact } from './contacts.ts';
 import { InvoiceStore, type StoredInvoice } from './invoices.ts';
 import { filterWhere } from './where.ts';
 
-export type { CallMatch, FakeCall, Fault } from '../common/FakeServer.ts';
+export type { FakeCall } from '../common/FakeServer.ts';
+export type { CallMatch, Fault } from '../common/faults.ts';
 
 export interface XeroFakeRateLimits {
   /** Calls per tenant in any 60 s. @default 60 */
@@ -97,7 +93,6 @@ interface CachedAnswer {
  */
 export class XeroFake extends FakeServer {
   private readonly opts: XeroFakeOptions;
-  private readonly now: () => number;
   private readonly tenants = new Map<string, Tenant>();
   private readonly appMinute: SlidingWindow;
   private readonly tokens = new Map<string, number>();
@@ -106,9 +101,8 @@ export class XeroFake extends FakeServer {
   private rejected429 = 0;
 
   public constructor(opts: XeroFakeOptions = {}) {
-    super();
+    super({ now: opts.now });
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
     const rl = opts.rateLimit === false ? undefined : opts.rateLimit;
     for (const id of opts.tenants ?? [XERO_FAKE_TENANT]) {
       this.tenants.set(id, {
@@ -197,10 +191,6 @@ export class XeroFake extends FakeServer {
 
   // ---------------------------------------------------------------- pipeline
 
-  protected override clock(): number {
-    return this.now();
-  }
-
   protected override enter(call: FakeCall): () => void {
     const t = this.tenants.get(header(call, 'xero-tenant-id') ?? '');
     if (!t || !call.path.startsWith(API)) return () => undefined;
@@ -210,24 +200,18 @@ export class XeroFake extends FakeServer {
     };
   }
 
-  protected override faultReply(f: Extract<Fault, { kind: 'status' }>): Reply {
-    const headers = { ...(f.headers ?? {}) };
-    if (f.body !== undefined) {
-      return typeof f.body === 'string'
-        ? { status: f.status, text: f.body, headers }
-        : { status: f.status, body: f.body, headers };
-    }
+  protected override faultReply(f: StatusFault): Reply {
     if (f.status === 429) {
       this.rejected429++;
       return {
         status: 429,
         text: '',
-        headers: { 'Retry-After': '1', 'X-Rate-Limit-Problem': 'minute', ...headers },
+        headers: { 'Retry-After': '1', 'X-Rate-Limit-Problem': 'minute' },
       };
     }
     if (f.status >= 502 && f.status <= 504) {
       const title = { 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }[f.status];
-      return { status: f.status, text: `<html><body><h1>${f.status} ${title}</h1></body></html>`, headers };
+      return { status: f.status, text: `<html><body><h1>${f.status} ${title}</h1></body></html>` };
     }
     return {
       status: f.status,
@@ -236,7 +220,6 @@ export class XeroFake extends FakeServer {
         Type: 'UnknownErrorException',
         Message: 'An error occurred in Xero. Check the API Status page for current service status.',
       },
-      headers,
     };
   }
 

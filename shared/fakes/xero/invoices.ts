@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { snapshotMap } from '../common/snapshot.ts';
 import { xeroDate } from './bodies.ts';
 import type { ContactStore, WriteOutcome } from './contacts.ts';
 
@@ -86,13 +87,8 @@ export class InvoiceStore {
     return this.byId.get(idOrNumber) ?? this.byNumber(idOrNumber);
   }
 
-  /** Copies the state so that an all-or-nothing request can be undone (records are replaced, never edited in place). */
   public snapshot(): () => void {
-    const saved = [...this.byId].map(([k, r]) => [k, { ...r }] as const);
-    return () => {
-      this.byId.clear();
-      for (const [k, r] of saved) this.byId.set(k, r);
-    };
+    return snapshotMap(this.byId);
   }
 
   public clear(): void {
