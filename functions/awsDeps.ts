@@ -18,6 +18,7 @@ import type {
 } from '../shared/runtime/HandlerDeps.ts';
 import { ENV, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
+import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
 import { DynamoRateLimiter } from '../shared/write/DynamoRateLimiter.ts';
 import { paceForWindows } from '../shared/write/paceForWindows.ts';
@@ -151,7 +152,8 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
 
 /**
  * The verify function reads the warehouse (source and, when configured, the target's copy) and
- * all links of its sync; without a warehouse copy it lists the target through the connector.
+ * all links of its sync; it calls the target through the connector when the copy is missing or
+ * does not carry the associations it checks (verifyReadsTarget).
  */
 export async function createAwsVerifyDeps(
   env: Env,
@@ -167,7 +169,7 @@ export async function createAwsVerifyDeps(
   const state = new StateStore(aws.ddb, runtime.stateTable);
   const sync = cfg.syncs.find((s) => s.name === runtime.sync);
   const connector =
-    sync && !sync.verify?.table && runtime.connectionSecretArn
+    sync && verifyReadsTarget(sync) && runtime.connectionSecretArn
       ? createConnector(
           sync,
           cfg.connections[sync.target.connection]!,

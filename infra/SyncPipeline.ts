@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import type { SyncConfig } from '../shared/config/schema.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { ENV } from '../shared/runtime/RuntimeEnv.ts';
+import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { createSyncAlarms } from './createSyncAlarms.ts';
 import {
   ARCHITECTURE,
@@ -305,7 +306,7 @@ export class SyncPipeline extends Construct {
   ): NodejsFunction {
     const sync = props.sync;
     const verify = sync.verify!;
-    const listsTarget = verify.table === undefined;
+    const readsTarget = verifyReadsTarget(sync);
     const fn = this.createFunction('Verify', {
       ...common,
       entry: props.entries.verify,
@@ -317,13 +318,13 @@ export class SyncPipeline extends Construct {
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
         // `{"repair": true}` (writeback verify --repair) re-enqueues missing and drifted records here.
         [ENV.queueUrl]: this.queue.queueUrl,
-        // Without a warehouse copy of the target, the target API is listed.
-        ...(listsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
+        // Without a warehouse copy of the target (or of its associations), the target API is read.
+        ...(readsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
       },
     });
     props.dwhSecret.grantRead(fn);
     this.queue.grantSendMessages(fn);
-    if (listsTarget) props.connectionSecret.grantRead(fn);
+    if (readsTarget) props.connectionSecret.grantRead(fn);
     grantTable(props.stateTable, fn, 'readWrite');
     grantTable(props.linksTable, fn, 'read');
     // A verification reads every link of its sync once: one Scan, instead of an index written on every update.

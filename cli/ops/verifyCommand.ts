@@ -67,6 +67,11 @@ export function verifyLines(verifications: readonly VerifyAnswer[]): string[] {
     ]),
   );
   for (const v of verifications) {
+    if (v.associations) {
+      lines.push(
+        `  ${v.sync} associations with ${v.associations.with}: ${v.associations.checked} checked against ${v.associations.against}`,
+      );
+    }
     for (const kind of FINDING_KINDS) {
       const n = v.counts[kind];
       if (n === 0) continue;

@@ -124,6 +124,13 @@ export const VerifySchema = z
      * payload (`Contact.ContactID`). @default every top-level mapped field, same name
      */
     fields: z.record(z.string(), Identifier).optional(),
+    /**
+     * Associated children (`target.associate`): the column of `table` holding the target id of the
+     * parent record each child is associated with, as ELT tools load associations (one id, or a JSON
+     * array of ids). Verify then compares associations in SQL; without it, it reads them from the
+     * target API in batches.
+     */
+    parentColumn: Identifier.optional(),
     /** Schedule of the verify function. @default rate(1 day) */
     schedule: z
       .string()
@@ -220,7 +227,26 @@ export const SyncSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.verify?.parentColumn === undefined) return;
+    // The column is read from the warehouse copy, and holds the parent a child is associated with.
+    if (!s.verify.table) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs verify.table: it names a column of the warehouse copy of the target',
+        path: ['verify', 'parentColumn'],
+      });
+    }
+    if (!s.target.associate) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'only for a sync with target.associate (its records are associated with their parent in the target)',
+        path: ['verify', 'parentColumn'],
+      });
+    }
+  });
 
 const PostgresConnection = z
   .object({

@@ -138,6 +138,17 @@ export interface Connector {
   ): Promise<AssociationResult[]>;
   /** The records of `toObject` associated with one record, for verification; [] when none. */
   listAssociations?(fromObject: string, fromId: string, toObject: string): Promise<AssociatedRecord[]>;
+  /**
+   * The records of `toObject` associated with each of many records, in the target's batch size
+   * (HubSpot: 1000 per call), for verification. One entry per distinct id of `fromIds`, [] when the
+   * record has none. Throws a TargetError when any id's associations could not be read (the call
+   * failed, or the answer left the id out): an unread association is never reported as absent.
+   */
+  readAssociations?(
+    fromObject: string,
+    fromIds: readonly string[],
+    toObject: string,
+  ): Promise<Map<string, AssociatedRecord[]>>;
   /** Transport counters (calls, retries, 429s, time held by the rate limiter). */
   metrics?(): ConnectorMetrics;
   /** Releases sockets and pools. */

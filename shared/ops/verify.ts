@@ -7,6 +7,7 @@ import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import { SourceReader } from '../source/SourceReader.ts';
 import { enqueueRepairs, repairableKeys } from '../verify/repairSync.ts';
 import type { VerifyAnswer } from '../verify/VerifyReport.ts';
+import { verifyReadsTarget } from '../verify/verifyReadsTarget.ts';
 import { verifySyncFindings } from '../verify/verifySync.ts';
 import { UsageError } from './errors.ts';
 import type { OpsContext } from './OpsContext.ts';
@@ -78,7 +79,7 @@ export async function verifySyncs(
   const verifications: VerifyAnswer[] = [];
   for (const sync of syncs) {
     progress(`${sync.name}: verifying…`);
-    const connector = sync.verify?.table ? undefined : await listingConnector(ctx, sync);
+    const connector = verifyReadsTarget(sync) ? await listingConnector(ctx, sync) : undefined;
     const { report, findings } = await verifySyncFindings(
       sync,
       {

@@ -10,7 +10,7 @@ export interface Finding {
   readonly key: string;
   readonly targetId?: string;
   readonly reason: string;
-  /** For drift: the fields that differ. */
+  /** For drift: the fields that differ; `association` for a child not associated with its parent. */
   readonly fields?: readonly string[];
 }
 
@@ -26,6 +26,18 @@ export interface VerifyReport {
   readonly findings: readonly Finding[];
   readonly clean: boolean;
   readonly durationMs: number;
+  /**
+   * Associated children (`target.associate`): each linked child's association with its parent's
+   * current target id was checked; one that lacks it is `drift` in the field `association`.
+   */
+  readonly associations?: {
+    /** The parent's object type (`target.associate.with`). */
+    readonly with: string;
+    /** Where the associations were read: the copy's `verify.parentColumn`, or the target API. */
+    readonly against: string;
+    /** Children compared: linked, parent resolved, in the target, not changed since the bookmark. */
+    readonly checked: number;
+  };
 }
 
 /** A verification as the verify function answers it: the report, and what a repair sent when one was asked for. */

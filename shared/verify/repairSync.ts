@@ -9,8 +9,10 @@ import type { Finding, FindingKind } from './VerifyReport.ts';
 
 /**
  * The findings a repair re-sends: records missing from the target (never linked, or linked but
- * gone) and records that drifted there. Never orphans: a repair deletes nothing. Dead records
- * have their own way back (`writeback dlq redrive`), backlog is on its way.
+ * gone) and records that drifted there, including associated children that lost their association
+ * with their parent (the writer associates every record it writes with its parent again; HubSpot
+ * keeps one association per pair). Never orphans: a repair deletes nothing, nor removes an
+ * association. Dead records have their own way back (`writeback dlq redrive`), backlog is on its way.
  */
 export const REPAIRABLE_KINDS: readonly FindingKind[] = ['missing', 'drift'];
 

@@ -90,3 +90,49 @@ describe('Verify function', () => {
     expect(JSON.stringify(alarm.Metrics)).toMatch(/VerifyMissing.*VerifyDrift.*VerifyOrphan.*VerifyDead/);
   });
 });
+
+describe('Verify function of associated children', () => {
+  // Prepare: line items associated with deals, both verified against warehouse copies; only one
+  // copy carries the associations (verify.parentColumn)
+  const associated = (name: string, verify: Record<string, unknown>) =>
+    syncInput(name, {
+      parent: { sync: 'deals', key: 'deal_id' },
+      target: {
+        connection: 'hubspot',
+        object: 'line_items',
+        externalId: 'dwh_id',
+        associate: { with: 'deals' },
+      },
+      verify: { table: 'hubspot.line_items', targetIdColumn: 'id', ...verify },
+    });
+  const { template: t } = buildStack(
+    testConfig([
+      syncInput('deals', { target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_id' } }),
+      associated('lines', {}),
+      associated('lines-copied', { parentColumn: 'deal_id' }),
+    ]),
+  );
+  const secretReads = (role: string) =>
+    roleStatements(t, role)
+      .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .map((s) => JSON.stringify(s.Resource))
+      .join();
+  const envOf = (id: string) =>
+    (
+      resource(t, 'AWS::Lambda::Function', id).Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      }
+    ).Environment.Variables;
+
+  it('reads the connection secret to read the associations from the API when the copy does not carry them', () => {
+    // Assess
+    expect(secretReads('SyncLinesVerifyRole')).toMatch(/hubspot/);
+    expect(envOf('SyncLinesVerifyFunction')[ENV.connectionSecretArn]).toBeDefined();
+  });
+
+  it('does not touch the connection secret when the copy carries the associations', () => {
+    // Assess
+    expect(secretReads('SyncLinesCopiedVerifyRole')).not.toMatch(/hubspot/);
+    expect(envOf('SyncLinesCopiedVerifyFunction')[ENV.connectionSecretArn]).toBeUndefined();
+  });
+});
