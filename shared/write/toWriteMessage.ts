@@ -6,8 +6,8 @@ import type { SourceRow } from '../source/SourceReader.ts';
 import { contentHash } from '../util/contentHash.ts';
 
 /**
- * The queue message for one source row: the mapped payload and its hash, the parent it refers
- * to (its target id stands as PARENT_TARGET_ID until the writer resolves it), or, when map()
+ * The queue message for one source row: the mapped payload and its hash (which covers the parent
+ * it refers to), the parent (its target id stands as PARENT_TARGET_ID until the writer resolves it), or, when map()
  * throws, an `invalid` message the writer dead-letters with map's reason. `version` overrides the
  * row's own (a changed embedded child makes the record newer than its cursor says).
  */
@@ -36,7 +36,10 @@ export function toWriteMessage(
       }),
       sync.target.nulls,
     );
-    return { ...base, hash: contentHash(payload), payload, ...(parent ? { parent } : {}) };
+    // The parent is part of the content: a child moved to another parent has the same payload
+    // (the parent's id is only a placeholder here) and must still be written again.
+    const hash = contentHash(parent ? { payload, parent } : payload);
+    return { ...base, hash, payload, ...(parent ? { parent } : {}) };
   } catch (err) {
     const { code, message } = describeError(err);
     return {

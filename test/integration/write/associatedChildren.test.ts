@@ -80,4 +80,19 @@ describe('Associated children: HubSpot line items associated to their deal', () 
     expect(stack.hubspot.findRecords('line_items', 'dwh_line_id', '7')[0]!.properties.quantity).toBe('99');
     expect(dealOfLine(link.targetId!)).toHaveLength(1);
   });
+
+  it('moves a child whose parent changed: associated with the new parent, no longer with the former', async () => {
+    // Arrange: line 8 belongs to deal 4; move it to deal 2 in the source
+    const deals = await stack.links.batchGet('deals', ['2', '4']);
+    await stack.dwh`update src.deal_lines set deal_id = 2, loaded_at = now() where id = 8`;
+    // Act
+    await cycle('deal-lines');
+    // Assess
+    const link = (await stack.links.get('deal-lines', '8'))!;
+    expect(link).toMatchObject({ status: 'ok', associatedWith: deals.get('2')!.targetId });
+    expect(dealOfLine(link.targetId!)).toEqual([deals.get('2')!.targetId]);
+    // the other lines of deal 4 keep theirs
+    const sibling = (await stack.links.get('deal-lines', '3'))!;
+    expect(dealOfLine(sibling.targetId!)).toEqual([deals.get('4')!.targetId]);
+  });
 });

@@ -122,4 +122,16 @@ describe('Parent–child: items reference their owner through the links', () => 
     expect((await stack.links.get('items', '51'))!.status).toBe('ok');
     expect((await ownerRefs()).get('51')).toBe((await stack.links.get('owners', '11'))!.targetId);
   });
+
+  it('writes a child again when it moves to another parent, though its mapped fields are the same', async () => {
+    // Arrange: item 12 belongs to owner 3; move it to owner 5 (map() output is unchanged)
+    await stack.dwh`update src.items set owner_id = 5, loaded_at = now() where id = 12`;
+    // Act
+    const run = await stack.runExtract('items');
+    await stack.drain();
+    // Assess
+    expect(run.counts.enqueued).toBe(1);
+    expect((await ownerRefs()).get('12')).toBe((await stack.links.get('owners', '5'))!.targetId);
+  });
 });
+
