@@ -134,4 +134,3 @@ describe('Parent–child: items reference their owner through the links', () => 
     expect((await ownerRefs()).get('12')).toBe((await stack.links.get('owners', '5'))!.targetId);
   });
 });
-
