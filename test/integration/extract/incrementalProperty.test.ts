@@ -99,8 +99,9 @@ describe('Property: incremental extraction', () => {
           } else if (c.kind === 'update' && live.length > 0) {
             const at = stampedAt ?? stamp(true);
             if (stampedAt) stamp(true);
-            for (let i = 0; i < c.count; i++) {
-              const id = live[(c.pick + i) % live.length]!;
+            // Picked before the first statement: an overlapping delete may shrink `live` meanwhile.
+            const ids = Array.from({ length: c.count }, (_, i) => live[(c.pick + i) % live.length]!);
+            for (const id of ids) {
               const cursor = c.tick && !stampedAt ? stamp(true) : at;
               await sql`update src.items set name = ${`v${clock}`}, qty = qty + 1, loaded_at = ${cursor} where id = ${id}`;
             }
