@@ -140,6 +140,13 @@ export default defineConfig({
         price: Number(row.unit_price_cents) / 100,
       }),
       batchSize: 100,
+      // The ELT tool loads line items with the ids of their deals: verify checks each association too.
+      verify: {
+        table: 'hubspot.line_items',
+        targetIdColumn: 'id',
+        loadedAtColumn: '_loaded_at',
+        parentColumn: 'deal_ids',
+      },
     }),
     defineSync({
       name: 'crm-invoices',

@@ -111,7 +111,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
  * every sync with `verify` is compared with its copy through the links.
  */
 async function verifyDemo(stack: LocalStack): Promise<void> {
-  const [{ loadTargetCopies }, { verifySync }, { verifyLines }] = await Promise.all([
+  const [{ loadTargetCopies, fakeAssociatedIds }, { verifySync }, { verifyLines }] = await Promise.all([
     import('../shared/local/loadTargetCopies.ts'),
     import('../shared/verify/verifySync.ts'),
     import('./ops/verifyCommand.ts'),
@@ -121,6 +121,7 @@ async function verifyDemo(stack: LocalStack): Promise<void> {
   const t0 = Date.now();
   const copies = await loadTargetCopies(stack.dwh, stack.config, syncs, {
     hubspot: () => stack.hubspot,
+    hubspotAssociations: (from, to) => fakeAssociatedIds(stack.hubspot, from, to),
     postgresUrl: (c) => (c.type === 'postgres' ? (c.url ?? stack.pg.url('billing')) : undefined),
   });
   out(

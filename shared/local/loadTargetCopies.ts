@@ -12,6 +12,15 @@ export interface HubSpotCopyRecord {
 
 type Records = Iterable<HubSpotCopyRecord> | AsyncIterable<HubSpotCopyRecord>;
 
+/** Each record's associated ids (of one other object), by record id. */
+export type ReadAssociatedIds = (ids: readonly string[]) => Promise<Map<string, string[]>>;
+
+/** A column of the copy holding each record's associated ids, as ELT tools load associations. */
+export interface AssociationsColumn {
+  readonly column: string;
+  readonly read: ReadAssociatedIds;
+}
+
 /**
  * Stands in for the ELT tool that loads each target app back into the warehouse: a full refresh
  * of `hubspot.<object>` (or `copyTable`) from the HubSpot fake's store or from records listed over
@@ -25,14 +34,27 @@ export async function loadHubSpotCopy(
   source: HubSpotFake | Records,
   object: string,
   copyTable = `hubspot.${object}`,
+  associations?: AssociationsColumn,
 ): Promise<number> {
   const loadedAt = new Date();
-  const records: HubSpotCopyRecord[] = [];
-  if ('records' in source && typeof source.records === 'function') records.push(...source.records(object));
-  else for await (const r of source as Records) records.push(r);
+  const listed: HubSpotCopyRecord[] = [];
+  if ('records' in source && typeof source.records === 'function') listed.push(...source.records(object));
+  else for await (const r of source as Records) listed.push(r);
+  // The associated ids as one JSON array per record (null without any), as ELT tools flatten them.
+  const associated = associations ? await associations.read(listed.map((r) => r.id)) : undefined;
+  const records = associated
+    ? listed.map((r) => {
+        const ids = associated.get(r.id) ?? [];
+        return {
+          id: r.id,
+          properties: { ...r.properties, [associations!.column]: ids.length ? JSON.stringify(ids) : null },
+        };
+      })
+    : listed;
   const props = [...new Set(records.flatMap((r) => Object.keys(r.properties)))]
     .filter((p) => p !== 'id')
     .sort();
+  if (associations && !props.includes(associations.column)) props.push(associations.column);
   const table = quoteQualified(copyTable);
   await dwh.begin(async (tx) => {
     if (copyTable.includes('.'))
@@ -88,6 +110,39 @@ export async function* listHubSpotRecords(
   }
 }
 
+/** Associated ids from the HubSpot fake's own store (the fake runs in this process). */
+export function fakeAssociatedIds(
+  fake: HubSpotFake,
+  fromObject: string,
+  toObject: string,
+): ReadAssociatedIds {
+  return async (ids) =>
+    new Map(ids.map((id) => [id, fake.associations(fromObject, id, toObject).map((a) => a.toId)]));
+}
+
+/** Associated ids over the API, as an ELT tool reads them: the v4 batch read, 1000 records a call. */
+export function apiAssociatedIds(
+  opts: { readonly baseUrl: string; readonly token: string },
+  fromObject: string,
+  toObject: string,
+): ReadAssociatedIds {
+  return async (ids) => {
+    const connector = new HubSpotConnector({
+      token: opts.token,
+      baseUrl: opts.baseUrl,
+      rateLimit: { windows: [{ name: 'ten-secondly', limit: 80, intervalMs: 10_000 }] },
+      limiterKey: 'hubspot-elt-stand-in',
+      retry: { maxRetries: 10, maxInlineWaitMs: 15_000 },
+    });
+    try {
+      const read = await connector.readAssociations(fromObject, ids, toObject);
+      return new Map([...read].map(([id, list]) => [id, list.map((a) => a.toId)]));
+    } finally {
+      await connector.close();
+    }
+  };
+}
+
 /** Copies a Postgres target table (another database) into the warehouse as `<copyTable>`. */
 export async function loadTableCopy(
   dwh: Sql,
@@ -120,6 +175,8 @@ export async function loadTableCopy(
 export interface CopySources {
   /** A HubSpot object's records: the fake's own store (in its process), or its API listed. */
   readonly hubspot?: (object: string) => HubSpotFake | Records;
+  /** The ids of `toObject` each record of `fromObject` is associated with (for `verify.parentColumn`). */
+  readonly hubspotAssociations?: (fromObject: string, toObject: string) => ReadAssociatedIds;
   /** The database URL of a Postgres target connection. */
   readonly postgresUrl?: (connection: ConnectionConfig) => string | undefined;
 }
@@ -160,7 +217,13 @@ export async function loadTargetCopies(
     const object = sync.target.object;
     let loaded: LoadedCopy;
     if (connection.type === 'hubspot' && sources.hubspot) {
-      const records = await loadHubSpotCopy(dwh, sources.hubspot(object), object, table);
+      const spec = sync.target.associate;
+      const column = sync.verify?.parentColumn;
+      const associations =
+        spec && column && sources.hubspotAssociations
+          ? { column, read: sources.hubspotAssociations(object, spec.with) }
+          : undefined;
+      const records = await loadHubSpotCopy(dwh, sources.hubspot(object), object, table, associations);
       loaded = { sync: sync.name, table, records, from: `HubSpot ${object}` };
     } else if (connection.type === 'postgres' && sources.postgresUrl?.(connection)) {
       const target = postgres(sources.postgresUrl(connection)!, { max: 1, onnotice: () => undefined });

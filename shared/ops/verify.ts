@@ -2,7 +2,12 @@ import type { SyncConfig } from '../config/schema.ts';
 import { orderSyncs } from '../config/syncGraph.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
-import { type LoadedCopy, listHubSpotRecords, loadTargetCopies } from '../local/loadTargetCopies.ts';
+import {
+  apiAssociatedIds,
+  type LoadedCopy,
+  listHubSpotRecords,
+  loadTargetCopies,
+} from '../local/loadTargetCopies.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import { SourceReader } from '../source/SourceReader.ts';
 import { enqueueRepairs, repairableKeys } from '../verify/repairSync.ts';
@@ -72,6 +77,8 @@ export async function verifySyncs(
     copies = await loadTargetCopies(dwh, ctx.config, syncs, {
       hubspot: (object) =>
         listHubSpotRecords({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, object),
+      hubspotAssociations: (from, to) =>
+        apiAssociatedIds({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, from, to),
       postgresUrl: (connection) =>
         connection.type === 'postgres' ? (connection.url ?? local.billingUrl) : undefined,
     });

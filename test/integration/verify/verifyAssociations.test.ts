@@ -4,7 +4,13 @@ import type { Row, SyncInput } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../../shared/local/LocalStack.ts';
-import { loadHubSpotCopy } from '../../../shared/local/loadTargetCopies.ts';
+import {
+  apiAssociatedIds,
+  fakeAssociatedIds,
+  listHubSpotRecords,
+  loadHubSpotCopy,
+  loadTargetCopies,
+} from '../../../shared/local/loadTargetCopies.ts';
 import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
 import { enqueueRepairs, repairableKeys } from '../../../shared/verify/repairSync.ts';
 import type { VerifyReport } from '../../../shared/verify/VerifyReport.ts';
@@ -239,5 +245,28 @@ describe('Verify associated children: each line item is associated with its deal
       });
     expect(invalid).toThrow('syncs[deals].verify.parentColumn: needs verify.table');
     expect(invalid).toThrow('syncs[deals].verify.parentColumn: only for a sync with target.associate');
+  });
+
+  it("loads each line item's deals into the copy's parentColumn (the local ELT stand-in), from the fake or over the API", async () => {
+    // Prepare: the lines are associated again (previous test); copy them in from the fake's store
+    const fromFake = await loadTargetCopies(stack.dwh, copyConfig, [viaCopy], {
+      hubspot: () => stack.hubspot,
+      hubspotAssociations: (from, to) => fakeAssociatedIds(stack.hubspot, from, to),
+    });
+    const clean = await verifySync(viaCopy, { ...deps, connector: undefined });
+    // Act: someone removes line 3's deal in HubSpot; the copy is loaded over the API this time
+    const line3 = await target('deal-lines', '3');
+    await hubspot('DELETE', `${line3}/associations/deals/${await target('deals', '4')}`);
+    const api = { baseUrl: stack.hubspot.url, token: LOCAL_HUBSPOT_TOKEN };
+    await loadTargetCopies(stack.dwh, copyConfig, [viaCopy], {
+      hubspot: (object) => listHubSpotRecords(api, object),
+      hubspotAssociations: (from, to) => apiAssociatedIds(api, from, to),
+    });
+    const broken = await verifySync(viaCopy, { ...deps, connector: undefined });
+    // Assess
+    expect(fromFake).toMatchObject([{ table: 'hubspot.line_items', records: 15 }]);
+    expect(clean.counts).toEqual({ missing: 0, drift: 0, orphan: 0, backlog: 0, dead: 0 });
+    expect(broken.associations).toMatchObject({ against: 'hubspot.line_items.deal_id', checked: 15 });
+    expect(drift(broken).map(([key, fields]) => [key, fields])).toEqual([['3', ['association']]]);
   });
 });
