@@ -1,6 +1,6 @@
 import type { Connector, UpsertRecord, UpsertResult } from '../connectors/Connector.ts';
 import { describeError, TargetError } from '../errors.ts';
-import { forEachLimit } from './forEachLimit.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
 
 /** One record to send, as the write protocol prepared it. */

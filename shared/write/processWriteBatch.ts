@@ -5,10 +5,10 @@ import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Link } from '../links/Link.ts';
 import { newestVersion } from '../links/newestVersion.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
 import { backoffSeconds } from './backoff.ts';
 import { type CallStats, callTarget, type TargetWrite } from './callTarget.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
-import { forEachLimit } from './forEachLimit.ts';
 import { resolveParents } from './resolveParents.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
 

@@ -4,8 +4,8 @@ import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Link } from '../links/Link.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
 import { checkTargetHealth, type TargetHealthOptions } from './checkTargetHealth.ts';
-import { forEachLimit } from './forEachLimit.ts';
 import { readSourceRowsByKey } from './readSourceRowsByKey.ts';
 import { toWriteMessage } from './toWriteMessage.ts';
 
