@@ -72,7 +72,16 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
     config: cfg,
     logger,
     defaultSync: runtime.sync,
-    depsFor: () => ({ sql, state, links, enqueuer, now: Date.now }),
+    depsFor: (sync) => ({
+      sql,
+      state,
+      links,
+      enqueuer,
+      now: Date.now,
+      ...(sync.name === runtime.sync && runtime.mappingFingerprint
+        ? { mappingFingerprint: runtime.mappingFingerprint }
+        : {}),
+    }),
     // An asynchronous invoke of this same function: the next run starts at once and re-acquires the
     // lease. Lambda's recursive loop detection counts Invoke API chains, so the stack sets the
     // function's recursive loop setting to Allow; the handler only continues after progress.

@@ -12,6 +12,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { mappingFingerprint } from '../shared/config/mappingFingerprint.ts';
 import type { SyncConfig } from '../shared/config/schema.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { ENV } from '../shared/runtime/RuntimeEnv.ts';
@@ -156,6 +157,8 @@ export class SyncPipeline extends Construct {
       environment: {
         [ENV.queueUrl]: this.queue.queueUrl,
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
+        // From the config as written: a deploy that changes the mapping makes the next run re-read.
+        [ENV.mappingFingerprint]: mappingFingerprint(sync),
       },
     });
     // A run that stops on its time budget with rows left invokes this function again at once

@@ -28,6 +28,11 @@ export interface ExtractDeps {
   readonly health?: TargetHealthOptions | false;
   /** Called after each page, for progress output. */
   readonly onProgress?: (sync: string, counts: RunCounts) => void;
+  /**
+   * mappingFingerprint of the sync as configured. When it differs from the one the bookmark was
+   * read with, the run starts again from the first row. Undefined: not tracked.
+   */
+  readonly mappingFingerprint?: string;
 }
 
 export interface ExtractOptions {
@@ -79,7 +84,26 @@ export async function runExtract(
     return finish('skipped', { message: 'skipped: previous run still active' });
   }
 
-  const before = (await deps.state.get(sync.name)).bookmark;
+  const state = await deps.state.get(sync.name);
+  let before = state.bookmark;
+  // A changed map(), filter, target or children can change records the bookmark has passed:
+  // read every row again. Unchanged records cost a read and a link lookup, no message.
+  let remapped: string | undefined;
+  if (deps.mappingFingerprint !== undefined && state.mapping !== deps.mappingFingerprint) {
+    const restart = state.mapping !== undefined && before !== undefined;
+    try {
+      await deps.state.saveMapping(sync.name, opts.runId, deps.mappingFingerprint, restart);
+    } catch (err) {
+      await deps.state.releaseLease(sync.name, opts.runId).catch(() => undefined);
+      const { code, message } = describeError(err);
+      return finish('failed', { before, message: `${code}: ${message}` });
+    }
+    if (restart) {
+      remapped =
+        'mapping changed (map, source, children, parent or target): re-reading every row from the start; only records whose content changed are written';
+      before = undefined;
+    }
+  }
   let bookmark = before;
   let backlog = false;
   let paused: string | undefined;
@@ -179,12 +203,10 @@ export async function runExtract(
       }
     }
     await deps.state.releaseLease(sync.name, opts.runId);
-    return finish('succeeded', {
-      before,
-      after: bookmark,
-      backlog,
-      ...(paused ? { message: `paused, bookmark kept: ${paused}` } : {}),
-    });
+    const message = [paused ? `paused, bookmark kept: ${paused}` : undefined, remapped]
+      .filter(Boolean)
+      .join('; ');
+    return finish('succeeded', { before, after: bookmark, backlog, ...(message ? { message } : {}) });
   } catch (err) {
     await deps.state.releaseLease(sync.name, opts.runId).catch(() => undefined);
     const { code, message } = describeError(err);

@@ -13,6 +13,7 @@ import postgres, { type Sql } from 'postgres';
 import { createExtractHandler } from '../../functions/extract.ts';
 import { createWriteHandler } from '../../functions/write.ts';
 import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
+import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { type ConnectionCredentials, createConnector } from '../connectors/createConnector.ts';
@@ -132,6 +133,7 @@ export class LocalStack {
         links: this.links,
         enqueuer: new SqsEnqueuer(this.aws.sqs, this.resources.queues[sync.name]!.url),
         now,
+        mappingFingerprint: mappingFingerprint(sync),
         ...(opts.extractHealth !== undefined ? { health: opts.extractHealth } : {}),
         onProgress: (name, counts) => {
           this.current.set(name, { ...counts });

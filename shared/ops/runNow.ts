@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import { WritebackError } from '../errors.ts';
 import { runExtract } from '../extract/runExtract.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
@@ -29,6 +30,7 @@ export async function runNow(
         links: ctx.links,
         enqueuer: new SqsEnqueuer(ctx.aws.sqs, res.queueUrl),
         now: Date.now,
+        mappingFingerprint: mappingFingerprint(sync),
         ...(opts.onProgress
           ? { onProgress: (_: string, counts: RunCounts) => opts.onProgress?.(counts) }
           : {}),

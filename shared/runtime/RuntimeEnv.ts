@@ -21,6 +21,8 @@ export const ENV = {
   connectionSecretArn: 'WB_CONNECTION_SECRET_ARN',
   /** JSON array of extract function names of child syncs run right after this one (same schedule). */
   thenInvoke: 'WB_THEN_INVOKE',
+  /** mappingFingerprint of the function's sync, computed from the config at synth time (extract function). */
+  mappingFingerprint: 'WB_MAPPING_FINGERPRINT',
 } as const;
 
 export interface RuntimeEnv {
@@ -32,6 +34,7 @@ export interface RuntimeEnv {
   readonly dwhSecretArn: string | undefined;
   readonly connectionSecretArn: string | undefined;
   readonly thenInvoke: readonly string[];
+  readonly mappingFingerprint: string | undefined;
 }
 
 /** Reads the contract from an environment (injectable for tests); names every missing variable at once. */
@@ -47,5 +50,6 @@ export function readRuntimeEnv(env: Record<string, string | undefined>): Runtime
     dwhSecretArn: env[ENV.dwhSecretArn],
     connectionSecretArn: env[ENV.connectionSecretArn],
     thenInvoke: env[ENV.thenInvoke] ? (JSON.parse(env[ENV.thenInvoke]!) as string[]) : [],
+    mappingFingerprint: env[ENV.mappingFingerprint],
   };
 }

@@ -18,6 +18,8 @@ export interface SyncState {
   readonly leaseUntil: number | undefined;
   /** Set by `writeback disable`; overrides the config's enabled flag when present. */
   readonly enabled: boolean | undefined;
+  /** mappingFingerprint of the config the bookmark was read with. */
+  readonly mapping: string | undefined;
 }
 
 const RUN_RETENTION_DAYS = 90;
@@ -53,7 +55,25 @@ export class StateStore {
       leaseOwner: str(Item, 'leaseOwner'),
       leaseUntil: num(Item, 'leaseUntil'),
       enabled,
+      mapping: str(Item, 'mapping'),
     };
+  }
+
+  /**
+   * Records the mapping the bookmark is read with; with `restart`, also clears the bookmark, in the
+   * same write, so that the run reads every row again under the new mapping. Conditional on the
+   * lease, like every write of a run.
+   */
+  public async saveMapping(sync: string, owner: string, mapping: string, restart: boolean): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: `SET mapping = :m${restart ? ' REMOVE bookmarkCursor, bookmarkKey' : ''}`,
+        ExpressionAttributeValues: { ':owner': S(owner), ':m': S(mapping) },
+      }),
+    );
   }
 
   /** Takes the run lease when nobody holds a live one; false when another run is active. */

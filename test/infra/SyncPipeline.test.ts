@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { SyncPipeline } from '../../infra/SyncPipeline.ts';
 import { DEFAULT_ENTRIES } from '../../infra/WritebackStack.ts';
+import { mappingFingerprint } from '../../shared/config/mappingFingerprint.ts';
 import { ConfigValidationError } from '../../shared/errors.ts';
 import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
 import { buildStack, syncInput, testConfig } from './stackFixture.ts';
@@ -222,6 +223,8 @@ describe('Class: SyncPipeline', () => {
           [ENV.linksTable]: { Ref: id.linksTable },
           [ENV.queueUrl]: { Ref: id.queue },
           [ENV.dwhSecretArn]: expect.anything(),
+          // Computed from the config as written, so a deploy that changes map() makes the next run re-read.
+          [ENV.mappingFingerprint]: mappingFingerprint(config.syncs[0]!),
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'writeback',
           POWERTOOLS_LOG_LEVEL: 'INFO',
