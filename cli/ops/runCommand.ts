@@ -95,6 +95,8 @@ export async function planCommand(
     `plan for ${sync} (dry run, nothing written): ${plan.rowsRead} rows after ${position(plan.bookmark)}` +
       `${plan.more ? ' (more beyond --limit)' : ''}`,
   );
+  if (plan.remapped)
+    out('  the mapping changed since the last run: the next run reads every row from the start');
   out(
     `  create ${n.create} · update ${n.update} · skip ${n.skip} · invalid ${n.invalid} · delete ${n.delete}` +
       (ctx.sync(sync).deletes ? '' : ' (deletes are off for this sync)'),

@@ -1,3 +1,4 @@
+import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import type { Payload } from '../config/schema.ts';
 import type { Connector, TargetRecord } from '../connectors/Connector.ts';
 import { describeError } from '../errors.ts';
@@ -45,6 +46,8 @@ export interface PlannedRecord {
 export interface SyncPlan {
   readonly sync: string;
   readonly bookmark: Position | undefined;
+  /** The mapping changed since the bookmark was read: the next run reads every row from the start. */
+  readonly remapped: boolean;
   readonly rowsRead: number;
   /** More rows are waiting past `limit`: a run would go on with them. */
   readonly more: boolean;
@@ -79,7 +82,10 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
   const limit = Math.min(opts.limit ?? 10_000, sync.testLimit ?? Number.POSITIVE_INFINITY);
   const diffLimit = opts.diffLimit ?? 20;
   const sql = await ctx.warehouse();
-  const { bookmark } = await ctx.state.get(sync.name);
+  const state = await ctx.state.get(sync.name);
+  // Under a changed mapping the next run reads every row from the start (runExtract): so does the plan.
+  const remapped = state.mapping !== undefined && state.mapping !== mappingFingerprint(sync);
+  const bookmark = remapped ? undefined : state.bookmark;
   const reader = new SourceReader(sql, sync.name, sync.source);
   const children = (sync.children ?? []).map((spec) => new ChildReader(sql, sync.name, spec));
   const counts: Record<PlanAction, number> = { create: 0, update: 0, skip: 0, invalid: 0, delete: 0 };
@@ -141,7 +147,7 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
       if (d) records[i] = { ...records[i]!, ...d };
     }
   }
-  return { sync: sync.name, bookmark, rowsRead: records.length, more, counts, records };
+  return { sync: sync.name, bookmark, remapped, rowsRead: records.length, more, counts, records };
 }
 
 /** The extract's and the writer's decision for one row, from its link. */

@@ -1,7 +1,7 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../../shared/aws/awsClients.ts';
-import type { Row } from '../../../shared/config/schema.ts';
+import type { Row, WritebackConfig } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { LocalStack } from '../../../shared/local/LocalStack.ts';
 import { localStateOf } from '../../../shared/ops/LocalStateFile.ts';
@@ -52,6 +52,24 @@ const config = validateConfig({
 
 describe('Operating a child sync with embedded rows: dlq redrive and plan', () => {
   let stack: LocalStack;
+  /** What the CLI opens against the local stack, for a given config. */
+  const opsContext = (cfg: WritebackConfig) => {
+    const local = localStateOf(stack, 'unused');
+    return new OpsContext({
+      config: cfg,
+      kind: 'local',
+      description: 'test stack',
+      resources: {
+        stateTable: local.stateTable,
+        linksTable: local.linksTable,
+        syncs: Object.fromEntries(
+          Object.entries(local.queues).map(([n, q]) => [n, { queueUrl: q.url, dlqUrl: q.dlqUrl }]),
+        ),
+      },
+      aws: createAwsClients({ dynamodb: stack.emulators.dynamodbEndpoint, sqs: stack.emulators.sqsEndpoint }),
+      local,
+    });
+  };
   let target: Sql;
   let ctx: OpsContext;
   const item = async (id: number) =>
@@ -85,25 +103,7 @@ describe('Operating a child sync with embedded rows: dlq redrive and plan', () =
     await stack.dwh`insert into src.items select i, 1 + (i - 1) % 5, case when i = 5 then null else 'item ' || i end, '2026-01-01'::timestamptz + i * interval '1 s', null from generate_series(1, 15) i`;
     await stack.dwh`insert into src.parts select j, 1 + (j - 1) / 2, 'p' || j, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 30) j`;
     stack.startWriters();
-    const aws = createAwsClients({
-      dynamodb: stack.emulators.dynamodbEndpoint,
-      sqs: stack.emulators.sqsEndpoint,
-    });
-    const local = localStateOf(stack, 'unused');
-    ctx = new OpsContext({
-      config,
-      kind: 'local',
-      description: 'test stack',
-      resources: {
-        stateTable: local.stateTable,
-        linksTable: local.linksTable,
-        syncs: Object.fromEntries(
-          Object.entries(local.queues).map(([n, q]) => [n, { queueUrl: q.url, dlqUrl: q.dlqUrl }]),
-        ),
-      },
-      aws,
-      local,
-    });
+    ctx = opsContext(config);
     // The first runs: owner 3 and item 5 fail on map(); items 3, 8 and 13 fail as parent-failed.
     await stack.runExtract('owners');
     await stack.drain();
@@ -185,5 +185,28 @@ describe('Operating a child sync with embedded rows: dlq redrive and plan', () =
     // Nothing was written: the target still has item 2, and no link for item 16
     expect(await item(2)).toBeDefined();
     expect(await stack.links.get('items', '16')).toBeUndefined();
+  });
+
+  it('plans from the first row when the mapping changed since the last run', async () => {
+    // Arrange: the same config with another map() for items
+    const items = config.syncs.find((x) => x.name === 'items')!;
+    const changed = opsContext({
+      ...config,
+      syncs: config.syncs.map((x) =>
+        x === items ? { ...items, map: (row: Row) => ({ name: row.name }) } : x,
+      ),
+    });
+    try {
+      // Act
+      const plan = await planSync(changed, 'items', { diffLimit: 0 });
+      const unchanged = await planSync(ctx, 'items', { diffLimit: 0 });
+      // Assess: every item row is read again; under the unchanged config only what changed since
+      const rows = await stack.dwh`select count(*)::int as n from src.items`;
+      expect(plan).toMatchObject({ remapped: true, bookmark: undefined, rowsRead: rows[0]!.n });
+      expect(unchanged.remapped).toBe(false);
+      expect(unchanged.rowsRead).toBeLessThan(rows[0]!.n);
+    } finally {
+      await changed.close();
+    }
   });
 });
