@@ -1,7 +1,9 @@
 import postgres, { type Sql } from 'postgres';
 import type { SyncInput, WritebackConfig } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
+import type { ExtractDeps } from '../../shared/extract/runExtract.ts';
 import { LocalStack, type LocalStackOptions } from '../../shared/local/LocalStack.ts';
+import { SqsEnqueuer } from '../../shared/queue/SqsEnqueuer.ts';
 
 /**
  * A small pipeline for extract tests: `src.items` in the warehouse → table `public.items_copy`
@@ -57,5 +59,17 @@ export async function startItemsPipeline(
       await target.end();
       await stack.stop();
     },
+  };
+}
+
+/** What runExtract needs to run the `items` sync on this pipeline (its queue), plus `extra`. */
+export function itemsExtractDeps(p: ItemsPipeline, extra: Partial<ExtractDeps> = {}): ExtractDeps {
+  return {
+    sql: p.stack.dwh,
+    state: p.stack.state,
+    links: p.stack.links,
+    enqueuer: new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url),
+    now: Date.now,
+    ...extra,
   };
 }

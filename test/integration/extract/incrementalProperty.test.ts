@@ -1,8 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
-import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
-import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+import {
+  type ItemsPipeline,
+  itemsConfig,
+  itemsExtractDeps,
+  startItemsPipeline,
+} from '../../helpers/itemsPipeline.ts';
 
 /** A change to the source. `tick` false stamps the rows with the same cursor value as the previous change. */
 type Op =
@@ -127,17 +131,12 @@ describe('Property: incremental extraction', () => {
         runStartedAt = stamp(false);
         return runExtract(
           { ...sync, source: { ...sync.source, pageSize, lookback } },
-          {
-            sql: p.stack.dwh,
-            state: p.stack.state,
-            links: p.stack.links,
-            enqueuer: new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url),
-            now: Date.now,
+          itemsExtractDeps(p, {
             onProgress: () => {
               const next = pending.shift();
               if (next) applyDuringRun(next);
             },
-          },
+          }),
           { runId: crypto.randomUUID(), remainingMs: () => 600_000 },
         );
       };

@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mappingFingerprint } from '../../../shared/config/mappingFingerprint.ts';
 import type { Row, SyncConfig } from '../../../shared/config/schema.ts';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
-import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
-import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+import {
+  type ItemsPipeline,
+  itemsConfig,
+  itemsExtractDeps,
+  startItemsPipeline,
+} from '../../helpers/itemsPipeline.ts';
 
 describe('A changed mapping re-reads the source from the start', () => {
   let p: ItemsPipeline;
@@ -18,14 +22,7 @@ describe('A changed mapping re-reads the source from the start', () => {
   const run = async (sync: SyncConfig) => {
     const result = await runExtract(
       sync,
-      {
-        sql: p.stack.dwh,
-        state: p.stack.state,
-        links: p.stack.links,
-        enqueuer: new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url),
-        now: Date.now,
-        mappingFingerprint: mappingFingerprint(sync),
-      },
+      itemsExtractDeps(p, { mappingFingerprint: mappingFingerprint(sync) }),
       { runId: crypto.randomUUID(), remainingMs: () => 600_000 },
     );
     await p.stack.drain();

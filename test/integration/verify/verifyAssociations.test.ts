@@ -3,7 +3,7 @@ import { verifyLines } from '../../../cli/ops/verifyCommand.ts';
 import type { Row, SyncInput } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
-import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../../shared/local/LocalStack.ts';
+import { LOCAL_HUBSPOT_TOKEN, type LocalStack } from '../../../shared/local/LocalStack.ts';
 import {
   apiAssociatedIds,
   fakeAssociatedIds,
@@ -15,6 +15,7 @@ import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
 import { enqueueRepairs, repairableKeys } from '../../../shared/verify/repairSync.ts';
 import type { VerifyReport } from '../../../shared/verify/VerifyReport.ts';
 import { type VerifyDeps, verifySync, verifySyncFindings } from '../../../shared/verify/verifySync.ts';
+import { startDealLinesStack } from '../../helpers/dealLines.ts';
 
 /** Deals and their line items in HubSpot; the line items are associated with their deal. */
 const DEALS: SyncInput = {
@@ -79,25 +80,7 @@ describe('Verify associated children: each line item is associated with its deal
     r.findings.filter((f) => f.kind === 'drift').map((f) => [f.key, f.fields, f.reason]);
 
   beforeAll(async () => {
-    stack = await LocalStack.start({
-      config,
-      queueVisibilitySeconds: 2,
-      hubspot: {
-        rateLimit: false,
-        objects: {
-          deals: { uniqueProperties: ['dwh_deal_id'] },
-          line_items: { uniqueProperties: ['dwh_line_id'] },
-        },
-      },
-    });
-    await stack.dwh`create schema src`;
-    await stack.dwh`create table src.deals (id int primary key, name text, amount int, loaded_at timestamptz not null)`;
-    await stack.dwh`create index on src.deals (loaded_at, id)`;
-    await stack.dwh`create table src.deal_lines (id int primary key, deal_id int, name text, quantity int, price int, loaded_at timestamptz not null)`;
-    await stack.dwh`create index on src.deal_lines (loaded_at, id)`;
-    await stack.dwh`insert into src.deals select i, 'deal ' || i, i * 100, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 5) i`;
-    await stack.dwh`insert into src.deal_lines select j, 1 + j % 5, 'line ' || j, j, 10, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 15) j`;
-    stack.startWriters();
+    stack = await startDealLinesStack(config);
     await stack.runExtract('deals');
     await stack.runExtract('deal-lines');
     await stack.drain();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
-import { LocalStack } from '../../../shared/local/LocalStack.ts';
+import type { LocalStack } from '../../../shared/local/LocalStack.ts';
+import { startDealLinesStack } from '../../helpers/dealLines.ts';
 
 /** Deals and their line items in HubSpot: line items are objects of their own, associated to their deal. */
 const config = validateConfig({
@@ -39,25 +40,7 @@ describe('Associated children: HubSpot line items associated to their deal', () 
   };
 
   beforeAll(async () => {
-    stack = await LocalStack.start({
-      config,
-      queueVisibilitySeconds: 2,
-      hubspot: {
-        rateLimit: false,
-        objects: {
-          deals: { uniqueProperties: ['dwh_deal_id'] },
-          line_items: { uniqueProperties: ['dwh_line_id'] },
-        },
-      },
-    });
-    await stack.dwh`create schema src`;
-    await stack.dwh`create table src.deals (id int primary key, name text, amount int, loaded_at timestamptz not null)`;
-    await stack.dwh`create index on src.deals (loaded_at, id)`;
-    await stack.dwh`create table src.deal_lines (id int primary key, deal_id int, name text, quantity int, price int, loaded_at timestamptz not null)`;
-    await stack.dwh`create index on src.deal_lines (loaded_at, id)`;
-    await stack.dwh`insert into src.deals select i, 'deal ' || i, i * 100, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 5) i`;
-    await stack.dwh`insert into src.deal_lines select j, 1 + j % 5, 'line ' || j, j, 10, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 15) j`;
-    stack.startWriters();
+    stack = await startDealLinesStack(config);
   });
   afterAll(async () => stack?.stop());
 

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncConfig } from '../../../shared/config/schema.ts';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
-import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
-import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+import {
+  type ItemsPipeline,
+  itemsConfig,
+  itemsExtractDeps,
+  startItemsPipeline,
+} from '../../helpers/itemsPipeline.ts';
 
 describe('Deletes (opt-in): soft-deleted source rows delete their target records', () => {
   let p: ItemsPipeline;
@@ -14,17 +18,7 @@ describe('Deletes (opt-in): soft-deleted source rows delete their target records
   };
   /** One extract run with a given sync config (the handler would throw on a failed run). */
   const extractWith = (sync: SyncConfig) =>
-    runExtract(
-      sync,
-      {
-        sql: p.stack.dwh,
-        state: p.stack.state,
-        links: p.stack.links,
-        enqueuer: new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url),
-        now: Date.now,
-      },
-      { runId: crypto.randomUUID(), remainingMs: () => 600_000 },
-    );
+    runExtract(sync, itemsExtractDeps(p), { runId: crypto.randomUUID(), remainingMs: () => 600_000 });
   const targetIds = async () => [...(await p.targetRows()).keys()].sort((a, b) => Number(a) - Number(b));
 
   beforeAll(async () => {
