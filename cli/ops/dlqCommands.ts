@@ -195,9 +195,12 @@ function parentLines(parents: readonly ParentRedrive[], indent = '  '): string[]
       lines.push(`${indent}  left in its DLQ: ${s.key}: ${cut(s.message, 120)}`);
     if (p.sourceGone.length > 0)
       lines.push(`${indent}  left in its DLQ, source row gone: ${p.sourceGone.join(', ')}`);
+    if (p.fromSource.length > 0) {
+      lines.push(`${indent}  not in its DLQ (purged?), sent from the source row: ${p.fromSource.join(', ')}`);
+    }
     if (p.missingFromDlq.length > 0) {
       lines.push(
-        `${indent}  failed but not in its DLQ (purged?): ${p.missingFromDlq.join(', ')}; their children will fail again until they change in the source`,
+        `${indent}  failed but not in its DLQ (purged?), nothing stored to replay: ${p.missingFromDlq.join(', ')}; redrive without --stored sends them from the source`,
       );
     }
   }

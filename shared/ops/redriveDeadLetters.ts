@@ -44,7 +44,12 @@ export interface RedriveResult {
 /** What redriving the failed parents of a sync's dead letters did. */
 export interface ParentRedrive extends RedriveResult {
   readonly sync: string;
-  /** Parent keys whose link is failed or dead but that are not in the parent sync's DLQ. */
+  /**
+   * Parent keys whose link is failed or dead but that are not in the parent sync's DLQ (purged):
+   * sent from their current source row instead (also counted in `redriven`).
+   */
+  readonly fromSource: string[];
+  /** Such keys that could not be sent: a replay (`--stored`) has no stored message for them. */
   readonly missingFromDlq: string[];
 }
 
@@ -217,18 +222,50 @@ async function redriveFailedParents(
         ? { onProgress: (line) => opts.onProgress!(`${parentSync} (parents): ${line}`) }
         : {}),
     });
+    // A failed parent whose dead letter was purged still blocks its children: send it from its source row.
+    const fromSource =
+      opts.from === 'stored' || parent.notFound.length === 0
+        ? []
+        : await sendFromSource(ctx, parentSync, parent.notFound, opts, parent);
+    const missingFromDlq = parent.notFound.filter((k) => !fromSource.includes(k));
     const earlier = result.parents.find((p) => p.sync === parentSync);
     if (earlier) {
       earlier.redriven.push(...parent.redriven);
       earlier.messagesRemoved += parent.messagesRemoved;
       earlier.sourceGone.push(...parent.sourceGone);
       earlier.stillInvalid.push(...parent.stillInvalid);
-      earlier.missingFromDlq.push(...parent.notFound);
+      earlier.fromSource.push(...fromSource);
+      earlier.missingFromDlq.push(...missingFromDlq);
       earlier.parents.push(...parent.parents);
     } else {
-      result.parents.push({ ...parent, sync: parentSync, notFound: [], missingFromDlq: parent.notFound });
+      result.parents.push({ ...parent, sync: parentSync, notFound: [], fromSource, missingFromDlq });
     }
   }
+}
+
+/**
+ * Sends keys that have no dead letter from their current source rows, as a redrive would (their
+ * own failed parents first); what cannot be built is recorded in `result`. The keys sent.
+ */
+async function sendFromSource(
+  ctx: OpsContext,
+  syncName: string,
+  keys: readonly string[],
+  opts: RedriveOptions,
+  result: RedriveResult,
+): Promise<string[]> {
+  const built = await freshMessages(
+    ctx,
+    ctx.sync(syncName),
+    keys.map((key) => ({ key, letters: [] })),
+    result,
+  );
+  const messages = built.map((m) => m.message);
+  await redriveFailedParents(ctx, messages, opts, result);
+  await markLinksRedriven(ctx, syncName, messages);
+  await new SqsEnqueuer(ctx.aws.sqs, ctx.syncResources(syncName).queueUrl).sendAll(messages);
+  result.redriven.push(...messages.map((m) => m.key));
+  return messages.map((m) => m.key);
 }
 
 /** Failed and dead links of the keys about to be sent say `retrying`: children wait for them. */

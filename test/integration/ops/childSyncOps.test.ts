@@ -4,6 +4,7 @@ import { createAwsClients } from '../../../shared/aws/awsClients.ts';
 import type { Row, WritebackConfig } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { LocalStack } from '../../../shared/local/LocalStack.ts';
+import { purgeDeadLetters } from '../../../shared/ops/dlq.ts';
 import { localStateOf } from '../../../shared/ops/LocalStateFile.ts';
 import { OpsContext } from '../../../shared/ops/OpsContext.ts';
 import { peekDeadLetters } from '../../../shared/ops/peekDeadLetters.ts';
@@ -208,5 +209,29 @@ describe('Operating a child sync with embedded rows: dlq redrive and plan', () =
     } finally {
       await changed.close();
     }
+  });
+
+  it('sends a failed parent from its source row when its dead letter was purged', async () => {
+    // Arrange: owner 7 (no name) failed; the next items run sends item 17 to its DLQ as
+    // parent-failed; someone purges owner 7's dead letter, then fixes the owner in the source
+    await stack.runExtract('owners');
+    await stack.drain();
+    await stack.runExtract('items');
+    await stack.drain();
+    expect(await stack.links.get('items', '17')).toMatchObject({ lastError: { code: 'WB_PARENT_FAILED' } });
+    await purgeDeadLetters(ctx, 'owners', { keys: ['7'] });
+    expect(await dlqKeys('owners')).toEqual([]);
+    await stack.dwh`update src.owners set name = 'owner 7' where id = 7`;
+    // Act
+    const result = await redriveDeadLetters(ctx, 'items', { keys: ['17'] });
+    await stack.drain();
+    // Assess
+    expect(result.parents).toMatchObject([
+      { sync: 'owners', fromSource: ['7'], redriven: ['7'], missingFromDlq: [] },
+    ]);
+    const owner7 = await stack.links.get('owners', '7');
+    expect(owner7).toMatchObject({ status: 'ok' });
+    expect(await stack.links.get('items', '17')).toMatchObject({ status: 'ok' });
+    expect((await item(17))!.owner_ref).toBe(owner7!.targetId);
   });
 });
