@@ -21,6 +21,6 @@ export function mappingFingerprint(sync: SyncConfig): string {
     children: sync.children,
     parent: sync.parent,
     target: sync.target,
-    deletes: sync.deletes?.column,
+    deletes: sync.deletes ? { column: sync.deletes.column, keys: sync.deletes.keys } : undefined,
   }).slice(0, 16);
 }

@@ -219,12 +219,44 @@ export const SyncSchema = z
      */
     deletes: z
       .object({
-        /** The soft-delete column (`deleted_at`, `_fivetran_deleted`, `is_deleted`). */
-        column: Identifier,
-        /** Most rows marked deleted since the bookmark that one run may act on; more stop the run before anything is deleted. @default 100 */
+        /** The soft-delete column (`deleted_at`, `_fivetran_deleted`, `is_deleted`). Exactly one of column/keys. */
+        column: Identifier.optional(),
+        /**
+         * Or a log of deleted keys (rows removed outright): a table or query with the source's key
+         * column(s) and a cursor, read incrementally after its own bookmark. A key deleted there and
+         * absent from the source deletes its record.
+         */
+        keys: z
+          .object({
+            table: QualifiedName.optional(),
+            query: z.string().min(1).optional(),
+            /** When the key was deleted (or its row loaded): the log is read in its order. */
+            cursor: Identifier,
+          })
+          .strict()
+          .superRefine((k, ctx) => {
+            if ((k.table === undefined) === (k.query === undefined)) {
+              ctx.addIssue({
+                code: 'custom',
+                message: 'give exactly one of table or query',
+                path: ['table'],
+              });
+            }
+          })
+          .optional(),
+        /** Most deletes one run may act on (rows marked, or keys logged, since the bookmark); more stop the run before anything is deleted. @default 100 */
         maxPerRun: z.number().int().min(1).default(100),
       })
       .strict()
+      .superRefine((d, ctx) => {
+        if ((d.column === undefined) === (d.keys === undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'give exactly one of column (a soft-delete column) or keys (a log of deleted keys)',
+            path: ['column'],
+          });
+        }
+      })
       .optional(),
   })
   .strict()

@@ -8,12 +8,13 @@ import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
-import { isMarkedDeleted, type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
+import { isRowMarkedDeleted, type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { redriveFailed } from '../write/redriveFailed.ts';
 import { toWriteMessage } from '../write/toWriteMessage.ts';
+import { DeletedKeysStream } from './DeletedKeysStream.ts';
 
 /** How often a run re-reads the target's health between pages. */
 const HEALTH_RECHECK_MS = 5_000;
@@ -111,7 +112,7 @@ export async function runExtract(
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
     // Deletes guard: more rows marked deleted than allowed stops the run before anything is deleted.
-    if (sync.deletes) {
+    if (sync.deletes?.column) {
       const marked = await reader.countMarkedDeleted(sync.deletes.column, before);
       if (marked > sync.deletes.maxPerRun) {
         throw new SourceError(
@@ -121,6 +122,8 @@ export async function runExtract(
         );
       }
     }
+    const deletedKeys = sync.deletes?.keys ? new DeletedKeysStream(deps, sync) : undefined;
+    await deletedKeys?.guard();
     const children = (sync.children ?? []).map((spec) => new ChildReader(deps.sql, sync.name, spec));
     // A first run embeds the children as they are now: watch their changes from here on.
     const childStart = new Map<ChildReader, Position | undefined>();
@@ -202,6 +205,11 @@ export async function runExtract(
         if (changed.read < sync.source.pageSize) break;
       }
     }
+    // Keys deleted outright (deletes.keys): their records are deleted like soft-deleted rows.
+    if (deletedKeys && !paused) {
+      const left = await deletedKeys.run(reader, opts.runId, counts, () => opts.remainingMs() < reserveMs);
+      if (left) backlog = true;
+    }
     await deps.state.releaseLease(sync.name, opts.runId);
     const message = [paused ? `paused, bookmark kept: ${paused}` : undefined, remapped]
       .filter(Boolean)
@@ -239,7 +247,7 @@ export async function buildMessages(
   }
   return rows.map((r) => {
     const version = versions.get(r.key) ?? r.version;
-    if (sync.deletes && isMarkedDeleted(r.row[sync.deletes.column])) {
+    if (isRowMarkedDeleted(sync.deletes, r.row)) {
       return {
         v: 1 as const,
         sync: sync.name,

@@ -34,6 +34,14 @@ export function isMarkedDeleted(value: unknown): boolean {
   return value !== null && value !== undefined && value !== false && value !== 'false' && value !== 'f';
 }
 
+/** Whether a sync with a soft-delete column (`deletes.column`) sees this row as deleted. */
+export function isRowMarkedDeleted(
+  deletes: { readonly column?: string | undefined } | undefined,
+  row: Row,
+): boolean {
+  return deletes?.column !== undefined && isMarkedDeleted(row[deletes.column]);
+}
+
 /** Parameter values of one statement. */
 type Params = (string | number)[];
 
@@ -243,6 +251,19 @@ export class SourceReader {
     const [row] = (await this.sql.unsafe(
       `select count(*)::int as n from ${this.relation()} src
        where ${markedDeleted(`src.${quoteIdent(column)}`)} and ${after}${this.userFilter()}`,
+      params,
+    )) as Row[];
+    return Number(row?.n ?? 0);
+  }
+
+  /** How many rows come after a position (all of them without one): a stream's backlog. */
+  public async countAfter(position: Position | undefined): Promise<number> {
+    const shape = await this.shape();
+    const params: Params = [];
+    const after = position ? this.after(shape, params, position) : 'true';
+    // sql.unsafe: quoted identifiers from config and the configured relation; values are parameters.
+    const [row] = (await this.sql.unsafe(
+      `select count(*)::int as n from ${this.relation()} src where ${shape.c} is not null and ${after}${this.userFilter()}`,
       params,
     )) as Row[];
     return Number(row?.n ?? 0);

@@ -6,7 +6,7 @@ import { WritebackError } from '../errors.ts';
 import { buildMessages } from '../extract/runExtract.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { ChildReader } from '../source/ChildReader.ts';
-import { isMarkedDeleted, type PageStart, SourceReader } from '../source/SourceReader.ts';
+import { isRowMarkedDeleted, type PageStart, SourceReader } from '../source/SourceReader.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { stableJson } from '../util/stableJson.ts';
@@ -101,9 +101,7 @@ export async function verifySyncFindings(
         for (;;) {
           const page = await reader.readPage(start, PAGE, bookmark);
           // A row marked deleted (opt-in deletes) is meant to be gone from the target.
-          const live = sync.deletes
-            ? page.filter((r) => !isMarkedDeleted(r.row[sync.deletes!.column]))
-            : page;
+          const live = page.filter((r) => !isRowMarkedDeleted(sync.deletes, r.row));
           // What a run would send: embedded children attached, null policy applied, and the
           // parent's target id in place of its placeholder (from the parent sync's links).
           const messages = await buildMessages(sync, live, 'verify', children, deps.now);

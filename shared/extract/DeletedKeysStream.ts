@@ -1,0 +1,114 @@
+import type { SyncConfig } from '../config/schema.ts';
+import { SourceError } from '../errors.ts';
+import { DELETED_HASH, type Link } from '../links/Link.ts';
+import type { WriteMessage } from '../queue/WriteMessage.ts';
+import type { Position } from '../source/Position.ts';
+import { SourceReader } from '../source/SourceReader.ts';
+import type { RunCounts } from '../state/RunRecord.ts';
+import type { ExtractDeps } from './runExtract.ts';
+
+/** The state item's name for this stream's bookmark (child streams use their `as`, an identifier). */
+const STREAM = '~deletedKeys';
+
+/**
+ * Deletes from a log of deleted keys (`deletes.keys`), for sources whose rows are removed outright:
+ * the log (a table or query with the source's key columns and a cursor) is read in keyset pages
+ * after its own bookmark, like a child stream. A logged key that is still in the source (deleted,
+ * then restored) is left alone; a key whose link says this sync wrote it becomes a delete message,
+ * which the writer turns into a delete or archive in the target (as for a soft-deleted row).
+ *
+ * The message carries the link's own version (or the version in flight, when newer): a log's
+ * cursor need not be comparable with the source's, and a delete must never look stale to the
+ * writer. A row restored later has a newer version and is written again.
+ */
+export class DeletedKeysStream {
+  private readonly deps: ExtractDeps;
+  private readonly sync: SyncConfig;
+  private readonly log: SourceReader;
+
+  public constructor(deps: ExtractDeps, sync: SyncConfig) {
+    const keys = sync.deletes!.keys!;
+    this.deps = deps;
+    this.sync = sync;
+    this.log = new SourceReader(deps.sql, sync.name, {
+      ...(keys.table ? { table: keys.table } : { query: keys.query! }),
+      key: sync.source.key,
+      cursor: keys.cursor,
+      lookback: 0,
+      settle: 0,
+      pageSize: sync.source.pageSize,
+    });
+  }
+
+  /** Too many keys logged since the stream's bookmark stops the run before anything is deleted. */
+  public async guard(): Promise<void> {
+    await this.log.preflight();
+    const logged = await this.log.countAfter(await this.bookmark());
+    const max = this.sync.deletes!.maxPerRun;
+    if (logged > max) {
+      throw new SourceError(
+        'WB_DELETE_GUARD',
+        `${logged} keys logged deleted (deletes.keys) since the stream's bookmark exceed deletes.maxPerRun ${max}; ` +
+          'nothing was deleted or written. Check the log; if the deletes are right, raise maxPerRun for one run.',
+      );
+    }
+  }
+
+  /**
+   * Enqueues the deletes of the keys logged since the bookmark, page by page, moving the stream's
+   * bookmark after each page is enqueued. True when time ran out with pages left.
+   */
+  public async run(
+    source: SourceReader,
+    runId: string,
+    counts: RunCounts,
+    outOfTime: () => boolean,
+  ): Promise<boolean> {
+    const { deps, sync } = this;
+    let after = await this.bookmark();
+    for (;;) {
+      if (outOfTime()) return true;
+      const rows = await this.log.readPage(after ? { after } : undefined, sync.source.pageSize, undefined);
+      if (rows.length === 0) return false;
+      const keys = [...new Set(rows.map((r) => r.key))];
+      const present = new Set((await source.readByKeys(keys, undefined)).map((r) => r.key));
+      const gone = keys.filter((k) => !present.has(k));
+      const links = await deps.links.batchGet(sync.name, gone);
+      const enqueuedAt = new Date(deps.now()).toISOString();
+      const messages: WriteMessage[] = [];
+      for (const key of gone) {
+        const link = links.get(key);
+        // Never written by this sync, or already deleted: nothing to do.
+        if (!link || link.status === 'deleted') continue;
+        messages.push({
+          v: 1,
+          sync: sync.name,
+          key,
+          version: newestOf(link),
+          runId,
+          enqueuedAt,
+          hash: DELETED_HASH,
+          payload: {},
+          delete: true,
+        });
+      }
+      await deps.enqueuer.sendAll(messages);
+      counts.enqueued += messages.length;
+      after = rows[rows.length - 1]!.position;
+      await deps.state.saveStreamBookmark(sync.name, runId, STREAM, after);
+      deps.onProgress?.(sync.name, counts);
+      if (rows.length < sync.source.pageSize) return false;
+    }
+  }
+
+  private bookmark(): Promise<Position | undefined> {
+    return this.deps.state.getStreamBookmark(this.sync.name, STREAM);
+  }
+}
+
+/** The link's version, or the version of a write in flight when that is newer. */
+function newestOf(link: Link): string {
+  const committed = BigInt(link.version ?? '0');
+  const pending = BigInt(link.pendingVersion ?? '0');
+  return (pending > committed ? pending : committed).toString();
+}
