@@ -3,9 +3,13 @@ import { SourceError } from '../errors.ts';
 import { DELETED_HASH, type Link } from '../links/Link.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { Position } from '../source/Position.ts';
-import { SourceReader } from '../source/SourceReader.ts';
+import { SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts } from '../state/RunRecord.ts';
 import type { ExtractDeps } from './runExtract.ts';
+
+/** What the stream uses of a run's dependencies (a plan needs no enqueuer). */
+type StreamDeps = Pick<ExtractDeps, 'sql' | 'links' | 'state' | 'now' | 'onProgress'> &
+  Partial<Pick<ExtractDeps, 'enqueuer'>>;
 
 /** The state item's name for this stream's bookmark (child streams use their `as`, an identifier). */
 const STREAM = '~deletedKeys';
@@ -22,11 +26,11 @@ const STREAM = '~deletedKeys';
  * writer. A row restored later has a newer version and is written again.
  */
 export class DeletedKeysStream {
-  private readonly deps: ExtractDeps;
+  private readonly deps: StreamDeps;
   private readonly sync: SyncConfig;
   private readonly log: SourceReader;
 
-  public constructor(deps: ExtractDeps, sync: SyncConfig) {
+  public constructor(deps: StreamDeps, sync: SyncConfig) {
     const keys = sync.deletes!.keys!;
     this.deps = deps;
     this.sync = sync;
@@ -70,35 +74,50 @@ export class DeletedKeysStream {
       if (outOfTime()) return true;
       const rows = await this.log.readPage(after ? { after } : undefined, sync.source.pageSize, undefined);
       if (rows.length === 0) return false;
-      const keys = [...new Set(rows.map((r) => r.key))];
-      const present = new Set((await source.readByKeys(keys, undefined)).map((r) => r.key));
-      const gone = keys.filter((k) => !present.has(k));
-      const links = await deps.links.batchGet(sync.name, gone);
       const enqueuedAt = new Date(deps.now()).toISOString();
-      const messages: WriteMessage[] = [];
-      for (const key of gone) {
-        const link = links.get(key);
-        // Never written by this sync, or already deleted: nothing to do.
-        if (!link || link.status === 'deleted') continue;
-        messages.push({
-          v: 1,
-          sync: sync.name,
-          key,
-          version: newestOf(link),
-          runId,
-          enqueuedAt,
-          hash: DELETED_HASH,
-          payload: {},
-          delete: true,
-        });
-      }
-      await deps.enqueuer.sendAll(messages);
+      const messages: WriteMessage[] = (await this.deletesOf(source, rows)).map(({ key, link }) => ({
+        v: 1,
+        sync: sync.name,
+        key,
+        version: newestOf(link),
+        runId,
+        enqueuedAt,
+        hash: DELETED_HASH,
+        payload: {},
+        delete: true,
+      }));
+      await deps.enqueuer!.sendAll(messages);
       counts.enqueued += messages.length;
       after = rows[rows.length - 1]!.position;
       await deps.state.saveStreamBookmark(sync.name, runId, STREAM, after);
       deps.onProgress?.(sync.name, counts);
       if (rows.length < sync.source.pageSize) return false;
     }
+  }
+
+  /** What the next run would delete (at most `limit` logged keys read), without sending anything. */
+  public async planned(source: SourceReader, limit: number): Promise<{ key: string; link: Link }[]> {
+    const after = await this.bookmark();
+    const rows = await this.log.readPage(after ? { after } : undefined, limit, undefined);
+    return this.deletesOf(source, rows);
+  }
+
+  /** The logged keys to delete: gone from the source, and written by this sync (not deleted yet). */
+  private async deletesOf(
+    source: SourceReader,
+    rows: readonly SourceRow[],
+  ): Promise<{ key: string; link: Link }[]> {
+    const keys = [...new Set(rows.map((r) => r.key))];
+    const present = new Set((await source.readByKeys(keys, undefined)).map((r) => r.key));
+    const gone = keys.filter((k) => !present.has(k));
+    const links = await this.deps.links.batchGet(this.sync.name, gone);
+    const out: { key: string; link: Link }[] = [];
+    for (const key of gone) {
+      const link = links.get(key);
+      // Never written by this sync, or already deleted: nothing to do.
+      if (link && link.status !== 'deleted') out.push({ key, link });
+    }
+    return out;
   }
 
   private bookmark(): Promise<Position | undefined> {

@@ -2,6 +2,7 @@ import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import type { Payload } from '../config/schema.ts';
 import type { Connector, TargetRecord } from '../connectors/Connector.ts';
 import { describeError } from '../errors.ts';
+import { DeletedKeysStream } from '../extract/DeletedKeysStream.ts';
 import { buildMessages } from '../extract/runExtract.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
 import type { Link } from '../links/Link.ts';
@@ -134,6 +135,22 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
     if (records.length >= limit) {
       more = (await reader.readPage(start, 1, bookmark)).length > 0;
       break;
+    }
+  }
+
+  // Keys removed outright (deletes.keys): the next run deletes those this sync wrote.
+  if (sync.deletes?.keys) {
+    const log = sync.deletes.keys.table ?? 'the deleted-keys query';
+    const stream = new DeletedKeysStream({ sql, links: ctx.links, state: ctx.state, now: Date.now }, sync);
+    for (const { key, link } of await stream.planned(reader, limit)) {
+      counts.delete++;
+      records.push({
+        key,
+        action: 'delete',
+        version: link.version ?? '0',
+        reason: `logged deleted in ${log}`,
+        ...(link.targetId ? { targetId: link.targetId } : {}),
+      });
     }
   }
 

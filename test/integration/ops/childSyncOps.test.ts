@@ -1,15 +1,14 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsClients } from '../../../shared/aws/awsClients.ts';
 import type { Row, WritebackConfig } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { LocalStack } from '../../../shared/local/LocalStack.ts';
 import { purgeDeadLetters } from '../../../shared/ops/dlq.ts';
-import { localStateOf } from '../../../shared/ops/LocalStateFile.ts';
-import { OpsContext } from '../../../shared/ops/OpsContext.ts';
+import type { OpsContext } from '../../../shared/ops/OpsContext.ts';
 import { peekDeadLetters } from '../../../shared/ops/peekDeadLetters.ts';
 import { planSync } from '../../../shared/ops/plan.ts';
 import { redriveDeadLetters } from '../../../shared/ops/redriveDeadLetters.ts';
+import { localOpsContext } from '../../helpers/localOpsContext.ts';
 
 type Part = { part_id: number; label: string };
 
@@ -53,24 +52,7 @@ const config = validateConfig({
 
 describe('Operating a child sync with embedded rows: dlq redrive and plan', () => {
   let stack: LocalStack;
-  /** What the CLI opens against the local stack, for a given config. */
-  const opsContext = (cfg: WritebackConfig) => {
-    const local = localStateOf(stack, 'unused');
-    return new OpsContext({
-      config: cfg,
-      kind: 'local',
-      description: 'test stack',
-      resources: {
-        stateTable: local.stateTable,
-        linksTable: local.linksTable,
-        syncs: Object.fromEntries(
-          Object.entries(local.queues).map(([n, q]) => [n, { queueUrl: q.url, dlqUrl: q.dlqUrl }]),
-        ),
-      },
-      aws: createAwsClients({ dynamodb: stack.emulators.dynamodbEndpoint, sqs: stack.emulators.sqsEndpoint }),
-      local,
-    });
-  };
+  const opsContext = (cfg: WritebackConfig) => localOpsContext(stack, cfg);
   let target: Sql;
   let ctx: OpsContext;
   const item = async (id: number) =>

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
+import { planSync } from '../../../shared/ops/plan.ts';
 import {
   type ItemsPipeline,
   itemsConfig,
   itemsExtractDeps,
   startItemsPipeline,
 } from '../../helpers/itemsPipeline.ts';
+import { localOpsContext } from '../../helpers/localOpsContext.ts';
 
 /** Rows are removed from src.items outright; the ELT tool logs each removed key in src.items_deleted. */
 describe('Deletes from a log of deleted keys (deletes.keys): rows removed outright', () => {
@@ -78,6 +80,32 @@ describe('Deletes from a log of deleted keys (deletes.keys): rows removed outrig
     expect((await p.targetRows()).get('2')).toEqual({ name: 'back', qty: 2 });
   });
 
+  it('plans the deletes of logged keys it wrote (writeback plan)', async () => {
+    // Arrange
+    await removeRows(10);
+    await p.stack.dwh`insert into src.items_deleted values (98, clock_timestamp())`;
+    const ctx = localOpsContext(p.stack, config);
+    try {
+      // Act
+      const plan = await planSync(ctx, 'items', { diffLimit: 0 });
+      // Assess: item 10 is planned as a delete; 98 was never written; nothing was deleted
+      expect(plan.records.filter((r) => r.action === 'delete')).toEqual([
+        {
+          key: '10',
+          action: 'delete',
+          version: expect.any(String),
+          reason: 'logged deleted in src.items_deleted',
+          targetId: (await p.stack.links.get('items', '10'))!.targetId,
+        },
+      ]);
+      expect(await targetIds()).toContain('10');
+    } finally {
+      await ctx.close();
+    }
+    await cycle();
+    expect(await targetIds()).not.toContain('10');
+  });
+
   it('stops the run when more keys are logged than allowed, deleting and writing nothing', async () => {
     // Arrange
     const bookmark = (await p.stack.state.get('items')).bookmark;
@@ -90,7 +118,7 @@ describe('Deletes from a log of deleted keys (deletes.keys): rows removed outrig
     expect(run.message).toMatch(
       /WB_DELETE_GUARD: 4 keys logged deleted \(deletes.keys\) since the stream's bookmark exceed deletes.maxPerRun 3/,
     );
-    expect(await targetIds()).toEqual(['1', '2', '4', '5', '6', '7', '8', '9', '10']);
+    expect(await targetIds()).toEqual(['1', '2', '4', '5', '6', '7', '8', '9']);
     expect((await p.stack.state.get('items')).bookmark).toEqual(bookmark);
   });
 
