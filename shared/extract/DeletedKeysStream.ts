@@ -1,10 +1,10 @@
 import type { SyncConfig } from '../config/schema.ts';
-import { SourceError } from '../errors.ts';
 import { DELETED_HASH, type Link } from '../links/Link.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { Position } from '../source/Position.ts';
 import { SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts } from '../state/RunRecord.ts';
+import { deleteGuardError } from './deleteGuard.ts';
 import type { ExtractDeps } from './runExtract.ts';
 
 /** What the stream uses of a run's dependencies (a plan needs no enqueuer). */
@@ -44,17 +44,35 @@ export class DeletedKeysStream {
     });
   }
 
-  /** Too many keys logged since the stream's bookmark stops the run before anything is deleted. */
-  public async guard(): Promise<void> {
+  /**
+   * Too many deletes stop the run before anything is deleted. Counted as the keys logged since the
+   * stream's bookmark, and only when those are over the limit checked as the run would (gone from
+   * the source, written by this sync), page by page until the limit is passed: a long log read for
+   * the first time deletes nothing it did not write.
+   */
+  public async guard(source: SourceReader): Promise<void> {
     await this.log.preflight();
-    const logged = await this.log.countAfter(await this.bookmark());
     const max = this.sync.deletes!.maxPerRun;
-    if (logged > max) {
-      throw new SourceError(
-        'WB_DELETE_GUARD',
-        `${logged} keys logged deleted (deletes.keys) since the stream's bookmark exceed deletes.maxPerRun ${max}; ` +
-          'nothing was deleted or written. Check the log; if the deletes are right, raise maxPerRun for one run.',
+    const start = await this.bookmark();
+    if ((await this.log.countAfter(start)) <= max) return;
+    let effective = 0;
+    let after = start;
+    for (;;) {
+      const rows = await this.log.readPage(
+        after ? { after } : undefined,
+        this.sync.source.pageSize,
+        undefined,
       );
+      if (rows.length === 0) return;
+      effective += (await this.deletesOf(source, rows)).length;
+      if (effective > max) {
+        throw deleteGuardError(
+          `${effective} keys logged deleted (deletes.keys) since the log's bookmark would delete records this sync wrote`,
+          max,
+        );
+      }
+      if (rows.length < this.sync.source.pageSize) return;
+      after = rows[rows.length - 1]!.position;
     }
   }
 

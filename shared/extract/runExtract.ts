@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
-import { describeError, SourceError } from '../errors.ts';
+import { describeError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
 import { DELETED_HASH } from '../links/Link.ts';
@@ -15,6 +15,7 @@ import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTarge
 import { redriveFailed } from '../write/redriveFailed.ts';
 import { toWriteMessage } from '../write/toWriteMessage.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
+import { guardSoftDeletes } from './deleteGuard.ts';
 
 /** How often a run re-reads the target's health between pages. */
 const HEALTH_RECHECK_MS = 5_000;
@@ -111,19 +112,10 @@ export async function runExtract(
   try {
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
-    // Deletes guard: more rows marked deleted than allowed stops the run before anything is deleted.
-    if (sync.deletes?.column) {
-      const marked = await reader.countMarkedDeleted(sync.deletes.column, before);
-      if (marked > sync.deletes.maxPerRun) {
-        throw new SourceError(
-          'WB_DELETE_GUARD',
-          `${marked} rows marked deleted (${sync.deletes.column}) since the bookmark exceed deletes.maxPerRun ${sync.deletes.maxPerRun}; ` +
-            'nothing was deleted or written. Check the source; if the deletes are right, raise maxPerRun for one run.',
-        );
-      }
-    }
+    // Deletes guard: a run that would delete more than allowed stops before anything is deleted.
+    await guardSoftDeletes(sync, reader, deps.links, before);
     const deletedKeys = sync.deletes?.keys ? new DeletedKeysStream(deps, sync) : undefined;
-    await deletedKeys?.guard();
+    await deletedKeys?.guard(reader);
     const children = (sync.children ?? []).map((spec) => new ChildReader(deps.sql, sync.name, spec));
     // A first run embeds the children as they are now: watch their changes from here on.
     const childStart = new Map<ChildReader, Position | undefined>();

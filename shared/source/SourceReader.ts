@@ -213,17 +213,22 @@ export class SourceReader {
     return this.source.where ? ` and (${this.source.where})` : '';
   }
 
-  /** Reads up to `limit` rows after `start`, in `(cursor, key)` order. */
+  /**
+   * Reads up to `limit` rows after `start`, in `(cursor, key)` order; with `markedDeletedIn`, only
+   * the rows that column marks deleted.
+   */
   public async readPage(
     start: PageStart,
     limit: number,
     bookmark: Position | undefined,
+    markedDeletedIn?: string,
   ): Promise<SourceRow[]> {
     const shape = await this.shape();
     const { c, keys, types } = shape;
     const params: Params = [];
     const select = ['src.*', ...this.internalColumns(shape, params, bookmark)];
     const where = [`${c} is not null`];
+    if (markedDeletedIn) where.push(markedDeleted(`src.${quoteIdent(markedDeletedIn)}`));
     if (start && 'after' in start) where.push(this.after(shape, params, start.after));
     if (start && 'fromCursor' in start) {
       where.push(

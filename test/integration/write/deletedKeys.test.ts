@@ -116,7 +116,7 @@ describe('Deletes from a log of deleted keys (deletes.keys): rows removed outrig
     // Assess
     expect(run.outcome).toBe('failed');
     expect(run.message).toMatch(
-      /WB_DELETE_GUARD: 4 keys logged deleted \(deletes.keys\) since the stream's bookmark exceed deletes.maxPerRun 3/,
+      /WB_DELETE_GUARD: 4 keys logged deleted \(deletes.keys\) since the log's bookmark would delete records this sync wrote, more than deletes.maxPerRun 3/,
     );
     expect(await targetIds()).toEqual(['1', '2', '4', '5', '6', '7', '8', '9']);
     expect((await p.stack.state.get('items')).bookmark).toEqual(bookmark);

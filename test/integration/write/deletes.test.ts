@@ -55,7 +55,7 @@ describe('Deletes (opt-in): soft-deleted source rows delete their target records
     await p.stack.drain();
     expect(run.outcome).toBe('failed');
     expect(run.message).toMatch(
-      /WB_DELETE_GUARD: 4 rows marked deleted \(deleted_at\) since the bookmark exceed deletes.maxPerRun 3/,
+      /WB_DELETE_GUARD: 4 rows marked deleted \(deleted_at\) since the bookmark would delete records this sync wrote, more than deletes.maxPerRun 3/,
     );
     expect(await targetIds()).toEqual(['1', '4', '5', '6', '7', '8', '9', '10']);
     expect((await p.targetRows()).get('8')!.name).toBe('n8');
@@ -72,5 +72,17 @@ describe('Deletes (opt-in): soft-deleted source rows delete their target records
     await cycle();
     expect(await targetIds()).toContain('2');
     expect((await p.stack.links.get('items', '2'))!.status).toBe('ok');
+  });
+
+  it('reads from the start again (a reset, a changed mapping) without tripping on rows already deleted', async () => {
+    // Arrange: six rows are marked deleted (over the limit of 3); five records are deleted already,
+    // one was never written
+    await p.stack.state.resetBookmark('items', undefined);
+    // Act
+    const run = await cycle();
+    // Assess
+    expect(run.outcome).toBe('succeeded');
+    expect(run.counts.enqueued).toBe(0);
+    expect(await targetIds()).toEqual(['1', '2', '8', '9', '10']);
   });
 });
