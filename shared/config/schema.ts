@@ -38,6 +38,16 @@ const QualifiedName = z
   .string()
   .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'expected schema.table');
 
+/** A relation is read from a table or from a query, never both. */
+function tableOrQuery(
+  s: { table?: string | undefined; query?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if ((s.table === undefined) === (s.query === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'give exactly one of table or query', path: ['table'] });
+  }
+}
+
 export const SourceSchema = z
   .object({
     /** Table or view to read, `schema.name`. Exactly one of table/query. */
@@ -58,11 +68,7 @@ export const SourceSchema = z
     pageSize: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict()
-  .superRefine((s, ctx) => {
-    if ((s.table === undefined) === (s.query === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of table or query', path: ['table'] });
-    }
-  });
+  .superRefine(tableOrQuery);
 
 const NullSemantics = z.enum(['clear', 'keep']);
 
@@ -234,15 +240,7 @@ export const SyncSchema = z
             cursor: Identifier,
           })
           .strict()
-          .superRefine((k, ctx) => {
-            if ((k.table === undefined) === (k.query === undefined)) {
-              ctx.addIssue({
-                code: 'custom',
-                message: 'give exactly one of table or query',
-                path: ['table'],
-              });
-            }
-          })
+          .superRefine(tableOrQuery)
           .optional(),
         /** Most deletes one run may act on (rows marked, or keys logged, since the bookmark); more stop the run before anything is deleted. @default 100 */
         maxPerRun: z.number().int().min(1).default(100),

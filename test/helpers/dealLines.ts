@@ -1,5 +1,31 @@
-import type { WritebackConfig } from '../../shared/config/schema.ts';
+import type { Row, SyncInput, WritebackConfig } from '../../shared/config/schema.ts';
 import { LocalStack } from '../../shared/local/LocalStack.ts';
+
+/** HubSpot deals from `src.deals`. */
+export const DEALS_SYNC: SyncInput = {
+  name: 'deals',
+  source: { table: 'src.deals', key: 'id', cursor: 'loaded_at' },
+  target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_deal_id' },
+  map: (row: Row) => ({ dealname: row.name, amount: row.amount }),
+};
+
+/** HubSpot line items from `src.deal_lines`, each associated with its deal (`deal-lines`). */
+export function dealLinesSync(extra: Partial<SyncInput> = {}): SyncInput {
+  return {
+    name: 'deal-lines',
+    parent: { sync: 'deals', key: 'deal_id' },
+    source: { table: 'src.deal_lines', key: 'id', cursor: 'loaded_at' },
+    target: {
+      connection: 'hubspot',
+      object: 'line_items',
+      externalId: 'dwh_line_id',
+      associate: { with: 'deals' },
+    },
+    map: (row: Row) => ({ name: row.name, quantity: row.quantity, price: row.price }),
+    maxReceiveCount: 20,
+    ...extra,
+  };
+}
 
 /**
  * A local stack for deals and their line items in HubSpot (`src.deals`: 5 deals; `src.deal_lines`:

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLines } from '../../../cli/ops/verifyCommand.ts';
-import type { Row, SyncInput } from '../../../shared/config/schema.ts';
+import type { SyncInput } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { LOCAL_HUBSPOT_TOKEN, type LocalStack } from '../../../shared/local/LocalStack.ts';
@@ -15,29 +15,11 @@ import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
 import { enqueueRepairs, repairableKeys } from '../../../shared/verify/repairSync.ts';
 import type { VerifyReport } from '../../../shared/verify/VerifyReport.ts';
 import { type VerifyDeps, verifySync, verifySyncFindings } from '../../../shared/verify/verifySync.ts';
-import { startDealLinesStack } from '../../helpers/dealLines.ts';
+import { DEALS_SYNC, dealLinesSync, startDealLinesStack } from '../../helpers/dealLines.ts';
 
 /** Deals and their line items in HubSpot; the line items are associated with their deal. */
-const DEALS: SyncInput = {
-  name: 'deals',
-  source: { table: 'src.deals', key: 'id', cursor: 'loaded_at' },
-  target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_deal_id' },
-  map: (row: Row) => ({ dealname: row.name, amount: row.amount }),
-};
-const lines = (verify: SyncInput['verify']): SyncInput => ({
-  name: 'deal-lines',
-  parent: { sync: 'deals', key: 'deal_id' },
-  source: { table: 'src.deal_lines', key: 'id', cursor: 'loaded_at' },
-  target: {
-    connection: 'hubspot',
-    object: 'line_items',
-    externalId: 'dwh_line_id',
-    associate: { with: 'deals' },
-  },
-  map: (row: Row) => ({ name: row.name, quantity: row.quantity, price: row.price }),
-  maxReceiveCount: 20,
-  ...(verify ? { verify } : {}),
-});
+const DEALS = DEALS_SYNC;
+const lines = (verify: SyncInput['verify']): SyncInput => dealLinesSync(verify ? { verify } : {});
 const CONNECTIONS = { hubspot: { type: 'hubspot' } } as const;
 /** Verified against the HubSpot API: records listed, associations read in batches. */
 const config = validateConfig({ connections: CONNECTIONS, syncs: [DEALS, lines({})] });

@@ -1,33 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import type { LocalStack } from '../../../shared/local/LocalStack.ts';
-import { startDealLinesStack } from '../../helpers/dealLines.ts';
+import { DEALS_SYNC, dealLinesSync, startDealLinesStack } from '../../helpers/dealLines.ts';
 
 /** Deals and their line items in HubSpot: line items are objects of their own, associated to their deal. */
 const config = validateConfig({
   connections: { hubspot: { type: 'hubspot' } },
-  syncs: [
-    {
-      name: 'deals',
-      source: { table: 'src.deals', key: 'id', cursor: 'loaded_at' },
-      target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_deal_id' },
-      map: (row: Row) => ({ dealname: row.name, amount: row.amount }),
-    },
-    {
-      name: 'deal-lines',
-      parent: { sync: 'deals', key: 'deal_id' },
-      source: { table: 'src.deal_lines', key: 'id', cursor: 'loaded_at' },
-      target: {
-        connection: 'hubspot',
-        object: 'line_items',
-        externalId: 'dwh_line_id',
-        associate: { with: 'deals' },
-      },
-      map: (row: Row) => ({ name: row.name, quantity: row.quantity, price: row.price }),
-      maxReceiveCount: 20,
-    },
-  ],
+  syncs: [DEALS_SYNC, dealLinesSync()],
 });
 
 describe('Associated children: HubSpot line items associated to their deal', () => {
