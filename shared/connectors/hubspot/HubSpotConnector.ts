@@ -17,6 +17,7 @@ import type {
 import { HttpClient, type RetryPolicy } from '../http/HttpClient.ts';
 import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
 import { Secret } from '../http/Secret.ts';
+import { errorForStatus } from '../http/statusError.ts';
 import { HubSpotAssociations, type HubSpotExchange } from './HubSpotAssociations.ts';
 import {
   describeBody,
@@ -545,25 +546,20 @@ export class HubSpotConnector implements Connector {
         retryAfterSeconds: retryAfterSeconds(ex.headers, body?.policyName),
       });
     }
-    if (status >= 500 || status === 408) {
-      return new TargetError(HubSpotErrorCode.server, message, {
-        disposition: 'retryable',
-        httpStatus: status,
-      });
-    }
-    const code =
-      status === 401
-        ? HubSpotErrorCode.unauthorized
-        : status === 403
-          ? HubSpotErrorCode.forbidden
-          : status === 404
-            ? HubSpotErrorCode.notFound
-            : status === 409 || body?.category === 'CONFLICT'
-              ? HubSpotErrorCode.conflict
-              : status === 400 || body?.category === 'VALIDATION_ERROR'
-                ? HubSpotErrorCode.validation
-                : HubSpotErrorCode.rejected;
-    return new TargetError(code, message, { disposition: 'permanent', httpStatus: status });
+    // Conflicts and validation errors are told apart by HubSpot's category as well as the status.
+    const refused =
+      status === 409 || body?.category === 'CONFLICT'
+        ? HubSpotErrorCode.conflict
+        : status === 400 || body?.category === 'VALIDATION_ERROR'
+          ? HubSpotErrorCode.validation
+          : HubSpotErrorCode.rejected;
+    return errorForStatus(status, message, {
+      server: HubSpotErrorCode.server,
+      unauthorized: HubSpotErrorCode.unauthorized,
+      forbidden: HubSpotErrorCode.forbidden,
+      notFound: HubSpotErrorCode.notFound,
+      refused,
+    });
   }
 
   /** Classifies one entry of a batch answer's `errors`. */
