@@ -1,10 +1,11 @@
 import type { SyncConfig } from '../config/schema.ts';
 import { DELETED_HASH, type Link } from '../links/Link.ts';
+import { newestVersion } from '../links/newestVersion.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { Position } from '../source/Position.ts';
 import { SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts } from '../state/RunRecord.ts';
-import { deleteGuardError } from './deleteGuard.ts';
+import { countDeletesPast, deleteGuardError } from './deleteGuard.ts';
 import type { ExtractDeps } from './runExtract.ts';
 
 /** What the stream uses of a run's dependencies (a plan needs no enqueuer). */
@@ -55,24 +56,16 @@ export class DeletedKeysStream {
     const max = this.sync.deletes!.maxPerRun;
     const start = await this.bookmark();
     if ((await this.log.countAfter(start)) <= max) return;
-    let effective = 0;
-    let after = start;
-    for (;;) {
-      const rows = await this.log.readPage(
-        after ? { after } : undefined,
-        this.sync.source.pageSize,
-        undefined,
+    const pageSize = this.sync.source.pageSize;
+    const effective = await countDeletesPast(max, pageSize, start, async (after, limit) => {
+      const rows = await this.log.readPage(after ? { after } : undefined, limit, undefined);
+      return { rows, deleting: (await this.deletesOf(source, rows)).length };
+    });
+    if (effective > max) {
+      throw deleteGuardError(
+        `${effective} keys logged deleted (deletes.keys) since the log's bookmark would delete records this sync wrote`,
+        max,
       );
-      if (rows.length === 0) return;
-      effective += (await this.deletesOf(source, rows)).length;
-      if (effective > max) {
-        throw deleteGuardError(
-          `${effective} keys logged deleted (deletes.keys) since the log's bookmark would delete records this sync wrote`,
-          max,
-        );
-      }
-      if (rows.length < this.sync.source.pageSize) return;
-      after = rows[rows.length - 1]!.position;
     }
   }
 
@@ -97,7 +90,7 @@ export class DeletedKeysStream {
         v: 1,
         sync: sync.name,
         key,
-        version: newestOf(link),
+        version: (newestVersion(link) ?? 0n).toString(),
         runId,
         enqueuedAt,
         hash: DELETED_HASH,
@@ -141,11 +134,4 @@ export class DeletedKeysStream {
   private bookmark(): Promise<Position | undefined> {
     return this.deps.state.getStreamBookmark(this.sync.name, STREAM);
   }
-}
-
-/** The link's version, or the version of a write in flight when that is newer. */
-function newestOf(link: Link): string {
-  const committed = BigInt(link.version ?? '0');
-  const pending = BigInt(link.pendingVersion ?? '0');
-  return (pending > committed ? pending : committed).toString();
 }

@@ -2,7 +2,7 @@ import type { SyncConfig } from '../config/schema.ts';
 import { SourceError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Position } from '../source/Position.ts';
-import type { SourceReader } from '../source/SourceReader.ts';
+import type { SourceReader, SourceRow } from '../source/SourceReader.ts';
 
 const PAGE = 1000;
 
@@ -25,26 +25,45 @@ export async function guardSoftDeletes(
   if (!column) return;
   const max = sync.deletes!.maxPerRun;
   if ((await reader.countMarkedDeleted(column, bookmark)) <= max) return;
-  let effective = 0;
-  let after = bookmark;
-  for (;;) {
-    const rows = await reader.readPage(after ? { after } : undefined, PAGE, bookmark, column);
-    if (rows.length === 0) return;
+  const effective = await countDeletesPast(max, PAGE, bookmark, async (after, limit) => {
+    const rows = await reader.readPage(after ? { after } : undefined, limit, bookmark, column);
     const linked = await links.batchGet(
       sync.name,
       rows.map((r) => r.key),
     );
-    effective += rows.filter((r) => {
+    const deleting = rows.filter((r) => {
       const link = linked.get(r.key);
       return link !== undefined && link.status !== 'deleted';
     }).length;
-    if (effective > max) {
-      throw deleteGuardError(
-        `${effective} rows marked deleted (${column}) since the bookmark would delete records this sync wrote`,
-        max,
-      );
-    }
-    if (rows.length < PAGE) return;
+    return { rows, deleting };
+  });
+  if (effective > max) {
+    throw deleteGuardError(
+      `${effective} rows marked deleted (${column}) since the bookmark would delete records this sync wrote`,
+      max,
+    );
+  }
+}
+
+/**
+ * How many candidates, read page by page after `start`, would delete a record: stops as soon as
+ * the count passes `max` (a mass deletion is caught after one page), else counts them all.
+ */
+export async function countDeletesPast(
+  max: number,
+  pageSize: number,
+  start: Position | undefined,
+  page: (
+    after: Position | undefined,
+    limit: number,
+  ) => Promise<{ rows: readonly SourceRow[]; deleting: number }>,
+): Promise<number> {
+  let effective = 0;
+  let after = start;
+  for (;;) {
+    const { rows, deleting } = await page(after, pageSize);
+    effective += deleting;
+    if (effective > max || rows.length < pageSize) return effective;
     after = rows[rows.length - 1]!.position;
   }
 }

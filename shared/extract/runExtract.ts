@@ -3,17 +3,15 @@ import type { SyncConfig } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { isUnchanged } from '../links/isUnchanged.ts';
-import { DELETED_HASH } from '../links/Link.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
-import type { WriteMessage } from '../queue/WriteMessage.ts';
-import { ChildReader } from '../source/ChildReader.ts';
+import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
-import { isRowMarkedDeleted, type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
+import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { redriveFailed } from '../write/redriveFailed.ts';
-import { toWriteMessage } from '../write/toWriteMessage.ts';
+import { buildMessages, childReadersOf } from './buildMessages.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
 import { guardSoftDeletes } from './deleteGuard.ts';
 
@@ -88,35 +86,30 @@ export async function runExtract(
 
   const state = await deps.state.get(sync.name);
   let before = state.bookmark;
-  // A changed map(), filter, target or children can change records the bookmark has passed:
-  // read every row again. Unchanged records cost a read and a link lookup, no message.
-  let remapped: string | undefined;
-  if (deps.mappingFingerprint !== undefined && state.mapping !== deps.mappingFingerprint) {
-    const restart = state.mapping !== undefined && before !== undefined;
-    try {
-      await deps.state.saveMapping(sync.name, opts.runId, deps.mappingFingerprint, restart);
-    } catch (err) {
-      await deps.state.releaseLease(sync.name, opts.runId).catch(() => undefined);
-      const { code, message } = describeError(err);
-      return finish('failed', { before, message: `${code}: ${message}` });
-    }
-    if (restart) {
-      remapped =
-        'mapping changed (map, source, children, parent or target): re-reading every row from the start; only records whose content changed are written';
-      before = undefined;
-    }
-  }
   let bookmark = before;
   let backlog = false;
   let paused: string | undefined;
+  let remapped: string | undefined;
   try {
+    // A changed map(), filter, target or children can change records the bookmark has passed:
+    // read every row again. Unchanged records cost a read and a link lookup, no message.
+    if (deps.mappingFingerprint !== undefined && state.mapping !== deps.mappingFingerprint) {
+      const restart = state.mapping !== undefined && before !== undefined;
+      await deps.state.saveMapping(sync.name, opts.runId, deps.mappingFingerprint, restart);
+      if (restart) {
+        remapped =
+          'mapping changed (map, source, children, parent or target): re-reading every row from the start; only records whose content changed are written';
+        before = undefined;
+        bookmark = undefined;
+      }
+    }
     const reader = new SourceReader(deps.sql, sync.name, sync.source);
     await reader.preflight();
     // Deletes guard: a run that would delete more than allowed stops before anything is deleted.
     await guardSoftDeletes(sync, reader, deps.links, before);
     const deletedKeys = sync.deletes?.keys ? new DeletedKeysStream(deps, sync) : undefined;
     await deletedKeys?.guard(reader);
-    const children = (sync.children ?? []).map((spec) => new ChildReader(deps.sql, sync.name, spec));
+    const children = childReadersOf(deps.sql, sync);
     // A first run embeds the children as they are now: watch their changes from here on.
     const childStart = new Map<ChildReader, Position | undefined>();
     for (const child of children) {
@@ -212,48 +205,6 @@ export async function runExtract(
     const { code, message } = describeError(err);
     return finish('failed', { before, after: bookmark, message: `${code}: ${message}` });
   }
-}
-
-/**
- * The messages of a page of rows, built as every path builds them (extract, re-drive, repair):
- * embedded children attached (one query per child table for the page), the record's version
- * raised to its newest child's, then toWriteMessage per row.
- */
-export async function buildMessages(
-  sync: SyncConfig,
-  rows: readonly SourceRow[],
-  runId: string,
-  children: readonly ChildReader[],
-  now: () => number,
-): Promise<WriteMessage[]> {
-  const enqueuedAt = new Date(now()).toISOString();
-  const versions = new Map<string, string>();
-  for (const reader of children) {
-    const byParent = await reader.readFor(rows.map((r) => r.position.key[0]!));
-    for (const r of rows) {
-      const group = byParent.get(r.position.key[0]!);
-      r.row[reader.as] = group?.rows ?? [];
-      const v = group?.version;
-      if (v !== undefined && BigInt(v) > BigInt(versions.get(r.key) ?? r.version)) versions.set(r.key, v);
-    }
-  }
-  return rows.map((r) => {
-    const version = versions.get(r.key) ?? r.version;
-    if (isRowMarkedDeleted(sync.deletes, r.row)) {
-      return {
-        v: 1 as const,
-        sync: sync.name,
-        key: r.key,
-        version,
-        runId,
-        enqueuedAt,
-        hash: DELETED_HASH,
-        payload: {},
-        delete: true as const,
-      };
-    }
-    return toWriteMessage(sync, r, runId, enqueuedAt, version);
-  });
 }
 
 async function enqueueChanged(

@@ -91,16 +91,7 @@ export async function* listHubSpotRecords(
   if (!res.ok) throw new Error(`HubSpot GET /crm/v3/properties/${object}: ${res.status}`);
   const defs = (await res.json()) as { results?: { name?: string }[] };
   const names = (defs.results ?? []).map((d) => d.name).filter((n): n is string => typeof n === 'string');
-  const connector = new HubSpotConnector({
-    token: opts.token,
-    baseUrl: opts.baseUrl,
-    readProperties: names,
-    // Four fifths of the account's burst limit: the writers keep a share. A 429 (the writers, or a
-    // person, spent it) is waited out and the page asked for again.
-    rateLimit: { windows: [{ name: 'ten-secondly', limit: 80, intervalMs: 10_000 }] },
-    limiterKey: 'hubspot-elt-stand-in',
-    retry: { maxRetries: 10, maxInlineWaitMs: 15_000 },
-  });
+  const connector = eltConnector(opts, names);
   try {
     for await (const r of connector.list(object)) {
       yield { id: r.targetId, properties: r.fields as Record<string, string | null> };
@@ -108,6 +99,24 @@ export async function* listHubSpotRecords(
   } finally {
     await connector.close();
   }
+}
+
+/**
+ * The ELT stand-in's HubSpot client: four fifths of the account's burst limit, so the writers keep
+ * a share; a 429 (the writers, or a person, spent it) is waited out and the call made again.
+ */
+function eltConnector(
+  opts: { readonly baseUrl: string; readonly token: string },
+  readProperties?: string[],
+): HubSpotConnector {
+  return new HubSpotConnector({
+    token: opts.token,
+    baseUrl: opts.baseUrl,
+    ...(readProperties ? { readProperties } : {}),
+    rateLimit: { windows: [{ name: 'ten-secondly', limit: 80, intervalMs: 10_000 }] },
+    limiterKey: 'hubspot-elt-stand-in',
+    retry: { maxRetries: 10, maxInlineWaitMs: 15_000 },
+  });
 }
 
 /** Associated ids from the HubSpot fake's own store (the fake runs in this process). */
@@ -127,13 +136,7 @@ export function apiAssociatedIds(
   toObject: string,
 ): ReadAssociatedIds {
   return async (ids) => {
-    const connector = new HubSpotConnector({
-      token: opts.token,
-      baseUrl: opts.baseUrl,
-      rateLimit: { windows: [{ name: 'ten-secondly', limit: 80, intervalMs: 10_000 }] },
-      limiterKey: 'hubspot-elt-stand-in',
-      retry: { maxRetries: 10, maxInlineWaitMs: 15_000 },
-    });
+    const connector = eltConnector(opts);
     try {
       const read = await connector.readAssociations(fromObject, ids, toObject);
       return new Map([...read].map(([id, list]) => [id, list.map((a) => a.toId)]));

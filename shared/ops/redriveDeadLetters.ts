@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../config/schema.ts';
-import { buildMessages } from '../extract/runExtract.ts';
+import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
-import { ChildReader } from '../source/ChildReader.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type DeadLetter, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
@@ -171,7 +170,7 @@ async function freshMessages(
     sync,
     groups.map((g) => g.key!),
   );
-  const children = (sync.children ?? []).map((spec) => new ChildReader(sql, sync.name, spec));
+  const children = childReadersOf(sql, sync);
   const built = new Map(
     (await buildMessages(sync, rows, `redrive-${randomUUID()}`, children, Date.now)).map((m) => [m.key, m]),
   );

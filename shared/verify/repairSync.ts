@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
-import { buildMessages } from '../extract/runExtract.ts';
+import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
-import { ChildReader } from '../source/ChildReader.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
 import type { Finding, FindingKind } from './VerifyReport.ts';
 
@@ -73,7 +72,7 @@ export async function enqueueRepairs(
     sourceGone: [],
     invalid: [],
   };
-  const children = (sync.children ?? []).map((spec) => new ChildReader(deps.sql, sync.name, spec));
+  const children = childReadersOf(deps.sql, sync);
   for (let i = 0; i < keys.length; i += READ_CHUNK) {
     const chunk = keys.slice(i, i + READ_CHUNK);
     // By key, whatever the bookmark, through the sync's own `where`.

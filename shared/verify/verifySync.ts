@@ -3,9 +3,8 @@ import type { ReservedSql, Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
-import { buildMessages } from '../extract/runExtract.ts';
+import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
-import { ChildReader } from '../source/ChildReader.ts';
 import { isRowMarkedDeleted, type PageStart, SourceReader } from '../source/SourceReader.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import type { StateStore } from '../state/StateStore.ts';
@@ -90,7 +89,7 @@ export async function verifySyncFindings(
     // 2. The source, mapped; rows after the bookmark are backlog, not findings.
     const fields = new Set<string>(Object.keys(sync.verify?.fields ?? {}));
     const reader = new SourceReader(deps.dwh, sync.name, sync.source);
-    const children = (sync.children ?? []).map((spec) => new ChildReader(deps.dwh, sync.name, spec));
+    const children = childReadersOf(deps.dwh, sync);
     const links = new DynamoLinkStore(deps.ddb, deps.linksTable);
     const sourceRows = await copyRows(
       conn,
