@@ -62,6 +62,14 @@ export const SourceSchema = z
     lookback: Duration.default(0),
     /** Only read rows whose cursor is older than now() - settle. @default 0 */
     settle: Duration.default(0),
+    /**
+     * The time zone a `timestamp` (without time zone) or `date` cursor is stamped in, an IANA name.
+     * It places the lookback window and the clock's upper bound. @default 'UTC'
+     */
+    timeZone: z
+      .string()
+      .refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Amsterdam')
+      .default('UTC'),
     /** Extra SQL filter, ANDed into every read. */
     where: z.string().min(1).optional(),
     /** Rows per keyset page. @default 1000 */
@@ -69,6 +77,15 @@ export const SourceSchema = z
   })
   .strict()
   .superRefine(tableOrQuery);
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const NullSemantics = z.enum(['clear', 'keep']);
 

@@ -40,6 +40,7 @@ export class DeletedKeysStream {
       key: sync.source.key,
       cursor: keys.cursor,
       lookback: 0,
+      timeZone: 'UTC',
       settle: 0,
       pageSize: sync.source.pageSize,
     });

@@ -33,6 +33,8 @@ export interface ExtractDeps {
    * read with, the run starts again from the first row. Undefined: not tracked.
    */
   readonly mappingFingerprint?: string;
+  /** The warehouse clock as timestamptz text (tests with a simulated clock). Default: the server's now(). */
+  readonly sourceClock?: () => string;
 }
 
 export interface ExtractOptions {
@@ -103,8 +105,12 @@ export async function runExtract(
         bookmark = undefined;
       }
     }
-    const reader = new SourceReader(deps.sql, sync.name, sync.source);
+    const reader = new SourceReader(deps.sql, sync.name, sync.source, {
+      ...(deps.sourceClock ? { clock: deps.sourceClock } : {}),
+    });
     await reader.preflight();
+    // Rows no page can return are counted and named, never passed over in silence.
+    const setAside = await reader.setAside();
     // Deletes guard: a run that would delete more than allowed stops before anything is deleted.
     await guardSoftDeletes(sync, reader, deps.links, before);
     const deletedKeys = sync.deletes?.keys ? new DeletedKeysStream(deps, sync) : undefined;
@@ -127,11 +133,15 @@ export async function runExtract(
       { runId: opts.runId, ...(deps.health !== undefined ? { health: deps.health } : {}) },
     );
     Object.assign(counts, { redriven: redrive.redriven, failed: redrive.failed, dead: redrive.dead });
-    const start: PageStart = before
-      ? sync.source.lookback > 0
-        ? { fromCursor: before.cursor, minusSeconds: sync.source.lookback }
-        : { after: before }
-      : undefined;
+    // A pass reads from its start to the end of the source, over as many invocations as it takes:
+    // one left unfinished (out of time, test limit, paused) resumes where it stopped, so every run
+    // moves forward however many rows the lookback window holds.
+    const resumed = remapped ? undefined : state.pass;
+    const passAt = resumed?.at ?? (await reader.now());
+    const start: PageStart = resumed
+      ? { after: resumed.position }
+      : await reader.passStart(before, remapped ? undefined : state.lastPassAt);
+    let endedOnEmptyPage = false;
     const maxRows = sync.testLimit ?? Number.POSITIVE_INFINITY;
     const pageLimit = (): number => Math.min(sync.source.pageSize, maxRows - counts.read);
     let healthReadAt = Number.NEGATIVE_INFINITY;
@@ -141,7 +151,12 @@ export async function runExtract(
     while (next) {
       const rows = await next;
       next = undefined;
-      if (rows.length === 0) break;
+      if (rows.length === 0) {
+        endedOnEmptyPage = true;
+        break;
+      }
+      // A short page is the end of the source: the pass is complete once it is enqueued.
+      const ended = rows.length < limit;
       counts.read += rows.length;
       const last = rows[rows.length - 1]!;
       const more = rows.length === limit && counts.read < maxRows;
@@ -164,12 +179,30 @@ export async function runExtract(
       }
       await enqueueChanged(sync, rows, deps, opts.runId, counts, children);
       // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
-      if (last.pastBookmark) {
-        await deps.state.saveBookmark(sync.name, opts.runId, last.position, deps.now(), leaseMs);
-        bookmark = last.position;
-      }
+      await deps.state.saveProgress(
+        sync.name,
+        opts.runId,
+        {
+          ...(last.pastBookmark ? { bookmark: last.position } : {}),
+          pass: ended ? undefined : { at: passAt, position: last.position },
+          ...(ended ? { lastPassAt: passAt } : {}),
+        },
+        deps.now(),
+        leaseMs,
+      );
+      if (last.pastBookmark) bookmark = last.position;
       deps.onProgress?.(sync.name, counts);
       if (more && outOfTime) backlog = true;
+    }
+    // A pass that ends on an empty page (a no-op run, or a last page exactly full) is complete too.
+    if (endedOnEmptyPage) {
+      await deps.state.saveProgress(
+        sync.name,
+        opts.runId,
+        { pass: undefined, lastPassAt: passAt },
+        deps.now(),
+        leaseMs,
+      );
     }
     // Children changed since their stream bookmark re-send their whole parent record.
     for (const child of paused ? [] : children) {
@@ -196,10 +229,20 @@ export async function runExtract(
       if (left) backlog = true;
     }
     await deps.state.releaseLease(sync.name, opts.runId);
-    const message = [paused ? `paused, bookmark kept: ${paused}` : undefined, remapped]
+    if (setAside.length > 0) counts.setAside = setAside.reduce((n, s) => n + s.count, 0);
+    const message = [
+      paused ? `paused, bookmark kept: ${paused}` : undefined,
+      remapped,
+      ...setAside.map((s) => `${s.code}: ${s.message}`),
+    ]
       .filter(Boolean)
       .join('; ');
-    return finish('succeeded', { before, after: bookmark, backlog, ...(message ? { message } : {}) });
+    return finish(setAside.length > 0 ? 'partial' : 'succeeded', {
+      before,
+      after: bookmark,
+      backlog,
+      ...(message ? { message } : {}),
+    });
   } catch (err) {
     await deps.state.releaseLease(sync.name, opts.runId).catch(() => undefined);
     const { code, message } = describeError(err);

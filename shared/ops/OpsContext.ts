@@ -11,6 +11,7 @@ import {
 import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import { ConfigValidationError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import { warehouseOptions } from '../source/warehouseSession.ts';
 import { StateStore } from '../state/StateStore.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
 import { findLocalState, type LocalStateFile, readLocalState } from './LocalStateFile.ts';
@@ -116,14 +117,8 @@ export class OpsContext {
     if (this.sql) return this.sql;
     const url =
       this.dwhUrl ?? this.local?.dwhUrl ?? this.config.warehouse.url ?? (await this.warehouseFromSecret());
-    const sql = postgres(url, {
-      max: 4,
-      connect_timeout: 10,
-      idle_timeout: 20,
-      onnotice: () => undefined,
-      // Cursor values are kept as text: the session time zone must be the one the extract uses.
-      connection: { TimeZone: 'UTC' },
-    });
+    // Cursor values are kept as text: the session must be the one the extract uses.
+    const sql = postgres(url, warehouseOptions({ max: 4, connect_timeout: 10, idle_timeout: 20 }));
     try {
       await sql`select 1`;
     } catch (err) {

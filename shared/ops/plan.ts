@@ -91,11 +91,11 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
   const counts: Record<PlanAction, number> = { create: 0, update: 0, skip: 0, invalid: 0, delete: 0 };
   const records: PlannedRecord[] = [];
   const payloads = new Map<string, Record<string, unknown>>();
-  let start: PageStart = bookmark
-    ? sync.source.lookback > 0
-      ? { fromCursor: bookmark.cursor, minusSeconds: sync.source.lookback }
-      : { after: bookmark }
-    : undefined;
+  // Where the next run starts: an unfinished pass resumes, a new one opens its lookback window.
+  const resumed = remapped ? undefined : state.pass;
+  let start: PageStart = resumed
+    ? { after: resumed.position }
+    : await reader.passStart(bookmark, remapped ? undefined : state.lastPassAt);
   let more = false;
   const now = Date.now();
   while (records.length < limit) {

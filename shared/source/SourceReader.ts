@@ -19,10 +19,27 @@ export interface SourceRow {
 }
 
 /** Where a page starts: strictly after a position, or at a cursor value (inclusive, for lookback). */
-export type PageStart =
-  | { readonly after: Position }
-  | { readonly fromCursor: string; readonly minusSeconds: number }
-  | undefined;
+export type PageStart = { readonly after: Position } | { readonly fromCursor: string } | undefined;
+
+/** Rows a run cannot read as they are, by reason: counted (at most SET_ASIDE_CAP) with a few sample keys. */
+export interface SetAsideRows {
+  readonly code: 'WB_SOURCE_CURSOR_NULL' | 'WB_SOURCE_KEY_NULL' | 'WB_SOURCE_CURSOR_FUTURE';
+  readonly count: number;
+  readonly samples: readonly string[];
+  readonly message: string;
+}
+/** Set-aside rows are counted up to this many (an index probe, not a scan of the table). */
+export const SET_ASIDE_CAP = 10_000;
+/** A cursor this far ahead of the clock is not clock skew: it is set aside, not waited for. */
+const FUTURE_TOLERANCE = '1 day';
+
+export interface SourceReaderOptions {
+  /**
+   * The warehouse's clock as timestamptz text. Default: the server's now(). Injected by tests that
+   * stamp rows with a simulated clock.
+   */
+  readonly clock?: () => string;
+}
 
 /** A soft-delete column says deleted when it is set: a timestamp, true, any value but null and false. */
 function markedDeleted(column: string): string {
@@ -79,12 +96,14 @@ export class SourceReader {
   private readonly sql: Sql;
   private readonly source: SourceConfig;
   private readonly syncName: string;
+  private readonly clock: (() => string) | undefined;
   private types: ColumnTypes | undefined;
 
-  public constructor(sql: Sql, syncName: string, source: SourceConfig) {
+  public constructor(sql: Sql, syncName: string, source: SourceConfig, opts: SourceReaderOptions = {}) {
     this.sql = sql;
     this.source = source;
     this.syncName = syncName;
+    this.clock = opts.clock;
   }
 
   /** The relation to select from: a table, or the user's query as a subquery. */
@@ -142,7 +161,6 @@ export class SourceReader {
    */
   public async preflight(): Promise<void> {
     await this.columnTypes();
-    const c = quoteIdent(this.source.cursor);
     if (this.source.table) {
       const [indexed] = await this.sql<{ ok: boolean }[]>`
         select exists (
@@ -160,17 +178,129 @@ export class SourceReader {
         );
       }
     }
-    // sql.unsafe: quoted identifier and the configured relation; no values.
-    const nulls = await this.sql.unsafe(
-      `select 1 from ${this.relation()} src where src.${c} is null limit 1`,
-    );
-    if (nulls.length > 0) {
-      throw new SourceError(
+  }
+
+  /**
+   * The rows no page will ever return, by reason, so that a run can say so instead of passing over
+   * them: a NULL cursor or a NULL key part (no place in the keyset order, no identity in the
+   * target), or a cursor more than a day ahead of the clock (`infinity`, a typo'd year), which
+   * the upper bound holds back. Each class is an index probe capped at SET_ASIDE_CAP rows; rows
+   * the sync's `where` excludes are not counted.
+   */
+  public async setAside(): Promise<SetAsideRows[]> {
+    const shape = await this.shape();
+    const { c, keys } = shape;
+    const params: Params = [];
+    const keyText =
+      this.source.key.length === 1 ? `${keys[0]}::text` : `json_build_array(${keys.join(', ')})::text`;
+    const classes: [SetAsideRows['code'], string, string][] = [
+      [
         'WB_SOURCE_CURSOR_NULL',
-        `sync ${this.syncName}: some rows have NULL in the cursor column ${this.source.cursor} and would never be synced; ` +
-          `fill them (and add NOT NULL), or read through a query that uses coalesce(${this.source.cursor}, <load time>)`,
-      );
+        `${c} is null and ${keys.map((k) => `${k} is not null`).join(' and ')}`,
+        keyText,
+      ],
+      [
+        'WB_SOURCE_KEY_NULL',
+        `${c} is not null and (${keys.map((k) => `${k} is null`).join(' or ')})`,
+        `${c}::text`,
+      ],
+    ];
+    if (shape.isTime) {
+      const future = `${c} > ${this.upperBound(shape, params, 0)} + interval '${FUTURE_TOLERANCE}'`;
+      classes.push([
+        'WB_SOURCE_CURSOR_FUTURE',
+        `${future} and ${keys.map((k) => `${k} is not null`).join(' and ')}`,
+        keyText,
+      ]);
     }
+    const probes = classes.map(
+      ([code, cond, sample]) =>
+        `(select json_build_object('code', '${code}', 'count', count(*), 'samples', (array_agg(s))[1:3])
+          from (select ${sample} as s from ${this.relation()} src where ${cond}${this.userFilter()} limit ${SET_ASIDE_CAP}) x)`,
+    );
+    // sql.unsafe: quoted identifiers from config and the user's own SQL; values are parameters.
+    const [row] = (await this.sql.unsafe(
+      `select json_build_array(${probes.join(', ')}) as found`,
+      params,
+    )) as Row[];
+    const found = (row?.found ?? []) as {
+      code: SetAsideRows['code'];
+      count: number;
+      samples: string[] | null;
+    }[];
+    return found
+      .filter((f) => f.count > 0)
+      .map((f) => ({
+        ...f,
+        samples: f.samples ?? [],
+        message: this.setAsideMessage(f.code, f.count, f.samples ?? []),
+      }));
+  }
+
+  private setAsideMessage(code: SetAsideRows['code'], count: number, samples: readonly string[]): string {
+    const n = count >= SET_ASIDE_CAP ? `${SET_ASIDE_CAP} or more` : String(count);
+    const eg = samples.length > 0 ? ` (e.g. ${samples.map((v) => JSON.stringify(v)).join(', ')})` : '';
+    const cur = this.source.cursor;
+    switch (code) {
+      case 'WB_SOURCE_CURSOR_NULL':
+        return `${n} rows have NULL in the cursor column ${cur}${eg} and cannot be read incrementally: fill them (and add NOT NULL), read through a query with coalesce(${cur}, <load time>), or exclude them with where`;
+      case 'WB_SOURCE_KEY_NULL':
+        return `${n} rows have NULL in a key column (${this.source.key.join(', ')}; cursor values${eg}) and have no identity in the target: give them a key or exclude them with where`;
+      case 'WB_SOURCE_CURSOR_FUTURE':
+        return `${n} rows have a cursor more than ${FUTURE_TOLERANCE} ahead of the warehouse clock${eg}; they are read when that time comes (never, for infinity): fix ${cur} or exclude them with where`;
+    }
+  }
+
+  /** The warehouse clock as timestamptz text: where a pass starts, for the next pass's lookback window. */
+  public async now(): Promise<string> {
+    if (this.clock) return this.clock();
+    const [row] = await this.sql<{ now: string }[]>`select now()::text as now`;
+    return row!.now;
+  }
+
+  /**
+   * Where a pass over the source starts. Without a bookmark: the first row. Otherwise after the
+   * bookmark, plus the lookback window: rows that may have committed after the previous pass read
+   * past their cursor value. Such a row's cursor is no older than that pass's start minus the
+   * lookback (its transaction began at most `lookback` before it committed), so the window opens
+   * at `lastPassAt - lookback`, a wall-clock bound, not at the bookmark: a load stamped within a
+   * minute is re-read by one pass, not by every run after it. A date cursor always re-reads the
+   * current day (same-day updates keep the same cursor value). Without `lastPassAt` (a bookmark
+   * from before passes were recorded), the window opens at the bookmark minus the lookback.
+   */
+  public async passStart(bookmark: Position | undefined, lastPassAt: string | undefined): Promise<PageStart> {
+    if (!bookmark) return undefined;
+    const shape = await this.shape();
+    const isDate = shape.types.cursor === 'date';
+    if (!shape.isTime || (this.source.lookback === 0 && !isDate)) return { after: bookmark };
+    const params: Params = [];
+    const opensAt = lastPassAt
+      ? `(${this.asCursorClock(shape, bind(params, lastPassAt, 'timestamptz'), params)} - make_interval(secs => ${bind(params, this.source.lookback, 'float8')}))`
+      : `(${bind(params, bookmark.cursor, shape.types.cursor)} - make_interval(secs => ${bind(params, this.source.lookback, 'float8')}))`;
+    const w = isDate ? `${opensAt}::date` : `${opensAt}::${shape.types.cursor}`;
+    // sql.unsafe: type names from the catalogue; values are parameters.
+    const [row] = (await this.sql.unsafe(
+      `select ${w}::text as w, ${w} > ${bind(params, bookmark.cursor, shape.types.cursor)} as beyond`,
+      params,
+    )) as Row[];
+    return row!.beyond ? { after: bookmark } : { fromCursor: row!.w as string };
+  }
+
+  /**
+   * A timestamptz expression as the cursor column sees time: a `timestamp` or `date` cursor holds
+   * wall time in the source's `timeZone` (UTC unless configured).
+   */
+  private asCursorClock(shape: Shape, expr: string, params: Params): string {
+    return shape.types.cursor === 'timestamp with time zone'
+      ? expr
+      : `(${expr} at time zone ${bind(params, this.source.timeZone, 'text')})`;
+  }
+
+  /** The newest cursor value a page may return: the clock minus `settle` (rows stamped in the future wait). */
+  private upperBound(shape: Shape, params: Params, settle: number): string {
+    const clock = this.clock ? bind(params, this.clock(), 'timestamptz') : 'now()';
+    const at = this.asCursorClock(shape, clock, params);
+    return settle > 0 ? `(${at} - make_interval(secs => ${bind(params, settle, 'float8')}))` : at;
   }
 
   /** The expressions every statement of this reader shares. */
@@ -199,7 +329,11 @@ export class SourceReader {
   /** The internal columns a SourceRow is built from: cursor, version, key parts, past the bookmark. */
   private internalColumns(shape: Shape, params: Params, bookmark: Position | undefined): string[] {
     const { c, keys, isTime } = shape;
-    const version = isTime ? `(extract(epoch from ${c}) * 1000000)::bigint::text` : `${c}::text`;
+    // ±infinity has no epoch: the largest and smallest bigint keep such a row's version ordered.
+    const version = isTime
+      ? `case when ${c} = 'infinity' then '9223372036854775807' when ${c} = '-infinity' then '-9223372036854775808' ` +
+        `else round((extract(epoch from ${c}) * 1000000)::numeric)::text end`
+      : `${c}::text`;
     return [
       `${c}::text as "_wb_cursor"`,
       `${version} as "_wb_version"`,
@@ -227,16 +361,19 @@ export class SourceReader {
     const { c, keys, types } = shape;
     const params: Params = [];
     const select = ['src.*', ...this.internalColumns(shape, params, bookmark)];
-    const where = [`${c} is not null`];
+    // Rows with a NULL cursor or key part have no place in the order: setAside() reports them.
+    const where = [`${c} is not null`, ...keys.map((k) => `${k} is not null`)];
     if (markedDeletedIn) where.push(markedDeleted(`src.${quoteIdent(markedDeletedIn)}`));
     if (start && 'after' in start) where.push(this.after(shape, params, start.after));
-    if (start && 'fromCursor' in start) {
+    if (start && 'fromCursor' in start) where.push(`${c} >= ${bind(params, start.fromCursor, types.cursor)}`);
+    // A row stamped ahead of the clock waits for its time: read now, it would carry the bookmark
+    // past every row stamped before it.
+    if (shape.isTime) {
       where.push(
-        `${c} >= ${bind(params, start.fromCursor, types.cursor)} - make_interval(secs => ${bind(params, start.minusSeconds, 'float8')})`,
+        this.source.settle > 0
+          ? `${c} < ${this.upperBound(shape, params, this.source.settle)}`
+          : `${c} <= ${this.upperBound(shape, params, 0)}`,
       );
-    }
-    if (shape.isTime && this.source.settle > 0) {
-      where.push(`${c} < now() - make_interval(secs => ${bind(params, this.source.settle, 'float8')})`);
     }
     const text = `select ${select.join(', ')} from ${this.relation()} src where ${where.join(' and ')}${this.userFilter()} order by ${[c, ...keys].join(', ')} limit ${bind(params, limit, 'int')}`;
     // sql.unsafe: the statement is assembled from quoted identifiers and the user's own SQL; values are parameters.

@@ -14,6 +14,8 @@ export interface RunCounts {
   /** Links failed permanently / dead, at the end of the run: in the DLQ, never silent. */
   failed?: number;
   dead?: number;
+  /** Rows no page can read as they are (NULL cursor or key, cursor far in the future): see the run's message. */
+  setAside?: number;
 }
 
 /** One extract run, as stored in the run history and shown by `writeback runs`. */

@@ -20,7 +20,30 @@ export interface SyncState {
   readonly enabled: boolean | undefined;
   /** mappingFingerprint of the config the bookmark was read with. */
   readonly mapping: string | undefined;
+  /** The pass over the source in progress: when it started (warehouse clock) and how far it got. */
+  readonly pass: PassProgress | undefined;
+  /** When the last complete pass started (warehouse clock): the next lookback window opens from it. */
+  readonly lastPassAt: string | undefined;
 }
+
+/** A pass that an invocation left unfinished (out of time, test limit, paused): the next one resumes it. */
+export interface PassProgress {
+  readonly at: string;
+  readonly position: Position;
+}
+
+/** What a run records after each enqueued page, in one conditional write. */
+export interface Progress {
+  /** The new bookmark, when the page went past the stored one. */
+  readonly bookmark?: Position;
+  /** The pass still in progress, or undefined once it reached the end of the source. */
+  readonly pass: PassProgress | undefined;
+  /** Set when the pass completed: its start time. */
+  readonly lastPassAt?: string;
+}
+
+/** Attributes of a pass's state, removed whenever the bookmark is cleared or set by hand. */
+const PASS_ATTRS = 'passAt, passPosition';
 
 const RUN_RETENTION_DAYS = 90;
 
@@ -56,6 +79,8 @@ export class StateStore {
       leaseUntil: num(Item, 'leaseUntil'),
       enabled,
       mapping: str(Item, 'mapping'),
+      pass: passOf(Item),
+      lastPassAt: str(Item, 'lastPassAt'),
     };
   }
 
@@ -70,7 +95,7 @@ export class StateStore {
         TableName: this.table,
         Key: this.stateKey(sync),
         ConditionExpression: 'leaseOwner = :owner',
-        UpdateExpression: `SET mapping = :m${restart ? ' REMOVE bookmarkCursor, bookmarkKey' : ''}`,
+        UpdateExpression: `SET mapping = :m${restart ? ` REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}` : ''}`,
         ExpressionAttributeValues: { ':owner': S(owner), ':m': S(mapping) },
       }),
     );
@@ -121,6 +146,48 @@ export class StateStore {
     );
   }
 
+  /**
+   * Records a run's progress after an enqueued page: the bookmark (when it moved), the pass in
+   * progress or its completion. Conditional on the lease, like saveBookmark.
+   */
+  public async saveProgress(
+    sync: string,
+    owner: string,
+    p: Progress,
+    now: number,
+    ttlMs: number,
+  ): Promise<void> {
+    const set = ['leaseUntil = :until', 'bookmarkAt = :at'];
+    const values: Record<string, AttributeValue> = {
+      ':owner': S(owner),
+      ':until': N(now + ttlMs),
+      ':at': S(new Date(now).toISOString()),
+    };
+    if (p.bookmark) {
+      set.push('bookmarkCursor = :c', 'bookmarkKey = :k');
+      values[':c'] = S(p.bookmark.cursor);
+      values[':k'] = S(JSON.stringify(p.bookmark.key));
+    }
+    if (p.pass) {
+      set.push('passAt = :pa', 'passPosition = :pp');
+      values[':pa'] = S(p.pass.at);
+      values[':pp'] = S(JSON.stringify(p.pass.position));
+    }
+    if (p.lastPassAt) {
+      set.push('lastPassAt = :lp');
+      values[':lp'] = S(p.lastPassAt);
+    }
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: `SET ${set.join(', ')}${p.pass ? '' : ` REMOVE ${PASS_ATTRS}`}`,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
   /** The bookmark of a secondary stream of a sync (the change stream of its embedded children). */
   public async getStreamBookmark(sync: string, stream: string): Promise<Position | undefined> {
     const { Item } = await this.ddb.send(
@@ -155,9 +222,10 @@ export class StateStore {
       new UpdateItemCommand({
         TableName: this.table,
         Key: this.stateKey(sync),
+        // A hand-set bookmark starts a new pass, with the lookback measured from it.
         UpdateExpression: bookmark
-          ? 'SET bookmarkCursor = :c, bookmarkKey = :k'
-          : 'REMOVE bookmarkCursor, bookmarkKey',
+          ? `SET bookmarkCursor = :c, bookmarkKey = :k REMOVE ${PASS_ATTRS}, lastPassAt`
+          : `REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}, lastPassAt`,
         ...(bookmark
           ? { ExpressionAttributeValues: { ':c': S(bookmark.cursor), ':k': S(JSON.stringify(bookmark.key)) } }
           : {}),
@@ -251,4 +319,12 @@ export class StateStore {
     );
     return Items.map((i) => JSON.parse(str(i, 'run') ?? '{}') as RunRecord);
   }
+}
+
+function passOf(item: Record<string, AttributeValue> | undefined): PassProgress | undefined {
+  const at = str(item, 'passAt');
+  const position = str(item, 'passPosition');
+  return at !== undefined && position !== undefined
+    ? { at, position: JSON.parse(position) as Position }
+    : undefined;
 }

@@ -1,3 +1,5 @@
+import { isRawJson } from './parseJsonExact.ts';
+
 /**
  * JSON with object keys sorted and values normalised (Date → ISO string, bigint → string,
  * undefined → omitted), so equal content always gives equal text and equal hashes.
@@ -10,6 +12,8 @@ function normalise(value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return value.toString();
+  // A number kept exact by parseJsonExact: JSON.stringify writes its digits as they are.
+  if (isRawJson(value)) return value;
   if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : normalise(v)));
   if (typeof value === 'object') {
     if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');

@@ -30,6 +30,7 @@ export async function readSourceRowsByKey(
     // By key, not by cursor: no settle window and no lookback apply.
     settle: 0,
     lookback: 0,
+    timeZone: 'UTC',
     where: sync.source.where ? `(${sync.source.where}) and ${keyFilter}` : keyFilter,
   });
   return reader.readPage(undefined, keys.length, undefined);

@@ -132,6 +132,8 @@ describe('Property: incremental extraction', () => {
         return runExtract(
           { ...sync, source: { ...sync.source, pageSize, lookback } },
           itemsExtractDeps(p, {
+            // The source's clock is the simulated one its writers stamp rows with.
+            sourceClock: () => stamp(false),
             onProgress: () => {
               const next = pending.shift();
               if (next) applyDuringRun(next);

@@ -77,7 +77,10 @@ describe('Class: SourceReader', () => {
     await sql`insert into src.items values (1, 'a', '2026-01-01 00:00:00+00'), (2, 'b', '2026-01-01 00:01:00+00'), (3, 'c', '2026-01-01 00:05:00+00')`;
     const reader = new SourceReader(sql, 'test', source({ lookback: '2m' }));
     const bookmark: Position = { cursor: '2026-01-01 00:02:00+00', key: ['0'] };
-    const rows = await reader.readPage({ fromCursor: bookmark.cursor, minusSeconds: 120 }, 10, bookmark);
+    // No pass recorded yet: the window opens at the bookmark minus the lookback.
+    const start = await reader.passStart(bookmark, undefined);
+    expect(start).toEqual({ fromCursor: '2026-01-01 00:00:00+00' });
+    const rows = await reader.readPage(start, 10, bookmark);
     expect(rows.map((r) => [r.key, r.pastBookmark])).toEqual([
       ['1', false],
       ['2', false],
@@ -144,12 +147,16 @@ describe('Method: preflight', () => {
     );
   });
 
-  it('refuses a cursor column holding NULLs, saying how to fix it', async () => {
+  it('sets rows with a NULL cursor aside with their keys and how to fix them, and reads the others', async () => {
     await db.sql`create table src.nulls (id int primary key, loaded_at timestamptz)`;
     await db.sql`create index on src.nulls (loaded_at, id)`;
-    await db.sql`insert into src.nulls values (1, now()), (2, null)`;
+    await db.sql`insert into src.nulls values (1, now() - interval '1 minute'), (2, null)`;
     const reader = new SourceReader(db.sql, 'test', source({ table: 'src.nulls' }));
-    await expect(reader.preflight()).rejects.toMatchObject({ code: 'WB_SOURCE_CURSOR_NULL' });
+    await expect(reader.preflight()).resolves.toBeUndefined();
+    const [aside] = await reader.setAside();
+    expect(aside).toMatchObject({ code: 'WB_SOURCE_CURSOR_NULL', count: 1, samples: ['2'] });
+    expect(aside!.message).toMatch(/coalesce\(loaded_at/);
+    expect((await reader.readPage(undefined, 10, undefined)).map((r) => r.key)).toEqual(['1']);
   });
 
   it('accepts an indexed table without NULL cursors', async () => {

@@ -1,0 +1,49 @@
+import type { Options, PostgresType } from 'postgres';
+import { parseJsonExact } from '../util/parseJsonExact.ts';
+
+/**
+ * The session settings every warehouse connection starts with. Startup parameters win over the
+ * role's and the database's defaults (`ALTER ROLE … SET`), so a DBA's change to DateStyle, the time
+ * zone or the search path cannot change how a cursor value is printed, parsed or compared, nor
+ * which table an unqualified name reads: bookmarks are kept as Postgres text and must mean the
+ * same on every connection.
+ */
+export const WAREHOUSE_SESSION = {
+  DateStyle: 'ISO, YMD',
+  IntervalStyle: 'postgres',
+  TimeZone: 'UTC',
+  // Exact float4/float8 text: shortest round-trip form since Postgres 12, 17 digits before.
+  extra_float_digits: '3',
+  search_path: '"$user", public',
+} as const;
+
+/**
+ * json and jsonb parsed without losing digits: a number beyond double precision stays exact (see
+ * parseJsonExact) instead of being rounded by JSON.parse.
+ */
+const exactJson: PostgresType = {
+  to: 3802,
+  from: [114, 3802],
+  serialize: (x: unknown) => JSON.stringify(x),
+  parse: (x: string) => parseJsonExact(x),
+};
+
+/**
+ * Options for a postgres.js pool on the warehouse: the pinned session, exact JSON, and the caller's
+ * own pool sizing. `searchPath` overrides the pinned search path (config `warehouse.searchPath`).
+ */
+export function warehouseOptions(
+  own: Options<Record<string, PostgresType>> = {},
+  searchPath?: string,
+): Options<Record<string, PostgresType>> {
+  return {
+    onnotice: () => undefined,
+    ...own,
+    types: { ...own.types, exactJson },
+    connection: {
+      ...WAREHOUSE_SESSION,
+      ...(searchPath ? { search_path: searchPath } : {}),
+      ...own.connection,
+    },
+  };
+}
