@@ -52,7 +52,13 @@ export async function statusCommand(
   ))
     out(l);
   for (const s of lines) {
-    if (s.lastRun?.message) out(`  ${s.sync}: last run ${s.lastRun.outcome}: ${cut(s.lastRun.message, 160)}`);
+    if (s.stuck) out(`  ${s.sync}: STUCK: ${cut(s.stuck, 240)}`);
+    for (const a of s.lastRun?.setAside ?? [])
+      out(`  ${s.sync}: ${a.count} row(s) set aside, ${a.code}: ${cut(a.message, 240)}`);
+    if (s.lastRun?.message && !s.lastRun.setAside)
+      out(`  ${s.sync}: last run ${s.lastRun.outcome}: ${cut(s.lastRun.message, 160)}`);
+    if (s.pass)
+      out(`  ${s.sync}: a pass started ${s.pass.since} continues from cursor ${cut(s.pass.at, 40)}`);
     if (s.queue.dlq > 0)
       out(`  ${s.sync}: ${s.queue.dlq} record(s) in the DLQ: writeback dlq list ${s.sync}`);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sqlFragmentProblem } from '../source/sqlFragment.ts';
 import { parseDuration } from './duration.ts';
 import { isScheduleExpression } from './schedule.ts';
 
@@ -31,6 +32,15 @@ const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return seconds;
 });
 
+/** A piece of SQL Writeback wraps in parentheses: nothing in it may reach outside them. */
+const SqlFragment = z
+  .string()
+  .min(1)
+  .superRefine((sql, ctx) => {
+    const problem = sqlFragmentProblem(sql);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const Identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'expected a plain column name (letters, digits, _)');
@@ -53,7 +63,7 @@ export const SourceSchema = z
     /** Table or view to read, `schema.name`. Exactly one of table/query. */
     table: QualifiedName.optional(),
     /** SQL query to read (a join, a filtered view); wrapped as a subquery. */
-    query: z.string().min(1).optional(),
+    query: SqlFragment.optional(),
     /** Unique key column(s) of the source. */
     key: z.union([Identifier, z.array(Identifier).min(1)]).transform((k) => (Array.isArray(k) ? k : [k])),
     /** Monotonic column that changes whenever the row changes (ELT load time, updated_at, a sequence). */
@@ -71,7 +81,7 @@ export const SourceSchema = z
       .refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Amsterdam')
       .default('UTC'),
     /** Extra SQL filter, ANDed into every read. */
-    where: z.string().min(1).optional(),
+    where: SqlFragment.optional(),
     /** Rows per keyset page. @default 1000 */
     pageSize: z.number().int().min(1).max(10_000).default(1000),
   })
@@ -188,7 +198,7 @@ export const ChildrenSchema = z
      * move their cursor, which re-sends the parent without them; a hard delete shows when the
      * parent or another of its children next changes.
      */
-    where: z.string().min(1).optional(),
+    where: SqlFragment.optional(),
   })
   .strict();
 
@@ -252,7 +262,7 @@ export const SyncSchema = z
         keys: z
           .object({
             table: QualifiedName.optional(),
-            query: z.string().min(1).optional(),
+            query: SqlFragment.optional(),
             /** When the key was deleted (or its row loaded): the log is read in its order. */
             cursor: Identifier,
           })

@@ -1,6 +1,8 @@
 import { describeError } from '../errors.ts';
 import type { Position } from '../source/Position.ts';
-import type { RunOutcome } from '../state/RunRecord.ts';
+import type { SetAsideRows } from '../source/SourceReader.ts';
+import type { RunOutcome, RunRecord } from '../state/RunRecord.ts';
+import type { PassProgress } from '../state/StateStore.ts';
 import { ATTENTION_STATUSES, countAttention } from './attentionIndex.ts';
 import { emptyLinkCounts, type LinkCounts, linkCensus } from './linkCensus.ts';
 import type { OpsContext } from './OpsContext.ts';
@@ -25,8 +27,16 @@ export interface SyncStatus {
         readonly result: RunResult;
         readonly finishedAt: string;
         readonly message?: string;
+        readonly setAside?: readonly SetAsideRows[];
       }
     | undefined;
+  /**
+   * Why the sync is not moving, when it is not: its last runs all failed (the newest message), or
+   * a pass has been resuming for longer than a day.
+   */
+  readonly stuck?: string;
+  /** A pass over the source left unfinished by the last invocation: where it resumes. */
+  readonly pass?: { readonly since: string; readonly at: string };
   readonly bookmark: Position | undefined;
   /** Backlog behind the source; `error` when the warehouse could not be read from here. */
   readonly lag: SourceLag | { readonly error: string } | undefined;
@@ -73,9 +83,9 @@ export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Pro
 
   return Promise.all(
     syncs.map(async (sync): Promise<SyncStatus> => {
-      const [state, [last], queue, attention] = await Promise.all([
+      const [state, recent, queue, attention] = await Promise.all([
         ctx.state.get(sync.name),
-        ctx.state.listRuns(sync.name, 1),
+        ctx.state.listRuns(sync.name, STUCK_AFTER_FAILED_RUNS),
         queueDepth(ctx.aws.sqs, ctx.syncResources(sync.name)),
         census
           ? Promise.resolve(undefined)
@@ -85,6 +95,8 @@ export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Pro
               ),
             ),
       ]);
+      const last = recent[0];
+      const stuck = stuckReason(recent, state.pass, now);
       let lag: SyncStatus['lag'];
       if (warehouse) {
         lag = await sourceLag(warehouse, sync, state.bookmark).catch((err: unknown) => ({
@@ -117,8 +129,11 @@ export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Pro
               ),
               finishedAt: last.finishedAt,
               ...(last.message ? { message: last.message } : {}),
+              ...(last.setAside ? { setAside: last.setAside } : {}),
             }
           : undefined,
+        ...(stuck ? { stuck } : {}),
+        ...(state.pass ? { pass: { since: state.pass.at, at: state.pass.position.cursor } } : {}),
         bookmark: state.bookmark,
         lag,
         queue,
@@ -126,4 +141,23 @@ export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Pro
       };
     }),
   );
+}
+
+/** This many failed runs in a row make a sync stuck. */
+const STUCK_AFTER_FAILED_RUNS = 3;
+const DAY_MS = 86_400_000;
+
+function stuckReason(
+  recent: readonly RunRecord[],
+  pass: PassProgress | undefined,
+  now: number,
+): string | undefined {
+  if (recent.length >= STUCK_AFTER_FAILED_RUNS && recent.every((r) => r.outcome === 'failed')) {
+    return `the last ${recent.length} runs failed: ${recent[0]!.message ?? 'no message'}`;
+  }
+  const since = pass ? Date.parse(pass.at) : Number.NaN;
+  if (pass && now - since > DAY_MS) {
+    return `a pass over the source started ${pass.at} and has not reached its end (now at cursor ${pass.position.cursor}): raise the function's timeout or pageSize, or check the source's index`;
+  }
+  return undefined;
 }

@@ -21,12 +21,13 @@ export const WAREHOUSE_SESSION = {
  * json and jsonb parsed without losing digits: a number beyond double precision stays exact (see
  * parseJsonExact) instead of being rounded by JSON.parse.
  */
-const exactJson: PostgresType = {
+const exactJson = {
   to: 3802,
   from: [114, 3802],
-  serialize: (x: unknown) => JSON.stringify(x),
+  // Parse only: with a serializer, postgres.js would also JSON-encode text bound to a json parameter.
+  serialize: undefined,
   parse: (x: string) => parseJsonExact(x),
-};
+} as unknown as PostgresType;
 
 /**
  * Options for a postgres.js pool on the warehouse: the pinned session, exact JSON, and the caller's

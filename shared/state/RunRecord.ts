@@ -1,4 +1,5 @@
 import type { Position } from '../source/Position.ts';
+import type { SetAsideRows } from '../source/SourceReader.ts';
 
 export const RUN_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
@@ -31,4 +32,6 @@ export interface RunRecord {
   /** Why the run failed or was skipped, and whether a backlog remains. */
   readonly message?: string;
   readonly backlog: boolean;
+  /** Rows this run could not read as they are, by reason (the outcome is then `partial`). */
+  readonly setAside?: readonly SetAsideRows[];
 }
