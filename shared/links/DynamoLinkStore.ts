@@ -11,6 +11,7 @@ import { LINKS_TABLE } from '../state/tableDefinitions.ts';
 import { isConditionFailed, N, num, numText, S, str } from '../util/attr.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { DELETED_HASH, type Link, type LinkError, type LinkStatus } from './Link.ts';
+import { attentionKey, linkPk, targetRef } from './linkKeys.ts';
 import { newestVersion } from './newestVersion.ts';
 import { TargetHealthStore } from './TargetHealthStore.ts';
 
@@ -61,8 +62,9 @@ export class DynamoLinkStore {
     this.health = new TargetHealthStore(ddb, table);
   }
 
+  /** The item's key: `<sync>#<key>`, or the key's SHA-256 when that would not fit (linkKeys.ts). */
   private static pk(sync: string, key: string): AttributeValue {
-    return S(`${sync}#${key}`);
+    return S(linkPk(sync, key));
   }
 
   public async get(sync: string, key: string): Promise<Link | undefined> {
@@ -78,8 +80,17 @@ export class DynamoLinkStore {
     return Item ? toLink(Item) : undefined;
   }
 
-  /** Reads many links at once (100 per call, unprocessed keys retried). */
-  public async batchGet(sync: string, keys: readonly string[]): Promise<Map<string, Link>> {
+  /**
+   * Reads many links at once (100 per call, unprocessed keys retried). Eventually consistent by
+   * default (half the price): on AWS such a read may miss the writes of the last second or so.
+   * `consistent: true` where a decision that is not itself a conditional write depends on the
+   * read (the writer's stale/unchanged filter).
+   */
+  public async batchGet(
+    sync: string,
+    keys: readonly string[],
+    opts: { consistent?: boolean } = {},
+  ): Promise<Map<string, Link>> {
     const out = new Map<string, Link>();
     const unique = [...new Set(keys)];
     const chunks: string[][] = [];
@@ -87,8 +98,13 @@ export class DynamoLinkStore {
     // A page of 1000 rows is ten BatchGetItem calls: in flight together, the extract waits for one
     // round trip instead of ten.
     await forEachLimit(chunks, BATCH_GET_CONCURRENCY, async (chunk) => {
-      let request: Record<string, { Keys: Record<string, AttributeValue>[] }> | undefined = {
-        [this.table]: { Keys: chunk.map((k) => ({ pk: DynamoLinkStore.pk(sync, k) })) },
+      let request:
+        | Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead?: boolean }>
+        | undefined = {
+        [this.table]: {
+          Keys: chunk.map((k) => ({ pk: DynamoLinkStore.pk(sync, k) })),
+          ...(opts.consistent ? { ConsistentRead: true } : {}),
+        },
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
@@ -152,7 +168,7 @@ export class DynamoLinkStore {
               ':pending': S('pending'),
               // DynamoDB refuses names and values no expression uses.
               ...(req.repair ? {} : { ':ok': S('ok') }),
-              ':attention': S(`${req.sync}#pending`),
+              ':attention': S(attentionKey(req.sync, 'pending')),
               ':token': S(req.token),
               ':until': N(req.now + req.leaseMs),
               ':now': N(req.now),
@@ -180,9 +196,13 @@ export class DynamoLinkStore {
   }
 
   /**
-   * Moves an ok link's version forward when a newer source version carries the content the target
-   * already holds, so that an older, different message delivered later is recognised as stale.
-   * Best effort: false when the link changed meanwhile (then a writer decides anyway).
+   * Moves a committed link's version forward when a newer source version carries the content the
+   * target already holds (for a deleted record: a newer delete), so that any older message still
+   * queued (a different content read in between: A → B → A) is stale from now on. Conditional on
+   * the link being committed (`ok` or `deleted`) with exactly this content, older than this
+   * version and not claimed. False when the link changed since it was read (a writer claimed or
+   * committed something else): the content is then *not* known to be in the target, and the
+   * caller must write it (claim it, or send the row) instead of calling it unchanged.
    */
   public async touchVersion(args: {
     sync: string;
@@ -195,11 +215,12 @@ export class DynamoLinkStore {
       TableName: this.table,
       Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
       ConditionExpression:
-        '#status = :ok AND #hash = :h AND #version < :v AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        '(#status = :ok OR #status = :deleted) AND #hash = :h AND #version < :v AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
       UpdateExpression: 'SET #version = :v',
       ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
       ExpressionAttributeValues: {
         ':ok': S('ok'),
+        ':deleted': S('deleted'),
         ':h': S(args.hash),
         ':v': N(args.version),
         ':now': N(args.now),
@@ -232,7 +253,7 @@ export class DynamoLinkStore {
         ':token': S(args.token),
         ':ok': S('ok'),
         ':tid': S(args.targetId),
-        ':ref': S(`${args.sync}#${args.targetId}`),
+        ':ref': S(targetRef(args.sync, args.targetId)),
         ':h': S(args.hash),
         ':v': N(args.version),
         ':zero': N(0),
@@ -290,13 +311,44 @@ export class DynamoLinkStore {
       ExpressionAttributeValues: {
         ':token': S(args.token),
         ':status': S(args.status),
-        ':attention': S(`${args.sync}#${args.status}`),
-        ':err': S(JSON.stringify({ ...args.error, at })),
+        ':attention': S(attentionKey(args.sync, args.status)),
+        ':err': S(JSON.stringify({ ...boundedError(args.error), at })),
         ':zero': N(0),
         ':one': N(1),
         ':iso': S(at),
       },
     });
+  }
+
+  /**
+   * Source keys of the links whose target record has this id, from the `byTarget` index (normally
+   * one; more would mean two keys claim one target record). The index is eventually consistent:
+   * read the links themselves for their current state.
+   */
+  public async keysByTarget(sync: string, targetId: string): Promise<string[]> {
+    const keys: string[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const res = await this.guard(() =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: LINKS_TABLE.targetIndex.name,
+            KeyConditionExpression: '#ref = :ref',
+            ExpressionAttributeNames: { '#ref': LINKS_TABLE.targetIndex.partitionKey },
+            ExpressionAttributeValues: { ':ref': S(targetRef(sync, targetId)) },
+            ProjectionExpression: 'skey',
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of res.Items ?? []) {
+        const key = str(item, 'skey');
+        if (key !== undefined) keys.push(key);
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return keys;
   }
 
   /**
@@ -320,7 +372,7 @@ export class DynamoLinkStore {
             KeyConditionExpression:
               updatedBefore === undefined ? 'attention = :a' : 'attention = :a AND updatedAt < :before',
             ExpressionAttributeValues: {
-              ':a': S(`${sync}#${status}`),
+              ':a': S(attentionKey(sync, status)),
               ...(updatedBefore === undefined ? {} : { ':before': S(updatedBefore) }),
             },
             ScanIndexForward: false,
@@ -345,7 +397,7 @@ export class DynamoLinkStore {
             TableName: this.table,
             IndexName: LINKS_TABLE.attentionIndex.name,
             KeyConditionExpression: 'attention = :a',
-            ExpressionAttributeValues: { ':a': S(`${sync}#${status}`) },
+            ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
             Select: 'COUNT',
             ExclusiveStartKey: start,
           }),
@@ -384,7 +436,7 @@ export class DynamoLinkStore {
         ':seenAt': S(args.seen.updatedAt ?? ''),
         ':now': N(args.now),
         ':retrying': S('retrying'),
-        ':attention': S(`${args.sync}#retrying`),
+        ':attention': S(attentionKey(args.sync, 'retrying')),
         ':zero': N(0),
         ':one': N(1),
         ':iso': S(iso),
@@ -419,6 +471,33 @@ export class DynamoLinkStore {
       });
     }
   }
+}
+
+/** The most of a failure's message a link keeps (UTF-8 bytes); the rest is cut with a marker. */
+export const MAX_ERROR_MESSAGE_BYTES = 4096;
+const MAX_ERROR_CODE_CHARS = 200;
+
+/**
+ * A failure as a link keeps it: the code, the HTTP status, and the message cut to 4 KB, so that no
+ * answer of a target (an HTML error page, a 1 MB validation report) can push the item past
+ * DynamoDB's 400 KB. The cut ends with `… [truncated, <n> bytes]`.
+ */
+export function boundedError<E extends { code: string; message: string }>(error: E): E {
+  const code =
+    error.code.length > MAX_ERROR_CODE_CHARS ? error.code.slice(0, MAX_ERROR_CODE_CHARS) : error.code;
+  return { ...error, code, message: truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) };
+}
+
+/** `text` if it fits in `maxBytes` of UTF-8, else its start (whole characters) and a marker, within `maxBytes`. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= maxBytes) return text;
+  const marker = `… [truncated, ${bytes} bytes]`;
+  const room = maxBytes - Buffer.byteLength(marker, 'utf8');
+  let cut = Buffer.from(text, 'utf8').subarray(0, Math.max(0, room)).toString('utf8');
+  // A character cut in half decodes as U+FFFD: drop it (and a lone high surrogate, should one remain).
+  while (cut.endsWith('\uFFFD') || /[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return cut + marker;
 }
 
 function toLink(item: Record<string, AttributeValue>): Link {

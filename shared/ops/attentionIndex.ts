@@ -1,5 +1,6 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { LinkStatus } from '../links/Link.ts';
+import { attentionKey } from '../links/linkKeys.ts';
 import { LINKS_TABLE } from '../state/tableDefinitions.ts';
 import { S, str } from '../util/attr.ts';
 
@@ -29,7 +30,7 @@ export async function countAttention(
         IndexName: LINKS_TABLE.attentionIndex.name,
         KeyConditionExpression: '#a = :a',
         ExpressionAttributeNames: { '#a': LINKS_TABLE.attentionIndex.partitionKey },
-        ExpressionAttributeValues: { ':a': S(`${sync}#${status}`) },
+        ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
         Select: 'COUNT',
         ExclusiveStartKey: start,
       }),
@@ -57,7 +58,7 @@ export async function keysWithStatus(
         IndexName: LINKS_TABLE.attentionIndex.name,
         KeyConditionExpression: '#a = :a',
         ExpressionAttributeNames: { '#a': LINKS_TABLE.attentionIndex.partitionKey },
-        ExpressionAttributeValues: { ':a': S(`${sync}#${status}`) },
+        ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
         ProjectionExpression: 'skey',
         ScanIndexForward: false,
         Limit: Math.min(1000, limit - keys.length),

@@ -1,7 +1,4 @@
-import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Link } from '../links/Link.ts';
-import { LINKS_TABLE } from '../state/tableDefinitions.ts';
-import { S, str } from '../util/attr.ts';
 import { type AttentionStatus, keysWithStatus } from './attentionIndex.ts';
 import type { OpsContext } from './OpsContext.ts';
 
@@ -12,33 +9,14 @@ export async function linkOf(ctx: OpsContext, syncName: string, key: string): Pr
 }
 
 /**
- * Which source row a target record came from: the `byTarget` index maps `<sync>#<targetId>` to
- * the link (normally one; more would mean two keys claim one target record).
+ * Which source row a target record came from: the `byTarget` index maps the target id to the link
+ * (normally one; more would mean two keys claim one target record).
  */
 export async function linksByTarget(ctx: OpsContext, syncName: string, targetId: string): Promise<Link[]> {
   ctx.sync(syncName);
-  const keys: string[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const res = await ctx.aws.ddb.send(
-      new QueryCommand({
-        TableName: ctx.resources.linksTable,
-        IndexName: LINKS_TABLE.targetIndex.name,
-        KeyConditionExpression: '#ref = :ref',
-        ExpressionAttributeNames: { '#ref': LINKS_TABLE.targetIndex.partitionKey },
-        ExpressionAttributeValues: { ':ref': S(`${syncName}#${targetId}`) },
-        ProjectionExpression: 'skey',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of res.Items ?? []) {
-      const key = str(item, 'skey');
-      if (key !== undefined) keys.push(key);
-    }
-    start = res.LastEvaluatedKey;
-  } while (start);
+  const keys = await ctx.links.keysByTarget(syncName, targetId);
   // The index is eventually consistent: read each link itself for its current state.
-  const links = await ctx.links.batchGet(syncName, keys);
+  const links = await ctx.links.batchGet(syncName, keys, { consistent: true });
   return [...links.values()].filter((l) => l.targetId === targetId);
 }
 

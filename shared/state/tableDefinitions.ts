@@ -12,12 +12,15 @@ export const STATE_TABLE = {
 } as const;
 
 export const LINKS_TABLE = {
-  /** `<sync>#<encoded source key>` */
+  /**
+   * `<sync>#<encoded source key>`, or `<sync>~sha256:<base64url>` when that would exceed DynamoDB's
+   * 2048 bytes (shared/links/linkKeys.ts); the full key is the `skey` attribute.
+   */
   partitionKey: 'pk',
   /** Epoch seconds; only set on items that are safe to forget (none today). */
   ttlAttribute: 'expiresAt',
   /** Sparse index of links that need attention: only items whose status is not `ok` carry `attention`. */
   attentionIndex: { name: 'attention', partitionKey: 'attention', sortKey: 'updatedAt' },
-  /** Reverse lookup from the target's id: `<sync>#<targetId>`. */
+  /** Reverse lookup from the target's id: `<sync>#<targetId>`, hashed like `pk` when too long. */
   targetIndex: { name: 'byTarget', partitionKey: 'targetRef' },
 } as const;

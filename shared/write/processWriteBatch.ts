@@ -194,16 +194,20 @@ export async function processWriteBatch(
 
   // 3. Duplicate or stale against the links: no target call. Throws LinkStoreUnavailableError
   //    before any target call when the link store cannot be read: the whole batch comes back.
-  const links = await deps.links.batchGet(sync.name, [...newest.keys()]);
+  //    A strongly consistent read: an eventually consistent one may miss a commit of the last
+  //    moment and call a newer message unchanged. Even so, "unchanged" is only acknowledged when
+  //    the read shows this version or a newer one, or a conditional write (touchVersion) proves it.
+  const links = await deps.links.batchGet(sync.name, [...newest.keys()], { consistent: true });
   const toClaim: Item[] = [];
   for (const it of newest.values()) {
     const link = links.get(it.msg.key);
     const seen = newestVersion(link);
     if (seen !== undefined && seen > BigInt(it.msg.version)) counts.stale++;
     // A repair rewrites content the link says the target holds: the target lost or changed it.
-    else if (!it.msg.repair && link?.status === 'ok' && link.hash === it.msg.hash)
-      await unchanged(ctx, it, link);
-    else toClaim.push(it);
+    else if (!it.msg.repair && link?.status === 'ok' && link.hash === it.msg.hash) {
+      // The link changed since the read (a writer claimed or committed other content): claim decides.
+      if (!(await unchanged(ctx, it, link))) toClaim.push(it);
+    } else toClaim.push(it);
   }
 
   // 4. Claim, write and commit one target batch at a time: a lease only has to outlast one call.
@@ -242,8 +246,10 @@ async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<vo
     });
     if (res.outcome === 'claimed') claimed.push({ ...it, token, previous: res.previous });
     else if (res.outcome === 'stale') counts.stale++;
-    else if (res.outcome === 'unchanged') await unchanged(ctx, it, res.link);
-    else await busy(ctx, it, res.link);
+    // Unchanged, unless the link moved on between the claim and the touch: then try again later.
+    else if (res.outcome === 'unchanged') {
+      if (!(await unchanged(ctx, it, res.link))) await busy(ctx, it, res.link);
+    } else await busy(ctx, it, res.link);
   });
   for (const c of claimed) await deps.faults?.at('claimed', c.msg.key);
 
@@ -449,18 +455,26 @@ async function dissociateFormerParents(
   for (const r of removed) if (!r.ok) associated.set(r.key, r);
 }
 
-/** The target holds this content already; a newer version of it moves the link's version on. */
-async function unchanged(ctx: BatchContext, it: Item, link: Link): Promise<void> {
-  ctx.counts.unchanged++;
+/**
+ * The link says the target holds this content. At this version or a newer one: done (a
+ * duplicate). At an older one, the link's version moves on (touchVersion), so that an older,
+ * different message delivered later is stale; the acknowledgement depends on that conditional
+ * write. False (not acknowledged, not counted) when it failed: the link changed since it was read,
+ * and the content is not known to be in the target: the caller claims or retries the message.
+ */
+async function unchanged(ctx: BatchContext, it: Item, link: Link): Promise<boolean> {
   if (link.version === undefined || BigInt(it.msg.version) > BigInt(link.version)) {
-    await ctx.deps.links.touchVersion({
+    const moved = await ctx.deps.links.touchVersion({
       sync: ctx.sync.name,
       key: it.msg.key,
       version: it.msg.version,
       hash: it.msg.hash,
       now: ctx.deps.now(),
     });
+    if (!moved) return false;
   }
+  ctx.counts.unchanged++;
+  return true;
 }
 
 /**

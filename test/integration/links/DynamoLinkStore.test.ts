@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClaimRequest } from '../../../shared/links/DynamoLinkStore.ts';
+import { isHashedKey, linkPk, MAX_KEY_BYTES } from '../../../shared/links/linkKeys.ts';
 import { type EmulatorFixture, startEmulatorFixture } from './emulatorFixture.ts';
+import { StaleReads } from './staleReads.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 
-describe('Class: DynamoLinkStore (against dynalite)', () => {
+describe(`Class: DynamoLinkStore (against ${process.env.WB_DYNAMODB === 'local' ? 'DynamoDB Local' : 'dynalite'})`, () => {
   let fx: EmulatorFixture;
   let n = 0;
   /** A fresh key per test: tests share one table. */
@@ -214,6 +217,173 @@ describe('Class: DynamoLinkStore (against dynalite)', () => {
       // Assess
       expect(moved).toBe(true);
       expect(stale.outcome).toBe('stale');
+    });
+
+    it('refuses when the link changed since it was read: other content, a live claim, or not older', async () => {
+      // Prepare: committed h10 at 10, then claimed for h11 at 11 (a writer holds it)
+      const key = newKey();
+      const req = claimReq(key);
+      await fx.links.claim(req);
+      await commit(key, req.token);
+      const touch = (version: string, hash: string) =>
+        fx.links.touchVersion({ sync: 's1', key, version, hash, now: NOW + 2 });
+      // Act
+      const notOlder = await touch('10', 'h10');
+      const otherContent = await touch('12', 'h9');
+      await fx.links.claim(claimReq(key, { version: '11', hash: 'h11', now: NOW + 1 }));
+      const claimed = await touch('12', 'h10');
+      // Assess
+      expect([notOlder, otherContent, claimed]).toEqual([false, false, false]);
+      expect(await fx.links.get('s1', key)).toMatchObject({ version: '10', pendingVersion: '11' });
+    });
+
+    it('moves a deleted link on for a newer delete', async () => {
+      // Prepare
+      const key = newKey();
+      const req = claimReq(key);
+      await fx.links.claim(req);
+      await fx.links.commitDeleted({ sync: 's1', key, token: req.token, version: '10', now: NOW + 1 });
+      // Act
+      const moved = await fx.links.touchVersion({
+        sync: 's1',
+        key,
+        version: '11',
+        hash: 'deleted',
+        now: NOW + 2,
+      });
+      // Assess
+      expect(moved).toBe(true);
+      expect(await fx.links.get('s1', key)).toMatchObject({ status: 'deleted', version: '11' });
+    });
+  });
+
+  describe("Keys and items at DynamoDB's limits", () => {
+    /** A key whose readable item key `s-xxxxxx#<key>` (the syncs below) is exactly `bytes` long. */
+    const keyOfItemKeyBytes = (bytes: number) => 'x'.repeat(bytes - 's-xxxxxx#'.length);
+    const rawPk = async (pk: string) =>
+      (
+        await fx.aws.ddb.send(
+          new GetItemCommand({
+            TableName: fx.resources.linksTable,
+            Key: { pk: { S: pk } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+
+    it.each([
+      ['a key whose item key is exactly 2048 bytes', keyOfItemKeyBytes(MAX_KEY_BYTES), false],
+      ['a key one byte longer', keyOfItemKeyBytes(MAX_KEY_BYTES + 1), true],
+      ['a 3 KB key', 'k'.repeat(3000), true],
+      ['a key of 700 emoji (1400 UTF-16 units, 2800 bytes)', '\u{1F600}'.repeat(700), true],
+      ['a key with #, quotes and a newline', `a#b"c'd\ne`, false],
+      ['a key spelled like a hashed one', `~sha256:${'A'.repeat(43)}`, false],
+    ])('claims, commits, reads and lists %s by its full key', async (_name, key, hashed) => {
+      // Prepare
+      const sync = `s-${randomUUID().slice(0, 6)}`;
+      const req = claimReq(key, { sync });
+      // Act
+      const claimed = await fx.links.claim(req);
+      await fx.links.recordFailure({
+        sync,
+        key,
+        token: req.token,
+        status: 'retrying',
+        error: { code: 'X', message: 'x' },
+        now: NOW + 1,
+      });
+      const again = await fx.links.claim(claimReq(key, { sync, now: NOW + 2, token: 'second' }));
+      const committed = await fx.links.commit({
+        sync,
+        key,
+        token: 'second',
+        targetId: 't1',
+        hash: 'h10',
+        version: '10',
+        now: NOW + 3,
+      });
+      // Assess
+      expect([claimed.outcome, again.outcome, committed]).toEqual(['claimed', 'claimed', true]);
+      expect(isHashedKey(linkPk(sync, key))).toBe(hashed);
+      expect((await rawPk(linkPk(sync, key)))?.skey?.S).toBe(key);
+      expect(await fx.links.get(sync, key)).toMatchObject({ key, status: 'ok', targetId: 't1' });
+      expect([...(await fx.links.batchGet(sync, [key, 'other'])).keys()]).toEqual([key]);
+      expect(await fx.links.keysByTarget(sync, 't1')).toEqual([key]);
+    });
+
+    it('finds a link by a target id longer than an index key may be', async () => {
+      // Prepare
+      const sync = `s-${randomUUID().slice(0, 6)}`;
+      const targetId = `T${'9'.repeat(4000)}`;
+      const key = newKey();
+      const req = claimReq(key, { sync });
+      await fx.links.claim(req);
+      // Act
+      const ok = await fx.links.commit({
+        sync,
+        key,
+        token: req.token,
+        targetId,
+        hash: 'h',
+        version: '10',
+        now: NOW,
+      });
+      // Assess
+      expect(ok).toBe(true);
+      expect(await fx.links.keysByTarget(sync, targetId)).toEqual([key]);
+      expect(await fx.links.keysByTarget(sync, 'T9')).toEqual([]);
+    });
+
+    it('keeps 4 KB of a 1 MB error message, with a marker, and the code', async () => {
+      // Prepare
+      const key = newKey();
+      const req = claimReq(key);
+      await fx.links.claim(req);
+      const message = `validation failed: ${'\u{1F4A5}'.repeat(262_144)}`;
+      // Act
+      const ok = await fx.links.recordFailure({
+        sync: 's1',
+        key,
+        token: req.token,
+        status: 'failed',
+        error: { code: 'TARGET_VALIDATION', message, httpStatus: 422 },
+        now: NOW + 1,
+      });
+      // Assess
+      expect(ok).toBe(true);
+      const link = await fx.links.get('s1', key);
+      expect(link?.lastError).toMatchObject({ code: 'TARGET_VALIDATION', httpStatus: 422 });
+      expect(Buffer.byteLength(link!.lastError!.message)).toBeLessThanOrEqual(4096);
+      expect(link!.lastError!.message).toMatch(
+        /^validation failed: (\u{1F4A5})+… \[truncated, \d+ bytes\]$/u,
+      );
+    });
+  });
+
+  describe('Method: batchGet', () => {
+    it('reads strongly when asked: eventually consistent reads may lag, strong ones never', async () => {
+      // Prepare
+      const key = newKey();
+      const stale = new StaleReads(fx.emulators.dynamodbEndpoint, fx.resources.linksTable);
+      const req = claimReq(key);
+      await stale.links.claim(req);
+      await stale.freeze('s1', [key]);
+      await stale.links.commit({
+        sync: 's1',
+        key,
+        token: req.token,
+        targetId: 't',
+        hash: 'h10',
+        version: '10',
+        now: NOW,
+      });
+      // Act
+      const eventual = (await stale.links.batchGet('s1', [key])).get(key);
+      const strong = (await stale.links.batchGet('s1', [key], { consistent: true })).get(key);
+      stale.destroy();
+      // Assess
+      expect(eventual?.status).toBe('pending');
+      expect(strong?.status).toBe('ok');
     });
   });
 

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
+import { processWriteBatch } from '../../../shared/write/processWriteBatch.ts';
+import { MemoryTarget } from '../../chaos/MemoryTarget.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
+import { StaleReads } from '../links/staleReads.ts';
+import { delivered, message, testSync, WriteRecorder } from './writeHarness.ts';
+
+/**
+ * The writer as it was before reads were strong and "unchanged" depended on a conditional write:
+ * an eventually consistent read, and the result of touchVersion ignored. Kept here to show that
+ * the scenarios below do break it, so the tests prove the fix and not just the happy path.
+ */
+class LinksBeforeTheFix extends DynamoLinkStore {
+  public override batchGet(sync: string, keys: readonly string[]) {
+    return super.batchGet(sync, keys);
+  }
+  public override async touchVersion(args: Parameters<DynamoLinkStore['touchVersion']>[0]) {
+    await super.touchVersion(args);
+    return true;
+  }
+}
+
+const A = { email: 'k@example.test', name: 'A' };
+const B = { email: 'k@example.test', name: 'B' };
+
+describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYNAMODB === 'local' ? 'DynamoDB Local' : 'dynalite'})`, () => {
+  let fx: EmulatorFixture;
+  let syncNo = 0;
+  const stores: StaleReads[] = [];
+  const freshSync = () => testSync({ name: `stale-${++syncNo}` });
+  const staleReads = () => {
+    const s = new StaleReads(fx.emulators.dynamodbEndpoint, fx.resources.linksTable);
+    stores.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    fx = await startEmulatorFixture();
+  });
+  afterAll(async () => {
+    for (const s of stores) s.destroy();
+    await fx?.stop();
+  });
+
+  /**
+   * The row goes A (v1) → B (v2) → A (v3). B is committed, but an eventually consistent read just
+   * after it still shows A at v1: the v3 message looks like a duplicate of what the target holds.
+   */
+  async function revertAfterStaleRead(useStore: (stale: StaleReads) => DynamoLinkStore) {
+    const sync = freshSync();
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const stale = staleReads();
+    const links = useStore(stale);
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(links, target));
+    await stale.freeze(sync.name, ['k']);
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(links, target));
+    // The injection: eventually consistent reads lag, strong ones do not.
+    const eventual = (await links.batchGet(sync.name, ['k'])).get('k');
+    const strong = (await fx.links.batchGet(sync.name, ['k'], { consistent: true })).get('k');
+    expect({ eventual: eventual?.version, strong: strong?.version }).toEqual({ eventual: '1', strong: '2' });
+    const res = await processWriteBatch(sync, [delivered(message(sync, 'k', 3, A))], rec.deps(links, target));
+    return { sync, target, res };
+  }
+
+  it('without the fix, a stale read acknowledges the revert as unchanged and the target stays behind', async () => {
+    // Act
+    const { target, res } = await revertAfterStaleRead(
+      (s) => new LinksBeforeTheFix(s.client, fx.resources.linksTable),
+    );
+    // Assess: the source says A, the target says B
+    expect(res.counts.unchanged).toBe(1);
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('B');
+  });
+
+  it('with strong reads, the revert is written: the target has the newest content', async () => {
+    // Act
+    const { sync, target, res } = await revertAfterStaleRead((s) => s.links);
+    // Assess
+    expect(res.counts).toMatchObject({ unchanged: 0, updated: 1 });
+    expect(target.byExternalId('k')).toHaveLength(1);
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('A');
+    expect(await fx.links.get(sync.name, 'k')).toMatchObject({ status: 'ok', version: '3' });
+  });
+
+  /**
+   * The read is current, but another writer commits B between it and the acknowledgement: only the
+   * conditional write (touchVersion) can notice.
+   */
+  async function commitBetweenReadAndAck(useStore: (stale: StaleReads) => DynamoLinkStore) {
+    const sync = freshSync();
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const stale = staleReads();
+    const links = useStore(stale);
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(fx.links, target));
+    // Act: the v3 message (A again) reads the link; right then a writer commits the v2 message (B)
+    stale.afterBatchGet = async () => {
+      await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
+    };
+    const res = await processWriteBatch(sync, [delivered(message(sync, 'k', 3, A))], rec.deps(links, target));
+    expect(stale.afterBatchGet).toBeUndefined();
+    return { sync, target, res };
+  }
+
+  it('without the fix, a commit between the read and the acknowledgement leaves the target behind', async () => {
+    const { target } = await commitBetweenReadAndAck(
+      (s) => new LinksBeforeTheFix(s.client, fx.resources.linksTable),
+    );
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('B');
+  });
+
+  it('with the fix, a failed touchVersion is not acknowledged: the message is claimed and written', async () => {
+    // Act
+    const { sync, target, res } = await commitBetweenReadAndAck((s) => s.links);
+    // Assess
+    expect(res.counts).toMatchObject({ unchanged: 0, updated: 1 });
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('A');
+    expect(await fx.links.get(sync.name, 'k')).toMatchObject({ status: 'ok', version: '3' });
+  });
+
+  it('still acknowledges a true duplicate without a target call, and moves the version for a newer one', async () => {
+    // Prepare
+    const sync = freshSync();
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const links = staleReads().links;
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(links, target));
+    // Act
+    const dup = await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(links, target));
+    const newer = await processWriteBatch(
+      sync,
+      [delivered(message(sync, 'k', 2, A))],
+      rec.deps(links, target),
+    );
+    const older = await processWriteBatch(
+      sync,
+      [delivered(message(sync, 'k', 1, B))],
+      rec.deps(links, target),
+    );
+    // Assess
+    expect(target.calls.upsert).toBe(1);
+    expect([dup.counts.unchanged, newer.counts.unchanged, older.counts.stale]).toEqual([1, 1, 1]);
+    expect(await fx.links.get(sync.name, 'k')).toMatchObject({ status: 'ok', version: '2' });
+  });
+});
