@@ -4,8 +4,12 @@
  *      target calls, and its time as a ratio to a bare indexed `SELECT … LIMIT 1`;
  *  (b) the full backfill: rows/s, and its ratio to a floor measured in the same run (streaming
  *      the same rows out of Postgres and sending as many messages to the same SQS emulator);
- *  (c) peak RSS of a backfill of N/10 rows vs N rows, each in a fresh process (flat = bounded).
- * Usage: npm run bench -- extract [--rows 1000000]
+ *  (c) peak RSS of a backfill of N/10 rows vs N rows, each in a fresh process (flat = bounded);
+ *  (d) a bulk load: N rows stamped within one minute (one ELT load), lookback 2 minutes, on a
+ *      simulated warehouse clock: rows read and link lookups of the first run (5 minutes after the
+ *      load) and of the no-op runs after it (20 and 35 minutes after), and how many rows a window
+ *      measured back from the bookmark (the former design) would re-read on every run.
+ * Usage: npm run bench -- extract [--rows 1000000] [--bulk-rows N]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +27,7 @@ import { startEmbeddedPostgres } from '../shared/local/EmbeddedPostgres.ts';
 import { startLocalEmulators } from '../shared/local/LocalEmulators.ts';
 import { provisionLocal } from '../shared/local/provisionLocal.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
+import { warehouseOptions } from '../shared/source/warehouseSession.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
 
@@ -43,6 +48,62 @@ function benchConfig(table: string) {
       },
     ],
   });
+}
+
+/** A link store that counts the keys it is asked for: the extract's link lookups. */
+class CountingLinkStore extends DynamoLinkStore {
+  public lookups = 0;
+  public override async batchGet(sync: string, keys: readonly string[]) {
+    this.lookups += keys.length;
+    return super.batchGet(sync, keys);
+  }
+}
+
+/**
+ * Child mode (bulk): runs of the bulk-load table on a simulated clock; prints rows read and link
+ * lookups per run as JSON.
+ */
+async function bulkChild(): Promise<void> {
+  const env = JSON.parse(process.env.WB_BENCH_ENV!) as { pg: string; ddb: string; sqs: string };
+  const table = arg('table', '');
+  const loadEnd = Date.parse(arg('load-end', ''));
+  const config = benchConfig(table);
+  const aws = createAwsClients({ dynamodb: env.ddb, sqs: env.sqs });
+  const res = await provisionLocal(aws, `b${randomUUID().slice(0, 6)}`, config.syncs);
+  const sql = postgres(env.pg, warehouseOptions({ max: 2 }));
+  const links = new CountingLinkStore(aws.ddb, res.linksTable);
+  let clock = 0;
+  const deps = {
+    sql,
+    state: new StateStore(aws.ddb, res.stateTable),
+    links,
+    enqueuer: new SqsEnqueuer(aws.sqs, res.queues.bench!.url),
+    now: Date.now,
+    health: false as const,
+    sourceClock: () => new Date(clock).toISOString(),
+  };
+  const runs: { minutesAfterLoad: number; read: number; lookups: number; enqueued: number }[] = [];
+  for (const minutes of [5, 20, 35]) {
+    clock = loadEnd + minutes * 60_000;
+    links.lookups = 0;
+    const run = await runExtract(config.syncs[0]!, deps, {
+      runId: randomUUID(),
+      remainingMs: () => 3_600_000,
+    });
+    runs.push({
+      minutesAfterLoad: minutes,
+      read: run.counts.read,
+      lookups: links.lookups,
+      enqueued: run.counts.enqueued,
+    });
+  }
+  // The former window: every run re-read from the bookmark's cursor minus the lookback.
+  const [former] = await sql.unsafe(
+    `select count(*)::int as n from ${table} where loaded_at >= (select max(loaded_at) from ${table}) - interval '2 minutes'`,
+  );
+  await sql.end();
+  process.stdout.write(`${JSON.stringify({ runs, formerWindowRows: former!.n })}\n`);
+  process.exit(0);
 }
 
 /** Child mode: one extract run of `table` against running servers; prints JSON with its figures. */
@@ -112,6 +173,7 @@ async function child(): Promise<void> {
 
 async function main(): Promise<void> {
   const rows = Number(arg('rows', '1000000'));
+  const bulkRows = Number(arg('bulk-rows', String(rows)));
   const small = Math.max(1000, Math.floor(rows / 10));
   const dir = mkdtempSync(join(tmpdir(), 'wb-bench-'));
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
@@ -136,6 +198,31 @@ async function main(): Promise<void> {
       await sql.unsafe(`analyze ${name}`);
     }
 
+    // One ELT load: every row stamped within one minute, ending at loadEnd.
+    const loadEnd = '2025-06-01T12:01:00Z';
+    await sql.unsafe(
+      `create table bench.items_bulk (id bigint primary key, email text, name text, score int, loaded_at timestamptz not null)`,
+    );
+    await sql.unsafe(
+      `insert into bench.items_bulk select i, 'user' || i || '@example.com', 'name ' || i, i % 1000,
+       timestamptz '${loadEnd}' - interval '1 minute' + (i % 60000) * interval '1 ms' from generate_series(1, ${bulkRows}) i`,
+    );
+    await sql.unsafe(`create index on bench.items_bulk (loaded_at, id)`);
+    await sql.unsafe(`analyze bench.items_bulk`);
+
+    const childOut = (args: string[]) =>
+      execFileSync(process.execPath, ['--max-old-space-size=160', fileURLToPath(import.meta.url), ...args], {
+        env: {
+          ...process.env,
+          WB_BENCH_ENV: JSON.stringify({
+            pg: pg.url(),
+            ddb: emulators.dynamodbEndpoint,
+            sqs: emulators.sqsEndpoint,
+          }),
+        },
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      });
     const runChild = (table: string) => {
       const out = execFileSync(
         process.execPath,
@@ -165,6 +252,15 @@ async function main(): Promise<void> {
     const smallRun = runChild('bench.items_small');
     process.stderr.write(`backfill of ${rows} rows (fresh process)…\n`);
     const largeRun = runChild('bench.items_large');
+    process.stderr.write(
+      `bulk load of ${bulkRows} rows stamped within one minute: runs 5, 20 and 35 minutes after it…\n`,
+    );
+    const bulk = JSON.parse(
+      childOut(['--bulk', '--table', 'bench.items_bulk', '--load-end', loadEnd]).trim().split('\n').at(-1)!,
+    ) as {
+      runs: { minutesAfterLoad: number; read: number; lookups: number; enqueued: number }[];
+      formerWindowRows: number;
+    };
 
     // Floor: the same rows streamed out of Postgres, and the same number of messages sent.
     process.stderr.write('floor: stream the rows and send as many messages…\n');
@@ -232,6 +328,13 @@ async function main(): Promise<void> {
       peak_rss_mb_large: Math.round(largeRun.rss / 2 ** 20),
       rss_large_vs_small: Number((largeRun.rss / smallRun.rss).toFixed(2)),
       small_rows: small,
+      bulk_rows: bulkRows,
+      bulk_first_run_rows_read: bulk.runs[0]!.read,
+      bulk_first_run_link_lookups: bulk.runs[0]!.lookups,
+      bulk_noop_runs_rows_read: bulk.runs.slice(1).map((r) => r.read),
+      bulk_noop_runs_link_lookups: bulk.runs.slice(1).map((r) => r.lookups),
+      bulk_noop_runs_messages: bulk.runs.slice(1).map((r) => r.enqueued),
+      bulk_former_window_rows_per_run: bulk.formerWindowRows,
     };
     console.log(
       `backfill: ${figures.backfill_rows_per_s} rows/s vs floor ${figures.floor_rows_per_s} rows/s (ratio ${figures.backfill_vs_floor})`,
@@ -242,6 +345,11 @@ async function main(): Promise<void> {
     console.log(
       `peak RSS: ${figures.peak_rss_mb_small} MB at ${small} rows, ${figures.peak_rss_mb_large} MB at ${rows} rows (ratio ${figures.rss_large_vs_small})`,
     );
+    console.log(
+      `bulk load of ${bulkRows} rows in one minute, lookback 2m: first run read ${figures.bulk_first_run_rows_read} rows, ${figures.bulk_first_run_link_lookups} link lookups; ` +
+        `later no-op runs read ${figures.bulk_noop_runs_rows_read.join(', ')} rows, ${figures.bulk_noop_runs_link_lookups.join(', ')} link lookups ` +
+        `(a window measured back from the bookmark would re-read ${figures.bulk_former_window_rows_per_run} rows every run)`,
+    );
     console.log(JSON.stringify(figures));
   } finally {
     await sql.end();
@@ -251,5 +359,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--child')) await child();
+if (process.argv.includes('--bulk')) await bulkChild();
+else if (process.argv.includes('--child')) await child();
 else await main();
