@@ -2,7 +2,7 @@ import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
-import { isUnchanged } from '../links/isUnchanged.ts';
+import { selectChanged } from '../links/selectChanged.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
@@ -260,16 +260,10 @@ async function enqueueChanged(
 ): Promise<void> {
   const candidates = await buildMessages(sync, rows, runId, children, deps.now);
   counts.invalid += candidates.filter((m) => m.invalid).length;
-  const links = await deps.links.batchGet(
-    sync.name,
-    candidates.map((m) => m.key),
-  );
-  // A deleted row is acted on only for a record this integration wrote (found through its link).
-  const changed = candidates.filter((m) =>
-    m.delete
-      ? links.get(m.key)?.targetId !== undefined && !isUnchanged(links.get(m.key), m.hash)
-      : !isUnchanged(links.get(m.key), m.hash),
-  );
+  // Rows whose content the links already hold are dropped; one whose content the target holds at
+  // an older version moves the link's version on (so a different message still queued becomes
+  // stale: A → B → A), or is sent when that conditional write fails (selectChanged).
+  const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now);
   counts.unchanged += candidates.length - changed.length;
   await deps.enqueuer.sendAll(changed);
   counts.enqueued += changed.length;

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { Link } from '../../../shared/links/Link.ts';
+import { enqueueDecision } from '../../../shared/links/selectChanged.ts';
+
+const link = (over: Partial<Link>): Link => ({
+  sync: 's',
+  key: '1',
+  status: 'ok',
+  targetId: 't1',
+  hash: 'A',
+  version: '10',
+  pendingVersion: undefined,
+  pendingHash: undefined,
+  attempts: 0,
+  lastError: undefined,
+  leaseToken: undefined,
+  leaseUntil: undefined,
+  runId: undefined,
+  redrives: 0,
+  createdAt: undefined,
+  updatedAt: undefined,
+  ...over,
+});
+const row = (hash: string, version: number) => ({ hash, version: String(version) });
+
+describe('Function: enqueueDecision', () => {
+  it('sends a row never written, and a row whose content changed', () => {
+    expect(enqueueDecision(undefined, row('A', 1))).toBe('send');
+    expect(enqueueDecision(link({}), row('B', 11))).toBe('send');
+  });
+
+  it('skips a row re-read at the version the target holds (lookback), or an older one', () => {
+    expect(enqueueDecision(link({}), row('A', 10))).toBe('unchanged');
+    expect(enqueueDecision(link({}), row('A', 9))).toBe('unchanged');
+  });
+
+  it('moves the link on when the content the target holds comes back at a newer version (A → B → A)', () => {
+    expect(enqueueDecision(link({}), row('A', 12))).toBe('touch');
+    expect(enqueueDecision(link({ status: 'deleted', hash: 'deleted' }), row('deleted', 12))).toBe('touch');
+  });
+
+  it('skips content in flight or failed at this version, and sends it again at a newer one', () => {
+    for (const status of ['pending', 'retrying', 'failed', 'dead'] as const) {
+      const l = link({ status, pendingHash: 'A', pendingVersion: '12' });
+      expect([12, 13].map((v) => enqueueDecision(l, row('A', v)))).toEqual(['unchanged', 'send']);
+      expect(enqueueDecision(l, row('B', 12))).toBe('send');
+    }
+  });
+});
