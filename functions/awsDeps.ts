@@ -5,7 +5,8 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import postgres from 'postgres';
-import { createAwsClients } from '../shared/aws/awsClients.ts';
+import { type AwsClients, createAwsClients } from '../shared/aws/awsClients.ts';
+import { S3ClaimCheckStore } from '../shared/aws/S3ClaimCheckStore.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
 import { createConnector, credentialsFromSecret } from '../shared/connectors/createConnector.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
@@ -16,7 +17,7 @@ import type {
   VerifyHandlerDeps,
   WriteHandlerDeps,
 } from '../shared/runtime/HandlerDeps.ts';
-import { ENV, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
+import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
@@ -39,6 +40,13 @@ async function readSecret(arn: string): Promise<Record<string, string>> {
 
 /** A secret's fields as connection credentials (RDS-style Postgres JSON, tokens, OAuth client pairs). */
 const toCredentials = credentialsFromSecret;
+
+/** The claim-check store of the stack's bucket (WB_CLAIM_CHECK_BUCKET), when the stack set one. */
+function claimChecksOf(aws: AwsClients, runtime: RuntimeEnv): { claimChecks?: S3ClaimCheckStore } {
+  return runtime.claimCheckBucket
+    ? { claimChecks: new S3ClaimCheckStore(aws.s3, runtime.claimCheckBucket) }
+    : {};
+}
 
 /** The warehouse pool, from its secret. porsager's serverless advice: small, idle connections closed, recycled. */
 async function warehouseSql(secretArn: string) {
@@ -66,7 +74,7 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
   const aws = createAwsClients();
   const state = new StateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
-  const enqueuer = new SqsEnqueuer(aws.sqs, runtime.queueUrl);
+  const enqueuer = new SqsEnqueuer(aws.sqs, runtime.queueUrl, claimChecksOf(aws, runtime));
   const lambda = new LambdaClient({});
   return {
     config: cfg,
@@ -130,6 +138,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
   const aws = createAwsClients();
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const deadLetters = new SqsDeadLetterSink(aws.sqs, runtime.dlqUrl);
+  const claimChecks = claimChecksOf(aws, runtime);
   // Writers of one connection run in separate containers: they share one paced budget in DynamoDB.
   const pace = paceForWindows(connector.capabilities.rateLimits?.windows);
   const limiter = pace
@@ -143,6 +152,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
       links,
       connector,
       deadLetters,
+      ...claimChecks,
       ...(limiter ? { limiter } : {}),
       now: Date.now,
       newToken: randomUUID,
@@ -191,7 +201,9 @@ export async function createAwsVerifyDeps(
     logger,
     metrics,
     defaultSync: runtime.sync,
-    ...(queueUrl ? { enqueuerFor: () => new SqsEnqueuer(aws.sqs, queueUrl) } : {}),
+    ...(queueUrl
+      ? { enqueuerFor: () => new SqsEnqueuer(aws.sqs, queueUrl, claimChecksOf(aws, runtime)) }
+      : {}),
     depsFor: () => ({
       dwh: sql,
       ddb: aws.ddb,

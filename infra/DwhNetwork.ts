@@ -9,7 +9,7 @@ export interface DwhNetworkProps {
   /** Private subnets for the functions and the interface endpoints, at most one per AZ (`subnet-…`). */
   readonly subnetIds: readonly string[];
   /**
-   * Route tables of those subnets (`rtb-…`); the DynamoDB gateway endpoint adds a route to each.
+   * Route tables of those subnets (`rtb-…`); the DynamoDB and S3 gateway endpoints add a route to each.
    * Required when `createEndpoints` is true.
    */
   readonly routeTableIds?: readonly string[];
@@ -18,7 +18,7 @@ export interface DwhNetworkProps {
   /** Port the warehouse listens on. @default 5432 */
   readonly port?: number;
   /**
-   * Create the DynamoDB gateway endpoint and the SQS, Secrets Manager and Lambda interface
+   * Create the DynamoDB and S3 gateway endpoints and the SQS, Secrets Manager and Lambda interface
    * endpoints. Turn off when the VPC already has them (two interface endpoints with private DNS for
    * one service cannot coexist) or routes to the internet through a NAT gateway.
    * @default true
@@ -29,7 +29,8 @@ export interface DwhNetworkProps {
 /**
  * The extract functions' way into the warehouse's VPC: an imported VPC and subnets (no lookups,
  * so `cdk synth` works offline), a security group per role, and VPC endpoints so the functions
- * reach DynamoDB, SQS, Secrets Manager and Lambda without a NAT gateway. Lambda's API is needed
+ * reach DynamoDB, S3 (claim checks of large messages), SQS, Secrets Manager and Lambda without a
+ * NAT gateway. Lambda's API is needed
  * because an extract run invokes its own function to continue a backlog and its children's to run
  * them after it; without a route those calls would wait for a TCP connect timeout and fail.
  *
@@ -81,12 +82,17 @@ export class DwhNetwork extends Construct {
     this.extractSecurityGroup.addEgressRule(
       ec2.Peer.anyIpv4(),
       ec2.Port.tcp(443),
-      'HTTPS to the DynamoDB gateway endpoint (a prefix list) and the interface endpoints',
+      'HTTPS to the DynamoDB and S3 gateway endpoints (prefix lists) and the interface endpoints',
     );
 
     if (props.createEndpoints ?? true) {
       this.vpc.addGatewayEndpoint('DynamoDbEndpoint', {
         service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+        subnets: [this.subnets],
+      });
+      // Message bodies too large for SQS are stored in the stack's claim-check bucket.
+      this.vpc.addGatewayEndpoint('S3Endpoint', {
+        service: ec2.GatewayVpcEndpointAwsService.S3,
         subnets: [this.subnets],
       });
       this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {

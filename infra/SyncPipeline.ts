@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -26,6 +27,8 @@ import {
   DLQ_RETENTION,
   EXTRACT_MEMORY_MB,
   EXTRACT_TIMEOUT,
+  MAX_MESSAGE_SIZE_BYTES,
+  QUEUE_RETENTION,
   QUEUE_SECURITY,
   queueVisibilityTimeout,
   RUNTIME,
@@ -60,6 +63,12 @@ export interface SyncPipelineProps {
   readonly dwhSecret: secretsmanager.ISecret;
   /** Credentials of the sync's target connection: read by the write function only. */
   readonly connectionSecret: secretsmanager.ISecret;
+  /**
+   * The stack's claim-check bucket: message bodies too large for SQS. Each function may touch
+   * only its sync's prefix (`<sync>/`): the extract and verify functions store, the writer reads
+   * and deletes.
+   */
+  readonly claimCheckBucket: s3.IBucket;
   /** Handler entry files. */
   readonly entries: HandlerEntries;
   /** Schedule group the sync's schedule belongs to. */
@@ -123,9 +132,13 @@ export class SyncPipeline extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...QUEUE_SECURITY,
       retentionPeriod: DLQ_RETENTION,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...QUEUE_SECURITY,
+      // The claim-check objects' expiry (CLAIM_CHECK_EXPIRY) is derived from both retentions.
+      retentionPeriod: QUEUE_RETENTION,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
       visibilityTimeout: queueVisibilityTimeout(writeTimeout, batchingWindow),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: sync.maxReceiveCount },
     });
@@ -156,6 +169,7 @@ export class SyncPipeline extends Construct {
       recursiveLoop: lambda.RecursiveLoop.ALLOW,
       environment: {
         [ENV.queueUrl]: this.queue.queueUrl,
+        [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
         // From the config as written: a deploy that changes the mapping makes the next run re-read.
         [ENV.mappingFingerprint]: mappingFingerprint(sync),
@@ -172,6 +186,7 @@ export class SyncPipeline extends Construct {
     });
     // Rows that `map` rejects travel through the queue too, marked invalid; the writer dead-letters them.
     this.queue.grantSendMessages(this.extractFunction);
+    this.grantClaimChecks(props.claimCheckBucket, this.extractFunction, 'store');
     grantTable(props.stateTable, this.extractFunction, 'readWrite');
     grantTable(props.linksTable, this.extractFunction, 'read');
     // Re-driving a dead key marks its link (conditional UpdateItem); the extract writes nothing else there.
@@ -191,6 +206,8 @@ export class SyncPipeline extends Construct {
         // Permanent failures go straight to the DLQ with the reason as message attributes.
         [ENV.dlqUrl]: this.deadLetterQueue.queueUrl,
         [ENV.connectionSecretArn]: props.connectionSecret.secretArn,
+        // Reads (and, once settled, deletes) the bodies of claim-checked messages.
+        [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
       },
     });
     // Receive, delete and change visibility (backoff) on its own queue; it never sends to it.
@@ -203,6 +220,7 @@ export class SyncPipeline extends Construct {
       }),
     );
     this.deadLetterQueue.grantSendMessages(this.writeFunction);
+    this.grantClaimChecks(props.claimCheckBucket, this.writeFunction, 'read');
     grantTable(props.linksTable, this.writeFunction, 'readWrite');
     // Run counters and a per-connection rate-limit budget shared by every writer (DESIGN.md,
     // "Rate limits on AWS") belong in the state table.
@@ -321,12 +339,14 @@ export class SyncPipeline extends Construct {
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
         // `{"repair": true}` (writeback verify --repair) re-enqueues missing and drifted records here.
         [ENV.queueUrl]: this.queue.queueUrl,
+        [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
         // Without a warehouse copy of the target (or of its associations), the target API is read.
         ...(readsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
       },
     });
     props.dwhSecret.grantRead(fn);
     this.queue.grantSendMessages(fn);
+    this.grantClaimChecks(props.claimCheckBucket, fn, 'store');
     if (readsTarget) props.connectionSecret.grantRead(fn);
     grantTable(props.stateTable, fn, 'readWrite');
     grantTable(props.linksTable, fn, 'read');
@@ -481,6 +501,35 @@ export class SyncPipeline extends Construct {
         "Added by Table.grant: Query on the links table's own global secondary indexes (sparse attention index, byTarget reverse lookup); no other table.",
     });
     return fn;
+  }
+
+  /**
+   * Claim checks under this sync's prefix only: `store` puts objects (extract, verify's repair),
+   * `read` gets and deletes them (write). ListBucket, limited to the prefix, makes S3 answer a
+   * missing object with 404 (NoSuchKey) instead of 403, so the writer can tell "gone" from "denied".
+   */
+  private grantClaimChecks(bucket: s3.IBucket, fn: lambda.IFunction, access: 'store' | 'read'): void {
+    const prefix = `${this.sync.name}/`;
+    const objects = bucket.arnForObjects(`${prefix}*`);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: access === 'store' ? ['s3:PutObject'] : ['s3:GetObject', 's3:DeleteObject'],
+        resources: [objects],
+      }),
+    );
+    if (access === 'read') {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${prefix}*` } },
+        }),
+      );
+    }
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(bucket)}.Arn>/${prefix}*]`,
+      reason: `Claim-check objects of the ${this.sync.name} sync only: their keys are random (one per message too large for SQS), under the sync's own prefix.`,
+    });
   }
 
   /** Logical id of a construct's resource, as cdk-nag spells it in finding ids (`<LogicalId.Arn>`). */

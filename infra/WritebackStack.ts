@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,7 +17,7 @@ import { orderSyncs } from '../shared/config/syncGraph.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
 import { DwhNetwork, type DwhNetworkProps } from './DwhNetwork.ts';
-import { TABLE_DEFAULTS } from './defaults.ts';
+import { CLAIM_CHECK_BUCKET, TABLE_DEFAULTS } from './defaults.ts';
 import { importSecret } from './importSecret.ts';
 import { pascalCase, STACK_OUTPUTS, syncOutputNames } from './outputNames.ts';
 import { type HandlerEntries, SyncPipeline } from './SyncPipeline.ts';
@@ -65,6 +66,8 @@ export interface WritebackStackProps extends StackProps {
 export class WritebackStack extends Stack {
   public readonly stateTable: dynamodb.Table;
   public readonly linksTable: dynamodb.Table;
+  /** Message bodies too large for SQS (claim checks), one prefix per sync; objects expire. */
+  public readonly claimCheckBucket: s3.Bucket;
   public readonly pipelines: SyncPipeline[] = [];
   public readonly alarmTopic: sns.ITopic | undefined;
   public readonly dashboard: cloudwatch.Dashboard;
@@ -107,6 +110,17 @@ export class WritebackStack extends Stack {
       // ALL, as the local runtime (shared/local/provisionLocal.ts) creates it, so a query behaves the
       // same here and there. KEYS_ONLY would save an index write on every link update.
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.claimCheckBucket = new s3.Bucket(this, 'ClaimCheckBucket', {
+      ...CLAIM_CHECK_BUCKET,
+      // Objects expire by themselves; an empty bucket is what a stack deletion removes.
+      removalPolicy,
+    });
+    Validations.of(this.claimCheckBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Transient claim checks only (a message body too large for SQS: written once by an extract, read once and deleted by its writer, expired by lifecycle); the queue and function logs record every message, server access logs would add a second bucket to audit nothing new.',
     });
 
     this.alarmTopic = this.createAlarmTopic(props);
@@ -156,6 +170,7 @@ export class WritebackStack extends Stack {
         linksTable: this.linksTable,
         dwhSecret,
         connectionSecret,
+        claimCheckBucket: this.claimCheckBucket,
         entries: props.entries ?? DEFAULT_ENTRIES,
         scheduleGroup,
         ...(this.network
@@ -204,6 +219,10 @@ export class WritebackStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.linksTableName, {
       value: this.linksTable.tableName,
       description: 'DynamoDB table: one link per (sync, source key)',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.claimCheckBucketName, {
+      value: this.claimCheckBucket.bucketName,
+      description: 'S3 bucket: claim checks of message bodies too large for SQS',
     });
     new CfnOutput(this, STACK_OUTPUTS.dashboardName, {
       value: this.dashboard.dashboardName,

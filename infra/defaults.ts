@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 
 /**
@@ -62,6 +63,45 @@ export function queueVisibilityTimeout(
 
 /** Dead-letter queues keep messages for the SQS maximum, so ops have two weeks to redrive. */
 export const DLQ_RETENTION = Duration.days(14);
+
+/** How long a sync's queue keeps a message (SQS's default, set explicitly: the claim checks depend on it). */
+export const QUEUE_RETENTION = Duration.days(4);
+
+/**
+ * MaximumMessageSize of every queue: SQS's largest, 1 MiB, set explicitly (the default changed
+ * over time). The extractor sends bodies above 256 KiB by claim check anyway
+ * (shared/queue/sqsLimits.ts); the DLQ takes a message plus the writer's reason attributes.
+ */
+export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
+
+/**
+ * Lifetime of a claim-check object (a message body too large for SQS): longer than any message
+ * that points to it can live, so no pointer outlives its object: up to QUEUE_RETENTION in the
+ * sync's queue, then up to DLQ_RETENTION in the DLQ after the writer dead-letters it, plus three
+ * days of margin. The writer deletes objects of settled messages itself; this rule removes the rest.
+ */
+export const CLAIM_CHECK_EXPIRY = Duration.days(QUEUE_RETENTION.toDays() + DLQ_RETENTION.toDays() + 3);
+
+/** The claim-check bucket: private, encrypted, TLS only, no versions (an expired object is gone). */
+export const CLAIM_CHECK_BUCKET: Pick<
+  s3.BucketProps,
+  'encryption' | 'blockPublicAccess' | 'enforceSSL' | 'versioned' | 'objectOwnership' | 'lifecycleRules'
+> = {
+  // S3-managed keys: no KMS key to grant to every function, nothing to pay per request.
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  enforceSSL: true,
+  versioned: false,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  lifecycleRules: [
+    {
+      id: 'ExpireClaimChecks',
+      enabled: true,
+      expiration: CLAIM_CHECK_EXPIRY,
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    },
+  ],
+};
 
 /** Encryption at rest and TLS-only access for every queue (cdk-nag AwsSolutions-SQS2 and -SQS4). */
 export const QUEUE_SECURITY: Pick<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {

@@ -8,6 +8,8 @@ export const STACK_OUTPUTS = {
   stateTableName: 'StateTableName',
   /** Name of the DynamoDB table holding the links. */
   linksTableName: 'LinksTableName',
+  /** Name of the S3 bucket holding claim checks (message bodies too large for SQS). */
+  claimCheckBucketName: 'ClaimCheckBucketName',
   /** Name of the CloudWatch dashboard. */
   dashboardName: 'DashboardName',
   /** Name of the EventBridge Scheduler schedule group holding every sync's schedule. */

@@ -7,6 +7,8 @@ import { startFauxqs } from 'fauxqs';
 export interface LocalEmulators {
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** S3, served by the SQS emulator (fauxqs) on the same endpoint; path-style requests. */
+  readonly s3Endpoint: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startEmulatorsInProcess(): Promise<LocalEmulators> {
   return {
     dynamodbEndpoint: `http://127.0.0.1:${port}`,
     sqsEndpoint: sqs.address,
+    s3Endpoint: sqs.address,
     stop: async () => {
       await Promise.all([
         new Promise<void>((r) => {
@@ -45,7 +48,7 @@ export async function startEmulatorsInProcess(): Promise<LocalEmulators> {
 async function startEmulatorsChild(): Promise<LocalEmulators> {
   const main = fileURLToPath(new URL('./emulatorsMain.ts', import.meta.url));
   const child = spawn(process.execPath, [main], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const endpoints = await new Promise<{ dynamodbEndpoint: string; sqsEndpoint: string }>(
+  const endpoints = await new Promise<{ dynamodbEndpoint: string; sqsEndpoint: string; s3Endpoint: string }>(
     (resolve, reject) => {
       let buf = '';
       child.stdout.setEncoding('utf8');

@@ -13,6 +13,7 @@ import postgres, { type Sql } from 'postgres';
 import { createExtractHandler } from '../../functions/extract.ts';
 import { createWriteHandler } from '../../functions/write.ts';
 import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
+import { S3ClaimCheckStore } from '../aws/S3ClaimCheckStore.ts';
 import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
@@ -20,7 +21,8 @@ import { type ConnectionCredentials, createConnector } from '../connectors/creat
 import { type HubSpotFake, type HubSpotFakeOptions, startHubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
 import { startXeroFake, type XeroFake } from '../fakes/xero/XeroFake.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
-import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
+import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
+import { SqsEnqueuer, type SqsEnqueuerOptions } from '../queue/SqsEnqueuer.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { StateStore } from '../state/StateStore.ts';
 import type { TargetHealthOptions } from '../write/checkTargetHealth.ts';
@@ -29,7 +31,7 @@ import { emptyWriteCounts, type WriteCounts, type WriteDeps } from '../write/pro
 import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './EmbeddedPostgres.ts';
 import { type LocalEmulators, startLocalEmulators } from './LocalEmulators.ts';
-import { type LocalResources, provisionLocal } from './provisionLocal.ts';
+import { createClaimCheckBucket, type LocalResources, provisionLocal } from './provisionLocal.ts';
 import { SqsPoller } from './SqsPoller.ts';
 
 /** The token the local HubSpot fake accepts. Not a secret: it only opens a fake on 127.0.0.1. */
@@ -56,6 +58,8 @@ export interface LocalStackOptions {
   readonly queueVisibilitySeconds?: number;
   /** Extra write dependencies per sync: rate limiter, lease, backoff, crash points (tests, benchmarks). */
   readonly writeOptions?: (sync: SyncConfig) => WriteTuning;
+  /** Bodies above this many bytes travel by claim check (tests set it low). @default 256 KiB */
+  readonly claimCheckThresholdBytes?: number;
 }
 
 /** The optional parts of the write dependencies a local run may set. */
@@ -88,6 +92,9 @@ export class LocalStack {
   public readonly dwh: Sql;
   public readonly links: DynamoLinkStore;
   public readonly state: StateStore;
+  /** The claim-check bucket in the emulator: message bodies too large for SQS. */
+  public readonly claimChecks: ClaimCheckStore;
+  private readonly enqueuerOptions: SqsEnqueuerOptions;
   private readonly finished = new Map<string, SyncStats>();
   private readonly current = new Map<string, RunCounts>();
   private readonly pollers = new Map<string, SqsPoller>();
@@ -121,6 +128,13 @@ export class LocalStack {
     this.logger = opts.logger ?? new Logger({ serviceName: 'writeback-local', logLevel: 'SILENT' });
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
     this.state = new StateStore(this.aws.ddb, this.resources.stateTable);
+    this.claimChecks = new S3ClaimCheckStore(this.aws.s3, this.resources.claimCheckBucket!);
+    this.enqueuerOptions = {
+      claimChecks: this.claimChecks,
+      ...(opts.claimCheckThresholdBytes !== undefined
+        ? { claimCheckThresholdBytes: opts.claimCheckThresholdBytes }
+        : {}),
+    };
     const now = opts.now ?? Date.now;
     for (const s of this.config.syncs) this.finished.set(s.name, emptyStats());
 
@@ -131,7 +145,7 @@ export class LocalStack {
         sql: this.dwh,
         state: this.state,
         links: this.links,
-        enqueuer: new SqsEnqueuer(this.aws.sqs, this.resources.queues[sync.name]!.url),
+        enqueuer: this.enqueuer(sync.name),
         now,
         mappingFingerprint: mappingFingerprint(sync),
         ...(opts.extractHealth !== undefined ? { health: opts.extractHealth } : {}),
@@ -167,6 +181,7 @@ export class LocalStack {
         links: this.links,
         connector: connectorFor.get(sync.name)!,
         deadLetters: new SqsDeadLetterSink(this.aws.sqs, this.resources.queues[sync.name]!.dlqUrl, now),
+        claimChecks: this.claimChecks,
         now,
         newToken: randomUUID,
         onResult: (counts) => {
@@ -218,12 +233,16 @@ export class LocalStack {
     const billing = postgres(pg.url('billing'), { max: 1, onnotice: () => undefined });
     await prepareBillingDb(billing);
     await billing.end();
-    const aws = createAwsClients({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
-    const resources = await provisionLocal(
-      aws,
-      opts.prefix ?? `wb${randomUUID().slice(0, 8)}`,
-      opts.config.syncs,
-    );
+    const aws = createAwsClients({
+      dynamodb: emulators.dynamodbEndpoint,
+      sqs: emulators.sqsEndpoint,
+      s3: emulators.s3Endpoint,
+    });
+    const prefix = opts.prefix ?? `wb${randomUUID().slice(0, 8)}`;
+    const resources: LocalResources = {
+      ...(await provisionLocal(aws, prefix, opts.config.syncs)),
+      claimCheckBucket: await createClaimCheckBucket(aws.s3, prefix),
+    };
     if (opts.queueVisibilitySeconds !== undefined) {
       for (const q of Object.values(resources.queues)) {
         await aws.sqs.send(
@@ -235,6 +254,11 @@ export class LocalStack {
       }
     }
     return new LocalStack({ opts, pg, emulators, hubspot, xero, aws, resources, dwh, ownDataDir });
+  }
+
+  /** An enqueuer for a sync's queue, with the stack's claim checks (tests and the extract handler). */
+  public enqueuer(syncName: string): SqsEnqueuer {
+    return new SqsEnqueuer(this.aws.sqs, this.resources.queues[syncName]!.url, this.enqueuerOptions);
   }
 
   /** Runs one extract of a sync through the real extract handler, as the schedule would. */
@@ -329,6 +353,7 @@ export class LocalStack {
     await this.dwh.end({ timeout: 5 });
     this.aws.ddb.destroy();
     this.aws.sqs.destroy();
+    this.aws.s3.destroy();
     await Promise.all([this.emulators.stop(), this.hubspot.stop(), this.xero.stop(), this.pg.stop()]);
     if (this.ownDataDir) rmSync(this.ownDataDir, { recursive: true, force: true });
   }

@@ -7,7 +7,11 @@ import { startEmulatorsInProcess } from './LocalEmulators.ts';
 
 const emulators = await startEmulatorsInProcess();
 process.stdout.write(
-  `${JSON.stringify({ dynamodbEndpoint: emulators.dynamodbEndpoint, sqsEndpoint: emulators.sqsEndpoint })}\n`,
+  `${JSON.stringify({
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    sqsEndpoint: emulators.sqsEndpoint,
+    s3Endpoint: emulators.s3Endpoint,
+  })}\n`,
 );
 const shutdown = (): void => {
   void emulators.stop().finally(() => process.exit(0));

@@ -1,4 +1,5 @@
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SyncConfig } from '../config/schema.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../state/tableDefinitions.ts';
@@ -14,6 +15,8 @@ export interface LocalResources {
   readonly stateTable: string;
   readonly linksTable: string;
   readonly queues: Readonly<Record<string, LocalQueues>>;
+  /** Bucket of the claim checks (message bodies too large for SQS); absent when none was created. */
+  readonly claimCheckBucket?: string;
 }
 
 /** Local visibility timeout: the in-process writer is fast; 6× its budget as on AWS. */
@@ -98,6 +101,21 @@ export async function provisionLocal(
     };
   }
   return { stateTable, linksTable, queues };
+}
+
+/**
+ * Creates the claim-check bucket in the emulator (fauxqs serves S3 next to SQS) and returns its
+ * name. Object expiry is the deployed bucket's lifecycle rule; the local stack is thrown away.
+ */
+export async function createClaimCheckBucket(s3: S3Client, prefix: string): Promise<string> {
+  const bucket = `${prefix}-claim-checks`.toLowerCase();
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+  }
+  return bucket;
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {

@@ -5,6 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { claimCheckPointerOf } from '../queue/ClaimCheck.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
 import { DLQ_ATTRIBUTES } from '../write/DeadLetterSink.ts';
 
@@ -142,7 +143,8 @@ function toDeadLetter(m: Message): DeadLetter {
   return {
     messageId: m.MessageId ?? '',
     receiptHandle: m.ReceiptHandle ?? '',
-    key: attr(DLQ_ATTRIBUTES.key) ?? message?.key,
+    // A claim-checked record's body is a pointer that names the key (its message is in S3).
+    key: attr(DLQ_ATTRIBUTES.key) ?? message?.key ?? pointerKey(body),
     reason,
     // Without writer attributes, the receive count is the DLQ's own and counts our peeks: not an attempt count.
     attempts: code && attempts !== undefined ? Number(attempts) : undefined,
@@ -210,4 +212,10 @@ export function groupByKey(letters: readonly DeadLetter[]): KeyGroup[] {
     g.letters.push(l);
   }
   return [...groups.values()];
+}
+
+/** The record key a claim-check pointer body names, if the body is one. */
+function pointerKey(body: string): string | undefined {
+  const found = claimCheckPointerOf(body);
+  return found && 'pointer' in found ? found.pointer.key : undefined;
 }

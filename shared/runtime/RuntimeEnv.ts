@@ -23,6 +23,11 @@ export const ENV = {
   thenInvoke: 'WB_THEN_INVOKE',
   /** mappingFingerprint of the function's sync, computed from the config at synth time (extract function). */
   mappingFingerprint: 'WB_MAPPING_FINGERPRINT',
+  /**
+   * S3 bucket of the claim checks: message bodies too large for SQS (extract and verify functions
+   * store, the write function reads and deletes, each under its sync's prefix only).
+   */
+  claimCheckBucket: 'WB_CLAIM_CHECK_BUCKET',
 } as const;
 
 export interface RuntimeEnv {
@@ -35,6 +40,7 @@ export interface RuntimeEnv {
   readonly connectionSecretArn: string | undefined;
   readonly thenInvoke: readonly string[];
   readonly mappingFingerprint: string | undefined;
+  readonly claimCheckBucket: string | undefined;
 }
 
 /** Reads the contract from an environment (injectable for tests); names every missing variable at once. */
@@ -51,5 +57,6 @@ export function readRuntimeEnv(env: Record<string, string | undefined>): Runtime
     connectionSecretArn: env[ENV.connectionSecretArn],
     thenInvoke: env[ENV.thenInvoke] ? (JSON.parse(env[ENV.thenInvoke]!) as string[]) : [],
     mappingFingerprint: env[ENV.mappingFingerprint],
+    claimCheckBucket: env[ENV.claimCheckBucket],
   };
 }

@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { isSqsSafe, sqsSafeText } from '../queue/sqsLimits.ts';
 
 /** Why a record ended in the DLQ; sent as message attributes next to the original body. */
 export interface DeadLetterReason {
@@ -38,7 +39,10 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   }
 
   public async send(body: string, reason: DeadLetterReason): Promise<void> {
-    const attr = (v: string) => ({ DataType: 'String', StringValue: v });
+    // Attribute values obey SQS's character set like bodies do: an error text with a control
+    // character or U+FFFE is shown escaped; a key that SQS would refuse is left to the body, which
+    // keeps it exactly (peekDeadLetters reads it from there).
+    const attr = (v: string) => ({ DataType: 'String', StringValue: sqsSafeText(v) });
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,
@@ -50,7 +54,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
           [DLQ_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(reason.attempts) },
           [DLQ_ATTRIBUTES.sync]: attr(reason.sync),
           [DLQ_ATTRIBUTES.failedAt]: attr(new Date(this.now()).toISOString()),
-          ...(reason.key ? { [DLQ_ATTRIBUTES.key]: attr(reason.key) } : {}),
+          ...(reason.key && isSqsSafe(reason.key) ? { [DLQ_ATTRIBUTES.key]: attr(reason.key) } : {}),
           ...(reason.httpStatus
             ? { [DLQ_ATTRIBUTES.httpStatus]: { DataType: 'Number', StringValue: String(reason.httpStatus) } }
             : {}),

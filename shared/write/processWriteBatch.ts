@@ -4,11 +4,13 @@ import { describeError, TargetError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Link } from '../links/Link.ts';
 import { newestVersion } from '../links/newestVersion.ts';
+import type { ClaimCheckPointer, ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { backoffSeconds } from './backoff.ts';
 import { type CallStats, callTarget, type TargetWrite } from './callTarget.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
+import { matchesPointer, resolveClaimCheck } from './resolveClaimCheck.ts';
 import { resolveParents } from './resolveParents.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
 
@@ -52,6 +54,11 @@ export interface WriteDeps {
   readonly backoff?: (receiveCount: number, retryAfterSeconds?: number) => number;
   /** Crash points for the chaos tests. */
   readonly faults?: WriteFaults;
+  /**
+   * Where bodies too large for a message are stored (claim check): a pointer message is resolved
+   * here, and its object deleted once the message is settled. @default none: pointers are dead-lettered
+   */
+  readonly claimChecks?: ClaimCheckStore;
 }
 
 export interface WriteCounts {
@@ -94,6 +101,8 @@ export interface WriteBatchResult {
 interface Item {
   readonly inbound: InboundMessage;
   readonly msg: WriteMessage;
+  /** Set when the body came by claim check: its object is deleted once the message is settled. */
+  readonly pointer?: ClaimCheckPointer;
 }
 interface Claimed extends Item {
   readonly token: string;
@@ -106,6 +115,8 @@ interface BatchContext {
   readonly deps: WriteDeps;
   readonly counts: WriteCounts;
   readonly retry: string[];
+  /** Message ids sent to the DLQ by settleFailure (their claim-check objects are kept). */
+  readonly deadLettered: Set<string>;
   readonly stats: CallStats;
   readonly leaseMs: number;
   readonly backoff: (receiveCount: number, retryAfterSeconds?: number) => number;
@@ -150,26 +161,66 @@ export async function processWriteBatch(
     deps,
     counts: emptyWriteCounts(),
     retry: [],
+    deadLettered: new Set(),
     stats: { calls: 0, failedCalls: 0 },
     leaseMs: deps.leaseMs ?? LEASE_MS,
     backoff: deps.backoff ?? ((n, after) => backoffSeconds(n, after)),
   };
   const { counts } = ctx;
 
-  // 1. Parse; a message we cannot read is dead-lettered at once, never retried.
+  // 1. Parse, after following claim-check pointers to the stored body; a message we cannot read
+  //    is dead-lettered at once, never retried (only a failing object store is retried).
+  const resolved = new Array<Awaited<ReturnType<typeof resolveClaimCheck>>>(inbound.length);
+  await forEachLimit([...inbound.keys()], LINK_CONCURRENCY, async (i) => {
+    const m = inbound[i]!;
+    resolved[i] = await resolveClaimCheck(m.body, {
+      sync: sync.name,
+      claimChecks: deps.claimChecks,
+      links: deps.links,
+      lastAttempt: m.receiveCount >= retryBudget(sync.maxReceiveCount),
+    });
+  });
   const items: Item[] = [];
-  for (const m of inbound) {
-    const parsed = parseMessage(m.body, sync.name);
-    if ('error' in parsed) {
+  for (const [i, m] of inbound.entries()) {
+    const r = resolved[i]!;
+    if (r.kind === 'settled') {
+      counts[r.outcome]++;
+      continue;
+    }
+    if (r.kind === 'retry') {
+      counts.retrying++;
+      ctx.retry.push(m.messageId);
+      await deps.delay(m.receiptHandle, ctx.backoff(m.receiveCount)).catch(() => undefined);
+      continue;
+    }
+    const parsed: { msg: WriteMessage } | { error: string; code?: string; key?: string } =
+      r.kind === 'deadLetter'
+        ? { error: r.message, code: r.code, key: r.key }
+        : parseMessage(r.body, sync.name);
+    if ('msg' in parsed && r.kind === 'body' && r.pointer && !matchesPointer(parsed.msg, r.pointer)) {
       await deps.deadLetters.send(m.body, {
-        code: 'WB_MESSAGE_INVALID',
+        code: 'WB_CLAIM_CHECK_MISMATCH',
+        message: `the stored body is record ${parsed.msg.sync}/${parsed.msg.key} v${parsed.msg.version}, not the one its pointer names`,
+        attempts: m.receiveCount,
+        sync: sync.name,
+        key: r.pointer.key,
+      });
+      counts.failed++;
+    } else if ('error' in parsed) {
+      await deps.deadLetters.send(m.body, {
+        code: parsed.code ?? 'WB_MESSAGE_INVALID',
         message: parsed.error,
         attempts: m.receiveCount,
         sync: sync.name,
+        ...(parsed.key !== undefined ? { key: parsed.key } : {}),
       });
       counts.failed++;
     } else {
-      items.push({ inbound: m, msg: parsed.msg });
+      items.push({
+        inbound: m,
+        msg: parsed.msg,
+        ...(r.kind === 'body' && r.pointer ? { pointer: r.pointer } : {}),
+      });
     }
   }
   for (const it of items) await deps.faults?.at('received', it.msg.key);
@@ -224,8 +275,35 @@ export async function processWriteBatch(
   if (ctx.stats.calls > 0 || lagMs !== undefined) {
     await deps.links.health.record(sync.name, deps.now(), { ...ctx.stats, lagMs }).catch(() => undefined);
   }
+  await deleteSettledClaimChecks(ctx, items);
   deps.onResult?.(counts);
   return { retry: ctx.retry, counts };
+}
+
+/**
+ * Deletes the stored bodies of claim-checked messages that are settled: not handed back for a
+ * retry, not dead-lettered (the DLQ keeps the pointer), and no other message of their key is
+ * retried (a redelivery after a crash finds the link written). Best effort: the bucket's
+ * lifecycle rule removes whatever is left. A redelivery that finds its object gone is recognised
+ * through the link (resolveClaimCheck) and never dead-lettered for a record that was written.
+ */
+async function deleteSettledClaimChecks(ctx: BatchContext, items: readonly Item[]): Promise<void> {
+  const store = ctx.deps.claimChecks;
+  if (!store) return;
+  const retried = new Set(ctx.retry);
+  const retriedKeys = new Set(
+    items.filter((it) => retried.has(it.inbound.messageId)).map((it) => it.msg.key),
+  );
+  const settled = items.filter(
+    (it) =>
+      it.pointer !== undefined &&
+      !retried.has(it.inbound.messageId) &&
+      !retriedKeys.has(it.msg.key) &&
+      !ctx.deadLettered.has(it.inbound.messageId),
+  );
+  await forEachLimit(settled, LINK_CONCURRENCY, async (it) => {
+    await store.delete(it.pointer!.claimCheck).catch(() => undefined);
+  });
 }
 
 async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<void> {
@@ -518,6 +596,7 @@ async function settleFailure(ctx: BatchContext, c: Claimed, error: TargetError):
   const status = error.disposition === 'retryable' ? 'dead' : 'failed';
   if (status === 'dead') counts.dead++;
   else counts.failed++;
+  ctx.deadLettered.add(c.inbound.messageId);
   await deps.deadLetters.send(c.inbound.body, { ...reason, attempts, sync: sync.name, key: c.msg.key });
   await deps.links.recordFailure({
     sync: sync.name,

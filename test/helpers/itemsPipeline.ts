@@ -3,7 +3,6 @@ import type { SyncInput, WritebackConfig } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
 import type { ExtractDeps } from '../../shared/extract/runExtract.ts';
 import { LocalStack, type LocalStackOptions } from '../../shared/local/LocalStack.ts';
-import { SqsEnqueuer } from '../../shared/queue/SqsEnqueuer.ts';
 
 /**
  * A small pipeline for extract tests: `src.items` in the warehouse → table `public.items_copy`
@@ -68,7 +67,8 @@ export function itemsExtractDeps(p: ItemsPipeline, extra: Partial<ExtractDeps> =
     sql: p.stack.dwh,
     state: p.stack.state,
     links: p.stack.links,
-    enqueuer: new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url),
+    // With the stack's claim checks: rows too large for an SQS message travel through S3.
+    enqueuer: p.stack.enqueuer('items'),
     now: Date.now,
     ...extra,
   };

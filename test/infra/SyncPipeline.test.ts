@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ const id = {
   write: logicalId(template, 'AWS::Lambda::Function', 'SyncContactsWriteFunction'),
   stateTable: logicalId(template, 'AWS::DynamoDB::Table', 'StateTable'),
   linksTable: logicalId(template, 'AWS::DynamoDB::Table', 'LinksTable'),
+  bucket: logicalId(template, 'AWS::S3::Bucket', 'ClaimCheckBucket'),
 };
 
 describe('Class: SyncPipeline', () => {
@@ -88,6 +90,18 @@ describe('Class: SyncPipeline', () => {
       expect(resource(template, 'AWS::SQS::Queue', 'SyncDealsQueue').Properties.RedrivePolicy).toMatchObject({
         maxReceiveCount: 10,
       });
+    });
+
+    it("accepts messages up to SQS's largest size, 1 MiB, on the queue and its DLQ, and keeps queued ones 4 days", () => {
+      // Assess
+      for (const queueId of [id.queue, id.dlq]) {
+        expect(template.findResources('AWS::SQS::Queue')[queueId]?.Properties.MaximumMessageSize).toBe(
+          1_048_576,
+        );
+      }
+      expect(
+        resource(template, 'AWS::SQS::Queue', 'SyncContactsQueue').Properties.MessageRetentionPeriod,
+      ).toBe(345_600);
     });
 
     it('keeps dead letters for 14 days', () => {
@@ -222,6 +236,7 @@ describe('Class: SyncPipeline', () => {
           [ENV.stateTable]: { Ref: id.stateTable },
           [ENV.linksTable]: { Ref: id.linksTable },
           [ENV.queueUrl]: { Ref: id.queue },
+          [ENV.claimCheckBucket]: { Ref: id.bucket },
           [ENV.dwhSecretArn]: expect.anything(),
           // Computed from the config as written, so a deploy that changes map() makes the next run re-read.
           [ENV.mappingFingerprint]: mappingFingerprint(config.syncs[0]!),
@@ -247,6 +262,7 @@ describe('Class: SyncPipeline', () => {
           ENV.queueUrl,
           ENV.dlqUrl,
           ENV.connectionSecretArn,
+          ENV.claimCheckBucket,
           'NODE_OPTIONS',
           'POWERTOOLS_SERVICE_NAME',
           'POWERTOOLS_LOG_LEVEL',
@@ -290,6 +306,38 @@ describe('Class: SyncPipeline', () => {
       ]);
       expect(actionsOn(write, id.queue)).not.toContain('sqs:SendMessage');
       expect(actionsOn(write, id.dlq)).toContain('sqs:SendMessage');
+    });
+
+    it("lets the extract function only store claim checks, under its sync's prefix", () => {
+      // Assess
+      const s3Statements = extract.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+      expect(s3Statements).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id.bucket, 'Arn'] }, '/contacts/*']] },
+        }),
+      ]);
+    });
+
+    it("lets the write function only read and delete claim checks under its sync's prefix, and list only that prefix", () => {
+      // Assess
+      const s3Statements = write.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+      expect(s3Statements).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:DeleteObject'],
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id.bucket, 'Arn'] }, '/contacts/*']] },
+        }),
+        // So that S3 answers a missing object with 404, not 403: "gone" is told apart from "denied".
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: { 'Fn::GetAtt': [id.bucket, 'Arn'] },
+          Condition: { StringLike: { 's3:prefix': 'contacts/*' } },
+        }),
+      ]);
+      expect(allActions(write)).not.toContain('s3:PutObject');
     });
 
     it("keeps functions out of other syncs' queues", () => {
@@ -536,6 +584,7 @@ describe('Class: SyncPipeline', () => {
             linksTable: table,
             dwhSecret: secret,
             connectionSecret: secret,
+            claimCheckBucket: new s3.Bucket(stack, 'B'),
             entries: DEFAULT_ENTRIES,
             scheduleGroup: new scheduler.ScheduleGroup(stack, 'G'),
             writeTimeout: Duration.minutes(20),

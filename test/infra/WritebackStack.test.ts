@@ -83,6 +83,82 @@ describe('Class: WritebackStack', () => {
     });
   });
 
+  describe('Claim-check bucket', () => {
+    const bucketId = logicalId(template, 'AWS::S3::Bucket', 'ClaimCheckBucket');
+    const bucket = resource(template, 'AWS::S3::Bucket', 'ClaimCheckBucket');
+
+    it('is one bucket for the stack, encrypted with S3-managed keys, unversioned and owner-enforced', () => {
+      // Assess
+      template.resourceCountIs('AWS::S3::Bucket', 1);
+      expect(bucket.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      });
+      expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+      expect(bucket.Properties.OwnershipControls).toEqual({
+        Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+      });
+    });
+
+    it('blocks every kind of public access', () => {
+      // Assess
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it('denies every request that does not use TLS', () => {
+      // Assess
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('expires objects after the longest a pointer can live: queue retention plus DLQ retention, plus margin', () => {
+      // Prepare
+      const queues = template.findResources('AWS::SQS::Queue');
+      const retention = (prefix: string): number =>
+        Object.entries(queues).find(([id]) => id.startsWith(prefix))![1].Properties.MessageRetentionPeriod;
+      const longestPointerDays =
+        (retention('SyncContactsQueue') + retention('SyncContactsDeadLetterQueue')) / 86_400;
+      // Assess
+      const rules = (bucket.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+      expect(rules).toEqual([
+        expect.objectContaining({
+          Status: 'Enabled',
+          ExpirationInDays: 21,
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        }),
+      ]);
+      expect(longestPointerDays).toBe(18);
+      expect(rules[0]!.ExpirationInDays as number).toBeGreaterThan(longestPointerDays);
+    });
+
+    it("hands every function the bucket's name", () => {
+      // Assess
+      for (const fn of [
+        'SyncContactsExtractFunction',
+        'SyncContactsWriteFunction',
+        'SyncInvoicesWriteFunction',
+      ]) {
+        expect(resource(template, 'AWS::Lambda::Function', fn).Properties.Environment).toMatchObject({
+          Variables: { WB_CLAIM_CHECK_BUCKET: { Ref: bucketId } },
+        });
+      }
+    });
+  });
+
   describe('Pipelines', () => {
     it('creates one pipeline per sync', () => {
       // Prepare
@@ -132,6 +208,7 @@ describe('Class: WritebackStack', () => {
       const expected = [
         STACK_OUTPUTS.stateTableName,
         STACK_OUTPUTS.linksTableName,
+        STACK_OUTPUTS.claimCheckBucketName,
         STACK_OUTPUTS.dashboardName,
         STACK_OUTPUTS.scheduleGroupName,
         // Only syncs that configure verify have a verify function.
@@ -153,6 +230,9 @@ describe('Class: WritebackStack', () => {
       });
       template.hasOutput(STACK_OUTPUTS.linksTableName, {
         Value: { Ref: logicalId(template, 'AWS::DynamoDB::Table', 'LinksTable') },
+      });
+      template.hasOutput(STACK_OUTPUTS.claimCheckBucketName, {
+        Value: { Ref: logicalId(template, 'AWS::S3::Bucket', 'ClaimCheckBucket') },
       });
       template.hasOutput(names.queueUrl, {
         Value: { Ref: logicalId(template, 'AWS::SQS::Queue', 'SyncContactsQueue') },
@@ -299,6 +379,12 @@ describe('Class: WritebackStack', () => {
       built.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         VpcEndpointType: 'Gateway',
         ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
+        RouteTableIds: DWH_NETWORK.routeTableIds,
+      });
+      // Claim checks of large messages: S3 through its gateway endpoint, no NAT.
+      built.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
         RouteTableIds: DWH_NETWORK.routeTableIds,
       });
       // Lambda: a run continues its backlog and starts its children by invoking functions.
