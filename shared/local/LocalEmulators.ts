@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
+import { type DynamoDbServer, dynamoDbEngine, startDynamoDbLocal } from './DynamoDbLocal.ts';
 
 export interface LocalEmulators {
   readonly dynamodbEndpoint: string;
@@ -15,33 +16,42 @@ export interface LocalEmulators {
 /**
  * Starts the DynamoDB (dynalite, in memory) and SQS (fauxqs) emulators on free loopback ports,
  * in a child process by default: dynalite parses every condition expression in JavaScript, and
- * on its own core it no longer slows the handlers down.
+ * on its own core it no longer slows the handlers down. With `WB_DYNAMODB=local`, AWS's own
+ * DynamoDB Local (Java, its own process) stands in for dynalite.
  */
 export async function startLocalEmulators(opts: { inProcess?: boolean } = {}): Promise<LocalEmulators> {
   return opts.inProcess ? startEmulatorsInProcess() : startEmulatorsChild();
 }
 
 export async function startEmulatorsInProcess(): Promise<LocalEmulators> {
-  const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    ddbServer.once('error', reject);
-    ddbServer.listen(0, '127.0.0.1', () => resolve());
-  });
-  const sqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
-  const { port } = ddbServer.address() as AddressInfo;
+  const [ddb, sqs] = await Promise.all([
+    dynamoDbEngine() === 'local' ? startDynamoDbLocal() : startDynalite(),
+    startFauxqs({ port: 0, host: '127.0.0.1', logger: false }),
+  ]);
   return {
-    dynamodbEndpoint: `http://127.0.0.1:${port}`,
+    dynamodbEndpoint: ddb.endpoint,
     sqsEndpoint: sqs.address,
     s3Endpoint: sqs.address,
     stop: async () => {
-      await Promise.all([
-        new Promise<void>((r) => {
-          ddbServer.closeAllConnections?.();
-          ddbServer.close(() => r());
-        }),
-        sqs.stop(),
-      ]);
+      await Promise.all([ddb.stop(), sqs.stop()]);
     },
+  };
+}
+
+async function startDynalite(): Promise<DynamoDbServer> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }
 

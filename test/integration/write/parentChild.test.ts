@@ -1,6 +1,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import postgres, { type Sql } from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { LocalStack } from '../../../shared/local/LocalStack.ts';
@@ -69,8 +69,11 @@ describe('Parent–child: items reference their owner through the links', () => 
   it('holds children enqueued before their parents until the parents are linked, then writes the right references', async () => {
     // Act: the children first; they cannot be written yet
     await stack.runExtract('items');
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(stack.stats('items').write.waitingForParent).toBeGreaterThan(0);
+    // Waits for the writers to have held children back, not for a fixed time.
+    await vi.waitFor(() => expect(stack.stats('items').write.waitingForParent).toBeGreaterThan(0), {
+      timeout: 30_000,
+      interval: 50,
+    });
     expect((await ownerRefs()).size).toBe(0);
     await stack.runExtract('owners');
     await stack.drain(120_000);
