@@ -18,6 +18,7 @@ import type {
   WriteHandlerDeps,
 } from '../shared/runtime/HandlerDeps.ts';
 import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
+import { warehouseOptions } from '../shared/source/warehouseSession.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
@@ -53,13 +54,15 @@ async function warehouseSql(secretArn: string) {
   const { url } = toCredentials(await readSecret(secretArn));
   if (!url)
     throw new ConfigValidationError(['warehouse secret: needs url, or host/port/username/password/dbname']);
-  return postgres(url, {
-    max: 2,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connection: { TimeZone: 'UTC' },
-    ssl: 'prefer',
-  });
+  return postgres(
+    url,
+    warehouseOptions({
+      max: 2,
+      idle_timeout: 20,
+      max_lifetime: 60 * 30,
+      ssl: 'prefer',
+    }),
+  );
 }
 
 export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<ExtractHandlerDeps> {

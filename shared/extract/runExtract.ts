@@ -3,10 +3,10 @@ import type { SyncConfig } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
 import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import { selectChanged } from '../links/selectChanged.ts';
-import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
+import type { RefusedMessage, SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
-import { type PageStart, SourceReader, type SourceRow } from '../source/SourceReader.ts';
+import { type PageStart, type SetAsideRows, SourceReader, type SourceRow } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { checkTargetHealth, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
@@ -62,7 +62,13 @@ export async function runExtract(
   const reserveMs = opts.reserveMs ?? 15_000;
   const finish = async (
     outcome: RunOutcome,
-    extra: { before?: Position; after?: Position; message?: string; backlog?: boolean },
+    extra: {
+      before?: Position;
+      after?: Position;
+      message?: string;
+      backlog?: boolean;
+      setAside?: readonly SetAsideRows[];
+    },
   ): Promise<RunRecord> => {
     const run: RunRecord = {
       sync: sync.name,
@@ -75,6 +81,7 @@ export async function runExtract(
       bookmarkAfter: extra.after,
       backlog: extra.backlog ?? false,
       ...(extra.message ? { message: extra.message } : {}),
+      ...(extra.setAside?.length ? { setAside: extra.setAside } : {}),
     };
     await deps.state.recordRun(run);
     return run;
@@ -111,6 +118,7 @@ export async function runExtract(
     await reader.preflight();
     // Rows no page can return are counted and named, never passed over in silence.
     const setAside = await reader.setAside();
+    const refused: RefusedMessage[] = [];
     // Deletes guard: a run that would delete more than allowed stops before anything is deleted.
     await guardSoftDeletes(sync, reader, deps.links, before);
     const deletedKeys = sync.deletes?.keys ? new DeletedKeysStream(deps, sync) : undefined;
@@ -177,7 +185,7 @@ export async function runExtract(
           break;
         }
       }
-      await enqueueChanged(sync, rows, deps, opts.runId, counts, children);
+      await enqueueChanged(sync, rows, deps, opts.runId, counts, children, refused);
       // Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
       await deps.state.saveProgress(
         sync.name,
@@ -216,7 +224,7 @@ export async function runExtract(
         if (changed.read === 0) break;
         const parents = await reader.readByKeys(changed.parentKeys, bookmark);
         counts.read += parents.length;
-        await enqueueChanged(sync, parents, deps, opts.runId, counts, children);
+        await enqueueChanged(sync, parents, deps, opts.runId, counts, children, refused);
         after = changed.last;
         if (after) await deps.state.saveStreamBookmark(sync.name, opts.runId, child.as, after);
         deps.onProgress?.(sync.name, counts);
@@ -229,6 +237,7 @@ export async function runExtract(
       if (left) backlog = true;
     }
     await deps.state.releaseLease(sync.name, opts.runId);
+    setAside.push(...refusedAsSetAside(refused));
     if (setAside.length > 0) counts.setAside = setAside.reduce((n, s) => n + s.count, 0);
     const message = [
       paused ? `paused, bookmark kept: ${paused}` : undefined,
@@ -241,6 +250,7 @@ export async function runExtract(
       before,
       after: bookmark,
       backlog,
+      setAside,
       ...(message ? { message } : {}),
     });
   } catch (err) {
@@ -257,6 +267,7 @@ async function enqueueChanged(
   runId: string,
   counts: RunCounts,
   children: readonly ChildReader[],
+  refused: RefusedMessage[],
 ): Promise<void> {
   const candidates = await buildMessages(sync, rows, runId, children, deps.now);
   counts.invalid += candidates.filter((m) => m.invalid).length;
@@ -265,6 +276,22 @@ async function enqueueChanged(
   // stale: A → B → A), or is sent when that conditional write fails (selectChanged).
   const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now);
   counts.unchanged += candidates.length - changed.length;
-  await deps.enqueuer.sendAll(changed);
-  counts.enqueued += changed.length;
+  // A message SQS cannot take is set aside with its key and reason; the rest of the page is sent.
+  const outcome = await deps.enqueuer.trySendAll(changed);
+  counts.enqueued += outcome.sent;
+  refused.push(...outcome.refused);
+}
+
+/** Messages SQS refused, by code: set aside with their keys, like rows no page can return. */
+function refusedAsSetAside(refused: readonly RefusedMessage[]): SetAsideRows[] {
+  const byCode = new Map<string, RefusedMessage[]>();
+  for (const r of refused) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r]);
+  return [...byCode].map(([code, list]) => ({
+    code,
+    count: list.length,
+    samples: list.slice(0, 3).map((r) => r.message.key),
+    message:
+      `${list.length} record(s) could not be enqueued (${list[0]!.reason}); the rows after them were. ` +
+      'They are sent again when their row changes; see docs/source-data.md',
+  }));
 }

@@ -23,6 +23,7 @@ import { startXeroFake, type XeroFake } from '../fakes/xero/XeroFake.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { SqsEnqueuer, type SqsEnqueuerOptions } from '../queue/SqsEnqueuer.ts';
+import { warehouseOptions } from '../source/warehouseSession.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { StateStore } from '../state/StateStore.ts';
 import type { TargetHealthOptions } from '../write/checkTargetHealth.ts';
@@ -224,11 +225,7 @@ export class LocalStack {
       if (!exists) await admin.unsafe(`create database ${db}`);
     }
     await admin.end();
-    const dwh = postgres(pg.url('dwh'), {
-      max: 8,
-      onnotice: () => undefined,
-      connection: { TimeZone: 'UTC' },
-    });
+    const dwh = postgres(pg.url('dwh'), warehouseOptions({ max: 8 }));
     if (opts.demo) await seedDemoDwh(dwh, opts.demo);
     const billing = postgres(pg.url('billing'), { max: 1, onnotice: () => undefined });
     await prepareBillingDb(billing);

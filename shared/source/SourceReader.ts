@@ -23,11 +23,13 @@ export type PageStart = { readonly after: Position } | { readonly fromCursor: st
 
 /** Rows a run cannot read as they are, by reason: counted (at most SET_ASIDE_CAP) with a few sample keys. */
 export interface SetAsideRows {
-  readonly code: 'WB_SOURCE_CURSOR_NULL' | 'WB_SOURCE_KEY_NULL' | 'WB_SOURCE_CURSOR_FUTURE';
+  /** WB_SOURCE_CURSOR_NULL, WB_SOURCE_KEY_NULL, WB_SOURCE_CURSOR_FUTURE, or a message SQS refused (WB_MESSAGE_*). */
+  readonly code: string;
   readonly count: number;
   readonly samples: readonly string[];
   readonly message: string;
 }
+type SourceSetAsideCode = 'WB_SOURCE_CURSOR_NULL' | 'WB_SOURCE_KEY_NULL' | 'WB_SOURCE_CURSOR_FUTURE';
 /** Set-aside rows are counted up to this many (an index probe, not a scan of the table). */
 export const SET_ASIDE_CAP = 10_000;
 /** A cursor this far ahead of the clock is not clock skew: it is set aside, not waited for. */
@@ -193,7 +195,7 @@ export class SourceReader {
     const params: Params = [];
     const keyText =
       this.source.key.length === 1 ? `${keys[0]}::text` : `json_build_array(${keys.join(', ')})::text`;
-    const classes: [SetAsideRows['code'], string, string][] = [
+    const classes: [SourceSetAsideCode, string, string][] = [
       [
         'WB_SOURCE_CURSOR_NULL',
         `${c} is null and ${keys.map((k) => `${k} is not null`).join(' and ')}`,
@@ -224,7 +226,7 @@ export class SourceReader {
       params,
     )) as Row[];
     const found = (row?.found ?? []) as {
-      code: SetAsideRows['code'];
+      code: SourceSetAsideCode;
       count: number;
       samples: string[] | null;
     }[];
@@ -237,7 +239,7 @@ export class SourceReader {
       }));
   }
 
-  private setAsideMessage(code: SetAsideRows['code'], count: number, samples: readonly string[]): string {
+  private setAsideMessage(code: SourceSetAsideCode, count: number, samples: readonly string[]): string {
     const n = count >= SET_ASIDE_CAP ? `${SET_ASIDE_CAP} or more` : String(count);
     const eg = samples.length > 0 ? ` (e.g. ${samples.map((v) => JSON.stringify(v)).join(', ')})` : '';
     const cur = this.source.cursor;

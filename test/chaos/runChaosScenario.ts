@@ -37,6 +37,28 @@ const LEASE_MS = 8000;
 const HUBSPOT_TIMEOUT_MS = 800;
 const VERSION_SQL = '(extract(epoch from updated_at) * 1000000)::bigint::text';
 
+/**
+ * Warehouse rows mixed into the traffic that a run must carry or set aside without stopping:
+ * names at AWS's limits (300 KB: a claim check; emoji outside the BMP; U+FFFE/U+FFFF and control
+ * characters that SQS refuses raw) and names that make map() throw (the record goes to the DLQ
+ * with WB_MAP_FAILED, the rows after it flow).
+ */
+const ODD_NAMES = [
+  (id: number, gen: number) => `${'x'.repeat(300_000)}-${id}-${gen}`,
+  (id: number, gen: number) => `emoji 😀🇳🇱 ${id}-${gen}`,
+  (id: number, gen: number) => `nonchar \uFFFE\uFFFF ctl \u0001\u0008\u001f ${id}-${gen}`,
+  (id: number, gen: number) => `${MAP_REFUSES}${id}-${gen}`,
+] as const;
+export const MAP_REFUSES = 'THROW:';
+
+/** A map() that throws on poison rows, as a user's map() does on data it cannot handle. */
+function refusingPoison(map: (row: Row) => Record<string, unknown>): (row: Row) => Record<string, unknown> {
+  return (row) => {
+    if (String(row.name).startsWith(MAP_REFUSES)) throw new Error(`map() cannot handle ${String(row.name)}`);
+    return map(row);
+  };
+}
+
 interface SourceVersion {
   readonly row: Row;
   readonly version: string;
@@ -101,7 +123,11 @@ export async function runChaosScenario(opts: ChaosOptions): Promise<ChaosReport>
           pageSize: 100,
         },
         target: { connection: 'hubspot', object: 'contacts', externalId: 'dwh_customer_id' },
-        map: (row: Row) => ({ email: row.email, firstname: row.name, lastname: `score ${row.score}` }),
+        map: refusingPoison((row: Row) => ({
+          email: row.email,
+          firstname: row.name,
+          lastname: `score ${row.score}`,
+        })),
         batchSize: 10,
         concurrency: 3,
         maxReceiveCount: 5,
@@ -117,7 +143,7 @@ export async function runChaosScenario(opts: ChaosOptions): Promise<ChaosReport>
           pageSize: 100,
         },
         target: { connection: 'memory', object: 'people', externalId: 'ext_id' },
-        map: (row: Row) => ({ email: row.email, name: row.name, score: row.score }),
+        map: refusingPoison((row: Row) => ({ email: row.email, name: row.name, score: row.score })),
         batchSize: 10,
         concurrency: 3,
         maxReceiveCount: 5,
@@ -288,7 +314,8 @@ async function seedSource(
     return {
       id,
       email: rng.chance(0.03) ? `bad-${id}.0` : `p${id}.0@chaos.test`,
-      name: `name-${id}-0`,
+      // The first rows start as each kind of odd warehouse row, whatever the seed.
+      name: id <= ODD_NAMES.length ? ODD_NAMES[id - 1]!(id, 0) : `name-${id}-0`,
       score: rng.int(0, 1000),
       updated_at: new Date(base + id),
     };
@@ -313,16 +340,18 @@ async function updateSource(
     const versions = history.get(id)!;
     const gen = versions.length;
     const poison = rng.chance(0.1);
+    const odd = rng.chance(0.15) ? ODD_NAMES[rng.int(0, ODD_NAMES.length - 1)]!(id, gen) : undefined;
     const [row] = await stack.dwh<Row[]>`
       update chaos.people
       set email = ${poison ? `bad-${id}.${gen}` : `p${id}.${gen}@chaos.test`},
-          name = ${`name-${id}-${gen}`},
+          name = ${odd ?? `name-${id}-${gen}`},
           score = ${rng.int(0, 1000)},
           updated_at = clock_timestamp()
       where id = ${id}
       returning *, ${stack.dwh.unsafe(VERSION_SQL)} as _version`;
     versions.push(toVersion(row!));
     count(poison ? 'sourcePoisoned' : 'sourceUpdates');
+    if (odd) count(odd.startsWith(MAP_REFUSES) ? 'sourceMapRefuses' : 'sourceOddText');
   }
 }
 

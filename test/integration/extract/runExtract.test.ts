@@ -72,9 +72,11 @@ describe('Function: runExtract', () => {
       .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
     const failing = new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url);
     let pages = 0;
-    failing.sendAll = async () => {
+    const send = failing.trySendAll.bind(failing);
+    failing.trySendAll = async (messages) => {
       pages++;
       if (pages === 2) throw new EnqueueError('SQS unavailable');
+      return send(messages);
     };
     const result = await run({}, undefined, failing);
     expect(result.outcome).toBe('failed');
@@ -85,6 +87,25 @@ describe('Function: runExtract', () => {
       key: ['50'],
     });
     expect((await p.stack.state.get('items')).leaseOwner).toBeUndefined();
+  });
+
+  it('sets aside a message SQS cannot take with its key, sends the rows after it, and ends partial', async () => {
+    await p.stack
+      .dwh`insert into src.items select i, case when i = 7 then repeat('x', 5000) else 'n' || i end, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 60) i`;
+    // No claim-check store and a 4 KB message limit: row 7 cannot travel.
+    const small = new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url, {
+      maxMessageBytes: 4096,
+    });
+
+    const result = await run({}, undefined, small);
+
+    expect(result.outcome).toBe('partial');
+    expect(result.counts).toMatchObject({ read: 60, enqueued: 59, setAside: 1 });
+    expect(result.setAside).toEqual([
+      expect.objectContaining({ code: 'WB_MESSAGE_TOO_LARGE', count: 1, samples: ['7'] }),
+    ]);
+    expect(result.bookmarkAfter).toEqual({ cursor: '2026-01-01 00:01:00+00', key: ['60'] });
+    expect(await queued()).toBe(59);
   });
 
   it('marks the run failed and keeps the bookmark when the source cannot be read', async () => {
