@@ -19,6 +19,9 @@ export interface LocalStateFile {
   readonly xero?: { readonly url: string; readonly accessToken: string; readonly tenantId: string };
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** S3 of the claim checks (served by the SQS emulator); absent in a file from an older stack. */
+  readonly s3Endpoint?: string;
+  readonly claimCheckBucket?: string;
   readonly stateTable: string;
   readonly linksTable: string;
   readonly queues: Record<string, { url: string; dlqUrl: string }>;
@@ -35,6 +38,8 @@ export function localStateOf(stack: LocalStack, hubspotToken: string, pid = proc
     xero: { url: stack.xero.url, accessToken: stack.xero.accessToken, tenantId: stack.xero.tenantId },
     dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
     sqsEndpoint: stack.emulators.sqsEndpoint,
+    s3Endpoint: stack.emulators.s3Endpoint,
+    ...(stack.resources.claimCheckBucket ? { claimCheckBucket: stack.resources.claimCheckBucket } : {}),
     stateTable: stack.resources.stateTable,
     linksTable: stack.resources.linksTable,
     queues: Object.fromEntries(

@@ -1,5 +1,6 @@
 import postgres, { type Sql } from 'postgres';
 import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
+import { S3ClaimCheckStore } from '../aws/S3ClaimCheckStore.ts';
 import { loadConfigFile } from '../config/loadConfig.ts';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
@@ -11,6 +12,8 @@ import {
 import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import { ConfigValidationError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
+import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import { warehouseOptions } from '../source/warehouseSession.ts';
 import { StateStore } from '../state/StateStore.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
@@ -47,6 +50,8 @@ export class OpsContext {
   public readonly aws: AwsClients;
   public readonly state: StateStore;
   public readonly links: DynamoLinkStore;
+  /** The claim-check bucket (message bodies too large for SQS), when the stack has one. */
+  public readonly claimChecks: ClaimCheckStore | undefined;
   public readonly region: string | undefined;
   /** The queues answer exactly (the local emulator): no long poll to confirm an empty queue, faster polls. */
   public readonly exactQueues: boolean;
@@ -76,6 +81,18 @@ export class OpsContext {
     this.exactQueues = init.kind === 'local';
     this.state = new StateStore(this.aws.ddb, this.resources.stateTable);
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
+    this.claimChecks = this.resources.claimCheckBucket
+      ? new S3ClaimCheckStore(this.aws.s3, this.resources.claimCheckBucket)
+      : undefined;
+  }
+
+  /** Sends to a sync's queue as the extract does: bodies too large for SQS by claim check. */
+  public enqueuer(syncName: string): SqsEnqueuer {
+    return new SqsEnqueuer(
+      this.aws.sqs,
+      this.syncResources(syncName).queueUrl,
+      this.claimChecks ? { claimChecks: this.claimChecks } : {},
+    );
   }
 
   /** How to reach the running local stack (its fakes and databases); undefined for a deployed stack. */
@@ -205,6 +222,7 @@ export class OpsContext {
     await this.sql?.end({ timeout: 2 }).catch(() => undefined);
     this.aws.ddb.destroy();
     this.aws.sqs.destroy();
+    this.aws.s3.destroy();
   }
 }
 
@@ -232,8 +250,13 @@ export async function openOpsContext(opts: OpsContextOptions): Promise<OpsContex
       syncs: Object.fromEntries(
         Object.entries(state.queues).map(([name, q]) => [name, { queueUrl: q.url, dlqUrl: q.dlqUrl }]),
       ),
+      ...(state.claimCheckBucket ? { claimCheckBucket: state.claimCheckBucket } : {}),
     },
-    aws: createAwsClients({ dynamodb: state.dynamodbEndpoint, sqs: state.sqsEndpoint }),
+    aws: createAwsClients({
+      dynamodb: state.dynamodbEndpoint,
+      sqs: state.sqsEndpoint,
+      ...(state.s3Endpoint ? { s3: state.s3Endpoint } : {}),
+    }),
     local: state,
     ...(opts.dwhUrl ? { dwhUrl: opts.dwhUrl } : {}),
   });

@@ -5,8 +5,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { claimCheckPointerOf } from '../queue/ClaimCheck.ts';
+import { type ClaimCheckStore, claimCheckPointerOf } from '../queue/ClaimCheck.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
 import { DLQ_ATTRIBUTES } from '../write/DeadLetterSink.ts';
 
 /** Why a record is in the DLQ, from the attributes the writer set (or what SQS knows). */
@@ -56,6 +57,11 @@ export interface PeekOptions {
    */
   readonly confirmEmpty?: boolean;
   readonly onProgress?: (read: number) => void;
+  /**
+   * Reads the stored message of a claim-checked record (its body in the DLQ is a pointer), so a
+   * replay can send it. Without it, or when the object is gone, such a letter has no `message`.
+   */
+  readonly claimChecks?: ClaimCheckStore;
 }
 
 /**
@@ -97,6 +103,7 @@ export async function peekDeadLetters(
     }
     opts.onProgress?.(seen.size);
   }
+  if (opts.claimChecks) await resolveStoredMessages(seen, opts.claimChecks);
   const letters = [...seen.values()].sort((a, b) => a.failedAt.localeCompare(b.failedAt));
   const removed = new Set<string>();
   return {
@@ -212,6 +219,25 @@ export function groupByKey(letters: readonly DeadLetter[]): KeyGroup[] {
     g.letters.push(l);
   }
   return [...groups.values()];
+}
+
+/** Replaces each claim-checked letter by one carrying its stored message (best effort: a gone object leaves it as it is). */
+async function resolveStoredMessages(seen: Map<string, DeadLetter>, store: ClaimCheckStore): Promise<void> {
+  const pointers = [...seen.values()].flatMap((l) => {
+    const found = l.message ? undefined : claimCheckPointerOf(l.body);
+    return found && 'pointer' in found ? [{ letter: l, pointer: found.pointer }] : [];
+  });
+  await forEachLimit(pointers, 8, async ({ letter, pointer }) => {
+    const stored = await store.get(pointer.claimCheck).catch(() => undefined);
+    if (stored === undefined) return;
+    try {
+      const parsed = WriteMessageSchema.safeParse(JSON.parse(stored));
+      if (parsed.success && parsed.data.key === pointer.key)
+        seen.set(letter.messageId, { ...letter, message: parsed.data });
+    } catch {
+      // Not JSON: the letter stays without a message (unreadable for a replay).
+    }
+  });
 }
 
 /** The record key a claim-check pointer body names, if the body is one. */

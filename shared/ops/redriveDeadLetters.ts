@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../config/schema.ts';
 import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
-import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
 import type { OpsContext } from './OpsContext.ts';
@@ -77,6 +76,8 @@ export async function redriveDeadLetters(
   const progress = opts.onProgress ?? (() => undefined);
   const peek = await peekDeadLetters(ctx.aws.sqs, res.dlqUrl, {
     holdSeconds: 120,
+    // A claim-checked record's stored message, for a replay (`--stored`).
+    ...(ctx.claimChecks ? { claimChecks: ctx.claimChecks } : {}),
     confirmEmpty: !ctx.exactQueues,
     onProgress: (n) => progress(`read ${n} DLQ messages`),
   });
@@ -98,7 +99,7 @@ export async function redriveDeadLetters(
       const present = new Set(selected.map((g) => g.key));
       result.notFound.push(...[...wanted].filter((k) => !present.has(k)));
     }
-    const enqueuer = new SqsEnqueuer(ctx.aws.sqs, res.queueUrl);
+    const enqueuer = ctx.enqueuer(syncName);
     for (let i = 0; i < selected.length; i += READ_CHUNK) {
       const chunk = selected.slice(i, i + READ_CHUNK);
       const messages =
@@ -262,7 +263,7 @@ async function sendFromSource(
   const messages = built.map((m) => m.message);
   await redriveFailedParents(ctx, messages, opts, result);
   await markLinksRedriven(ctx, syncName, messages);
-  await new SqsEnqueuer(ctx.aws.sqs, ctx.syncResources(syncName).queueUrl).sendAll(messages);
+  await ctx.enqueuer(syncName).sendAll(messages);
   result.redriven.push(...messages.map((m) => m.key));
   return messages.map((m) => m.key);
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import { WritebackError } from '../errors.ts';
 import { runExtract } from '../extract/runExtract.ts';
-import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
 import { UsageError } from './errors.ts';
 import type { OpsContext } from './OpsContext.ts';
@@ -28,7 +27,7 @@ export async function runNow(
         sql: await ctx.warehouse(),
         state: ctx.state,
         links: ctx.links,
-        enqueuer: new SqsEnqueuer(ctx.aws.sqs, res.queueUrl),
+        enqueuer: ctx.enqueuer(syncName),
         now: Date.now,
         mappingFingerprint: mappingFingerprint(sync),
         ...(opts.onProgress

@@ -17,6 +17,8 @@ export interface OpsResources {
   readonly stateTable: string;
   readonly linksTable: string;
   readonly syncs: Readonly<Record<string, SyncResources>>;
+  /** Bucket of the claim checks (message bodies too large for SQS); absent for a stack deployed before it. */
+  readonly claimCheckBucket?: string;
 }
 
 /**
@@ -55,5 +57,6 @@ export function resourcesFromOutputs(
         'Run `npx cdk deploy` after changing the syncs.',
     );
   }
-  return { stateTable, linksTable, syncs: bySync };
+  const claimCheckBucket = outputs[STACK_OUTPUTS.claimCheckBucketName];
+  return { stateTable, linksTable, syncs: bySync, ...(claimCheckBucket ? { claimCheckBucket } : {}) };
 }

@@ -8,7 +8,6 @@ import {
   listHubSpotRecords,
   loadTargetCopies,
 } from '../local/loadTargetCopies.ts';
-import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import { SourceReader } from '../source/SourceReader.ts';
 import { enqueueRepairs, repairableKeys } from '../verify/repairSync.ts';
 import type { VerifyAnswer } from '../verify/VerifyReport.ts';
@@ -107,7 +106,7 @@ export async function verifySyncs(
     progress(`${sync.name}: repairing…`);
     const repair = await enqueueRepairs(sync, repairableKeys(findings), {
       sql: dwh,
-      enqueuer: new SqsEnqueuer(ctx.aws.sqs, ctx.syncResources(sync.name).queueUrl),
+      enqueuer: ctx.enqueuer(sync.name),
       now: Date.now,
     });
     verifications.push({ ...report, repair });

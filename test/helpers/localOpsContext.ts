@@ -17,8 +17,13 @@ export function localOpsContext(stack: LocalStack, config: WritebackConfig): Ops
       syncs: Object.fromEntries(
         Object.entries(local.queues).map(([n, q]) => [n, { queueUrl: q.url, dlqUrl: q.dlqUrl }]),
       ),
+      ...(local.claimCheckBucket ? { claimCheckBucket: local.claimCheckBucket } : {}),
     },
-    aws: createAwsClients({ dynamodb: stack.emulators.dynamodbEndpoint, sqs: stack.emulators.sqsEndpoint }),
+    aws: createAwsClients({
+      dynamodb: stack.emulators.dynamodbEndpoint,
+      sqs: stack.emulators.sqsEndpoint,
+      s3: stack.emulators.s3Endpoint,
+    }),
     local,
   });
 }

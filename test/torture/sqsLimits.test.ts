@@ -7,8 +7,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Connector } from '../../shared/connectors/Connector.ts';
+import { TargetError } from '../../shared/errors.ts';
 import { runExtract } from '../../shared/extract/runExtract.ts';
 import { peekDeadLetters } from '../../shared/ops/peekDeadLetters.ts';
+import { redriveDeadLetters } from '../../shared/ops/redriveDeadLetters.ts';
 import { claimCheckPointerOf } from '../../shared/queue/ClaimCheck.ts';
 import { SqsEnqueuer } from '../../shared/queue/SqsEnqueuer.ts';
 import { isSqsSafe } from '../../shared/queue/sqsLimits.ts';
@@ -20,6 +23,7 @@ import {
   itemsExtractDeps,
   startItemsPipeline,
 } from '../helpers/itemsPipeline.ts';
+import { localOpsContext } from '../helpers/localOpsContext.ts';
 
 /**
  * SQS as AWS enforces it, not as an emulator lets through: rows larger than a message (claim check
@@ -96,8 +100,28 @@ describe('Torture: SQS limits and character set', () => {
   const sync = config.syncs[0]!;
   let nextId = 1;
 
+  /** Keys the target refuses permanently (a validation error), to put records in the DLQ. */
+  const refuse = new Set<string>();
+  const refusing = (inner: Connector): Connector => ({
+    ...inner,
+    upsertBatch: async (object, records) => {
+      const results = await inner.upsertBatch(
+        object,
+        records.filter((r) => !refuse.has(r.key)),
+      );
+      const refused = records
+        .filter((r) => refuse.has(r.key))
+        .map((r) => ({
+          key: r.key,
+          ok: false as const,
+          error: new TargetError('TEST_REFUSED', 'refused by the test', { disposition: 'permanent' }),
+        }));
+      return [...results, ...refused];
+    },
+  });
+
   beforeAll(async () => {
-    p = await startItemsPipeline(config, { wrapConnector: (_s, c) => spy.wrap(c) });
+    p = await startItemsPipeline(config, { wrapConnector: (_s, c) => spy.wrap(refusing(c)) });
     p.stack.startWriters();
   });
   afterAll(async () => p?.stop());
@@ -312,6 +336,35 @@ describe('Torture: SQS limits and character set', () => {
   });
 
   describe('claim checks gone wrong', () => {
+    it('keeps the stored body of a dead-lettered large record, and a replay from the DLQ writes it', async () => {
+      // Prepare: the target refuses the row once; it goes to the DLQ with its pointer.
+      const rows = await insert([wideText(400_000, 'replay')]);
+      const [id] = [...rows.keys()];
+      refuse.add(id!);
+      await extractAndDrain();
+      refuse.clear();
+      expect((await p.stack.queueDepth('items')).dlq).toBe(1);
+      expect(await claimCheckObjects()).toHaveLength(1);
+      // Act: `writeback dlq redrive items --stored` (the stored message, read through its pointer).
+      const ctx = localOpsContext(p.stack, config);
+      try {
+        const result = await redriveDeadLetters(ctx, 'items', { from: 'stored' });
+        expect(result).toMatchObject({ redriven: [id], unreadable: 0, stillInvalid: [] });
+      } finally {
+        await ctx.close();
+      }
+      await p.stack.drain(60_000);
+      // Assess
+      expect((await p.stack.queueDepth('items')).dlq).toBe(0);
+      expect((await p.targetRows()).get(id!)?.name === rows.get(id!)).toBe(true);
+      expect((await p.stack.links.get('items', id!))?.status).toBe('ok');
+      // The replay went by a new claim check, which the writer deleted; the dead letter's own
+      // object is left to the lifecycle rule.
+      const left = await claimCheckObjects();
+      expect(left).toHaveLength(1);
+      await p.stack.claimChecks.delete({ bucket: p.stack.resources.claimCheckBucket!, key: left[0]! });
+    });
+
     it('dead-letters a pointer whose object is gone with WB_CLAIM_CHECK_MISSING and its key, never drops it', async () => {
       // Prepare: writers stopped, so the object can be removed while the message waits.
       await p.stack.stopWriters();
@@ -333,6 +386,22 @@ describe('Torture: SQS limits and character set', () => {
         ]);
         expect(letters[0]!.reason.message).toMatch(/redrive/);
         expect((await p.targetRows()).has([...rows.keys()][0]!)).toBe(false);
+        // What the message says to do works: a redrive from the source row sends it again.
+        await p.stack.aws.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: p.stack.resources.queues.items!.dlqUrl,
+            MessageBody: letters[0]!.body,
+          }),
+        );
+        const ctx = localOpsContext(p.stack, config);
+        try {
+          expect(await redriveDeadLetters(ctx, 'items')).toMatchObject({ redriven: [[...rows.keys()][0]] });
+        } finally {
+          await ctx.close();
+        }
+        p.stack.startWriters();
+        await p.stack.drain(60_000);
+        expect((await p.targetRows()).get([...rows.keys()][0]!)?.name === [...rows.values()][0]).toBe(true);
       } finally {
         p.stack.startWriters();
       }
