@@ -16,7 +16,7 @@ const crashAt = (step: WriteStep, key: string) => ({
 });
 const ONE_HOUR = 3_600_000;
 
-describe('Function: processWriteBatch (links in dynalite, in-memory target)', () => {
+describe(`Function: processWriteBatch (links in ${process.env.WB_DYNAMODB === 'local' ? 'DynamoDB Local' : 'dynalite'}, in-memory target)`, () => {
   let fx: EmulatorFixture;
   let syncNo = 0;
   /** A sync of its own per test, so links never collide. */
