@@ -13,6 +13,7 @@ import type { DeadLetterSink } from './DeadLetterSink.ts';
 import { matchesPointer, resolveClaimCheck } from './resolveClaimCheck.ts';
 import { resolveParents } from './resolveParents.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
+import { parseJsonExact } from '../util/parseJsonExact.ts';
 
 /** One delivered SQS message, independent of how it arrived (Lambda event, local poller). */
 export interface InboundMessage {
@@ -622,7 +623,7 @@ function queueLag(items: readonly Item[], now: number): number | undefined {
 function parseMessage(body: string, syncName: string): { msg: WriteMessage } | { error: string } {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = parseJsonExact(body);
   } catch {
     return { error: 'message body is not JSON' };
   }
