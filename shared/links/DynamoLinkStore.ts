@@ -10,6 +10,7 @@ import { LinkStoreUnavailableError } from '../errors.ts';
 import { LINKS_TABLE } from '../state/tableDefinitions.ts';
 import { isConditionFailed, N, num, numText, S, str } from '../util/attr.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
+import { truncateUtf8 } from '../util/truncateUtf8.ts';
 import { DELETED_HASH, type Link, type LinkError, type LinkStatus } from './Link.ts';
 import { attentionKey, linkPk, targetRef } from './linkKeys.ts';
 import { newestVersion } from './newestVersion.ts';
@@ -486,18 +487,6 @@ export function boundedError<E extends { code: string; message: string }>(error:
   const code =
     error.code.length > MAX_ERROR_CODE_CHARS ? error.code.slice(0, MAX_ERROR_CODE_CHARS) : error.code;
   return { ...error, code, message: truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) };
-}
-
-/** `text` if it fits in `maxBytes` of UTF-8, else its start (whole characters) and a marker, within `maxBytes`. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes <= maxBytes) return text;
-  const marker = `… [truncated, ${bytes} bytes]`;
-  const room = maxBytes - Buffer.byteLength(marker, 'utf8');
-  let cut = Buffer.from(text, 'utf8').subarray(0, Math.max(0, room)).toString('utf8');
-  // A character cut in half decodes as U+FFFD: drop it (and a lone high surrogate, should one remain).
-  while (cut.endsWith('\uFFFD') || /[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return cut + marker;
 }
 
 function toLink(item: Record<string, AttributeValue>): Link {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Position } from '../source/Position.ts';
 import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
+import { truncateUtf8 } from '../util/truncateUtf8.ts';
 import type { VerifyReport } from '../verify/VerifyReport.ts';
 import type { RunRecord } from './RunRecord.ts';
 
@@ -46,6 +47,23 @@ export interface Progress {
 const PASS_ATTRS = 'passAt, passPosition';
 
 const RUN_RETENTION_DAYS = 90;
+/** A run record's JSON stays far below DynamoDB's 400 KB per item. */
+const MAX_RUN_BYTES = 300_000;
+/** What each string of an oversized run record keeps (UTF-8 bytes). */
+const RUN_STRING_BYTES = 2048;
+
+/**
+ * The stored form of a run record. Source keys (in its bookmarks and set-aside samples) and its
+ * message have no bound of their own; a record that would pass MAX_RUN_BYTES keeps 2 KB of each
+ * string, cut with a marker, so that recording the run can never fail on its size.
+ */
+export function runRecordJson(run: RunRecord): string {
+  const full = JSON.stringify(run);
+  if (Buffer.byteLength(full, 'utf8') <= MAX_RUN_BYTES) return full;
+  return JSON.stringify(run, (_key, value: unknown) =>
+    typeof value === 'string' ? truncateUtf8(value, RUN_STRING_BYTES) : value,
+  );
+}
 
 /**
  * Bookmarks, leases and run history in one DynamoDB table. The lease makes runs of one sync
@@ -268,7 +286,7 @@ export class StateStore {
         Item: {
           pk: S(`sync#${run.sync}`),
           sk: S(`run#${run.startedAt}#${run.runId}`),
-          run: S(JSON.stringify(run)),
+          run: S(runRecordJson(run)),
           expiresAt: N(expiresAt),
         },
       }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedError, truncateUtf8 } from '../../../shared/links/DynamoLinkStore.ts';
+import { boundedError } from '../../../shared/links/DynamoLinkStore.ts';
 import {
   attentionKey,
   isHashedKey,
@@ -7,6 +7,7 @@ import {
   MAX_KEY_BYTES,
   targetRef,
 } from '../../../shared/links/linkKeys.ts';
+import { truncateUtf8 } from '../../../shared/util/truncateUtf8.ts';
 
 describe('Function: linkPk', () => {
   it('keeps the readable form up to 2048 bytes, the key every link had before hashing', () => {
