@@ -17,9 +17,9 @@ import { linkPk } from '../../../shared/links/linkKeys.ts';
  * as it is, as on AWS shortly after a write. A middleware on the store's own client; the table is
  * untouched.
  *
- * `afterBatchGet` runs after a BatchGetItem has read the table and before its caller sees the
- * answer: a test makes another writer change a link right there (a race between a read and the
- * conditional write that follows it).
+ * `afterBatchGet` (`afterGetItem`) runs after a BatchGetItem (GetItem) has read the table and
+ * before its caller sees the answer: a test makes another writer change a link right there (a
+ * race between a read and the conditional write that follows it).
  */
 export class StaleReads {
   public readonly links: DynamoLinkStore;
@@ -27,6 +27,8 @@ export class StaleReads {
   public served = 0;
   /** Called once after the next BatchGetItem (then cleared). */
   public afterBatchGet: (() => Promise<void>) | undefined;
+  /** Called once after the next GetItem (then cleared). */
+  public afterGetItem: (() => Promise<void>) | undefined;
   /** The store's own client (with the middleware), for a store of another class. */
   public readonly client: DynamoDBClient;
   private readonly table: string;
@@ -50,6 +52,9 @@ export class StaleReads {
           await hook?.();
         } else if (context.commandName === 'GetItemCommand') {
           this.staleGet(args.input as GetItemCommandInput, result.output as GetItemCommandOutput);
+          const hook = this.afterGetItem;
+          this.afterGetItem = undefined;
+          await hook?.();
         }
         return result;
       },

@@ -120,6 +120,48 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
     expect(await fx.links.get(sync.name, 'k')).toMatchObject({ status: 'ok', version: '3' });
   });
 
+  it('retries, not acknowledges, a message the claim found unchanged when the link moves on before the touch', async () => {
+    // Prepare: A (v1) claimed by a writer that has not committed yet
+    const sync = freshSync();
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const stale = staleReads();
+    await fx.links.claim({
+      sync: sync.name,
+      key: 'k',
+      version: '1',
+      hash: message(sync, 'k', 1, A).hash,
+      token: 'first',
+      runId: 'r',
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    // Act: the v3 message (A again) reads the link (pending: to the claim); then the first writer
+    // commits A, so the claim finds A written (unchanged at v1); then, before the touch, B (v2)
+    // is committed by a third writer.
+    stale.afterBatchGet = async () => {
+      await fx.links.commit({
+        sync: sync.name,
+        key: 'k',
+        token: 'first',
+        targetId: 'x',
+        hash: message(sync, 'k', 1, A).hash,
+        version: '1',
+        now: Date.now(),
+      });
+    };
+    stale.afterGetItem = async () => {
+      await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
+    };
+    const a3 = delivered(message(sync, 'k', 3, A));
+    const first = await processWriteBatch(sync, [a3], rec.deps(stale.links, target));
+    const again = await processWriteBatch(sync, [{ ...a3, receiveCount: 2 }], rec.deps(fx.links, target));
+    // Assess
+    expect(first).toMatchObject({ retry: [a3.messageId], counts: { unchanged: 0, busy: 1 } });
+    expect(again.counts.updated).toBe(1);
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('A');
+  });
+
   it('still acknowledges a true duplicate without a target call, and moves the version for a newer one', async () => {
     // Prepare
     const sync = freshSync();
