@@ -61,7 +61,8 @@ const TOUCH_CONCURRENCY = 16;
 /**
  * The messages of a page the extract must send, from one batched (eventually consistent) link
  * read plus one conditional write per row whose content the target holds at an older version.
- * A deleted row is acted on only for a record this integration wrote (found through its link).
+ * A deleted row is acted on only for a record this integration wrote or is writing (found
+ * through its link, read strongly when the first read shows no target id).
  */
 export async function selectChanged(
   links: DynamoLinkStore,
@@ -73,9 +74,25 @@ export async function selectChanged(
     sync,
     candidates.map((m) => m.key),
   );
+  // "Never written" is the one judgement an old snapshot could get wrong (a link created a moment
+  // ago has no target id in it yet): read those links again, strongly. A link that exists without
+  // a target id is a write in flight or failed: the delete is sent and waits for it.
+  const unlinkedDeletes = candidates.filter((m) => m.delete && found.get(m.key)?.targetId === undefined);
+  if (unlinkedDeletes.length > 0) {
+    const strong = await links.batchGet(
+      sync,
+      unlinkedDeletes.map((m) => m.key),
+      { consistent: true },
+    );
+    for (const m of unlinkedDeletes) {
+      const link = strong.get(m.key);
+      if (link) found.set(m.key, link);
+      else found.delete(m.key);
+    }
+  }
   const decisions = candidates.map((m) => {
     const link = found.get(m.key);
-    if (m.delete && link?.targetId === undefined) return 'unchanged' as const;
+    if (m.delete && link === undefined) return 'unchanged' as const;
     return enqueueDecision(link, m);
   });
   const touchedOk = new Set<number>();

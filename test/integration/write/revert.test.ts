@@ -149,6 +149,37 @@ describe(`A row that reverts while its change waits in the queue (${process.env.
     expect(sent.touched + sent.send.length).toBe(keys.length);
   });
 
+  it('sends a deleted row for a record written a moment ago or being written, though a stale read shows no link', async () => {
+    // Prepare: k1 written (a stale read still shows no link), k2 being created (claimed), k3 never sent
+    const sync = testSync({ name: `revert-${++syncNo}` });
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const stale = new StaleReads(fx.emulators.dynamodbEndpoint, fx.resources.linksTable);
+    await stale.freeze(sync.name, ['k1']);
+    await processWriteBatch(sync, [delivered(message(sync, 'k1', 1, A('k1')))], rec.deps(fx.links, target));
+    await fx.links.claim({
+      sync: sync.name,
+      key: 'k2',
+      version: '1',
+      hash: 'h',
+      token: 't',
+      runId: 'r',
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    const del = (key: string): WriteMessage => ({
+      ...message(sync, key, 2, {}),
+      hash: 'deleted',
+      delete: true,
+    });
+    // Act
+    const sent = await selectChanged(stale.links, sync.name, [del('k1'), del('k2'), del('k3')], Date.now);
+    stale.destroy();
+    // Assess
+    expect(stale.served).toBeGreaterThan(0);
+    expect(sent.send.map((m) => m.key)).toEqual(['k1', 'k2']);
+  });
+
   it('a deleted record that is restored and deleted again while the restore waits stays deleted', async () => {
     // Prepare: deleted at v1 (link deleted), restored at v2 (queued), deleted again at v3
     const sync = testSync({ name: `revert-${++syncNo}` });
