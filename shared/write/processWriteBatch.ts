@@ -7,13 +7,13 @@ import { newestVersion } from '../links/newestVersion.ts';
 import type { ClaimCheckPointer, ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
+import { parseJsonExact } from '../util/parseJsonExact.ts';
 import { backoffSeconds } from './backoff.ts';
 import { type CallStats, callTarget, type TargetWrite } from './callTarget.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
 import { matchesPointer, resolveClaimCheck } from './resolveClaimCheck.ts';
 import { resolveParents } from './resolveParents.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
-import { parseJsonExact } from '../util/parseJsonExact.ts';
 
 /** One delivered SQS message, independent of how it arrived (Lambda event, local poller). */
 export interface InboundMessage {
