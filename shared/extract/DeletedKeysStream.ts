@@ -122,7 +122,8 @@ export class DeletedKeysStream {
     const keys = [...new Set(rows.map((r) => r.key))];
     const present = new Set((await source.readByKeys(keys, undefined)).map((r) => r.key));
     const gone = keys.filter((k) => !present.has(k));
-    const links = await this.deps.links.batchGet(this.sync.name, gone);
+    // Strong: a record written a moment ago must not pass for one never written.
+    const links = await this.deps.links.batchGet(this.sync.name, gone, { consistent: true });
     const out: { key: string; link: Link }[] = [];
     for (const key of gone) {
       const link = links.get(key);

@@ -4,8 +4,8 @@ import type { Connector, TargetRecord } from '../connectors/Connector.ts';
 import { describeError } from '../errors.ts';
 import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import { DeletedKeysStream } from '../extract/DeletedKeysStream.ts';
-import { isUnchanged } from '../links/isUnchanged.ts';
 import type { Link } from '../links/Link.ts';
+import { enqueueDecision } from '../links/selectChanged.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader } from '../source/SourceReader.ts';
@@ -168,7 +168,7 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
 
 /** The extract's and the writer's decision for one row, from its link. */
 function judge(m: WriteMessage, link: Link | undefined): PlannedRecord {
-  const { key, version, hash, invalid } = m;
+  const { key, version, invalid } = m;
   if (m.delete) {
     // Only what this integration wrote is deleted, once.
     if (link?.status === 'deleted') return { key, version, action: 'skip', reason: 'already deleted' };
@@ -176,7 +176,8 @@ function judge(m: WriteMessage, link: Link | undefined): PlannedRecord {
       return { key, version, action: 'skip', reason: 'deleted in the source, never written' };
     return { key, version, action: 'delete', targetId: link.targetId };
   }
-  if (isUnchanged(link, hash)) {
+  // As the extract decides: a `touch` sends nothing when the link's version can be moved on.
+  if (enqueueDecision(link, m) !== 'send') {
     return {
       key,
       version,

@@ -67,7 +67,7 @@ const READ_CHUNK = 500;
  * rows of dead keys (with exponential backoff between redrives and a cap) and of retrying or
  * pending keys whose message was lost, and enqueues them again. Permanently failed keys are not
  * re-driven (the same content would fail the same way); the extract sends them again as soon as
- * their row changes (isUnchanged). Returns the counts for the run summary.
+ * their row changes (enqueueDecision). Returns the counts for the run summary.
  */
 export async function redriveFailed(
   sync: SyncConfig,
