@@ -10,16 +10,17 @@
  * its figure is the unthrottled rate against the allocation spread over a day (a ratio above 1
  * means the allocation, not the rate, is what bounds a sync). The last line is one JSON object.
  */
+
+import { drainBacklog, maxInAnyWindow } from '../local/drainBacklog.ts';
+import { startHubSpotFake } from '../local/fakes/hubspot/HubSpotFake.ts';
+import { startSalesforceFake } from '../local/fakes/salesforce/SalesforceFake.ts';
+import { startStripeFake } from '../local/fakes/stripe/StripeFake.ts';
+import { startXeroFake } from '../local/fakes/xero/XeroFake.ts';
 import type { Connector, UpsertRecord } from '../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../shared/connectors/hubspot/HubSpotConnector.ts';
 import { SalesforceConnector } from '../shared/connectors/salesforce/SalesforceConnector.ts';
 import { StripeConnector } from '../shared/connectors/stripe/StripeConnector.ts';
 import { XeroConnector } from '../shared/connectors/xero/XeroConnector.ts';
-import { startHubSpotFake } from '../shared/fakes/hubspot/HubSpotFake.ts';
-import { startSalesforceFake } from '../shared/fakes/salesforce/SalesforceFake.ts';
-import { startStripeFake } from '../shared/fakes/stripe/StripeFake.ts';
-import { startXeroFake } from '../shared/fakes/xero/XeroFake.ts';
-import { drainBacklog, maxInAnyWindow } from '../test/contract/drainBacklog.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

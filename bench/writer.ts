@@ -10,8 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LocalStack } from '../local/LocalStack.ts';
 import { ConfigSchema } from '../shared/config/schema.ts';
-import { LocalStack } from '../shared/local/LocalStack.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
 import type { WriteMessage } from '../shared/queue/WriteMessage.ts';
 import { contentHash } from '../shared/util/contentHash.ts';

@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalScheduler } from '../local/LocalScheduler.ts';
+import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../local/LocalStack.ts';
+import { localStateOf } from '../local/LocalStateFile.ts';
 import { parseDuration } from '../shared/config/duration.ts';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
-import { LocalScheduler } from '../shared/local/LocalScheduler.ts';
-import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../shared/local/LocalStack.ts';
-import { localStateOf } from '../shared/ops/LocalStateFile.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { clearDemoState, writeDemoState } from './demoState.ts';
 
@@ -112,7 +112,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
  */
 async function verifyDemo(stack: LocalStack): Promise<void> {
   const [{ loadTargetCopies, fakeAssociatedIds }, { verifySync }, { verifyLines }] = await Promise.all([
-    import('../shared/local/loadTargetCopies.ts'),
+    import('../local/loadTargetCopies.ts'),
     import('../shared/verify/verifySync.ts'),
     import('./ops/verifyCommand.ts'),
   ]);

@@ -4,7 +4,7 @@ import {
   type LocalStateFile,
   readLocalState,
   writeLocalState,
-} from '../shared/ops/LocalStateFile.ts';
+} from '../shared/contracts/localStateFile.ts';
 
 /** Where a running `writeback demo` says how to reach it, for the other commands (`--local-state`). */
 export const DEMO_STATE_FILE = resolve('.wb/demo.json');

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { touchCustomers } from '../shared/local/demoData.ts';
+import { touchCustomers } from '../local/demoData.ts';
 import { readDemoState } from './demoState.ts';
 
 export async function runDemoTouch(count: number): Promise<void> {

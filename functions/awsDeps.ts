@@ -9,6 +9,7 @@ import { type AwsClients, createAwsClients } from '../shared/aws/awsClients.ts';
 import { S3ClaimCheckStore } from '../shared/aws/S3ClaimCheckStore.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
 import { createConnector, credentialsFromSecret } from '../shared/connectors/createConnector.ts';
+import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
@@ -17,7 +18,6 @@ import type {
   VerifyHandlerDeps,
   WriteHandlerDeps,
 } from '../shared/runtime/HandlerDeps.ts';
-import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/runtime/RuntimeEnv.ts';
 import { warehouseOptions } from '../shared/source/warehouseSession.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';

@@ -4,12 +4,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/contracts/metricNames.ts';
 import { runExtract } from '../shared/extract/runExtract.ts';
 import { type ExtractHandlerDeps, findSync } from '../shared/runtime/HandlerDeps.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { once } from '../shared/util/once.ts';
 import { logger, tracer } from './logger.ts';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from './metricNames.ts';
 import { addRunMetrics, publishMetrics, publishRunStarted } from './runMetrics.ts';
 
 /** The schedule's input: `{"sync": "crm-customers"}`. */

@@ -1,8 +1,8 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
+import { RUN_METRICS, WRITE_METRICS } from '../shared/contracts/metricNames.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import type { WriteCounts } from '../shared/write/processWriteBatch.ts';
-import { RUN_METRICS, WRITE_METRICS } from './metricNames.ts';
 
 /**
  * How run records and write batches become CloudWatch metrics (names in metricNames.ts).

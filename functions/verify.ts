@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import { METRICS_NAMESPACE, METRICS_SERVICE, VERIFY_METRICS } from '../shared/contracts/metricNames.ts';
 import { findSync, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { enqueueRepairs, type RepairResult, repairableKeys } from '../shared/verify/repairSync.ts';
@@ -34,11 +35,7 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
     await verifyDeps.state.recordVerify(report);
     for (const kind of FINDING_KINDS) {
       deps.metrics?.addDimension('sync', sync.name);
-      deps.metrics?.addMetric(
-        `Verify${kind[0]!.toUpperCase()}${kind.slice(1)}`,
-        MetricUnit.Count,
-        report.counts[kind],
-      );
+      deps.metrics?.addMetric(VERIFY_METRICS[kind], MetricUnit.Count, report.counts[kind]);
     }
     deps.logger.info('verify finished', { sync: sync.name, counts: report.counts, clean: report.clean });
     let repair: RepairResult | undefined;
@@ -70,7 +67,7 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
   });
 }
 
-const metrics = new Metrics({ namespace: 'Writeback', serviceName: 'writeback' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 const awsDeps = once(async () =>
   (await import('./awsDeps.ts')).createAwsVerifyDeps(process.env, logger, metrics),
 );

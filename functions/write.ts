@@ -3,11 +3,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/contracts/metricNames.ts';
 import { findSync, type WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { processWriteBatch } from '../shared/write/processWriteBatch.ts';
 import { logger, tracer } from './logger.ts';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from './metricNames.ts';
 import { addWriteMetrics, publishMetrics } from './runMetrics.ts';
 
 /**

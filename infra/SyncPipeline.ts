@@ -15,8 +15,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { mappingFingerprint } from '../shared/config/mappingFingerprint.ts';
 import type { SyncConfig } from '../shared/config/schema.ts';
+import { VERIFY_MISMATCH_METRICS } from '../shared/contracts/metricNames.ts';
+import { ENV } from '../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
-import { ENV } from '../shared/runtime/RuntimeEnv.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { createSyncAlarms } from './createSyncAlarms.ts';
 import {
@@ -37,6 +38,7 @@ import {
   WRITE_MEMORY_MB,
   WRITE_TIMEOUT,
 } from './defaults.ts';
+import { syncMetric } from './syncMetrics.ts';
 
 /** Handler entry files, absolute paths. */
 export interface HandlerEntries {
@@ -374,22 +376,12 @@ export class SyncPipeline extends Construct {
     });
     // Findings of any kind but backlog mean the target does not match the source.
     const findings = new cloudwatch.MathExpression({
+      // m: missing, d: drift, o: orphan, x: dead (VERIFY_MISMATCH_METRICS, in that order).
       expression: 'm + d + o + x',
       usingMetrics: Object.fromEntries(
-        [
-          ['m', 'VerifyMissing'],
-          ['d', 'VerifyDrift'],
-          ['o', 'VerifyOrphan'],
-          ['x', 'VerifyDead'],
-        ].map(([k, name]) => [
-          k,
-          new cloudwatch.Metric({
-            namespace: 'Writeback',
-            metricName: name!,
-            dimensionsMap: { service: 'writeback', sync: sync.name },
-            statistic: 'Maximum',
-            period: Duration.hours(1),
-          }),
+        VERIFY_MISMATCH_METRICS.map((name, i) => [
+          'mdox'[i]!,
+          syncMetric(sync.name, name, { statistic: 'Maximum', period: Duration.hours(1) }),
         ]),
       ),
       period: Duration.hours(1),

@@ -14,12 +14,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { WritebackConfig } from '../shared/config/schema.ts';
 import { orderSyncs } from '../shared/config/syncGraph.ts';
+import { pascalCase, STACK_OUTPUTS, syncOutputNames } from '../shared/contracts/outputNames.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
 import { DwhNetwork, type DwhNetworkProps } from './DwhNetwork.ts';
 import { CLAIM_CHECK_BUCKET, TABLE_DEFAULTS } from './defaults.ts';
 import { importSecret } from './importSecret.ts';
-import { pascalCase, STACK_OUTPUTS, syncOutputNames } from './outputNames.ts';
 import { type HandlerEntries, SyncPipeline } from './SyncPipeline.ts';
 import { syncDashboardRow } from './syncDashboardRow.ts';
 import { TrialDatabase } from './TrialDatabase.ts';
@@ -107,7 +107,7 @@ export class WritebackStack extends Stack {
     this.linksTable.addGlobalSecondaryIndex({
       indexName: LINKS_TABLE.targetIndex.name,
       partitionKey: { name: LINKS_TABLE.targetIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      // ALL, as the local runtime (shared/local/provisionLocal.ts) creates it, so a query behaves the
+      // ALL, as the local runtime (local/provisionLocal.ts) creates it, so a query behaves the
       // same here and there. KEYS_ONLY would save an index write on every link update.
       projectionType: dynamodb.ProjectionType.ALL,
     });

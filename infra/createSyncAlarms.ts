@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { RUN_METRICS, WRITE_METRICS } from '../functions/metricNames.ts';
+import { RUN_METRICS, WRITE_METRICS } from '../shared/contracts/metricNames.ts';
 import { missedScheduleWindow } from './missedSchedule.ts';
 import { syncMetric } from './syncMetrics.ts';
 

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { RUN_METRICS, WRITE_METRICS } from '../functions/metricNames.ts';
+import { RUN_METRICS, WRITE_METRICS } from '../shared/contracts/metricNames.ts';
 import type { SyncPipeline } from './SyncPipeline.ts';
 import { syncMetric } from './syncMetrics.ts';
 

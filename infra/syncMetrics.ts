@@ -1,9 +1,9 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/metricNames.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/contracts/metricNames.ts';
 
 /**
- * One of a sync's own metrics (functions/metricNames.ts), as the handlers publish it: namespace
+ * One of a sync's own metrics (shared/contracts/metricNames.ts), as the handlers publish it: namespace
  * `Writeback`, dimensions `service` and `sync`.
  */
 export function syncMetric(

@@ -1,3 +1,4 @@
+import { loadLocalCopies } from '../../local/loadTargetCopies.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { verifySyncs } from '../../shared/ops/verify.ts';
 import {
@@ -29,7 +30,7 @@ export async function verifyCommand(
 ): Promise<number> {
   const res = await verifySyncs(ctx, syncs, {
     ...(opts.repair ? { repair: true } : {}),
-    ...(opts.loadCopies ? { loadCopies: true } : {}),
+    ...(opts.loadCopies ? { loadCopies: loadLocalCopies } : {}),
     onProgress: progress,
   });
   progressDone();

@@ -10,6 +10,7 @@ import {
   credentialsFromSecret,
 } from '../connectors/createConnector.ts';
 import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
+import { findLocalState, type LocalStateFile, readLocalState } from '../contracts/localStateFile.ts';
 import { ConfigValidationError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
@@ -17,7 +18,6 @@ import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import { warehouseOptions } from '../source/warehouseSession.ts';
 import { StateStore } from '../state/StateStore.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
-import { findLocalState, type LocalStateFile, readLocalState } from './LocalStateFile.ts';
 import { type OpsResources, resourcesFromOutputs, type SyncResources } from './stackResources.ts';
 
 /** How the CLI says where to operate (global options). */

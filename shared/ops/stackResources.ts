@@ -1,5 +1,5 @@
-import { STACK_OUTPUTS, syncOutputNames } from '../../infra/outputNames.ts';
 import type { SyncConfig } from '../config/schema.ts';
+import { STACK_OUTPUTS, syncOutputNames } from '../contracts/outputNames.ts';
 import { StackNotFoundError } from './errors.ts';
 
 /** Where one sync's resources are, however they were found (stack outputs or a local state file). */
@@ -22,7 +22,7 @@ export interface OpsResources {
 }
 
 /**
- * Reads a deployed stack's outputs (names from infra/outputNames.ts). Every missing output is
+ * Reads a deployed stack's outputs (names from shared/contracts/outputNames.ts). Every missing output is
  * reported at once; a sync of the config that the stack does not have means the config and the
  * deployment differ, which `cdk deploy` fixes.
  */

@@ -1,13 +1,8 @@
+import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import { orderSyncs } from '../config/syncGraph.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
-import {
-  apiAssociatedIds,
-  type LoadedCopy,
-  listHubSpotRecords,
-  loadTargetCopies,
-} from '../local/loadTargetCopies.ts';
 import { SourceReader } from '../source/SourceReader.ts';
 import { enqueueRepairs, repairableKeys } from '../verify/repairSync.ts';
 import type { VerifyAnswer } from '../verify/VerifyReport.ts';
@@ -16,11 +11,25 @@ import { verifySyncFindings } from '../verify/verifySync.ts';
 import { UsageError } from './errors.ts';
 import type { OpsContext } from './OpsContext.ts';
 
+/** A target's copy loaded into the warehouse before verifying (the local ELT stand-in). */
+export interface LoadedCopy {
+  readonly sync: string;
+  readonly table: string;
+  /** Records copied; undefined when the copy was not loaded. */
+  readonly records?: number;
+  /** From where: `HubSpot contacts`, `billing.invoices`; or why not loaded. */
+  readonly from: string;
+  readonly skipped?: boolean;
+}
+
+/** Loads the targets' copies into the warehouse; the local runtime provides it (`--load-copies`). */
+export type CopyLoader = (ctx: OpsContext, dwh: Sql, syncs: readonly SyncConfig[]) => Promise<LoadedCopy[]>;
+
 export interface VerifySyncsOptions {
   /** Re-enqueue the missing and drifted records through the normal write path. */
   readonly repair?: boolean;
   /** Local stack only: refresh the warehouse copies of the targets first (the ELT stand-in). */
-  readonly loadCopies?: boolean;
+  readonly loadCopies?: CopyLoader;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -71,16 +80,8 @@ export async function verifySyncs(
   const dwh = await ctx.warehouse();
   let copies: LoadedCopy[] = [];
   if (opts.loadCopies) {
-    const local = ctx.localStack!;
     progress('loading the target copies into the warehouse…');
-    copies = await loadTargetCopies(dwh, ctx.config, syncs, {
-      hubspot: (object) =>
-        listHubSpotRecords({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, object),
-      hubspotAssociations: (from, to) =>
-        apiAssociatedIds({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, from, to),
-      postgresUrl: (connection) =>
-        connection.type === 'postgres' ? (connection.url ?? local.billingUrl) : undefined,
-    });
+    copies = await opts.loadCopies(ctx, dwh, syncs);
   }
   const verifications: VerifyAnswer[] = [];
   for (const sync of syncs) {

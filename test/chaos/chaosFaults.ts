@@ -1,7 +1,7 @@
+import type { LocalStack } from '../../local/LocalStack.ts';
 import type { Connector } from '../../shared/connectors/Connector.ts';
 import type { HubSpotConnector } from '../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { TargetError } from '../../shared/errors.ts';
-import type { LocalStack } from '../../shared/local/LocalStack.ts';
 import type { WriteFaults, WriteStep } from '../../shared/write/processWriteBatch.ts';
 import type { CallFault } from './MemoryTarget.ts';
 import type { Prng } from './Prng.ts';

@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { LocalStack } from '../../local/LocalStack.ts';
 import type { Payload, Row, SyncConfig } from '../../shared/config/schema.ts';
-import type { LocalStack } from '../../shared/local/LocalStack.ts';
 import { contentHash } from '../../shared/util/contentHash.ts';
 import { DLQ_ATTRIBUTES } from '../../shared/write/DeadLetterSink.ts';
 

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../local/LocalStack.ts';
 import type { Row, SyncConfig } from '../../shared/config/schema.ts';
 import { ConfigSchema } from '../../shared/config/schema.ts';
 import { HubSpotConnector } from '../../shared/connectors/hubspot/HubSpotConnector.ts';
-import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../shared/local/LocalStack.ts';
 import { SqsEnqueuer } from '../../shared/queue/SqsEnqueuer.ts';
 import { checkTargetHealth } from '../../shared/write/checkTargetHealth.ts';
 import type { WriteFaults } from '../../shared/write/processWriteBatch.ts';

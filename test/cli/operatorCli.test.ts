@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../local/LocalStack.ts';
+import { localStateOf } from '../../local/LocalStateFile.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
-import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../shared/local/LocalStack.ts';
-import { localStateOf, writeLocalState } from '../../shared/ops/LocalStateFile.ts';
+import { writeLocalState } from '../../shared/contracts/localStateFile.ts';
 
 const CONFIG = 'test/cli/fixtures/operator.config.ts';
 const CUSTOMERS = 120;

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../local/LocalStack.ts';
+import { localStateOf } from '../../local/LocalStateFile.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
-import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../shared/local/LocalStack.ts';
-import { localStateOf, writeLocalState } from '../../shared/ops/LocalStateFile.ts';
+import { writeLocalState } from '../../shared/contracts/localStateFile.ts';
 import type { RepairResult } from '../../shared/verify/repairSync.ts';
 import type { FindingKind, VerifyAnswer } from '../../shared/verify/VerifyReport.ts';
 

@@ -1,5 +1,5 @@
+import { startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
 import { HubSpotConnector } from '../../shared/connectors/hubspot/HubSpotConnector.ts';
-import { startHubSpotFake } from '../../shared/fakes/hubspot/HubSpotFake.ts';
 import { describeConnectorContract } from './connectorContract.ts';
 
 const TOKEN = 'pat-contract-token';

@@ -1,5 +1,5 @@
+import { startSalesforceFake } from '../../local/fakes/salesforce/SalesforceFake.ts';
 import { SalesforceConnector } from '../../shared/connectors/salesforce/SalesforceConnector.ts';
-import { startSalesforceFake } from '../../shared/fakes/salesforce/SalesforceFake.ts';
 import { describeConnectorContract } from './connectorContract.ts';
 
 const UPSERT = { method: 'PATCH', path: '/composite/sobjects/Contact/Ext_Id__c' };

@@ -1,5 +1,5 @@
+import { startStripeFake } from '../../local/fakes/stripe/StripeFake.ts';
 import { StripeConnector } from '../../shared/connectors/stripe/StripeConnector.ts';
-import { startStripeFake } from '../../shared/fakes/stripe/StripeFake.ts';
 import { describeConnectorContract } from './connectorContract.ts';
 
 const CREATE = { method: 'POST', path: /^\/v1\/customers$/ };

@@ -1,5 +1,5 @@
+import { startXeroFake } from '../../local/fakes/xero/XeroFake.ts';
 import { XeroConnector } from '../../shared/connectors/xero/XeroConnector.ts';
-import { startXeroFake } from '../../shared/fakes/xero/XeroFake.ts';
 import { describeConnectorContract } from './connectorContract.ts';
 
 const CONTACTS = { method: 'POST', path: '/api.xro/2.0/Contacts' };

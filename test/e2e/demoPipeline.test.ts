@@ -1,9 +1,9 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { touchCustomers } from '../../local/demoData.ts';
+import { LocalStack } from '../../local/LocalStack.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import type { Row, WritebackConfig } from '../../shared/config/schema.ts';
-import { touchCustomers } from '../../shared/local/demoData.ts';
-import { LocalStack } from '../../shared/local/LocalStack.ts';
 import { ConnectorSpy } from '../helpers/countingConnector.ts';
 
 const CUSTOMERS = 300;

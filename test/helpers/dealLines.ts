@@ -1,5 +1,5 @@
+import { LocalStack } from '../../local/LocalStack.ts';
 import type { Row, SyncInput, WritebackConfig } from '../../shared/config/schema.ts';
-import { LocalStack } from '../../shared/local/LocalStack.ts';
 
 /** HubSpot deals from `src.deals`. */
 export const DEALS_SYNC: SyncInput = {

@@ -1,8 +1,8 @@
 import postgres, { type Sql } from 'postgres';
+import { LocalStack, type LocalStackOptions } from '../../local/LocalStack.ts';
 import type { SyncInput, WritebackConfig } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
 import type { ExtractDeps } from '../../shared/extract/runExtract.ts';
-import { LocalStack, type LocalStackOptions } from '../../shared/local/LocalStack.ts';
 
 /**
  * A small pipeline for extract tests: `src.items` in the warehouse → table `public.items_copy`

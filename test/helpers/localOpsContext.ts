@@ -1,7 +1,7 @@
+import type { LocalStack } from '../../local/LocalStack.ts';
+import { localStateOf } from '../../local/LocalStateFile.ts';
 import { createAwsClients } from '../../shared/aws/awsClients.ts';
 import type { WritebackConfig } from '../../shared/config/schema.ts';
-import type { LocalStack } from '../../shared/local/LocalStack.ts';
-import { localStateOf } from '../../shared/ops/LocalStateFile.ts';
 import { OpsContext } from '../../shared/ops/OpsContext.ts';
 
 /** What the operator CLI opens against a running local stack, for a given config (close it after). */

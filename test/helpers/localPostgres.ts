@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
-import { startEmbeddedPostgres } from '../../shared/local/EmbeddedPostgres.ts';
+import { startEmbeddedPostgres } from '../../local/EmbeddedPostgres.ts';
 
 /** A throwaway embedded Postgres for one test file; `stop()` removes it. */
 export async function startTestPostgres(): Promise<{ sql: Sql; url: string; stop: () => Promise<void> }> {

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { SyncPipeline } from '../../infra/SyncPipeline.ts';
 import { DEFAULT_ENTRIES } from '../../infra/WritebackStack.ts';
 import { mappingFingerprint } from '../../shared/config/mappingFingerprint.ts';
+import { ENV } from '../../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../../shared/errors.ts';
-import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
 import { buildStack, syncInput, testConfig } from './stackFixture.ts';
 import { actionsOn, allActions, logicalId, resource, roleStatements } from './templateQueries.ts';
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { STACK_OUTPUTS, syncOutputNames } from '../../infra/outputNames.ts';
+import { STACK_OUTPUTS, syncOutputNames } from '../../shared/contracts/outputNames.ts';
 import { ConfigValidationError } from '../../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../../shared/state/tableDefinitions.ts';
 import { buildStack, DWH_NETWORK, syncInput, testConfig } from './stackFixture.ts';

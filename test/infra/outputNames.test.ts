@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pascalCase, syncOutputNames } from '../../infra/outputNames.ts';
+import { pascalCase, syncOutputNames } from '../../shared/contracts/outputNames.ts';
 
 describe('Function: syncOutputNames', () => {
   it('prefixes the output names with the sync name in PascalCase', () => {

@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { STACK_OUTPUTS } from '../../infra/outputNames.ts';
+import { STACK_OUTPUTS } from '../../shared/contracts/outputNames.ts';
+import { ENV } from '../../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../../shared/errors.ts';
-import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
 import { buildStack, DWH_NETWORK, syncInput, testConfig } from './stackFixture.ts';
 import { logicalId, resource, roleStatements } from './templateQueries.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { syncOutputNames } from '../../infra/outputNames.ts';
-import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
+import { syncOutputNames } from '../../shared/contracts/outputNames.ts';
+import { ENV } from '../../shared/contracts/RuntimeEnv.ts';
 import { buildStack, syncInput, testConfig } from './stackFixture.ts';
 import { actionsOn, logicalId, resource, roleStatements } from './templateQueries.ts';
 

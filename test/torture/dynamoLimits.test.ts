@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStack } from '../../local/LocalStack.ts';
 import type { Row } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
 import type { UpsertRecord, UpsertResult } from '../../shared/connectors/Connector.ts';
 import { TargetError } from '../../shared/errors.ts';
 import { isHashedKey, linkPk, MAX_KEY_BYTES } from '../../shared/links/linkKeys.ts';
-import { LocalStack } from '../../shared/local/LocalStack.ts';
 import { linkOf, linksByTarget } from '../../shared/ops/links.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { encodeSourceKey } from '../../shared/util/sourceKey.ts';

@@ -1,10 +1,10 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStack } from '../../local/LocalStack.ts';
 import type { SyncInput } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
 import { ConfigValidationError } from '../../shared/errors.ts';
 import { type ExtractDeps, runExtract } from '../../shared/extract/runExtract.ts';
-import { LocalStack } from '../../shared/local/LocalStack.ts';
 import { warehouseOptions } from '../../shared/source/warehouseSession.ts';
 import type { RunRecord } from '../../shared/state/RunRecord.ts';
 

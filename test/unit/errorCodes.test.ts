@@ -3,8 +3,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERRORS_DOC_PATH, renderErrorCodesDoc } from '../../scripts/errorCodesDoc.ts';
+import { ENV } from '../../shared/contracts/RuntimeEnv.ts';
 import { ERROR_CODES } from '../../shared/errorCodes.ts';
-import { ENV } from '../../shared/runtime/RuntimeEnv.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The product's source: what can raise a code or show one to a user. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type HubSpotFake, startHubSpotFake } from '../../../local/fakes/hubspot/HubSpotFake.ts';
 import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { describeError, TargetError } from '../../../shared/errors.ts';
-import { type HubSpotFake, startHubSpotFake } from '../../../shared/fakes/hubspot/HubSpotFake.ts';
 import { byKey, failure, success } from '../../helpers/connectorResults.ts';
 
 const TOKEN = 'pat-na1-0f1e2d3c-test-token';

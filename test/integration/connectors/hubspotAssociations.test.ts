@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type HubSpotFake, startHubSpotFake } from '../../../local/fakes/hubspot/HubSpotFake.ts';
 import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
-import { type HubSpotFake, startHubSpotFake } from '../../../shared/fakes/hubspot/HubSpotFake.ts';
 import { failure, success } from '../../helpers/connectorResults.ts';
 
 const TOKEN = 'pat-na1-assoc-test-token';

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drainBacklog, maxInAnyWindow } from '../../../local/drainBacklog.ts';
+import { type HubSpotFake, startHubSpotFake } from '../../../local/fakes/hubspot/HubSpotFake.ts';
+import { startSalesforceFake } from '../../../local/fakes/salesforce/SalesforceFake.ts';
+import { startStripeFake } from '../../../local/fakes/stripe/StripeFake.ts';
+import { startXeroFake, type XeroFake } from '../../../local/fakes/xero/XeroFake.ts';
 import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { SalesforceConnector } from '../../../shared/connectors/salesforce/SalesforceConnector.ts';
 import { StripeConnector } from '../../../shared/connectors/stripe/StripeConnector.ts';
 import { XeroConnector } from '../../../shared/connectors/xero/XeroConnector.ts';
-import { type HubSpotFake, startHubSpotFake } from '../../../shared/fakes/hubspot/HubSpotFake.ts';
-import { startSalesforceFake } from '../../../shared/fakes/salesforce/SalesforceFake.ts';
-import { startStripeFake } from '../../../shared/fakes/stripe/StripeFake.ts';
-import { startXeroFake, type XeroFake } from '../../../shared/fakes/xero/XeroFake.ts';
-import { drainBacklog, maxInAnyWindow } from '../../contract/drainBacklog.ts';
 
 /*
  * Several writers on one machine share a connection's limiter (RateLimiter.shared, keyed by the

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
-import { SalesforceConnector } from '../../../shared/connectors/salesforce/SalesforceConnector.ts';
 import {
   SALESFORCE_FAKE_CLIENT_ID,
   SALESFORCE_FAKE_CLIENT_SECRET,
   type SalesforceFake,
   startSalesforceFake,
-} from '../../../shared/fakes/salesforce/SalesforceFake.ts';
+} from '../../../local/fakes/salesforce/SalesforceFake.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
+import { SalesforceConnector } from '../../../shared/connectors/salesforce/SalesforceConnector.ts';
 import { failure, success } from '../../helpers/connectorResults.ts';
 
 const UPSERT = { method: 'PATCH', path: '/composite/sobjects/Account/Ext_Id__c' };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type StripeFake, startStripeFake } from '../../../local/fakes/stripe/StripeFake.ts';
 import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { fromStripeForm, toStripeForm } from '../../../shared/connectors/stripe/formEncoding.ts';
 import { StripeConnector } from '../../../shared/connectors/stripe/StripeConnector.ts';
-import { type StripeFake, startStripeFake } from '../../../shared/fakes/stripe/StripeFake.ts';
 import { failure, success } from '../../helpers/connectorResults.ts';
 
 const CREATE = { method: 'POST', path: /^\/v1\/customers$/ };

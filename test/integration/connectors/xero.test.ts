@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
-import { XeroConnector } from '../../../shared/connectors/xero/XeroConnector.ts';
-import { describeError } from '../../../shared/errors.ts';
 import {
   startXeroFake,
   XERO_FAKE_CLIENT_ID,
   XERO_FAKE_CLIENT_SECRET,
   type XeroFake,
-} from '../../../shared/fakes/xero/XeroFake.ts';
+} from '../../../local/fakes/xero/XeroFake.ts';
+import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
+import { XeroConnector } from '../../../shared/connectors/xero/XeroConnector.ts';
+import { describeError } from '../../../shared/errors.ts';
 import { failure, success } from '../../helpers/connectorResults.ts';
 
 const CONTACTS = { method: 'POST', path: '/api.xro/2.0/Contacts' };

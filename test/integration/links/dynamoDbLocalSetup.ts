@@ -1,4 +1,4 @@
-import { startDynamoDbLocal } from '../../../shared/local/DynamoDbLocal.ts';
+import { startDynamoDbLocal } from '../../../local/DynamoDbLocal.ts';
 
 /**
  * Global setup of the `dynamodb-local` test project: one DynamoDB Local for all its files (each

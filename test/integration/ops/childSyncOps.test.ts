@@ -1,8 +1,8 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStack } from '../../../local/LocalStack.ts';
 import type { Row, WritebackConfig } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
-import { LocalStack } from '../../../shared/local/LocalStack.ts';
 import { purgeDeadLetters } from '../../../shared/ops/dlq.ts';
 import type { OpsContext } from '../../../shared/ops/OpsContext.ts';
 import { peekDeadLetters } from '../../../shared/ops/peekDeadLetters.ts';

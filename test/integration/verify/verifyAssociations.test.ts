@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLines } from '../../../cli/ops/verifyCommand.ts';
-import type { SyncInput } from '../../../shared/config/schema.ts';
-import { validateConfig } from '../../../shared/config/validateConfig.ts';
-import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
-import { LOCAL_HUBSPOT_TOKEN, type LocalStack } from '../../../shared/local/LocalStack.ts';
+import { LOCAL_HUBSPOT_TOKEN, type LocalStack } from '../../../local/LocalStack.ts';
 import {
   apiAssociatedIds,
   fakeAssociatedIds,
   listHubSpotRecords,
   loadHubSpotCopy,
   loadTargetCopies,
-} from '../../../shared/local/loadTargetCopies.ts';
+} from '../../../local/loadTargetCopies.ts';
+import type { SyncInput } from '../../../shared/config/schema.ts';
+import { validateConfig } from '../../../shared/config/validateConfig.ts';
+import { HubSpotConnector } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
 import { enqueueRepairs, repairableKeys } from '../../../shared/verify/repairSync.ts';
 import type { VerifyReport } from '../../../shared/verify/VerifyReport.ts';

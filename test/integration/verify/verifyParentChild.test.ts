@@ -1,9 +1,9 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStack } from '../../../local/LocalStack.ts';
+import { loadTableCopy } from '../../../local/loadTargetCopies.ts';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
-import { LocalStack } from '../../../shared/local/LocalStack.ts';
-import { loadTableCopy } from '../../../shared/local/loadTargetCopies.ts';
 import { verifySync } from '../../../shared/verify/verifySync.ts';
 
 /** Items reference their owner (a parent sync) and embed their parts; verify compares what was sent. */

@@ -1,7 +1,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTableCopy } from '../../../local/loadTargetCopies.ts';
 import type { Connector } from '../../../shared/connectors/Connector.ts';
-import { loadTableCopy } from '../../../shared/local/loadTargetCopies.ts';
 import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
 import { enqueueRepairs, repairableKeys } from '../../../shared/verify/repairSync.ts';
 import { verifySync, verifySyncFindings } from '../../../shared/verify/verifySync.ts';

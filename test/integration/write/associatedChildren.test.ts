@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../../local/LocalStack.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
-import type { LocalStack } from '../../../shared/local/LocalStack.ts';
 import { DEALS_SYNC, dealLinesSync, startDealLinesStack } from '../../helpers/dealLines.ts';
 
 /** Deals and their line items in HubSpot: line items are objects of their own, associated to their deal. */

@@ -1,9 +1,9 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LocalStack } from '../../../local/LocalStack.ts';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
-import { LocalStack } from '../../../shared/local/LocalStack.ts';
 
 /**
  * owners → public.owners_copy; items (child of owners) → public.items_copy with owner_ref set to

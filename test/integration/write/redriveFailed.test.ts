@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStack } from '../../../local/LocalStack.ts';
 import { ConfigSchema, type SyncConfig, SyncSchema } from '../../../shared/config/schema.ts';
 import type { LinkStatus } from '../../../shared/links/Link.ts';
-import { LocalStack } from '../../../shared/local/LocalStack.ts';
 import type { WriteMessage } from '../../../shared/queue/WriteMessage.ts';
 import { contentHash } from '../../../shared/util/contentHash.ts';
 import { decodeSourceKey } from '../../../shared/write/readSourceRowsByKey.ts';

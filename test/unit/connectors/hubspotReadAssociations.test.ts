@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type HubSpotFake, startHubSpotFake } from '../../../local/fakes/hubspot/HubSpotFake.ts';
 import {
   HUBSPOT_ASSOCIATION_READ_BATCH_SIZE,
   HubSpotConnector,
 } from '../../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { TargetError } from '../../../shared/errors.ts';
-import { type HubSpotFake, startHubSpotFake } from '../../../shared/fakes/hubspot/HubSpotFake.ts';
 
 const TOKEN = 'pat-na1-read-assoc-token';
 const READ = { method: 'POST', path: '/crm/v4/associations/line_items/deals/batch/read' };

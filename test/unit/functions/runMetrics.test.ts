@@ -1,12 +1,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../../functions/metricNames.ts';
 import {
   addRunMetrics,
   addWriteMetrics,
   publishMetrics,
   publishRunStarted,
 } from '../../../functions/runMetrics.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../../shared/contracts/metricNames.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 import { emptyWriteCounts, type WriteCounts } from '../../../shared/write/processWriteBatch.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalScheduler } from '../../../local/LocalScheduler.ts';
 import type { SyncConfig } from '../../../shared/config/schema.ts';
-import { LocalScheduler } from '../../../shared/local/LocalScheduler.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 
 const sync = (name: string, schedule: string, parent?: string) =>

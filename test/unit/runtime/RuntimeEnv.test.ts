@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENV, readRuntimeEnv } from '../../../shared/runtime/RuntimeEnv.ts';
+import { ENV, readRuntimeEnv } from '../../../shared/contracts/RuntimeEnv.ts';
 
 describe('Function: readRuntimeEnv', () => {
   const base = { [ENV.stateTable]: 'state', [ENV.linksTable]: 'links', [ENV.sync]: 'contacts' };

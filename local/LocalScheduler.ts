@@ -1,6 +1,6 @@
-import { rateSeconds } from '../config/schedule.ts';
-import type { SyncConfig } from '../config/schema.ts';
-import type { RunRecord } from '../state/RunRecord.ts';
+import { rateSeconds } from '../shared/config/schedule.ts';
+import type { SyncConfig } from '../shared/config/schema.ts';
+import type { RunRecord } from '../shared/state/RunRecord.ts';
 
 export interface LocalSchedulerOptions {
   readonly syncs: readonly SyncConfig[];

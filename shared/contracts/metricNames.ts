@@ -48,3 +48,23 @@ export const WRITE_METRICS = {
   /** Of `Retrying`: children whose parent is not linked yet. */
   waitingForParent: 'WaitingForParent',
 } as const;
+
+/**
+ * Published by the verify function, one per finding kind per verification: how many records it
+ * found in that state (a gauge). Keys are the verify report's finding kinds.
+ */
+export const VERIFY_METRICS = {
+  missing: 'VerifyMissing',
+  drift: 'VerifyDrift',
+  orphan: 'VerifyOrphan',
+  dead: 'VerifyDead',
+  backlog: 'VerifyBacklog',
+} as const;
+
+/** The verify findings that mean the target does not match the source (backlog is only late). */
+export const VERIFY_MISMATCH_METRICS = [
+  VERIFY_METRICS.missing,
+  VERIFY_METRICS.drift,
+  VERIFY_METRICS.orphan,
+  VERIFY_METRICS.dead,
+] as const;

@@ -1,8 +1,8 @@
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { SyncConfig } from '../config/schema.ts';
-import { LINKS_TABLE, STATE_TABLE } from '../state/tableDefinitions.ts';
+import type { SyncConfig } from '../shared/config/schema.ts';
+import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
 
 export interface LocalQueues {
   readonly url: string;

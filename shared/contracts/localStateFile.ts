@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LocalStack } from '../local/LocalStack.ts';
-import { StackNotFoundError } from './errors.ts';
+import { StackNotFoundError } from '../ops/errors.ts';
 
 /**
  * How to reach a running local stack (`npm start`, or a test's): written by its owner, read by the
@@ -25,27 +24,6 @@ export interface LocalStateFile {
   readonly stateTable: string;
   readonly linksTable: string;
   readonly queues: Record<string, { url: string; dlqUrl: string }>;
-}
-
-/** The state file describing a started LocalStack, owned by process `pid`. */
-export function localStateOf(stack: LocalStack, hubspotToken: string, pid = process.pid): LocalStateFile {
-  return {
-    pid,
-    dwhUrl: stack.pg.url('dwh'),
-    billingUrl: stack.pg.url('billing'),
-    hubspotUrl: stack.hubspot.url,
-    hubspotToken,
-    xero: { url: stack.xero.url, accessToken: stack.xero.accessToken, tenantId: stack.xero.tenantId },
-    dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
-    sqsEndpoint: stack.emulators.sqsEndpoint,
-    s3Endpoint: stack.emulators.s3Endpoint,
-    ...(stack.resources.claimCheckBucket ? { claimCheckBucket: stack.resources.claimCheckBucket } : {}),
-    stateTable: stack.resources.stateTable,
-    linksTable: stack.resources.linksTable,
-    queues: Object.fromEntries(
-      Object.entries(stack.resources.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }]),
-    ),
-  };
 }
 
 /** Written by the stack's owner once it is up. */

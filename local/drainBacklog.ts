@@ -1,4 +1,4 @@
-import type { Connector, UpsertRecord } from '../../shared/connectors/Connector.ts';
+import type { Connector, UpsertRecord } from '../shared/connectors/Connector.ts';
 
 /** What draining a backlog took. */
 export interface DrainReport {

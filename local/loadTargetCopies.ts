@@ -1,8 +1,10 @@
 import postgres, { type Sql } from 'postgres';
-import type { ConnectionConfig, SyncConfig, WritebackConfig } from '../config/schema.ts';
-import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
-import type { HubSpotFake } from '../fakes/hubspot/HubSpotFake.ts';
-import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
+import type { ConnectionConfig, SyncConfig, WritebackConfig } from '../shared/config/schema.ts';
+import { HubSpotConnector } from '../shared/connectors/hubspot/HubSpotConnector.ts';
+import { UsageError } from '../shared/ops/errors.ts';
+import type { CopyLoader, LoadedCopy } from '../shared/ops/verify.ts';
+import { quoteIdent, quoteQualified } from '../shared/source/sqlText.ts';
+import type { HubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
 
 /** A HubSpot record as the list API (or the fake's store) has it: its id and its properties. */
 export interface HubSpotCopyRecord {
@@ -185,15 +187,7 @@ export interface CopySources {
 }
 
 /** What was loaded for one sync's `verify.table`, or why nothing was. */
-export interface LoadedCopy {
-  readonly sync: string;
-  readonly table: string;
-  /** Records copied; undefined when the copy was not loaded. */
-  readonly records?: number;
-  /** From where: `HubSpot contacts`, `billing.invoices`; or why not loaded. */
-  readonly from: string;
-  readonly skipped?: boolean;
-}
+export type { LoadedCopy };
 
 /**
  * Refreshes the warehouse copies (`verify.table`) of these syncs' targets from the local fakes
@@ -249,3 +243,20 @@ export async function loadTargetCopies(
   }
   return out;
 }
+
+/**
+ * `writeback verify --load-copies` against the local stack: the copies come from the local fakes
+ * (HubSpot over its API, Postgres targets from their database).
+ */
+export const loadLocalCopies: CopyLoader = async (ctx, dwh, syncs) => {
+  const local = ctx.localStack;
+  if (!local) throw new UsageError('--load-copies needs the local stack (`npm start`)');
+  return loadTargetCopies(dwh, ctx.config, syncs, {
+    hubspot: (object) =>
+      listHubSpotRecords({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, object),
+    hubspotAssociations: (from, to) =>
+      apiAssociatedIds({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, from, to),
+    postgresUrl: (connection) =>
+      connection.type === 'postgres' ? (connection.url ?? local.billingUrl) : undefined,
+  });
+};

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fromStripeForm } from '../../connectors/stripe/formEncoding.ts';
+import { fromStripeForm } from '../../../shared/connectors/stripe/formEncoding.ts';
 import { type FakeCall, FakeServer, header, type Reply } from '../common/FakeServer.ts';
 import type { StatusFault } from '../common/faults.ts';
 import { SlidingWindow } from '../common/SlidingWindow.ts';
