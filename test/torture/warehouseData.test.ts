@@ -51,6 +51,23 @@ const SYNCS = {
   bulkLoad: sync('bulk_load', { source: { lookback: '2m', pageSize: 20 } }),
   testLimit: { ...sync('test_limit', { source: { lookback: '2m', pageSize: 4 } }), testLimit: 10 },
   session: sync('session_rows'),
+  bigInvoice: {
+    ...sync('big_invoice'),
+    children: [
+      {
+        as: 'lines',
+        table: 'src.big_invoice_lines',
+        foreignKey: 'invoice_id',
+        orderBy: 'line_id',
+        cursor: 'at',
+      },
+    ],
+    map: (row: Record<string, unknown>) => ({
+      name: row.name,
+      qty: (row.lines as unknown[]).length,
+      parts: JSON.stringify(row.lines),
+    }),
+  },
 } satisfies Record<string, SyncInput>;
 
 describe('Torture: real warehouse data', () => {
@@ -304,6 +321,35 @@ describe('Torture: real warehouse data', () => {
     expect(written).toContain('"id":12345678901234567890123');
     expect(written).toContain('"price":0.1000000000000000055511151231257827');
     expect(written).toContain('"n":1.5');
+  });
+
+  it('writes an invoice with 2,000 lines embedded (a payload beyond any SQS message) once, lines in order', async () => {
+    await stack.dwh`create table src.big_invoice (id int primary key, name text, qty int, at timestamptz not null)`;
+    await stack.dwh`create index on src.big_invoice (at, id)`;
+    await stack.dwh`create table src.big_invoice_lines (line_id int primary key, invoice_id int not null, description text, amount numeric, at timestamptz not null)`;
+    await stack.dwh`create index on src.big_invoice_lines (at, line_id)`;
+    await stack.dwh`create index on src.big_invoice_lines (invoice_id)`;
+    await stack.dwh`insert into src.big_invoice values (1, 'INV-1', 0, now() - interval '1 min'), (2, 'INV-2', 0, now() - interval '1 min')`;
+    await stack.dwh`
+      insert into src.big_invoice_lines
+      select j, 1, 'line ' || j || ' ' || repeat('é', 400), j * 1.25, now() - interval '1 min' from generate_series(1, 2000) j`;
+    await stack.dwh`insert into src.big_invoice_lines values (9001, 2, 'only line', 1, now() - interval '1 min')`;
+
+    const first = await run(SYNCS.bigInvoice);
+    await stack.drain();
+    const second = await run(SYNCS.bigInvoice);
+
+    expect(first).toMatchObject({ outcome: 'succeeded', counts: { enqueued: 2 } });
+    expect(second.counts.enqueued).toBe(0);
+    const [copy] = await billing<
+      { parts: string; qty: number }[]
+    >`select parts, qty from public.big_invoice_copy where item_id = '1'`;
+    const lines = JSON.parse(copy!.parts) as { line_id: number; amount: string }[];
+    expect(copy!.qty).toBe(2000);
+    expect(lines.map((l) => l.line_id)).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
+    expect(lines[1999]!.amount).toBe('2500.00');
+    expect(copy!.parts.length).toBeGreaterThan(800_000);
+    expect(writes('big_invoice').created).toBe(2);
   });
 
   describe('progress and bounded cost', () => {
