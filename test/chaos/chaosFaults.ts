@@ -3,7 +3,7 @@ import type { Connector } from '../../shared/connectors/Connector.ts';
 import type { HubSpotConnector } from '../../shared/connectors/hubspot/HubSpotConnector.ts';
 import { TargetError } from '../../shared/errors.ts';
 import type { WriteFaults, WriteStep } from '../../shared/write/processWriteBatch.ts';
-import type { CallFault } from './MemoryTarget.ts';
+import type { CallFault } from '../helpers/MemoryTarget.ts';
 import type { Prng } from './Prng.ts';
 
 /** The protocol steps the writer crashes at. */

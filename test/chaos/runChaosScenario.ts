@@ -8,9 +8,9 @@ import { checkTargetHealth } from '../../shared/write/checkTargetHealth.ts';
 import type { WriteFaults } from '../../shared/write/processWriteBatch.ts';
 import { redriveFailed } from '../../shared/write/redriveFailed.ts';
 import { toWriteMessage } from '../../shared/write/toWriteMessage.ts';
+import { MemoryTarget } from '../helpers/MemoryTarget.ts';
 import { crashFaults, faultyHubSpot, memoryFault } from './chaosFaults.ts';
 import { type ChaosReport, checkInvariant, type TargetView } from './checkInvariant.ts';
-import { MemoryTarget } from './MemoryTarget.ts';
 import { Prng } from './Prng.ts';
 
 /** The chaos storms last seconds: target health is judged over a window of the same scale. */

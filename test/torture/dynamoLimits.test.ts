@@ -8,8 +8,8 @@ import { isHashedKey, linkPk, MAX_KEY_BYTES } from '../../shared/links/linkKeys.
 import { linkOf, linksByTarget } from '../../shared/ops/links.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { encodeSourceKey } from '../../shared/util/sourceKey.ts';
-import { MemoryTarget } from '../chaos/MemoryTarget.ts';
 import { localOpsContext } from '../helpers/localOpsContext.ts';
+import { MemoryTarget } from '../helpers/MemoryTarget.ts';
 
 /**
  * DynamoDB's limits as AWS enforces them (a partition key of at most 2048 bytes, an item of at

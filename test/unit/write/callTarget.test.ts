@@ -3,7 +3,7 @@ import type { UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import { TargetError } from '../../../shared/errors.ts';
 import { type CallStats, callTarget, type TargetWrite } from '../../../shared/write/callTarget.ts';
 import type { SharedRateLimiter } from '../../../shared/write/SharedRateLimiter.ts';
-import { type CallFault, MemoryTarget, type TargetMode } from '../../chaos/MemoryTarget.ts';
+import { type CallFault, MemoryTarget, type TargetMode } from '../../helpers/MemoryTarget.ts';
 
 const record = (key: string, over: Partial<UpsertRecord> = {}): UpsertRecord => ({
   key,

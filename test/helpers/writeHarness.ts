@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type SyncConfig, type SyncInput, SyncSchema } from '../../../shared/config/schema.ts';
-import type { Connector } from '../../../shared/connectors/Connector.ts';
-import type { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
-import type { WriteMessage } from '../../../shared/queue/WriteMessage.ts';
-import { contentHash } from '../../../shared/util/contentHash.ts';
-import type { DeadLetterReason, DeadLetterSink } from '../../../shared/write/DeadLetterSink.ts';
-import type { InboundMessage, WriteDeps } from '../../../shared/write/processWriteBatch.ts';
+import { type SyncConfig, type SyncInput, SyncSchema } from '../../shared/config/schema.ts';
+import type { Connector } from '../../shared/connectors/Connector.ts';
+import type { DynamoLinkStore } from '../../shared/links/DynamoLinkStore.ts';
+import type { WriteMessage } from '../../shared/queue/WriteMessage.ts';
+import { contentHash } from '../../shared/util/contentHash.ts';
+import type { DeadLetterReason, DeadLetterSink } from '../../shared/write/DeadLetterSink.ts';
+import type { InboundMessage, WriteDeps } from '../../shared/write/processWriteBatch.ts';
 
 /** A sync config for write tests; only the fields the writer reads matter. */
 export function testSync(over: Partial<SyncInput> = {}): SyncConfig {
