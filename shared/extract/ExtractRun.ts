@@ -1,0 +1,33 @@
+import type { SyncConfig } from '../config/schema.ts';
+import type { RefusedMessage } from '../queue/SqsEnqueuer.ts';
+import type { ChildReader } from '../source/ChildReader.ts';
+import type { Position } from '../source/Position.ts';
+import type { RunCounts } from '../state/RunRecord.ts';
+import type { ExtractDeps } from './runExtract.ts';
+
+/**
+ * One extract run in progress, handed from step to step: what every step reads (the sync, its
+ * dependencies, the time left) and what the steps move (the counts, the refused messages, the
+ * bookmark and the backlog flag), so the run's record says how far it got even when it fails.
+ */
+export interface ExtractRun {
+  readonly sync: SyncConfig;
+  readonly deps: ExtractDeps;
+  readonly runId: string;
+  readonly startedAt: string;
+  /** Lease duration; renewed with every bookmark write. */
+  readonly leaseMs: number;
+  /** True once less time is left than the run keeps in reserve: read no new page. */
+  readonly outOfTime: () => boolean;
+  /** The readers of the sync's embedded children. */
+  readonly children: readonly ChildReader[];
+  readonly counts: RunCounts;
+  /** Messages SQS refused; set aside, by code, when the run finishes. */
+  readonly refused: RefusedMessage[];
+  /** The bookmark the run reads after; undefined when a mapping change restarts it from the first row. */
+  before: Position | undefined;
+  /** Where the bookmark stands: it moves only over pages that are enqueued. */
+  bookmark: Position | undefined;
+  /** Rows are left for the next run (it ran out of time). */
+  backlog: boolean;
+}
