@@ -14,6 +14,12 @@ import { type HubSpotErrorBody, HubSpotErrorCode, parseErrorBody, stringList } f
  * batch" for `batch/create` (a third-party connector states 2000): 100 is safe under both.
  */
 export const HUBSPOT_ASSOCIATION_BATCH_SIZE = 100;
+/**
+ * Inputs per `…/associations/{from}/{to}/batch/read` call. HubSpot's developer changelog ("Batch
+ * Read Limit for HubSpot Associations API", v3 and v4): at most 1000 ids per request body from
+ * February 10th, 2025 (first announced as 100 from January 6th, then raised before it took effect).
+ */
+export const HUBSPOT_ASSOCIATION_READ_BATCH_SIZE = 1000;
 /** `GET /crm/v4/objects/{type}/{id}/associations/{toType}`: "Limit 500 per call" (spec). */
 const LIST_PAGE = 500;
 /** Extra calls one associate() may spend isolating the pairs a whole-batch 400 named. */
@@ -40,6 +46,22 @@ interface Pair {
 }
 
 type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: TargetError };
+
+/** One record of a batch read, and the paging cursor to read its next associations from. */
+interface ReadInput {
+  readonly id: string;
+  readonly after?: string;
+}
+
+/** `BatchResponsePublicAssociationMultiWithErrors`: 200, or 207 with per-input errors. */
+interface BatchReadAnswer {
+  results?: {
+    from?: unknown;
+    to?: unknown[];
+    paging?: { next?: { after?: unknown } };
+  }[];
+  errors?: (HubSpotErrorBody & { subCategory?: unknown })[];
+}
 
 /** A record id an error names, with its side or object type when the error says. */
 export interface NamedId {
@@ -258,19 +280,7 @@ export class HubSpotAssociations {
       if (ex.status !== 200) {
         throw this.t.classifyResponse(ex, `GET ${V4}/objects/${fromObject}/{id}/associations/${toObject}`);
       }
-      let page: { results?: unknown[]; paging?: { next?: { after?: string } } };
-      try {
-        page = JSON.parse(ex.text) as typeof page;
-      } catch {
-        throw new TargetError(
-          HubSpotErrorCode.badResponse,
-          `HubSpot answered 200 with a body that is not JSON`,
-          {
-            disposition: 'retryable',
-            httpStatus: 200,
-          },
-        );
-      }
+      const page = parseAnswer<{ results?: unknown[]; paging?: { next?: { after?: string } } }>(ex);
       for (const r of page.results ?? []) {
         const a = associatedRecord(r);
         if (a) out.push(a);
@@ -278,6 +288,105 @@ export class HubSpotAssociations {
       after = page.paging?.next?.after;
     } while (after !== undefined && after !== '');
     return out;
+  }
+
+  /**
+   * `POST /crm/v4/associations/{from}/{to}/batch/read` for each record of `fromIds`, 1000 records
+   * per call; a record with more associations than one answer holds is asked again from its `after`
+   * cursor in a later call. One entry per distinct id, [] for a record without associations; throws
+   * when any id's associations could not be read (HubSpotConnector.readAssociations).
+   */
+  public async read(
+    fromObject: string,
+    fromIds: readonly string[],
+    toObject: string,
+  ): Promise<Map<string, AssociatedRecord[]>> {
+    const out = new Map<string, AssociatedRecord[]>();
+    for (const id of fromIds) if (id !== '') out.set(id, []);
+    const route = `POST ${V4}/associations/${fromObject}/${toObject}/batch/read`;
+    const path = `${V4}/associations/${encodeURIComponent(fromObject)}/${encodeURIComponent(toObject)}/batch/read`;
+    let pending: ReadInput[] = [...out.keys()].map((id) => ({ id }));
+    while (pending.length > 0) {
+      const next: ReadInput[] = [];
+      for (const chunk of chunks(pending, HUBSPOT_ASSOCIATION_READ_BATCH_SIZE)) {
+        next.push(...(await this.readChunk(route, path, chunk, out)));
+      }
+      pending = next;
+    }
+    return out;
+  }
+
+  /**
+   * One batch read call: adds each record's associations to `out` and returns the records to ask
+   * again from their paging cursor. HubSpot answers a record without associations with a per-input
+   * error (207, NO_ASSOCIATIONS_FOUND): that record is answered, with none. Any other per-input
+   * error, or a record the answer does not mention, throws: an unread association is not an absent one.
+   */
+  private async readChunk(
+    route: string,
+    path: string,
+    chunk: readonly ReadInput[],
+    out: Map<string, AssociatedRecord[]>,
+  ): Promise<ReadInput[]> {
+    const ex = await this.t.exchange('POST', path, { inputs: chunk });
+    if (!ex.ok) throw ex.error;
+    if (ex.status !== 200 && ex.status !== 207) throw this.t.classifyResponse(ex, route);
+    const answer = parseAnswer<BatchReadAnswer>(ex);
+    const asked = new Map(chunk.map((i) => [i.id, i]));
+    const answered = new Set<string>();
+    const next: ReadInput[] = [];
+    for (const r of answer.results ?? []) {
+      const id = isRecord(r.from) ? idText(r.from.id) : undefined;
+      const input = id === undefined ? undefined : asked.get(id);
+      if (id === undefined || input === undefined) continue;
+      answered.add(id);
+      const list = out.get(id)!;
+      for (const to of Array.isArray(r.to) ? r.to : []) {
+        const a = associatedRecord(to);
+        if (a) list.push(a);
+      }
+      const after = r.paging?.next?.after;
+      if (typeof after !== 'string' || after === '') continue;
+      // A cursor that does not move would page forever.
+      if (after === input.after) {
+        throw new TargetError(
+          HubSpotErrorCode.badResponse,
+          `HubSpot's answer to ${route} repeated the paging cursor of record ${id}`,
+          { disposition: 'retryable', httpStatus: ex.status },
+        );
+      }
+      next.push({ id, after });
+    }
+    for (const e of answer.errors ?? []) {
+      const ids = idList(e.context?.fromObjectId).filter((id) => asked.has(id));
+      if (!isNoAssociations(e) || ids.length === 0) throw this.t.classifyItemError(e, ex.status);
+      for (const id of ids) answered.add(id);
+    }
+    const unanswered = chunk.find((i) => !answered.has(i.id));
+    if (unanswered) {
+      throw new TargetError(
+        HubSpotErrorCode.badResponse,
+        `HubSpot's answer to ${route} (${ex.status}) did not mention record ${unanswered.id}`,
+        { disposition: 'retryable', httpStatus: ex.status },
+      );
+    }
+    return next;
+  }
+}
+
+/** A 2xx answer's JSON body; a body that is not JSON is a retryable bad response. */
+function parseAnswer<T>(ex: Extract<HubSpotExchange, { ok: true }>): T {
+  try {
+    return JSON.parse(ex.text) as T;
+  } catch {
+    throw new TargetError(
+      HubSpotErrorCode.badResponse,
+      `HubSpot answered ${ex.status} with a body that is not JSON`,
+      {
+        disposition: 'retryable',
+        httpStatus: ex.status,
+      },
+    );
   }
 }
 
@@ -300,8 +409,21 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Ids come as strings or numbers depending on the endpoint and its version. */
 const idText = (v: unknown): string | undefined =>
   typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+
+function idList(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(idText).filter((id): id is string => id !== undefined) : [];
+}
+
+/**
+ * HubSpot's answer for a record without associations of that type: `OBJECT_NOT_FOUND` with
+ * subCategory `crm.associations.NO_ASSOCIATIONS_FOUND` and the record in `context.fromObjectId`.
+ */
+function isNoAssociations(e: HubSpotErrorBody & { subCategory?: unknown }): boolean {
+  return e.subCategory === 'crm.associations.NO_ASSOCIATIONS_FOUND' || e.category === 'OBJECT_NOT_FOUND';
+}
 
 /**
  * The pair a result names: `{from:{id}, to:{id}}` (default associations) or `{fromObjectId,
@@ -372,6 +494,7 @@ function names(named: readonly NamedId[], p: Pair, fromObject: string, toObject:
   );
 }
 
+/** One `to` entry of a list or batch read: `{toObjectId, associationTypes: [{category, typeId, label}]}`. */
 function associatedRecord(r: unknown): AssociatedRecord | undefined {
   if (!isRecord(r)) return undefined;
   const toId = idText(r.toObjectId);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
-import { chunks, waves } from '../batching.ts';
+import { waves } from '../batching.ts';
 import type {
   AssociatedRecord,
   AssociateOptions,
@@ -27,6 +27,7 @@ import {
   stringList,
 } from './hubspotErrors.ts';
 
+export { HUBSPOT_ASSOCIATION_READ_BATCH_SIZE } from './HubSpotAssociations.ts';
 export { HubSpotErrorCode } from './hubspotErrors.ts';
 
 export interface HubSpotConnectorOptions {
@@ -408,65 +409,12 @@ export class HubSpotConnector implements Connector {
    * `NO_ASSOCIATIONS_FOUND`), which is [] here. Any other per-input error, a failed call, or an id
    * the answer does not mention throws: verify must not take an unread association for a missing one.
    */
-  public async readAssociations(
+  public readAssociations(
     fromObject: string,
     fromIds: readonly string[],
     toObject: string,
   ): Promise<Map<string, AssociatedRecord[]>> {
-    const out = new Map<string, AssociatedRecord[]>();
-    for (const id of fromIds) if (id !== '') out.set(id, []);
-    const route = `POST ${V4_ASSOCIATIONS}/${fromObject}/${toObject}/batch/read`;
-    const path = `${V4_ASSOCIATIONS}/${encodeURIComponent(fromObject)}/${encodeURIComponent(toObject)}/batch/read`;
-    let pending: ReadInput[] = [...out.keys()].map((id) => ({ id }));
-    while (pending.length > 0) {
-      const next: ReadInput[] = [];
-      for (const chunk of chunks(pending, HUBSPOT_ASSOCIATION_READ_BATCH_SIZE)) {
-        const ex = await this.exchange('POST', path, { inputs: chunk });
-        if (!ex.ok) throw ex.error;
-        if (ex.status !== 200 && ex.status !== 207) throw this.classifyResponse(ex, route);
-        const answer = this.parseJson<BatchReadAnswer>(ex);
-        const asked = new Map(chunk.map((i) => [i.id, i]));
-        const answered = new Set<string>();
-        for (const r of answer.results ?? []) {
-          const id = isRecord(r.from) ? idText(r.from.id) : undefined;
-          const input = id === undefined ? undefined : asked.get(id);
-          if (id === undefined || input === undefined) continue;
-          answered.add(id);
-          const list = out.get(id)!;
-          for (const to of Array.isArray(r.to) ? r.to : []) {
-            const a = toAssociatedRecord(to);
-            if (a) list.push(a);
-          }
-          const after = r.paging?.next?.after;
-          if (typeof after === 'string' && after !== '') {
-            // A cursor that does not move would page forever.
-            if (after === input.after) {
-              throw new TargetError(
-                HubSpotErrorCode.badResponse,
-                `HubSpot's answer to ${route} repeated the paging cursor of record ${id}`,
-                { disposition: 'retryable', httpStatus: ex.status },
-              );
-            }
-            next.push({ id, after });
-          }
-        }
-        for (const e of answer.errors ?? []) {
-          const ids = idList(e.context?.fromObjectId).filter((id) => asked.has(id));
-          if (!isNoAssociations(e) || ids.length === 0) throw this.classifyItemError(e, ex.status);
-          for (const id of ids) answered.add(id);
-        }
-        const unanswered = chunk.find((i) => !answered.has(i.id));
-        if (unanswered) {
-          throw new TargetError(
-            HubSpotErrorCode.badResponse,
-            `HubSpot's answer to ${route} (${ex.status}) did not mention record ${unanswered.id}`,
-            { disposition: 'retryable', httpStatus: ex.status },
-          );
-        }
-      }
-      pending = next;
-    }
-    return out;
+    return this.assoc.read(fromObject, fromIds, toObject);
   }
 
   public async close(): Promise<void> {
@@ -676,64 +624,4 @@ function refusesSomeRecords(status: number, text: string): boolean {
   if (stringList(ctx?.ids).length > 0 || stringList(ctx?.objectWriteTraceId).length > 0) return false;
   if (status === 409 || body?.category === 'CONFLICT') return true;
   return status === 400 && (body?.message ?? '').startsWith('Property values were not valid');
-}
-
-// ---------------------------------------------------------------- associations batch read
-
-/**
- * Inputs per `…/associations/{from}/{to}/batch/read` call. HubSpot's developer changelog ("Batch
- * Read Limit for HubSpot Associations API", v3 and v4): at most 1000 ids per request body from
- * February 10th, 2025 (first announced as 100 from January 6th, then raised before it took effect).
- */
-export const HUBSPOT_ASSOCIATION_READ_BATCH_SIZE = 1000;
-
-const V4_ASSOCIATIONS = '/crm/v4/associations';
-
-interface ReadInput {
-  readonly id: string;
-  readonly after?: string;
-}
-
-/** `BatchResponsePublicAssociationMultiWithErrors`: 200, or 207 with per-input errors. */
-interface BatchReadAnswer {
-  results?: {
-    from?: unknown;
-    to?: unknown[];
-    paging?: { next?: { after?: unknown } };
-  }[];
-  errors?: (HubSpotErrorBody & { subCategory?: unknown })[];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Ids come as strings or numbers depending on the endpoint and its version. */
-function idText(v: unknown): string | undefined {
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
-}
-
-function idList(v: unknown): string[] {
-  return Array.isArray(v) ? v.map(idText).filter((id): id is string => id !== undefined) : [];
-}
-
-/**
- * HubSpot's answer for a record without associations of that type: `OBJECT_NOT_FOUND` with
- * subCategory `crm.associations.NO_ASSOCIATIONS_FOUND` and the record in `context.fromObjectId`.
- */
-function isNoAssociations(e: HubSpotErrorBody & { subCategory?: unknown }): boolean {
-  return e.subCategory === 'crm.associations.NO_ASSOCIATIONS_FOUND' || e.category === 'OBJECT_NOT_FOUND';
-}
-
-/** One `to` entry of a batch read: `{toObjectId, associationTypes: [{category, typeId, label}]}`. */
-function toAssociatedRecord(v: unknown): AssociatedRecord | undefined {
-  if (!isRecord(v)) return undefined;
-  const toId = idText(v.toObjectId);
-  if (toId === undefined) return undefined;
-  const types = (Array.isArray(v.associationTypes) ? v.associationTypes : []).filter(isRecord).map((t) => ({
-    category: String(t.category) as AssociatedRecord['types'][number]['category'],
-    typeId: Number(t.typeId),
-    label: typeof t.label === 'string' ? t.label : null,
-  }));
-  return { toId, types };
 }
