@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../shared/config/duration.ts';
 import { UsageError } from '../shared/ops/errors.ts';
 
@@ -9,11 +10,23 @@ export function parseTimeout(text: string | undefined): number {
   return seconds * 1000;
 }
 
-/** A whole-number option value. */
-export function positive(text: string, flag: string, zeroOk = false): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) {
-    throw new UsageError(`${flag} ${text}: expected a whole number${zeroOk ? '' : ' above 0'}`);
+/**
+ * commander's parser for a whole-number option above 0 (`.option('--limit <n>', '…', count, 20)`):
+ * a bad value is a usage error that names the option, never NaN.
+ */
+export function count(text: string): number {
+  return wholeNumber(text, 1);
+}
+
+/** commander's parser for a whole-number option that may be 0 (`--diff-limit 0`: none). */
+export function countOrZero(text: string): number {
+  return wholeNumber(text, 0);
+}
+
+function wholeNumber(text: string, min: 0 | 1): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new InvalidArgumentError(`expected a whole number${min === 0 ? '' : ' above 0'}.`);
   }
   return n;
 }

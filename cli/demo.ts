@@ -13,7 +13,7 @@ export interface DemoOptions {
   readonly configPath: string;
   readonly interval: string;
   readonly realSchedules?: boolean;
-  readonly customers: string;
+  readonly customers: number;
   readonly once?: boolean;
 }
 
@@ -28,7 +28,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     config,
     dataDir: join(mkdtempSync(join(tmpdir(), 'writeback-demo-')), 'pg'),
     prefix: 'demo',
-    demo: { customers: Number(opts.customers) },
+    demo: { customers: opts.customers },
   });
   let stopping = false;
   const stop = async (code: number): Promise<void> => {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { OpsContext } from '../shared/ops/OpsContext.ts';
+import { count, countOrZero } from './args.ts';
 import type { GlobalOptions } from './ops/withOps.ts';
 import { EXIT, fail } from './output.ts';
 
@@ -38,15 +39,15 @@ program
   .description('run the whole pipeline locally: embedded Postgres, DynamoDB and SQS emulators, target fakes')
   .option('--interval <duration>', 'run every sync this often instead of its schedule', '15s')
   .option('--real-schedules', "use each sync's own schedule expression")
-  .option('--customers <n>', 'demo customers to generate', '10000')
+  .option('--customers <n>', 'demo customers to generate', count, 10_000)
   .option('--once', 'stop after the first runs are drained (CI, scripts)')
   .action(async (opts) => (await import('./demo.ts')).runDemo({ configPath: globals().config, ...opts }));
 
 program
   .command('demo-touch')
   .description('edit customers in the running demo warehouse; the next run writes exactly those')
-  .option('-n, --count <n>', 'customers to edit', '5')
-  .action(async (opts) => (await import('./demoTouch.ts')).runDemoTouch(Number(opts.count)));
+  .option('-n, --count <n>', 'customers to edit', count, 5)
+  .action(async (opts: { count: number }) => (await import('./demoTouch.ts')).runDemoTouch(opts.count));
 
 program
   .command('status')
@@ -63,7 +64,7 @@ program
   .command('runs')
   .description('run history: counts, bookmark before → after, duration, and what became of the records')
   .argument('<sync>')
-  .option('-n, --limit <n>', 'runs to show', '20')
+  .option('-n, --limit <n>', 'runs to show', count, 20)
   .option('--fast', 'skip the link table scan (no write counts)')
   .action(async (sync: string, opts) =>
     ops(async (ctx) => (await import('./ops/runsCommand.ts')).runsCommand(ctx, sync, opts, json())),
@@ -76,8 +77,8 @@ program
   .option('--dry-run', 'show what a run would do, write nothing (same as `plan`)')
   .option('--wait', 'wait for the writers and report what the records became')
   .option('--timeout <duration>', 'longest wait with --wait', '10m')
-  .option('--limit <n>', 'dry run: rows to read at most', '10000')
-  .option('--diff-limit <n>', 'dry run: records to look up in the target for a field diff', '20')
+  .option('--limit <n>', 'dry run: rows to read at most', count, 10_000)
+  .option('--diff-limit <n>', 'dry run: records to look up in the target for a field diff', countOrZero, 20)
   .option('--all', 'dry run: list skipped records too')
   .action(async (sync: string, opts) =>
     ops(async (ctx) => (await import('./ops/runCommand.ts')).runCommand(ctx, sync, opts, json())),
@@ -87,8 +88,8 @@ program
   .command('plan')
   .description('dry run: per record create, update, skip or invalid, with the changed fields; writes nothing')
   .argument('<sync>')
-  .option('--limit <n>', 'rows to read at most', '10000')
-  .option('--diff-limit <n>', 'records to look up in the target for a field diff (0: none)', '20')
+  .option('--limit <n>', 'rows to read at most', count, 10_000)
+  .option('--diff-limit <n>', 'records to look up in the target for a field diff (0: none)', countOrZero, 20)
   .option('--all', 'list skipped records too')
   .action(async (sync: string, opts) =>
     ops(async (ctx) => (await import('./ops/runCommand.ts')).planCommand(ctx, sync, opts, json())),
@@ -121,7 +122,7 @@ dlq
   .option('--key <key>', 'only these keys (repeat, or comma-separated)', collect)
   .option('--code <code>', 'only this error code, e.g. WB_MAP_FAILED')
   .option('--since <time>', 'only keys that failed since: an ISO time or a duration (2h)')
-  .option('--limit <n>', 'at most this many keys')
+  .option('--limit <n>', 'at most this many keys', count)
   .action(async (sync: string, opts) =>
     ops(async (ctx) => (await import('./ops/dlqCommands.ts')).dlqListCommand(ctx, sync, opts, json())),
   );
@@ -181,7 +182,7 @@ program
   .argument('[key]', 'source key (composite keys as JSON: \'["eu","42"]\')')
   .option('--target <id>', 'the link pointing at this target record id')
   .option('--status <status>', 'without a key: only links with this status (pending, retrying, failed, dead)')
-  .option('--limit <n>', 'without a key: at most this many', '100')
+  .option('--limit <n>', 'without a key: at most this many', count, 100)
   .action(async (sync: string, key: string | undefined, opts) =>
     ops(async (ctx) => (await import('./ops/linksCommand.ts')).linksCommand(ctx, sync, key, opts, json())),
   );

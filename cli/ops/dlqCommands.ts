@@ -4,7 +4,7 @@ import { UsageError } from '../../shared/ops/errors.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { queueDepth } from '../../shared/ops/queueDepth.ts';
 import { type ParentRedrive, redriveDeadLetters } from '../../shared/ops/redriveDeadLetters.ts';
-import { parseSince, parseTimeout, positive } from '../args.ts';
+import { parseSince, parseTimeout } from '../args.ts';
 import { ago, cut, table, when } from '../format.ts';
 import { confirm, EXIT, out, outJson, progress, progressDone } from '../output.ts';
 
@@ -12,7 +12,7 @@ export interface DlqListOptions {
   readonly key?: string[];
   readonly code?: string;
   readonly since?: string;
-  readonly limit?: string;
+  readonly limit?: number;
 }
 
 /** `writeback dlq list <sync>`: one line per failed source key, oldest first. */
@@ -30,7 +30,7 @@ export async function dlqListCommand(
       ...(opts.key ? { keys: opts.key } : {}),
       ...(opts.code ? { code: opts.code } : {}),
       ...(since ? { since } : {}),
-      ...(opts.limit ? { limit: positive(opts.limit, '--limit') } : {}),
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     },
     progress,
   );

@@ -3,14 +3,14 @@ import { ATTENTION_STATUSES, type AttentionStatus } from '../../shared/ops/atten
 import { UsageError } from '../../shared/ops/errors.ts';
 import { linkOf, linksByTarget, linksNeedingAttention } from '../../shared/ops/links.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
-import { positive } from '../args.ts';
 import { cut, table, when } from '../format.ts';
 import { EXIT, out, outJson } from '../output.ts';
 
 export interface LinksOptions {
   readonly target?: string;
   readonly status?: string;
-  readonly limit?: string;
+  /** Without a key: at most this many links. @default 100 */
+  readonly limit?: number;
 }
 
 /**
@@ -34,12 +34,7 @@ export async function linksCommand(
     links = await linksByTarget(ctx, sync, opts.target);
   } else {
     const statuses = opts.status ? [parseStatus(opts.status)] : ATTENTION_STATUSES;
-    links = await linksNeedingAttention(
-      ctx,
-      sync,
-      statuses,
-      opts.limit ? positive(opts.limit, '--limit') : 100,
-    );
+    links = await linksNeedingAttention(ctx, sync, statuses, opts.limit ?? 100);
   }
   if (json) {
     outJson({ sync, links });

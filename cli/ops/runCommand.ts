@@ -2,7 +2,7 @@ import { awaitRunWrites } from '../../shared/ops/awaitWrites.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { type PlannedRecord, planSync } from '../../shared/ops/plan.ts';
 import { runNow } from '../../shared/ops/runNow.ts';
-import { parseTimeout, positive } from '../args.ts';
+import { parseTimeout } from '../args.ts';
 import { cut, duration, position, show, table } from '../format.ts';
 import { EXIT, out, outJson, progress, progressDone } from '../output.ts';
 
@@ -10,8 +10,8 @@ export interface RunOptions {
   readonly dryRun?: boolean;
   readonly wait?: boolean;
   readonly timeout?: string;
-  readonly limit?: string;
-  readonly diffLimit?: string;
+  readonly limit?: number;
+  readonly diffLimit?: number;
   readonly all?: boolean;
 }
 
@@ -81,8 +81,8 @@ export async function planCommand(
   json: boolean,
 ): Promise<number> {
   const plan = await planSync(ctx, sync, {
-    ...(opts.limit ? { limit: positive(opts.limit, '--limit') } : {}),
-    ...(opts.diffLimit !== undefined ? { diffLimit: positive(opts.diffLimit, '--diff-limit', true) } : {}),
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    ...(opts.diffLimit !== undefined ? { diffLimit: opts.diffLimit } : {}),
     onProgress: (line) => progress(`${sync}: ${line}`),
   });
   progressDone();

@@ -7,11 +7,11 @@ import { out, outJson } from '../output.ts';
 export async function runsCommand(
   ctx: OpsContext,
   sync: string,
-  opts: { limit?: string; fast?: boolean },
+  opts: { limit?: number; fast?: boolean },
   json: boolean,
 ): Promise<number> {
   const runs = await runHistory(ctx, sync, {
-    limit: opts.limit ? Number(opts.limit) : 20,
+    limit: opts.limit ?? 20,
     ...(opts.fast ? { fast: true } : {}),
   });
   if (json) {
