@@ -30,6 +30,12 @@ export interface MemoryTargetOptions {
   readonly fault?: (call: 'upsert' | 'lookup', records: number) => CallFault | undefined;
   /** Milliseconds each call takes, so concurrent writers interleave. @default 0 */
   readonly latencyMs?: () => number;
+  /**
+   * Refuses one record of a call with this error, nothing written, while the call's other records
+   * go through (a target answering per record, as HubSpot's multi-status or Salesforce's
+   * collections do); undefined: the record is written. @default none
+   */
+  readonly refuse?: (record: UpsertRecord) => TargetError | undefined;
 }
 
 interface Stored {
@@ -103,6 +109,8 @@ export class MemoryTarget implements Connector {
   }
 
   private write(r: UpsertRecord): UpsertResult {
+    const refused = this.opts.refuse?.(r);
+    if (refused) return { key: r.key, ok: false, error: refused };
     const email = r.payload.email;
     if (typeof email === 'string' && !email.includes('@')) {
       return {

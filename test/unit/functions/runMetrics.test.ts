@@ -9,32 +9,7 @@ import {
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../../shared/contracts/metricNames.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 import { emptyWriteCounts, type WriteCounts } from '../../../shared/write/processWriteBatch.ts';
-
-type Emf = Record<string, unknown> & {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
-};
-
-/** Every EMF record written to stdout while `fn` runs. */
-async function captureEmf(fn: () => unknown): Promise<Emf[]> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .flatMap((l) => l.split('\n'))
-    .filter((l) => l.includes('"_aws"'))
-    .map((l) => JSON.parse(l) as Emf);
-}
-
-/** Metric name → value of one EMF record. */
-const values = (emf: Emf) =>
-  Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, emf[m.Name]]));
+import { captureEmf, emfValues } from '../../helpers/emf.ts';
 
 const metrics = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
@@ -69,7 +44,7 @@ describe('Functions: run metrics', () => {
       Dimensions: [['service', 'sync']],
     });
     expect(emf[0]).toMatchObject({ service: 'writeback', sync: 'contacts' });
-    expect(values(emf[0]!)).toEqual({ RunsStarted: 1 });
+    expect(emfValues(emf[0]!)).toEqual({ RunsStarted: 1 });
   });
 
   it("maps a run's counts; links failed and dead are gauges, published even when zero", async () => {
@@ -79,7 +54,7 @@ describe('Functions: run metrics', () => {
     addRunMetrics(m, run());
     const emf = await captureEmf(() => m.publishStoredMetrics());
     // Assess
-    expect(values(emf[0]!)).toEqual({
+    expect(emfValues(emf[0]!)).toEqual({
       RowsRead: 120,
       RowsEnqueued: 100,
       Redriven: 3,
@@ -100,7 +75,7 @@ describe('Functions: run metrics', () => {
     addRunMetrics(m, run({ outcome, counts: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 } }));
     const emf = await captureEmf(() => m.publishStoredMetrics());
     // Assess: zero counters and unknown gauges are left out
-    expect(values(emf[0]!)).toEqual({ [metric]: 1 });
+    expect(emfValues(emf[0]!)).toEqual({ [metric]: 1 });
   });
 
   it('maps a write batch: every dead-lettered record counts as Failed, those out of retries also as Dead', async () => {
@@ -114,7 +89,7 @@ describe('Functions: run metrics', () => {
     );
     const emf = await captureEmf(() => m.publishStoredMetrics());
     // Assess
-    expect(values(emf[0]!)).toEqual({ Written: 7, Failed: 3, Dead: 2, Retrying: 5, WaitingForParent: 2 });
+    expect(emfValues(emf[0]!)).toEqual({ Written: 7, Failed: 3, Dead: 2, Retrying: 5, WaitingForParent: 2 });
   });
 
   it('publishes nothing, and warns about nothing, for a batch of unchanged and stale records', async () => {
@@ -138,6 +113,6 @@ describe('Functions: run metrics', () => {
     // Act
     const emf = await captureEmf(() => onError?.({} as never));
     // Assess
-    expect(values(emf[0]!)).toMatchObject({ RunsFailed: 1 });
+    expect(emfValues(emf[0]!)).toMatchObject({ RunsFailed: 1 });
   });
 });
