@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../local/EmbeddedPostgres.ts';
 import { startLocalEmulators } from '../local/LocalEmulators.ts';
 import { provisionLocal } from '../local/provisionLocal.ts';
@@ -26,8 +25,8 @@ import { createAwsClients } from '../shared/aws/awsClients.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
 import { runExtract } from '../shared/extract/runExtract.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
-import { warehouseOptions } from '../shared/source/warehouseSession.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
 
@@ -70,7 +69,7 @@ async function bulkChild(): Promise<void> {
   const config = benchConfig(table);
   const aws = createAwsClients({ dynamodb: env.ddb, sqs: env.sqs });
   const res = await provisionLocal(aws, `b${randomUUID().slice(0, 6)}`, config.syncs);
-  const sql = postgres(env.pg, warehouseOptions({ max: 2 }));
+  const sql = warehousePool(env.pg, { max: 2 });
   const links = new CountingLinkStore(aws.ddb, res.linksTable);
   let clock = 0;
   const deps = {
@@ -113,7 +112,7 @@ async function child(): Promise<void> {
   const config = benchConfig(table);
   const aws = createAwsClients({ dynamodb: env.ddb, sqs: env.sqs });
   const res = await provisionLocal(aws, `b${randomUUID().slice(0, 6)}`, config.syncs);
-  const sql = postgres(env.pg, { max: 2, onnotice: () => undefined, connection: { TimeZone: 'UTC' } });
+  const sql = warehousePool(env.pg, { max: 2 });
   const deps = {
     sql,
     state: new StateStore(aws.ddb, res.stateTable),
@@ -178,7 +177,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'wb-bench-'));
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
   const emulators = await startLocalEmulators();
-  const sql = postgres(pg.url(), { max: 2, onnotice: () => undefined });
+  // Generates the source tables: the server's own session, as a loader would have.
+  const sql = targetPool(pg.url(), { max: 2 });
   try {
     process.stderr.write(`generating ${rows} + ${small} source rows…\n`);
     for (const [name, n] of [

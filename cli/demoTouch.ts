@@ -1,10 +1,11 @@
-import postgres from 'postgres';
 import { touchCustomers } from '../local/demoData.ts';
+import { warehousePool } from '../shared/postgresPools.ts';
 import { readDemoState } from './demoState.ts';
 
 export async function runDemoTouch(count: number): Promise<void> {
   const state = readDemoState();
-  const sql = postgres(state.dwhUrl, { max: 1, onnotice: () => undefined });
+  // The demo warehouse: edited with the session every warehouse connection has.
+  const sql = warehousePool(state.dwhUrl, { max: 1 });
   try {
     const ids = await touchCustomers(sql, count);
     process.stdout.write(

@@ -4,7 +4,6 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import postgres from 'postgres';
 import { type AwsClients, createAwsClients } from '../shared/aws/awsClients.ts';
 import { S3ClaimCheckStore } from '../shared/aws/S3ClaimCheckStore.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
@@ -12,13 +11,13 @@ import { createConnector, credentialsFromSecret } from '../shared/connectors/cre
 import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
 import type {
   ExtractHandlerDeps,
   VerifyHandlerDeps,
   WriteHandlerDeps,
 } from '../shared/runtime/HandlerDeps.ts';
-import { warehouseOptions } from '../shared/source/warehouseSession.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
@@ -49,20 +48,12 @@ function claimChecksOf(aws: AwsClients, runtime: RuntimeEnv): { claimChecks?: S3
     : {};
 }
 
-/** The warehouse pool, from its secret. porsager's serverless advice: small, idle connections closed, recycled. */
+/** The warehouse pool, from its secret (serverless pool options, the pinned session). */
 async function warehouseSql(secretArn: string) {
   const { url } = toCredentials(await readSecret(secretArn));
   if (!url)
     throw new ConfigValidationError(['warehouse secret: needs url, or host/port/username/password/dbname']);
-  return postgres(
-    url,
-    warehouseOptions({
-      max: 2,
-      idle_timeout: 20,
-      max_lifetime: 60 * 30,
-      ssl: 'prefer',
-    }),
-  );
+  return warehousePool(url, { max: 2, ssl: 'prefer' });
 }
 
 export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<ExtractHandlerDeps> {

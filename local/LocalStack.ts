@@ -9,7 +9,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { createExtractHandler } from '../functions/extract.ts';
 import { createWriteHandler } from '../functions/write.ts';
 import { type AwsClients, createAwsClients } from '../shared/aws/awsClients.ts';
@@ -19,9 +19,9 @@ import type { SyncConfig, WritebackConfig } from '../shared/config/schema.ts';
 import type { Connector } from '../shared/connectors/Connector.ts';
 import { type ConnectionCredentials, createConnector } from '../shared/connectors/createConnector.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import type { ClaimCheckStore } from '../shared/queue/ClaimCheck.ts';
 import { SqsEnqueuer, type SqsEnqueuerOptions } from '../shared/queue/SqsEnqueuer.ts';
-import { warehouseOptions } from '../shared/source/warehouseSession.ts';
 import type { RunCounts, RunRecord } from '../shared/state/RunRecord.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import type { TargetHealthOptions } from '../shared/write/checkTargetHealth.ts';
@@ -219,15 +219,15 @@ export class LocalStack {
       }),
       startXeroFake({ port: 0 }),
     ]);
-    const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });
+    const admin = targetPool(pg.url(), { max: 1 });
     for (const db of ['dwh', 'billing']) {
       const [exists] = await admin`select 1 from pg_database where datname = ${db}`;
       if (!exists) await admin.unsafe(`create database ${db}`);
     }
     await admin.end();
-    const dwh = postgres(pg.url('dwh'), warehouseOptions({ max: 8 }));
+    const dwh = warehousePool(pg.url('dwh'), { max: 8 });
     if (opts.demo) await seedDemoDwh(dwh, opts.demo);
-    const billing = postgres(pg.url('billing'), { max: 1, onnotice: () => undefined });
+    const billing = targetPool(pg.url('billing'), { max: 1 });
     await prepareBillingDb(billing);
     await billing.end();
     const aws = createAwsClients({

@@ -1,8 +1,9 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import type { ConnectionConfig, SyncConfig, WritebackConfig } from '../shared/config/schema.ts';
 import { HubSpotConnector } from '../shared/connectors/hubspot/HubSpotConnector.ts';
 import { UsageError } from '../shared/ops/errors.ts';
 import type { CopyLoader, LoadedCopy } from '../shared/ops/verify.ts';
+import { targetPool } from '../shared/postgresPools.ts';
 import { quoteIdent, quoteQualified } from '../shared/source/sqlText.ts';
 import type { HubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
 
@@ -223,7 +224,7 @@ export async function loadTargetCopies(
       const records = await loadHubSpotCopy(dwh, sources.hubspot(object), object, table, associations);
       loaded = { sync: sync.name, table, records, from: `HubSpot ${object}` };
     } else if (connection.type === 'postgres' && sources.postgresUrl?.(connection)) {
-      const target = postgres(sources.postgresUrl(connection)!, { max: 1, onnotice: () => undefined });
+      const target = targetPool(sources.postgresUrl(connection)!, { max: 1 });
       try {
         const records = await loadTableCopy(dwh, target, object, table);
         loaded = { sync: sync.name, table, records, from: object };

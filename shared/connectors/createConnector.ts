@@ -1,6 +1,6 @@
-import postgres from 'postgres';
 import type { ConnectionConfig, SyncConfig } from '../config/schema.ts';
 import { ConfigValidationError } from '../errors.ts';
+import { targetPool } from '../postgresPools.ts';
 import type { Connector } from './Connector.ts';
 import { HubSpotConnector } from './hubspot/HubSpotConnector.ts';
 import { PostgresTableConnector } from './postgres/PostgresTableConnector.ts';
@@ -44,12 +44,7 @@ export function createConnector(
           `${where}.externalId: required for a postgres target (its unique column)`,
         ]);
       }
-      const sql = postgres(url, {
-        max: 4,
-        idle_timeout: 20,
-        max_lifetime: 60 * 30,
-        onnotice: () => undefined,
-      });
+      const sql = targetPool(url, { max: 4 });
       return new PostgresTableConnector({ sql, externalIdColumn: sync.target.externalId });
     }
     case 'hubspot': {

@@ -1,4 +1,4 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { type AwsClients, createAwsClients } from '../aws/awsClients.ts';
 import { S3ClaimCheckStore } from '../aws/S3ClaimCheckStore.ts';
 import { loadConfigFile } from '../config/loadConfig.ts';
@@ -13,9 +13,9 @@ import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import { findLocalState, type LocalStateFile, readLocalState } from '../contracts/localStateFile.ts';
 import { ConfigValidationError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import { warehousePool } from '../postgresPools.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
-import { warehouseOptions } from '../source/warehouseSession.ts';
 import { StateStore } from '../state/StateStore.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
 import { type OpsResources, resourcesFromOutputs, type SyncResources } from './stackResources.ts';
@@ -135,7 +135,7 @@ export class OpsContext {
     const url =
       this.dwhUrl ?? this.local?.dwhUrl ?? this.config.warehouse.url ?? (await this.warehouseFromSecret());
     // Cursor values are kept as text: the session must be the one the extract uses.
-    const sql = postgres(url, warehouseOptions({ max: 4, connect_timeout: 10, idle_timeout: 20 }));
+    const sql = warehousePool(url, { max: 4 });
     try {
       await sql`select 1`;
     } catch (err) {
