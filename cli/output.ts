@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { errorCodeInfo } from '../shared/errorCodes.ts';
 import { WritebackError } from '../shared/errors.ts';
 import { ConfirmationRequiredError } from '../shared/ops/errors.ts';
 
@@ -22,16 +23,53 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.failed;
 }
 
-/** Prints an error for a person (code + message, no stack for known errors) and exits. */
-export function fail(err: unknown): never {
+/**
+ * An error as a person reads it: a known one as its code and message, followed by the catalogue's
+ * "what to do" (shared/errorCodes.ts) unless the message already says it; anything else as its
+ * name and message, or its stack with --debug.
+ */
+export function formatError(err: unknown, debug = process.argv.includes('--debug')): string {
   if (err instanceof WritebackError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-  } else if (process.argv.includes('--debug')) {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  } else {
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    process.stderr.write(`error: ${message}\n(--debug prints the stack)\n`);
+    const hint = actionHint(err);
+    return `error ${err.code}: ${err.message}\n${hint ? `${hint}\n` : ''}`;
   }
+  if (debug) return `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`;
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return `error: ${message}\n(--debug prints the stack)\n`;
+}
+
+/**
+ * The catalogue's action for the error's code as one line, `  → <action>`; undefined for a code
+ * outside the catalogue (a connector's), or when the message already says what to do: it holds
+ * the action, or one of the commands or options the action quotes (`npm start`, `--yes`).
+ */
+export function actionHint(err: WritebackError): string | undefined {
+  const info = errorCodeInfo(err.code);
+  if (!info) return undefined;
+  const action = info.action.replace(/\s+/g, ' ').trim();
+  const said = plain(err.message);
+  if (said.includes(plain(action)) || quotedCommands(action).some((c) => said.includes(c))) return undefined;
+  return `  → ${action}`;
+}
+
+/**
+ * The commands (`writeback runs <sync>`, `npx cdk deploy`) and options (`--yes`) an action quotes,
+ * each up to its first placeholder; config fields and other quoted words do not say what to do.
+ */
+function quotedCommands(action: string): string[] {
+  return [...action.matchAll(/`([^`]+)`/g)]
+    .map((m) => plain(m[1]!.split(/<|…/)[0]!))
+    .filter((q) => q.startsWith('--') || /^(writeback|npm|npx) \S/.test(q));
+}
+
+/** Text compared without backticks, case or runs of white space. */
+function plain(text: string): string {
+  return text.replaceAll('`', '').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** Prints an error for a person (code, message and what to do; no stack for known errors) and exits. */
+export function fail(err: unknown): never {
+  process.stderr.write(formatError(err));
   process.exit(exitCodeFor(err));
 }
 
