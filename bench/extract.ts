@@ -28,6 +28,7 @@ import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
+import { chunks } from '../shared/util/chunks.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -281,12 +282,12 @@ async function main(): Promise<void> {
       2000,
       async (batch) => {
         streamed += batch.length;
-        for (let i = 0; i < batch.length; i += 10) {
+        for (const ten of chunks(batch, 10)) {
           sends.push(
             aws.sqs.send(
               new SendMessageBatchCommand({
                 QueueUrl: floorRes.queues.bench!.url,
-                Entries: batch.slice(i, i + 10).map((_, j) => ({ Id: String(j), MessageBody: body })),
+                Entries: ten.map((_, j) => ({ Id: String(j), MessageBody: body })),
               }),
             ),
           );

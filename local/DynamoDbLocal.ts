@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A DynamoDB endpoint on loopback and how to stop it. */
 export interface DynamoDbServer {
@@ -86,7 +87,7 @@ async function waitUntilAnswering(endpoint: string): Promise<boolean> {
       await fetch(endpoint, { method: 'GET', signal: AbortSignal.timeout(1000) });
       return true;
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
   throw new Error(`DynamoDB Local did not answer within ${READY_TIMEOUT_MS / 1000} s at ${endpoint}`);

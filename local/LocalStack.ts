@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ChangeMessageVisibilityCommand,
@@ -340,7 +341,7 @@ export class LocalStack {
       if (!busy && depths.every((d) => d.visible === 0 && d.inFlight === 0)) return;
       if (Date.now() > until)
         throw new Error(`queues not drained after ${timeoutMs} ms: ${JSON.stringify(depths)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageBatchCommand,
   type Message,
@@ -5,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { chunks } from '../shared/util/chunks.ts';
 
 export interface SqsPollerOptions {
   readonly sqs: SQSClient;
@@ -67,7 +69,7 @@ export class SqsPoller {
       } catch (err) {
         if (!this.running) return;
         this.opts.onError?.(err);
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     }
   }
@@ -103,11 +105,11 @@ export class SqsPoller {
       return; // whole batch comes back after the visibility timeout
     }
     const done = messages.filter((m) => !failed.has(m.MessageId!));
-    for (let i = 0; i < done.length; i += 10) {
+    for (const batch of chunks(done, 10)) {
       await this.opts.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.opts.queueUrl,
-          Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+          Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
         }),
       );
     }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connector, UpsertRecord } from '../shared/connectors/Connector.ts';
 
 /** What draining a backlog took. */
@@ -33,7 +34,6 @@ export async function drainBacklog(
   let delayed = 0;
   let batches = 0;
   let requeued = 0;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   await Promise.all(
     writers.map(async (connector) => {
       for (;;) {

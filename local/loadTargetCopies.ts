@@ -5,6 +5,7 @@ import { UsageError } from '../shared/ops/errors.ts';
 import type { CopyLoader, LoadedCopy } from '../shared/ops/verify.ts';
 import { targetPool } from '../shared/postgresPools.ts';
 import { quoteIdent, quoteQualified } from '../shared/source/sqlText.ts';
+import { chunks } from '../shared/util/chunks.ts';
 import type { HubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
 
 /** A HubSpot record as the list API (or the fake's store) has it: its id and its properties. */
@@ -67,8 +68,8 @@ export async function loadHubSpotCopy(
     await tx.unsafe(
       `create table ${table} (id text primary key, ${props.map((p) => `${quoteIdent(p)} text`).join(', ')}${props.length ? ', ' : ''}_loaded_at timestamptz not null)`,
     );
-    for (let i = 0; i < records.length; i += 1000) {
-      const rows = records.slice(i, i + 1000).map((r) => ({
+    for (const batch of chunks(records, 1000)) {
+      const rows = batch.map((r) => ({
         id: r.id,
         ...Object.fromEntries(props.map((p) => [p, r.properties[p] ?? null])),
         _loaded_at: loadedAt,
@@ -169,8 +170,8 @@ export async function loadTableCopy(
     await tx.unsafe(
       `create table ${copyTable} (${types.map((t) => `${quoteIdent(t.name)} ${t.type}`).join(', ')}, _loaded_at timestamptz not null)`,
     );
-    for (let i = 0; i < rows.length; i += 1000) {
-      const chunk = rows.slice(i, i + 1000).map((r) => ({ ...r, _loaded_at: loadedAt }));
+    for (const batch of chunks(rows, 1000)) {
+      const chunk = batch.map((r) => ({ ...r, _loaded_at: loadedAt }));
       await tx`insert into ${tx(copyTable)} ${tx(chunk as never, ...cols, '_loaded_at')}`;
     }
   });

@@ -1,3 +1,4 @@
+import { chunks } from '../util/chunks.ts';
 import type { UpsertRecord, UpsertResult } from './Connector.ts';
 
 /**
@@ -21,12 +22,7 @@ export function waves(records: readonly UpsertRecord[]): UpsertRecord[][] {
   return out;
 }
 
-/** Splits `items` into runs of at most `size`. */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+export { chunks } from '../util/chunks.ts';
 
 /**
  * Writes `records` one call after another, each call holding at most `size` records and never

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type ClaimCheckStore, claimCheckPointerOf } from '../queue/ClaimCheck.ts';
 import { type WriteMessage, WriteMessageSchema } from '../queue/WriteMessage.ts';
+import { chunks } from '../util/chunks.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { DLQ_ATTRIBUTES } from '../write/DeadLetterSink.ts';
 
@@ -167,11 +168,11 @@ async function changeVisibility(
   letters: readonly DeadLetter[],
   seconds: number,
 ): Promise<void> {
-  for (let i = 0; i < letters.length; i += 10) {
+  for (const batch of chunks(letters, 10)) {
     await sqs.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: url,
-        Entries: letters.slice(i, i + 10).map((l, j) => ({
+        Entries: batch.map((l, j) => ({
           Id: String(j),
           ReceiptHandle: l.receiptHandle,
           VisibilityTimeout: seconds,
@@ -182,11 +183,11 @@ async function changeVisibility(
 }
 
 async function deleteAll(sqs: SQSClient, url: string, letters: readonly DeadLetter[]): Promise<void> {
-  for (let i = 0; i < letters.length; i += 10) {
+  for (const batch of chunks(letters, 10)) {
     const res = await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: url,
-        Entries: letters.slice(i, i + 10).map((l, j) => ({ Id: String(j), ReceiptHandle: l.receiptHandle })),
+        Entries: batch.map((l, j) => ({ Id: String(j), ReceiptHandle: l.receiptHandle })),
       }),
     );
     const failed = res.Failed ?? [];

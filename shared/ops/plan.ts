@@ -9,6 +9,7 @@ import { enqueueDecision } from '../links/selectChanged.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader } from '../source/SourceReader.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
 import { stableJson } from '../util/stableJson.ts';
 import { type ResolvedPayload, resolveParents, withParentId } from '../write/resolveParents.ts';
 import type { OpsContext } from './OpsContext.ts';
@@ -224,24 +225,19 @@ async function lookupDiffs(
   onProgress: ((line: string) => void) | undefined,
 ): Promise<Map<string, Pick<PlannedRecord, 'diff' | 'diffError' | 'targetId'>>> {
   const out = new Map<string, Pick<PlannedRecord, 'diff' | 'diffError' | 'targetId'>>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < records.length) {
-      const r = records[next++]!;
-      const payload = payloads.get(r.key)!;
-      try {
-        const current = await connector.lookup(object, r.key);
-        out.set(r.key, {
-          diff: fieldDiff(payload, current),
-          ...(current && !r.targetId ? { targetId: current.targetId } : {}),
-        });
-      } catch (err) {
-        out.set(r.key, { diffError: describeError(err).message });
-      }
-      onProgress?.(`looked up ${out.size} of ${records.length} records in the target`);
+  await forEachLimit(records, LOOKUP_CONCURRENCY, async (r) => {
+    const payload = payloads.get(r.key)!;
+    try {
+      const current = await connector.lookup(object, r.key);
+      out.set(r.key, {
+        diff: fieldDiff(payload, current),
+        ...(current && !r.targetId ? { targetId: current.targetId } : {}),
+      });
+    } catch (err) {
+      out.set(r.key, { diffError: describeError(err).message });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, records.length) }, worker));
+    onProgress?.(`looked up ${out.size} of ${records.length} records in the target`);
+  });
   return out;
 }
 

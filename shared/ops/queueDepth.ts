@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SyncResources } from './stackResources.ts';
 
@@ -55,6 +56,6 @@ export async function waitForQueueDrained(
     emptyReadings = depth.visible + depth.inFlight + depth.delayed === 0 ? emptyReadings + 1 : 0;
     if (emptyReadings >= 2) return true;
     if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+    await sleep(opts.pollMs ?? 1000);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../config/schema.ts';
 import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
+import { chunks } from '../util/chunks.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type DeadLetter, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
@@ -100,8 +101,7 @@ export async function redriveDeadLetters(
       result.notFound.push(...[...wanted].filter((k) => !present.has(k)));
     }
     const enqueuer = ctx.enqueuer(syncName);
-    for (let i = 0; i < selected.length; i += READ_CHUNK) {
-      const chunk = selected.slice(i, i + READ_CHUNK);
+    for (const chunk of chunks(selected, READ_CHUNK)) {
       const messages =
         opts.from === 'stored'
           ? storedMessages(chunk, result)

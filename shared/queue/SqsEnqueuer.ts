@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { EnqueueError } from '../errors.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
@@ -124,11 +125,9 @@ export class SqsEnqueuer {
       ready.map((e) => e.bytes),
       { maxEntries: SQS_MAX_BATCH_ENTRIES, maxBytes: this.maxBatchBytes },
     ).map((idx) => idx.map((i) => ready[i]!));
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) refused.push(...(await this.sendBatch(batches[next++]!)));
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
+    await forEachLimit(batches, this.concurrency, async (batch) => {
+      refused.push(...(await this.sendBatch(batch)));
+    });
     const refusedSet = new Set(refused.map((r) => r.message));
     const sentEntries = ready.filter((e) => !refusedSet.has(e.message));
     return {
@@ -233,7 +232,7 @@ export class SqsEnqueuer {
       if (pending.length > 0) {
         if (attempt >= MAX_ATTEMPTS)
           throw new EnqueueError(`${pending.length} messages not enqueued after ${attempt} attempts`);
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        await sleep(50 * 2 ** attempt);
       }
     }
     return refused;

@@ -3,6 +3,7 @@ import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
+import { chunks } from '../util/chunks.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
 import type { Finding, FindingKind } from './VerifyReport.ts';
 
@@ -73,8 +74,7 @@ export async function enqueueRepairs(
     invalid: [],
   };
   const children = childReadersOf(deps.sql, sync);
-  for (let i = 0; i < keys.length; i += READ_CHUNK) {
-    const chunk = keys.slice(i, i + READ_CHUNK);
+  for (const chunk of chunks(keys, READ_CHUNK)) {
     // By key, whatever the bookmark, through the sync's own `where`.
     const rows = await readSourceRowsByKey(deps.sql, sync, chunk);
     const found = new Set(rows.map((r) => r.key));

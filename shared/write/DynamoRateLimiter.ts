@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isConditionFailed, N, num, S } from '../util/attr.ts';
 import type { RateLimit, RateSlot, SharedRateLimiter } from './SharedRateLimiter.ts';
@@ -108,8 +109,4 @@ export class DynamoRateLimiter implements SharedRateLimiter {
       throw err;
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

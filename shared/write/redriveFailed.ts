@@ -4,6 +4,7 @@ import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Link } from '../links/Link.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
+import { chunks } from '../util/chunks.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { checkTargetHealth, type TargetHealthOptions } from './checkTargetHealth.ts';
 import { readSourceRowsByKey } from './readSourceRowsByKey.ts';
@@ -116,8 +117,8 @@ export async function redriveFailed(
       if (link.status === 'dead' && Date.parse(link.updatedAt ?? '') + delay > now) summary.waiting++;
       else due.push(link);
     }
-    for (let i = 0; i < due.length; i += READ_CHUNK) {
-      await redriveChunk(sync, deps, opts.runId, due.slice(i, i + READ_CHUNK), summary);
+    for (const chunk of chunks(due, READ_CHUNK)) {
+      await redriveChunk(sync, deps, opts.runId, chunk, summary);
     }
   }
   [summary.failed, summary.dead] = await Promise.all([

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type CallMatch, type Fault, FaultQueue, matches, type StatusFault } from './faults.ts';
 
 /** One call as the fake saw it. */
@@ -256,16 +257,18 @@ export abstract class FakeServer<C extends FakeCall = FakeCall, S extends Status
     write(res, this.finish(reply));
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleeps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleeps.add(wake);
-    });
+  /** A delay fault's wait; stop() ends it early. */
+  private async sleep(ms: number): Promise<void> {
+    const woken = new AbortController();
+    const wake = () => woken.abort();
+    this.sleeps.add(wake);
+    try {
+      await sleep(ms, undefined, { signal: woken.signal });
+    } catch {
+      // woken by stop()
+    } finally {
+      this.sleeps.delete(wake);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TargetError } from '../../errors.ts';
 import { type Permit, type RateLimiter, RateLimitWaitTooLongError } from './RateLimiter.ts';
 import { redact } from './redact.ts';
@@ -152,7 +153,7 @@ export class HttpClient {
     this.retry =
       opts.retry === false ? { ...DEFAULT_RETRY, maxRetries: 0 } : { ...DEFAULT_RETRY, ...opts.retry };
     this.limiter = opts.limiter;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = opts.sleep ?? sleep;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
   }

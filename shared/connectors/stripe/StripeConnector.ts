@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
+import { forEachLimit } from '../../util/forEachLimit.ts';
 import { waves } from '../batching.ts';
 import type {
   Connector,
@@ -157,14 +158,9 @@ export class StripeConnector implements Connector {
     if (kind === undefined) return failAll(records, unknownObject(object));
     const results: UpsertResult[] = [];
     for (const wave of waves(records)) {
-      let next = 0;
-      const worker = async () => {
-        while (next < wave.length) {
-          const r = wave[next++]!;
-          results.push(await this.writeOne(kind, r));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, wave.length) }, worker));
+      await forEachLimit(wave, this.concurrency, async (r) => {
+        results.push(await this.writeOne(kind, r));
+      });
     }
     return results;
   }
