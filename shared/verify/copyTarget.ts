@@ -1,0 +1,74 @@
+import type { ReservedSql } from 'postgres';
+import type { SyncConfig } from '../config/schema.ts';
+import type { Connector } from '../connectors/Connector.ts';
+import { WritebackError } from '../errors.ts';
+import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
+import { mapAsync } from '../util/mapAsync.ts';
+import { stableJson } from '../util/stableJson.ts';
+import { copyRows } from './copyRows.ts';
+
+/** Step 3 of a verification: the target's records into wb_copy. Returns what the sync is verified against, for the report. */
+export async function copyTarget(
+  conn: ReservedSql,
+  sync: SyncConfig,
+  connector: Connector | undefined,
+  compared: readonly string[],
+): Promise<string> {
+  if (sync.verify?.table) {
+    await copyWarehouseCopy(conn, sync, sync.verify.table, compared);
+    return sync.verify.table;
+  }
+  if (connector) {
+    await copyRows(
+      conn,
+      'wb_copy',
+      ['key', 'target_id', 'fields', 'loaded_at'],
+      mapAsync(connector.list(sync.target.object), (r) => [
+        r.externalId ?? null,
+        r.targetId,
+        stableJson(Object.fromEntries(compared.map((f) => [f, r.fields[copyColumn(sync, f)] ?? null]))),
+        null,
+      ]),
+    );
+    return `${connector.type} API (${sync.target.object})`;
+  }
+  throw new WritebackError(
+    'WB_VERIFY_NO_TARGET',
+    `sync ${sync.name}: nothing to verify against; set verify.table to the warehouse copy of ${sync.target.object}`,
+  );
+}
+
+/** wb_copy from the target's copy in the warehouse (verify.table), in SQL; it must be loaded already. */
+async function copyWarehouseCopy(
+  conn: ReservedSql,
+  sync: SyncConfig,
+  table: string,
+  compared: readonly string[],
+): Promise<void> {
+  const verify = sync.verify!;
+  const [exists] = await conn<
+    { ok: boolean }[]
+  >`select to_regclass(${quoteQualified(table)}) is not null as ok`;
+  if (!exists?.ok) {
+    throw new WritebackError(
+      'WB_VERIFY_NO_COPY',
+      `sync ${sync.name}: the target's copy ${table} is not in the warehouse yet: load it with your ELT tool (on the local stack: writeback verify --load-copies)`,
+    );
+  }
+  const ext = quoteIdent(verify.externalIdColumn ?? sync.target.externalId ?? 'external_id');
+  const tid = verify.targetIdColumn ? `t.${quoteIdent(verify.targetIdColumn)}::text` : 'null';
+  const loaded = verify.loadedAtColumn ? `t.${quoteIdent(verify.loadedAtColumn)}` : 'null';
+  const obj = compared.length
+    ? `jsonb_build_object(${compared.map((f) => `'${f.replaceAll("'", "''")}', t.${quoteIdent(copyColumn(sync, f))}`).join(', ')})`
+    : `'{}'::jsonb`;
+  // sql.unsafe: quoted identifiers from validated config.
+  await conn.unsafe(
+    `insert into wb_copy (key, target_id, fields, loaded_at)
+     select t.${ext}::text, ${tid}, ${obj}, ${loaded} from ${quoteQualified(table)} t`,
+  );
+}
+
+/** The copy's column (or the API's property) holding a compared field: verify.fields renames it. */
+function copyColumn(sync: SyncConfig, field: string): string {
+  return sync.verify?.fields?.[field] ?? field;
+}
