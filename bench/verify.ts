@@ -14,6 +14,7 @@ import { startLocalEmulators } from '../local/LocalEmulators.ts';
 import { provisionLocal } from '../local/provisionLocal.ts';
 import { createAwsClients } from '../shared/aws/awsClients.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
+import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { warehousePool } from '../shared/postgresPools.ts';
 import { StateStore } from '../shared/state/StateStore.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
@@ -106,8 +107,7 @@ try {
   const t1 = performance.now();
   const report = await verifySync(sync, {
     dwh: sql,
-    ddb: aws.ddb,
-    linksTable: res.linksTable,
+    links: new DynamoLinkStore(aws.ddb, res.linksTable),
     state,
     now: Date.now,
   });

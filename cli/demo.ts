@@ -136,8 +136,7 @@ async function verifyDemo(stack: LocalStack): Promise<void> {
       sync,
       {
         dwh: stack.dwh,
-        ddb: stack.aws.ddb,
-        linksTable: stack.resources.linksTable,
+        links: stack.links,
         state: stack.state,
         now: Date.now,
       },

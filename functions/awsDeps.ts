@@ -180,6 +180,7 @@ export async function createAwsVerifyDeps(
   const sql = await warehouseSql(runtime.dwhSecretArn);
   const aws = createAwsClients();
   const state = new StateStore(aws.ddb, runtime.stateTable);
+  const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const sync = cfg.syncs.find((s) => s.name === runtime.sync);
   const connector =
     sync && verifyReadsTarget(sync) && runtime.connectionSecretArn
@@ -200,8 +201,7 @@ export async function createAwsVerifyDeps(
       : {}),
     depsFor: () => ({
       dwh: sql,
-      ddb: aws.ddb,
-      linksTable: runtime.linksTable,
+      links,
       state,
       now: Date.now,
       ...(connector ? { connector } : {}),

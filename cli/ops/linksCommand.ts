@@ -1,5 +1,5 @@
 import type { Link } from '../../shared/links/Link.ts';
-import { ATTENTION_STATUSES, type AttentionStatus } from '../../shared/ops/attentionIndex.ts';
+import { ATTENTION_STATUSES, type AttentionStatus } from '../../shared/links/Link.ts';
 import { UsageError } from '../../shared/ops/errors.ts';
 import { linkOf, linksByTarget, linksNeedingAttention } from '../../shared/ops/links.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';

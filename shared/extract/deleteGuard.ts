@@ -1,6 +1,6 @@
 import type { SyncConfig } from '../config/schema.ts';
 import { SourceError } from '../errors.ts';
-import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { LinkStore } from '../links/LinkStore.ts';
 import type { Position } from '../source/Position.ts';
 import type { SourceReader, SourceRow } from '../source/SourceReader.ts';
 
@@ -18,7 +18,7 @@ const PAGE = 1000;
 export async function guardSoftDeletes(
   sync: SyncConfig,
   reader: SourceReader,
-  links: DynamoLinkStore,
+  links: LinkStore,
   bookmark: Position | undefined,
 ): Promise<void> {
   const column = sync.deletes?.column;

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AttributeValue,
   BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
-  QueryCommand,
+  paginateQuery,
+  type QueryCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { LinkStoreUnavailableError } from '../errors.ts';
@@ -11,56 +13,60 @@ import { LINKS_TABLE } from '../state/tableDefinitions.ts';
 import { isConditionFailed, N, num, numText, S, str } from '../util/attr.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { truncateUtf8 } from '../util/truncateUtf8.ts';
+import { DynamoTargetHealthStore } from './DynamoTargetHealthStore.ts';
 import { DELETED_HASH, type Link, type LinkError, type LinkStatus } from './Link.ts';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  CommitDeletedRequest,
+  CommitRequest,
+  FailureRequest,
+  LinkStore,
+  LinkSummary,
+  RedriveRequest,
+  TouchVersionRequest,
+} from './LinkStore.ts';
+import { type CensusOptions, censusTally, type SyncCensus } from './linkCensus.ts';
 import { attentionKey, linkPk, targetRef } from './linkKeys.ts';
 import { newestVersion } from './newestVersion.ts';
-import { TargetHealthStore } from './TargetHealthStore.ts';
-
-export type ClaimResult =
-  /** The key is ours until `leaseUntil`; `previous` is the item as it was before (undefined: a new key). */
-  | { readonly outcome: 'claimed'; readonly previous: Link | undefined }
-  /** The link already holds or has claimed a newer source version: the message is stale. */
-  | { readonly outcome: 'stale'; readonly link: Link }
-  /** The target already holds exactly this content (a duplicate that raced the first delivery). */
-  | { readonly outcome: 'unchanged'; readonly link: Link }
-  /** Another writer holds a live lease on this key: back off and retry. */
-  | { readonly outcome: 'busy'; readonly link: Link | undefined };
-
-export interface ClaimRequest {
-  readonly sync: string;
-  readonly key: string;
-  readonly version: string;
-  readonly hash: string;
-  readonly token: string;
-  readonly runId: string;
-  readonly now: number;
-  readonly leaseMs: number;
-  /**
-   * A repair (`writeback verify --repair`): claim even when the link says the target holds this
-   * content, because the target lost or changed it behind our back. Lease and version still decide.
-   */
-  readonly repair?: boolean;
-}
+import { parallelScan } from './parallelScan.ts';
 
 const BATCH_GET_MAX = 100;
 /** BatchGetItem calls of one batchGet in flight at once (a page's worth, without crowding the SDK's sockets). */
 const BATCH_GET_CONCURRENCY = 8;
+/** Items per page of the attention index queries that stop at a limit. */
+const MAX_QUERY_PAGE = 1000;
+/** Parallel segments of a Scan of the whole table. */
+const SCAN_SEGMENTS = 4;
+
+export interface DynamoLinkStoreOptions {
+  /**
+   * Items per page of every Query and Scan (their `Limit`). Unset: the limit asked for, or up to
+   * 1 MB a page. Tests set it small to make the paginators go past one page.
+   */
+  readonly pageSize?: number;
+}
 
 /**
- * The link table in DynamoDB. Every state change is a single-item conditional write, which is
- * what makes duplicate and concurrent deliveries harmless: the condition decides, not the caller.
+ * The link table in DynamoDB (the LinkStore port): items keyed `<sync>#<key>` (linkKeys.ts), a
+ * sparse `attention` index of the links that need a look, a `byTarget` index from the target's
+ * id, and Scans for what no index answers (the census, a verification's read of every link).
+ * Every state change is a single-item conditional write, which is what makes duplicate and
+ * concurrent deliveries harmless: the condition decides, not the caller.
  */
-export class DynamoLinkStore {
+export class DynamoLinkStore implements LinkStore {
   /** The client and table, for stores that keep small side items in the link table (rate limits). */
   public readonly ddb: DynamoDBClient;
   public readonly table: string;
   /** Per-sync target call outcomes, written by the writers and read before enqueuing. */
-  public readonly health: TargetHealthStore;
+  public readonly health: DynamoTargetHealthStore;
+  private readonly pageSize: number | undefined;
 
-  public constructor(ddb: DynamoDBClient, table: string) {
+  public constructor(ddb: DynamoDBClient, table: string, opts: DynamoLinkStoreOptions = {}) {
     this.ddb = ddb;
     this.table = table;
-    this.health = new TargetHealthStore(ddb, table);
+    this.health = new DynamoTargetHealthStore(ddb, table);
+    this.pageSize = opts.pageSize;
   }
 
   /** The item's key: `<sync>#<key>`, or the key's SHA-256 when that would not fit (linkKeys.ts). */
@@ -205,13 +211,7 @@ export class DynamoLinkStore {
    * committed something else): the content is then *not* known to be in the target, and the
    * caller must write it (claim it, or send the row) instead of calling it unchanged.
    */
-  public async touchVersion(args: {
-    sync: string;
-    key: string;
-    version: string;
-    hash: string;
-    now: number;
-  }): Promise<boolean> {
+  public async touchVersion(args: TouchVersionRequest): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.table,
       Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
@@ -230,17 +230,7 @@ export class DynamoLinkStore {
   }
 
   /** Marks the write done; false when our lease was lost (another writer took over). */
-  public async commit(args: {
-    sync: string;
-    key: string;
-    token: string;
-    targetId: string;
-    hash: string;
-    version: string;
-    now: number;
-    /** The parent's target id this record was associated with (associated children). */
-    associatedWith?: string;
-  }): Promise<boolean> {
+  public async commit(args: CommitRequest): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.table,
       Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
@@ -265,13 +255,7 @@ export class DynamoLinkStore {
   }
 
   /** Marks a record deleted in the target (its soft-deleted source row), conditional on the lease. */
-  public async commitDeleted(args: {
-    sync: string;
-    key: string;
-    token: string;
-    version: string;
-    now: number;
-  }): Promise<boolean> {
+  public async commitDeleted(args: CommitDeletedRequest): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.table,
       Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
@@ -292,14 +276,7 @@ export class DynamoLinkStore {
   }
 
   /** Records a failed attempt and releases the lease; false when the lease was lost. */
-  public async recordFailure(args: {
-    sync: string;
-    key: string;
-    token: string;
-    status: Exclude<LinkStatus, 'ok' | 'pending' | 'deleted'>;
-    error: Omit<LinkError, 'at'>;
-    now: number;
-  }): Promise<boolean> {
+  public async recordFailure(args: FailureRequest): Promise<boolean> {
     const at = new Date(args.now).toISOString();
     return this.conditionalUpdate({
       TableName: this.table,
@@ -328,27 +305,22 @@ export class DynamoLinkStore {
    */
   public async keysByTarget(sync: string, targetId: string): Promise<string[]> {
     const keys: string[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const res = await this.guard(() =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: LINKS_TABLE.targetIndex.name,
-            KeyConditionExpression: '#ref = :ref',
-            ExpressionAttributeNames: { '#ref': LINKS_TABLE.targetIndex.partitionKey },
-            ExpressionAttributeValues: { ':ref': S(targetRef(sync, targetId)) },
-            ProjectionExpression: 'skey',
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of res.Items ?? []) {
-        const key = str(item, 'skey');
-        if (key !== undefined) keys.push(key);
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
+    await this.query(
+      {
+        IndexName: LINKS_TABLE.targetIndex.name,
+        KeyConditionExpression: '#ref = :ref',
+        ExpressionAttributeNames: { '#ref': LINKS_TABLE.targetIndex.partitionKey },
+        ExpressionAttributeValues: { ':ref': S(targetRef(sync, targetId)) },
+        ProjectionExpression: 'skey',
+      },
+      (items) => {
+        for (const item of items) {
+          const key = str(item, 'skey');
+          if (key !== undefined) keys.push(key);
+        }
+        return true;
+      },
+    );
     return keys;
   }
 
@@ -363,51 +335,128 @@ export class DynamoLinkStore {
     updatedBefore?: string,
   ): Promise<Link[]> {
     const out: Link[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const res = await this.guard(() =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: LINKS_TABLE.attentionIndex.name,
-            KeyConditionExpression:
-              updatedBefore === undefined ? 'attention = :a' : 'attention = :a AND updatedAt < :before',
-            ExpressionAttributeValues: {
-              ':a': S(attentionKey(sync, status)),
-              ...(updatedBefore === undefined ? {} : { ':before': S(updatedBefore) }),
-            },
-            ScanIndexForward: false,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      out.push(...(res.Items ?? []).map(toLink));
-      start = res.LastEvaluatedKey;
-    } while (start && out.length < limit);
+    await this.query(
+      {
+        IndexName: LINKS_TABLE.attentionIndex.name,
+        KeyConditionExpression: updatedBefore === undefined ? '#a = :a' : '#a = :a AND #updatedAt < :before',
+        ExpressionAttributeNames: {
+          '#a': LINKS_TABLE.attentionIndex.partitionKey,
+          ...(updatedBefore === undefined ? {} : { '#updatedAt': LINKS_TABLE.attentionIndex.sortKey }),
+        },
+        ExpressionAttributeValues: {
+          ':a': S(attentionKey(sync, status)),
+          ...(updatedBefore === undefined ? {} : { ':before': S(updatedBefore) }),
+        },
+        ScanIndexForward: false,
+        Limit: this.pageLimit(limit),
+      },
+      (items) => {
+        out.push(...items.map(toLink));
+        return out.length < limit;
+      },
+    );
     return out.slice(0, limit);
+  }
+
+  /** Source keys of a sync's links with this status, newest first (the sparse index), up to `limit`. */
+  public async keysByStatus(
+    sync: string,
+    status: Exclude<LinkStatus, 'ok'>,
+    limit: number,
+  ): Promise<string[]> {
+    const keys: string[] = [];
+    if (limit <= 0) return keys;
+    await this.query(
+      {
+        IndexName: LINKS_TABLE.attentionIndex.name,
+        KeyConditionExpression: '#a = :a',
+        ExpressionAttributeNames: { '#a': LINKS_TABLE.attentionIndex.partitionKey },
+        ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
+        ProjectionExpression: 'skey',
+        ScanIndexForward: false,
+        Limit: this.pageLimit(limit),
+      },
+      (items) => {
+        for (const item of items) {
+          const key = str(item, 'skey');
+          if (key !== undefined) keys.push(key);
+        }
+        return keys.length < limit;
+      },
+    );
+    return keys.slice(0, limit);
   }
 
   /** How many links of a sync have this status (a COUNT query on the sparse attention index). */
   public async countByStatus(sync: string, status: Exclude<LinkStatus, 'ok'>): Promise<number> {
     let count = 0;
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const res = await this.guard(() =>
-        this.ddb.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: LINKS_TABLE.attentionIndex.name,
-            KeyConditionExpression: 'attention = :a',
-            ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      count += res.Count ?? 0;
-      start = res.LastEvaluatedKey;
-    } while (start);
+    await this.query(
+      {
+        IndexName: LINKS_TABLE.attentionIndex.name,
+        KeyConditionExpression: '#a = :a',
+        ExpressionAttributeNames: { '#a': LINKS_TABLE.attentionIndex.partitionKey },
+        ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
+        Select: 'COUNT',
+        ...(this.pageSize !== undefined ? { Limit: this.pageSize } : {}),
+      },
+      (_items, page) => {
+        count += page.Count ?? 0;
+        return true;
+      },
+    );
     return count;
+  }
+
+  /**
+   * Counts every link by sync and status, and by the run that last wrote it, in one parallel scan
+   * that projects four small attributes. `ok` links carry no `attention` attribute (the sparse index
+   * only holds links that need a look), so counting them needs the scan: its cost grows with the
+   * table (about 1 read unit per 8 KB scanned), which is why `status --fast` skips it.
+   */
+  public async census(opts: CensusOptions = {}): Promise<Map<string, SyncCensus>> {
+    const tally = censusTally(opts);
+    let scanned = 0;
+    const pages = parallelScan(
+      this.ddb,
+      {
+        TableName: this.table,
+        ProjectionExpression: '#sync, #status, runId, createdAt',
+        ExpressionAttributeNames: { '#sync': 'sync', '#status': 'status' },
+      },
+      { segments: opts.segments ?? SCAN_SEGMENTS, pageSize: this.pageSize },
+    );
+    for await (const page of this.guarded(pages)) {
+      for (const item of page.Items ?? []) {
+        tally.add({
+          sync: str(item, 'sync'),
+          status: str(item, 'status'),
+          runId: str(item, 'runId'),
+          createdAt: str(item, 'createdAt'),
+        });
+      }
+      scanned += page.ScannedCount ?? 0;
+      opts.onProgress?.(scanned);
+    }
+    return tally.result;
+  }
+
+  /**
+   * Every link of one sync, by a parallel Scan filtered on the sync: a verification reads them all
+   * once, which costs the same as reading the table and needs no extra index written on every update.
+   */
+  public async *scan(sync: string): AsyncIterable<LinkSummary> {
+    const pages = parallelScan(
+      this.ddb,
+      {
+        TableName: this.table,
+        FilterExpression: '#sync = :sync',
+        ProjectionExpression: 'skey, #status, targetId, #hash, updatedAt, version, attempts, lastError',
+        ExpressionAttributeNames: { '#sync': 'sync', '#status': 'status', '#hash': 'hash' },
+        ExpressionAttributeValues: { ':sync': S(sync) },
+      },
+      { segments: SCAN_SEGMENTS, pageSize: this.pageSize },
+    );
+    for await (const page of this.guarded(pages)) yield* (page.Items ?? []).map(toLinkSummary);
   }
 
   /**
@@ -415,13 +464,7 @@ export class DynamoLinkStore {
    * on the item being exactly as it was read (same status and updatedAt, no live lease), so a
    * writer that moved on meanwhile wins; false then.
    */
-  public async markRedriven(args: {
-    sync: string;
-    key: string;
-    seen: Pick<Link, 'status' | 'updatedAt'>;
-    runId: string;
-    now: number;
-  }): Promise<boolean> {
+  public async markRedriven(args: RedriveRequest): Promise<boolean> {
     const iso = new Date(args.now).toISOString();
     return this.conditionalUpdate({
       TableName: this.table,
@@ -444,6 +487,41 @@ export class DynamoLinkStore {
         ':run': S(args.runId),
       },
     });
+  }
+
+  /**
+   * Follows a Query on the link table with the SDK's paginator, handing each page's items to
+   * `onPage`; stops when it returns false (a limit reached) or the pages run out.
+   */
+  private async query(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+    onPage: (
+      items: readonly Record<string, AttributeValue>[],
+      page: { readonly Count?: number | undefined },
+    ) => boolean,
+  ): Promise<void> {
+    const pages = paginateQuery({ client: this.ddb }, { ...input, TableName: this.table });
+    for await (const page of this.guarded(pages)) {
+      if (!onPage(page.Items ?? [], page)) return;
+    }
+  }
+
+  /** The pages of a paginator, its failures translated by guard; a reader that stops early stops it. */
+  private async *guarded<T>(pages: AsyncGenerator<T>): AsyncGenerator<T> {
+    try {
+      for (;;) {
+        const next = await this.guard(() => pages.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await pages.return(undefined);
+    }
+  }
+
+  /** A Query's Limit for a read that stops at `limit` items. */
+  private pageLimit(limit: number): number {
+    return Math.max(1, Math.min(limit, this.pageSize ?? MAX_QUERY_PAGE));
   }
 
   /** One conditional UpdateItem: true when written, false when its condition did not hold. */
@@ -513,6 +591,15 @@ function toLink(item: Record<string, AttributeValue>): Link {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+function toLinkSummary(item: Record<string, AttributeValue>): LinkSummary {
+  return {
+    key: str(item, 'skey') ?? '',
+    status: str(item, 'status') ?? '',
+    targetId: str(item, 'targetId'),
+    hash: str(item, 'hash'),
+    updatedAt: str(item, 'updatedAt'),
+    version: numText(item, 'version'),
+    attempts: num(item, 'attempts') ?? 0,
+    lastError: str(item, 'lastError'),
+  };
 }

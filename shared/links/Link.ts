@@ -7,6 +7,16 @@ export const LINK_STATUSES = ['ok', 'pending', 'retrying', 'failed', 'dead', 'de
  */
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 
+/** The statuses the sparse `attention` index holds (every one but ok and deleted). */
+export const ATTENTION_STATUSES = [
+  'pending',
+  'retrying',
+  'failed',
+  'dead',
+] as const satisfies readonly Exclude<LinkStatus, 'ok'>[];
+/** A link status that needs an operator's look. */
+export type AttentionStatus = (typeof ATTENTION_STATUSES)[number];
+
 /** The content hash of a record deleted in the target: a restored row hashes differently and is written again. */
 export const DELETED_HASH = 'deleted';
 

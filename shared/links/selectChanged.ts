@@ -1,7 +1,7 @@
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
-import type { DynamoLinkStore } from './DynamoLinkStore.ts';
 import type { Link } from './Link.ts';
+import type { LinkStore } from './LinkStore.ts';
 
 /**
  * What the extract does with a row, judged from its link:
@@ -65,7 +65,7 @@ const TOUCH_CONCURRENCY = 16;
  * through its link, read strongly when the first read shows no target id).
  */
 export async function selectChanged(
-  links: DynamoLinkStore,
+  links: LinkStore,
   sync: string,
   candidates: readonly WriteMessage[],
   now: () => number,

@@ -13,6 +13,7 @@ import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import { findLocalState, type LocalStateFile, readLocalState } from '../contracts/localStateFile.ts';
 import { ConfigValidationError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { LinkStore } from '../links/LinkStore.ts';
 import { warehousePool } from '../postgresPools.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
@@ -49,7 +50,7 @@ export class OpsContext {
   public readonly resources: OpsResources;
   public readonly aws: AwsClients;
   public readonly state: StateStore;
-  public readonly links: DynamoLinkStore;
+  public readonly links: LinkStore;
   /** The claim-check bucket (message bodies too large for SQS), when the stack has one. */
   public readonly claimChecks: ClaimCheckStore | undefined;
   public readonly region: string | undefined;

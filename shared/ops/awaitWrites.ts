@@ -1,6 +1,6 @@
 import type { LinkStatus } from '../links/Link.ts';
+import type { RunWrites } from '../links/linkCensus.ts';
 import type { RunRecord } from '../state/RunRecord.ts';
-import { linkCensus, type RunWrites } from './linkCensus.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type QueueDepth, waitForQueueDrained } from './queueDepth.ts';
 import { type RunResult, runResult } from './runs.ts';
@@ -28,7 +28,7 @@ export async function awaitRunWrites(
       pollMs: ctx.exactQueues ? 250 : 1000,
       ...(opts.onTick ? { onTick: opts.onTick } : {}),
     }));
-  const census = await linkCensus(ctx.aws.ddb, ctx.resources.linksTable, {
+  const census = await ctx.links.census({
     syncs: new Set([run.sync]),
     runStarts: new Map([[run.runId, run.startedAt]]),
   });

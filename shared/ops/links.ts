@@ -1,5 +1,4 @@
-import type { Link } from '../links/Link.ts';
-import { type AttentionStatus, keysWithStatus } from './attentionIndex.ts';
+import type { AttentionStatus, Link } from '../links/Link.ts';
 import type { OpsContext } from './OpsContext.ts';
 
 /** Where a source row went: its link, or undefined when the key was never sent. */
@@ -31,13 +30,7 @@ export async function linksNeedingAttention(
   const out: Link[] = [];
   for (const status of statuses) {
     if (out.length >= limit) break;
-    const keys = await keysWithStatus(
-      ctx.aws.ddb,
-      ctx.resources.linksTable,
-      syncName,
-      status,
-      limit - out.length,
-    );
+    const keys = await ctx.links.keysByStatus(syncName, status, limit - out.length);
     const links = await ctx.links.batchGet(syncName, keys);
     out.push(...keys.map((k) => links.get(k)).filter((l): l is Link => l !== undefined));
   }

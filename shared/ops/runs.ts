@@ -1,5 +1,5 @@
+import type { RunWrites } from '../links/linkCensus.ts';
 import type { RunRecord } from '../state/RunRecord.ts';
-import { linkCensus, type RunWrites } from './linkCensus.ts';
 import type { OpsContext } from './OpsContext.ts';
 
 /**
@@ -42,7 +42,7 @@ export async function runHistory(
   const census = opts.fast
     ? undefined
     : (
-        await linkCensus(ctx.aws.ddb, ctx.resources.linksTable, {
+        await ctx.links.census({
           syncs: new Set([syncName]),
           runStarts: new Map(runs.map((r) => [r.runId, r.startedAt])),
         })

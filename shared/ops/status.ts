@@ -1,10 +1,10 @@
 import { describeError } from '../errors.ts';
+import { ATTENTION_STATUSES } from '../links/Link.ts';
+import { emptyLinkCounts, type LinkCounts } from '../links/linkCensus.ts';
 import type { Position } from '../source/Position.ts';
 import type { SetAsideRows } from '../source/SourceReader.ts';
 import type { RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { PassProgress } from '../state/StateStore.ts';
-import { ATTENTION_STATUSES, countAttention } from './attentionIndex.ts';
-import { emptyLinkCounts, type LinkCounts, linkCensus } from './linkCensus.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type QueueDepth, queueDepth } from './queueDepth.ts';
 import { type RunResult, runResult } from './runs.ts';
@@ -66,9 +66,7 @@ export interface StatusOptions {
 export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Promise<SyncStatus[]> {
   const syncs = (opts.syncs ?? ctx.config.syncs.map((s) => s.name)).map((name) => ctx.sync(name));
   const now = opts.now ?? Date.now();
-  const census = opts.fast
-    ? undefined
-    : await linkCensus(ctx.aws.ddb, ctx.resources.linksTable, { syncs: new Set(syncs.map((s) => s.name)) });
+  const census = opts.fast ? undefined : await ctx.links.census({ syncs: new Set(syncs.map((s) => s.name)) });
   let warehouseError: string | undefined;
   const measureLag = opts.lag ?? ctx.warehouseGiven;
   if (!measureLag && opts.lag === undefined) {
@@ -89,11 +87,7 @@ export async function syncStatus(ctx: OpsContext, opts: StatusOptions = {}): Pro
         queueDepth(ctx.aws.sqs, ctx.syncResources(sync.name)),
         census
           ? Promise.resolve(undefined)
-          : Promise.all(
-              ATTENTION_STATUSES.map((s) =>
-                countAttention(ctx.aws.ddb, ctx.resources.linksTable, sync.name, s),
-              ),
-            ),
+          : Promise.all(ATTENTION_STATUSES.map((s) => ctx.links.countByStatus(sync.name, s))),
       ]);
       const last = recent[0];
       const stuck = stuckReason(recent, state.pass, now);

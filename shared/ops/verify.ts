@@ -91,8 +91,7 @@ export async function verifySyncs(
       sync,
       {
         dwh,
-        ddb: ctx.aws.ddb,
-        linksTable: ctx.resources.linksTable,
+        links: ctx.links,
         state: ctx.state,
         now: Date.now,
         ...(connector ? { connector } : {}),

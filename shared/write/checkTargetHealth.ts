@@ -1,4 +1,4 @@
-import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { LinkStore } from '../links/LinkStore.ts';
 
 /** When a sync's target counts as down. */
 export interface TargetHealthOptions {
@@ -31,7 +31,7 @@ export interface TargetHealth {
  * is the half-open probe after a long outage.
  */
 export async function checkTargetHealth(
-  links: DynamoLinkStore,
+  links: LinkStore,
   sync: string,
   now: number,
   opts: TargetHealthOptions = {},

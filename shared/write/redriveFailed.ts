@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
-import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { Link } from '../links/Link.ts';
+import type { LinkStore } from '../links/LinkStore.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
 import { chunks } from '../util/chunks.ts';
@@ -13,7 +13,7 @@ import { toWriteMessage } from './toWriteMessage.ts';
 /** What redriveFailed needs; the extract's own dependencies fit. */
 export interface RedriveDeps {
   readonly sql: Sql;
-  readonly links: DynamoLinkStore;
+  readonly links: LinkStore;
   readonly enqueuer: { sendAll(messages: readonly WriteMessage[]): Promise<void> };
   readonly now: () => number;
   /**

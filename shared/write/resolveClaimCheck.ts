@@ -1,4 +1,4 @@
-import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { LinkStore } from '../links/LinkStore.ts';
 import { newestVersion } from '../links/newestVersion.ts';
 import {
   type ClaimCheckPointer,
@@ -39,7 +39,7 @@ export async function resolveClaimCheck(
   deps: {
     readonly sync: string;
     readonly claimChecks: ClaimCheckStore | undefined;
-    readonly links: Pick<DynamoLinkStore, 'get'>;
+    readonly links: Pick<LinkStore, 'get'>;
     /** This delivery is the last the record's retry budget allows. */
     readonly lastAttempt: boolean;
   },

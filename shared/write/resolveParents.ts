@@ -1,6 +1,6 @@
 import type { Payload } from '../config/schema.ts';
 import { TargetError } from '../errors.ts';
-import type { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
+import type { LinkStore } from '../links/LinkStore.ts';
 import { PARENT_TARGET_ID, type WriteMessage } from '../queue/WriteMessage.ts';
 
 export type ResolvedPayload =
@@ -16,7 +16,7 @@ export type ResolvedPayload =
  * keep their payload. Keyed by the message key.
  */
 export async function resolveParents(
-  links: DynamoLinkStore,
+  links: LinkStore,
   messages: readonly WriteMessage[],
 ): Promise<Map<string, ResolvedPayload>> {
   const out = new Map<string, ResolvedPayload>();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClaimRequest } from '../../../shared/links/DynamoLinkStore.ts';
+import type { ClaimRequest } from '../../../shared/links/LinkStore.ts';
 import { isHashedKey, linkPk, MAX_KEY_BYTES } from '../../../shared/links/linkKeys.ts';
 import { type EmulatorFixture, startEmulatorFixture } from './emulatorFixture.ts';
 import { StaleReads } from './staleReads.ts';

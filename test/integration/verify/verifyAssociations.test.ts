@@ -68,8 +68,7 @@ describe('Verify associated children: each line item is associated with its deal
     await stack.drain();
     deps = {
       dwh: stack.dwh,
-      ddb: stack.aws.ddb,
-      linksTable: stack.resources.linksTable,
+      links: stack.links,
       state: stack.state,
       connector: new HubSpotConnector({
         baseUrl: stack.hubspot.url,

@@ -45,8 +45,7 @@ describe('Verify a sync with a parent and embedded children', () => {
   const verify = () =>
     verifySync(config.syncs[1]!, {
       dwh: stack.dwh,
-      ddb: stack.aws.ddb,
-      linksTable: stack.resources.linksTable,
+      links: stack.links,
       state: stack.state,
       now: Date.now,
     });

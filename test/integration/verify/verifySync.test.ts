@@ -16,8 +16,7 @@ describe('Function: verifySync', () => {
   const verify = () =>
     verifySync(sync, {
       dwh: p.stack.dwh,
-      ddb: p.stack.aws.ddb,
-      linksTable: p.stack.resources.linksTable,
+      links: p.stack.links,
       state: p.stack.state,
       now: Date.now,
     });
@@ -71,8 +70,7 @@ describe('Function: verifySync', () => {
       sync,
       {
         dwh: p.stack.dwh,
-        ddb: p.stack.aws.ddb,
-        linksTable: p.stack.resources.linksTable,
+        links: p.stack.links,
         state: p.stack.state,
         now: Date.now,
       },
@@ -95,8 +93,7 @@ describe('Function: verifySync', () => {
     // Prepare: the target is still broken as above (3 deleted, 4 edited, 9999 foreign, link 5 lost)
     const { findings } = await verifySyncFindings(sync, {
       dwh: p.stack.dwh,
-      ddb: p.stack.aws.ddb,
-      linksTable: p.stack.resources.linksTable,
+      links: p.stack.links,
       state: p.stack.state,
       now: Date.now,
     });
@@ -133,8 +130,7 @@ describe('Function: verifySync', () => {
     // Act
     const act = verifySync(viaApi, {
       dwh: p.stack.dwh,
-      ddb: p.stack.aws.ddb,
-      linksTable: p.stack.resources.linksTable,
+      links: p.stack.links,
       state: p.stack.state,
       connector: broken,
       now: Date.now,

@@ -5,16 +5,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { N, num, S } from '../util/attr.ts';
-
-/** What the writers of one sync observed over a window of time. */
-export interface TargetCallStats {
-  /** Target calls made (upserts and lookups). */
-  readonly calls: number;
-  /** Calls whose every record failed with a retryable error (429, 5xx, timeout, reset). */
-  readonly failedCalls: number;
-  /** Queue lag of the newest batch seen: enqueue → first delivery, ms; undefined when no batch reported one. */
-  readonly lagMs: number | undefined;
-}
+import type { TargetCallStats, TargetHealthStore } from './LinkStore.ts';
 
 /** Length of one bucket; a window is read as the buckets it overlaps. */
 const BUCKET_MS = 15_000;
@@ -27,7 +18,7 @@ const RETENTION_SECONDS = 86_400;
  * bucket once per batch (one unconditional write); the extract sums the buckets of a window to
  * decide whether the target is down (see checkTargetHealth).
  */
-export class TargetHealthStore {
+export class DynamoTargetHealthStore implements TargetHealthStore {
   private readonly ddb: DynamoDBClient;
   private readonly table: string;
 
@@ -51,7 +42,7 @@ export class TargetHealthStore {
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: TargetHealthStore.pk(sync, bucket),
+        Key: DynamoTargetHealthStore.pk(sync, bucket),
         UpdateExpression: `ADD calls :c, failedCalls :f SET expiresAt = :exp${lag}`,
         ExpressionAttributeValues: {
           ':c': N(stats.calls),
@@ -67,7 +58,7 @@ export class TargetHealthStore {
   public async read(sync: string, now: number, windowMs: number): Promise<TargetCallStats> {
     const keys: Record<string, AttributeValue>[] = [];
     for (let b = Math.floor((now - windowMs) / BUCKET_MS) * BUCKET_MS; b <= now; b += BUCKET_MS)
-      keys.push(TargetHealthStore.pk(sync, b));
+      keys.push(DynamoTargetHealthStore.pk(sync, b));
     let calls = 0;
     let failedCalls = 0;
     let lag: { ms: number; at: number } | undefined;

@@ -1,6 +1,4 @@
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { LinkStatus } from '../links/Link.ts';
-import { str } from '../util/attr.ts';
+import type { LinkStatus } from './Link.ts';
 
 /** Links of one sync by status. */
 export type LinkCounts = Record<LinkStatus, number>;
@@ -32,7 +30,16 @@ export interface CensusOptions {
   readonly runStarts?: ReadonlyMap<string, string>;
   /** Parallel scan segments. @default 4 */
   readonly segments?: number;
+  /** Items read so far (of every kind the table holds), after each page. */
   readonly onProgress?: (scanned: number) => void;
+}
+
+/** The four attributes of a link the census reads. */
+export interface CensusItem {
+  readonly sync: string | undefined;
+  readonly status: string | undefined;
+  readonly runId: string | undefined;
+  readonly createdAt: string | undefined;
 }
 
 /** Zero for every status. */
@@ -41,31 +48,26 @@ export function emptyLinkCounts(): LinkCounts {
 }
 
 /**
- * Counts every link by sync and status, and by the run that last wrote it, in one parallel scan
- * that projects four small attributes. `ok` links carry no `attention` attribute (the sparse index
- * only holds links that need a look), so counting them needs the scan: its cost grows with the
- * table (about 1 read unit per 8 KB scanned), which is why `status --fast` skips it.
+ * Counts links by sync and status, and by the run that last wrote them: a link store feeds it
+ * every item it reads (`add`), in any order, and reads the result (`result`).
  */
-export async function linkCensus(
-  ddb: DynamoDBClient,
-  table: string,
-  opts: CensusOptions = {},
-): Promise<Map<string, SyncCensus>> {
+export function censusTally(opts: Pick<CensusOptions, 'syncs' | 'runStarts'> = {}): {
+  add(item: CensusItem): void;
+  readonly result: Map<string, SyncCensus>;
+} {
   const out = new Map<string, SyncCensus>();
-  const segments = opts.segments ?? 4;
-  let scanned = 0;
-  const add = (item: Record<string, AttributeValue>): void => {
-    const sync = str(item, 'sync');
+  const add = (item: CensusItem): void => {
+    const sync = item.sync;
     // Side items (target health, rate limits) share the table; they have no sync attribute.
     if (!sync || (opts.syncs && !opts.syncs.has(sync))) return;
-    const status = (str(item, 'status') ?? 'pending') as LinkStatus;
+    const status = (item.status ?? 'pending') as LinkStatus;
     let census = out.get(sync);
     if (!census) {
       census = { links: emptyLinkCounts(), byRun: new Map() };
       out.set(sync, census);
     }
     census.links[status] = (census.links[status] ?? 0) + 1;
-    const runId = str(item, 'runId');
+    const runId = item.runId;
     if (!runId) return;
     let run = census.byRun.get(runId);
     if (!run) {
@@ -74,31 +76,11 @@ export async function linkCensus(
     }
     if (status === 'ok') {
       const started = opts.runStarts?.get(runId);
-      const createdAt = str(item, 'createdAt');
+      const createdAt = item.createdAt;
       if (started !== undefined && createdAt !== undefined && createdAt >= started) run.created++;
       else run.updated++;
     } else if (status === 'failed' || status === 'dead') run.failed++;
     else run.retrying++;
   };
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const res = await ddb.send(
-          new ScanCommand({
-            TableName: table,
-            ProjectionExpression: '#sync, #status, runId, createdAt',
-            ExpressionAttributeNames: { '#sync': 'sync', '#status': 'status' },
-            ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of res.Items ?? []) add(item);
-        scanned += res.ScannedCount ?? 0;
-        opts.onProgress?.(scanned);
-        start = res.LastEvaluatedKey;
-      } while (start);
-    }),
-  );
-  return out;
+  return { add, result: out };
 }

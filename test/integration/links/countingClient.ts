@@ -1,0 +1,27 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/**
+ * A DynamoDB client of the emulator that records the name of every command it sends (`Query`,
+ * `Scan`…): a test counts the pages a store's paginators read.
+ */
+export function countingClient(endpoint: string): { client: DynamoDBClient; calls: string[] } {
+  const calls: string[] = [];
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push((context.commandName ?? '').replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  return { client, calls };
+}
+
+/** How many of `calls` are `name`. */
+export function callsOf(calls: readonly string[], name: string): number {
+  return calls.filter((c) => c === name).length;
+}
