@@ -33,8 +33,8 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
     const verifyDeps = deps.depsFor(sync);
     const { report, findings } = await verifySyncFindings(sync, verifyDeps, { exportLogs: true });
     await verifyDeps.state.recordVerify(report);
+    deps.metrics?.addDimension('sync', sync.name);
     for (const kind of FINDING_KINDS) {
-      deps.metrics?.addDimension('sync', sync.name);
       deps.metrics?.addMetric(VERIFY_METRICS[kind], MetricUnit.Count, report.counts[kind]);
     }
     deps.logger.info('verify finished', { sync: sync.name, counts: report.counts, clean: report.clean });
