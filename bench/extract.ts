@@ -27,7 +27,7 @@ import { runExtract } from '../shared/extract/runExtract.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
-import { StateStore } from '../shared/state/StateStore.ts';
+import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import { chunks } from '../shared/util/chunks.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
 
@@ -75,7 +75,7 @@ async function bulkChild(): Promise<void> {
   let clock = 0;
   const deps = {
     sql,
-    state: new StateStore(aws.ddb, res.stateTable),
+    state: new DynamoStateStore(aws.ddb, res.stateTable),
     links,
     enqueuer: new SqsEnqueuer(aws.sqs, res.queues.bench!.url),
     now: Date.now,
@@ -116,7 +116,7 @@ async function child(): Promise<void> {
   const sql = warehousePool(env.pg, { max: 2 });
   const deps = {
     sql,
-    state: new StateStore(aws.ddb, res.stateTable),
+    state: new DynamoStateStore(aws.ddb, res.stateTable),
     links: new DynamoLinkStore(aws.ddb, res.linksTable),
     enqueuer: new SqsEnqueuer(aws.sqs, res.queues.bench!.url),
     now: Date.now,

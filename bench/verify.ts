@@ -16,7 +16,7 @@ import { createAwsClients } from '../shared/aws/awsClients.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { warehousePool } from '../shared/postgresPools.ts';
-import { StateStore } from '../shared/state/StateStore.ts';
+import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
 import { verifySync } from '../shared/verify/verifySync.ts';
 
@@ -60,7 +60,7 @@ try {
   process.stderr.write(`${rows} links into the DynamoDB emulator…\n`);
   const aws = createAwsClients({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
   const res = await provisionLocal(aws, 'bench', config.syncs);
-  const state = new StateStore(aws.ddb, res.stateTable);
+  const state = new DynamoStateStore(aws.ddb, res.stateTable);
   const t0 = performance.now();
   let next = 1;
   const writer = async () => {

@@ -18,7 +18,7 @@ import type {
   VerifyHandlerDeps,
   WriteHandlerDeps,
 } from '../shared/runtime/HandlerDeps.ts';
-import { StateStore } from '../shared/state/StateStore.ts';
+import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
 import { DynamoRateLimiter } from '../shared/write/DynamoRateLimiter.ts';
@@ -66,7 +66,7 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
   }
   const sql = await warehouseSql(runtime.dwhSecretArn);
   const aws = createAwsClients();
-  const state = new StateStore(aws.ddb, runtime.stateTable);
+  const state = new DynamoStateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const enqueuer = new SqsEnqueuer(aws.sqs, runtime.queueUrl, claimChecksOf(aws, runtime));
   const lambda = new LambdaClient({});
@@ -179,7 +179,7 @@ export async function createAwsVerifyDeps(
     throw new ConfigValidationError([`env.${ENV.dwhSecretArn}: required by the verify function`]);
   const sql = await warehouseSql(runtime.dwhSecretArn);
   const aws = createAwsClients();
-  const state = new StateStore(aws.ddb, runtime.stateTable);
+  const state = new DynamoStateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const sync = cfg.syncs.find((s) => s.name === runtime.sync);
   const connector =

@@ -23,8 +23,9 @@ import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import type { ClaimCheckStore } from '../shared/queue/ClaimCheck.ts';
 import { SqsEnqueuer, type SqsEnqueuerOptions } from '../shared/queue/SqsEnqueuer.ts';
+import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import type { RunCounts, RunRecord } from '../shared/state/RunRecord.ts';
-import { StateStore } from '../shared/state/StateStore.ts';
+import type { StateStore } from '../shared/state/StateStore.ts';
 import type { TargetHealthOptions } from '../shared/write/checkTargetHealth.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
 import { emptyWriteCounts, type WriteCounts, type WriteDeps } from '../shared/write/processWriteBatch.ts';
@@ -129,7 +130,7 @@ export class LocalStack {
     this.ownDataDir = init.ownDataDir;
     this.logger = opts.logger ?? new Logger({ serviceName: 'writeback-local', logLevel: 'SILENT' });
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
-    this.state = new StateStore(this.aws.ddb, this.resources.stateTable);
+    this.state = new DynamoStateStore(this.aws.ddb, this.resources.stateTable);
     this.claimChecks = new S3ClaimCheckStore(this.aws.s3, this.resources.claimCheckBucket!);
     this.enqueuerOptions = {
       claimChecks: this.claimChecks,

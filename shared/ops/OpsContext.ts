@@ -17,7 +17,8 @@ import type { LinkStore } from '../links/LinkStore.ts';
 import { warehousePool } from '../postgresPools.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
-import { StateStore } from '../state/StateStore.ts';
+import { DynamoStateStore } from '../state/DynamoStateStore.ts';
+import type { StateStore } from '../state/StateStore.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
 import { type OpsResources, resourcesFromOutputs, type SyncResources } from './stackResources.ts';
 
@@ -80,7 +81,7 @@ export class OpsContext {
     this.local = init.local;
     this.dwhUrl = init.dwhUrl;
     this.exactQueues = init.kind === 'local';
-    this.state = new StateStore(this.aws.ddb, this.resources.stateTable);
+    this.state = new DynamoStateStore(this.aws.ddb, this.resources.stateTable);
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
     this.claimChecks = this.resources.claimCheckBucket
       ? new S3ClaimCheckStore(this.aws.s3, this.resources.claimCheckBucket)

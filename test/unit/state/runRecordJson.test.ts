@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRecordJson } from '../../../shared/state/DynamoStateStore.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
-import { runRecordJson } from '../../../shared/state/StateStore.ts';
 
 const run = (key: string, message = 'ok'): RunRecord => ({
   sync: 'people',

@@ -1,0 +1,340 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  paginateQuery,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Position } from '../source/Position.ts';
+import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
+import { truncateUtf8 } from '../util/truncateUtf8.ts';
+import type { VerifyReport } from '../verify/VerifyReport.ts';
+import type { RunRecord } from './RunRecord.ts';
+import type { PassProgress, Progress, StateStore, SyncState } from './StateStore.ts';
+
+/** Attributes of a pass's state, removed whenever the bookmark is cleared or set by hand. */
+const PASS_ATTRS = 'passAt, passPosition';
+
+const RUN_RETENTION_DAYS = 90;
+/** A run record's JSON stays far below DynamoDB's 400 KB per item. */
+const MAX_RUN_BYTES = 300_000;
+/** What each string of an oversized run record keeps (UTF-8 bytes). */
+const RUN_STRING_BYTES = 2048;
+
+/**
+ * The stored form of a run record. Source keys (in its bookmarks and set-aside samples) and its
+ * message have no bound of their own; a record that would pass MAX_RUN_BYTES keeps 2 KB of each
+ * string, cut with a marker, so that recording the run can never fail on its size.
+ */
+export function runRecordJson(run: RunRecord): string {
+  const full = JSON.stringify(run);
+  if (Buffer.byteLength(full, 'utf8') <= MAX_RUN_BYTES) return full;
+  return JSON.stringify(run, (_key, value: unknown) =>
+    typeof value === 'string' ? truncateUtf8(value, RUN_STRING_BYTES) : value,
+  );
+}
+
+export interface DynamoStateStoreOptions {
+  /** Items per page of the history queries (their `Limit`). Unset: the limit asked for. Tests set it small. */
+  readonly pageSize?: number;
+}
+
+/**
+ * Bookmarks, leases and run history in one DynamoDB table (the StateStore port): the state item
+ * `sync#<name>`/`state`, and history items `run#<startedAt>#<runId>` and `verify#<at>` beside it,
+ * read newest first by Query. The lease makes runs of one sync mutually exclusive; every bookmark
+ * write is conditional on still holding it, so a run that lost its lease (paused, timed out) can
+ * never move the bookmark of the run that took over.
+ */
+export class DynamoStateStore implements StateStore {
+  private readonly ddb: DynamoDBClient;
+  private readonly table: string;
+  private readonly pageSize: number | undefined;
+
+  public constructor(ddb: DynamoDBClient, table: string, opts: DynamoStateStoreOptions = {}) {
+    this.ddb = ddb;
+    this.table = table;
+    this.pageSize = opts.pageSize;
+  }
+
+  private stateKey(sync: string): Record<string, AttributeValue> {
+    return { pk: S(`sync#${sync}`), sk: S('state') };
+  }
+
+  public async get(sync: string): Promise<SyncState> {
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: this.stateKey(sync), ConsistentRead: true }),
+    );
+    const cursor = str(Item, 'bookmarkCursor');
+    const key = str(Item, 'bookmarkKey');
+    const enabled = Item?.enabled && 'BOOL' in Item.enabled ? Item.enabled.BOOL : undefined;
+    return {
+      bookmark:
+        cursor !== undefined && key !== undefined ? { cursor, key: JSON.parse(key) as string[] } : undefined,
+      leaseOwner: str(Item, 'leaseOwner'),
+      leaseUntil: num(Item, 'leaseUntil'),
+      enabled,
+      mapping: str(Item, 'mapping'),
+      pass: passOf(Item),
+      lastPassAt: str(Item, 'lastPassAt'),
+    };
+  }
+
+  /**
+   * Records the mapping the bookmark is read with; with `restart`, also clears the bookmark, in the
+   * same write, so that the run reads every row again under the new mapping. Conditional on the
+   * lease, like every write of a run.
+   */
+  public async saveMapping(sync: string, owner: string, mapping: string, restart: boolean): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: `SET mapping = :m${restart ? ` REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}` : ''}`,
+        ExpressionAttributeValues: { ':owner': S(owner), ':m': S(mapping) },
+      }),
+    );
+  }
+
+  /** Takes the run lease when nobody holds a live one; false when another run is active. */
+  public async acquireLease(sync: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: this.stateKey(sync),
+          // No holder, an expired holder, or ourselves (a continuation re-acquiring).
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ExpressionAttributeValues: { ':owner': S(owner), ':now': N(now), ':until': N(now + ttlMs) },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Moves the bookmark; throws LeaseLostError-like condition failure when the lease is no longer ours. */
+  public async saveBookmark(
+    sync: string,
+    owner: string,
+    bookmark: Position,
+    now: number,
+    ttlMs: number,
+  ): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: 'SET bookmarkCursor = :c, bookmarkKey = :k, leaseUntil = :until, bookmarkAt = :at',
+        ExpressionAttributeValues: {
+          ':owner': S(owner),
+          ':c': S(bookmark.cursor),
+          ':k': S(JSON.stringify(bookmark.key)),
+          ':until': N(now + ttlMs),
+          ':at': S(new Date(now).toISOString()),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Records a run's progress after an enqueued page: the bookmark (when it moved), the pass in
+   * progress or its completion. Conditional on the lease, like saveBookmark.
+   */
+  public async saveProgress(
+    sync: string,
+    owner: string,
+    p: Progress,
+    now: number,
+    ttlMs: number,
+  ): Promise<void> {
+    const set = ['leaseUntil = :until', 'bookmarkAt = :at'];
+    const values: Record<string, AttributeValue> = {
+      ':owner': S(owner),
+      ':until': N(now + ttlMs),
+      ':at': S(new Date(now).toISOString()),
+    };
+    if (p.bookmark) {
+      set.push('bookmarkCursor = :c', 'bookmarkKey = :k');
+      values[':c'] = S(p.bookmark.cursor);
+      values[':k'] = S(JSON.stringify(p.bookmark.key));
+    }
+    if (p.pass) {
+      set.push('passAt = :pa', 'passPosition = :pp');
+      values[':pa'] = S(p.pass.at);
+      values[':pp'] = S(JSON.stringify(p.pass.position));
+    }
+    if (p.lastPassAt) {
+      set.push('lastPassAt = :lp');
+      values[':lp'] = S(p.lastPassAt);
+    }
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: `SET ${set.join(', ')}${p.pass ? '' : ` REMOVE ${PASS_ATTRS}`}`,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** The bookmark of a secondary stream of a sync (the change stream of its embedded children). */
+  public async getStreamBookmark(sync: string, stream: string): Promise<Position | undefined> {
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: this.stateKey(sync), ConsistentRead: true }),
+    );
+    const raw = str(Item, `stream_${stream}`);
+    return raw ? (JSON.parse(raw) as Position) : undefined;
+  }
+
+  /** Moves a secondary stream's bookmark, conditional on holding the run lease like the main one. */
+  public async saveStreamBookmark(
+    sync: string,
+    owner: string,
+    stream: string,
+    bookmark: Position,
+  ): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        ConditionExpression: 'leaseOwner = :owner',
+        UpdateExpression: 'SET #stream = :b',
+        ExpressionAttributeNames: { '#stream': `stream_${stream}` },
+        ExpressionAttributeValues: { ':owner': S(owner), ':b': S(JSON.stringify(bookmark)) },
+      }),
+    );
+  }
+
+  /** Sets (or clears, with undefined) the bookmark outside a run: `writeback reset`. */
+  public async resetBookmark(sync: string, bookmark: Position | undefined): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        // A hand-set bookmark starts a new pass, with the lookback measured from it.
+        UpdateExpression: bookmark
+          ? `SET bookmarkCursor = :c, bookmarkKey = :k REMOVE ${PASS_ATTRS}, lastPassAt`
+          : `REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}, lastPassAt`,
+        ...(bookmark
+          ? { ExpressionAttributeValues: { ':c': S(bookmark.cursor), ':k': S(JSON.stringify(bookmark.key)) } }
+          : {}),
+      }),
+    );
+  }
+
+  public async setEnabled(sync: string, enabled: boolean): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.stateKey(sync),
+        UpdateExpression: 'SET enabled = :e',
+        ExpressionAttributeValues: { ':e': { BOOL: enabled } },
+      }),
+    );
+  }
+
+  public async releaseLease(sync: string, owner: string): Promise<void> {
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: this.stateKey(sync),
+          ConditionExpression: 'leaseOwner = :owner',
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ExpressionAttributeValues: { ':owner': S(owner) },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  public async recordRun(run: RunRecord): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(run.startedAt) / 1000) + RUN_RETENTION_DAYS * 86400;
+    await this.ddb.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: S(`sync#${run.sync}`),
+          sk: S(`run#${run.startedAt}#${run.runId}`),
+          run: S(runRecordJson(run)),
+          expiresAt: N(expiresAt),
+        },
+      }),
+    );
+  }
+
+  /** Keeps a verification's report (with its capped findings) in the sync's history. */
+  public async recordVerify(report: VerifyReport): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(report.at) / 1000) + RUN_RETENTION_DAYS * 86400;
+    await this.ddb.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: S(`sync#${report.sync}`),
+          sk: S(`verify#${report.at}`),
+          // DynamoDB items stop at 400 KB; the report's findings are capped by its detail limit.
+          report: S(JSON.stringify(report).slice(0, 350_000)),
+          expiresAt: N(expiresAt),
+        },
+      }),
+    );
+  }
+
+  /** Newest verification reports first. */
+  public async listVerifies(sync: string, limit = 10): Promise<VerifyReport[]> {
+    const items = await this.newestHistory(sync, 'verify#', limit);
+    return items.map((i) => JSON.parse(str(i, 'report') ?? '{}') as VerifyReport);
+  }
+
+  /** Newest runs first. */
+  public async listRuns(sync: string, limit = 20): Promise<RunRecord[]> {
+    const items = await this.newestHistory(sync, 'run#', limit);
+    return items.map((i) => JSON.parse(str(i, 'run') ?? '{}') as RunRecord);
+  }
+
+  /**
+   * Up to `limit` history items of a sync whose sort key starts with `prefix`, newest first. A page
+   * stops at `limit` items or 1 MB (300 KB run records make that three): the paginator goes on
+   * until the limit is reached or the items run out.
+   */
+  private async newestHistory(
+    sync: string,
+    prefix: string,
+    limit: number,
+  ): Promise<Record<string, AttributeValue>[]> {
+    const out: Record<string, AttributeValue>[] = [];
+    if (limit <= 0) return out;
+    const pages = paginateQuery(
+      { client: this.ddb },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': S(`sync#${sync}`), ':prefix': S(prefix) },
+        ScanIndexForward: false,
+        Limit: Math.min(limit, this.pageSize ?? limit),
+      },
+    );
+    for await (const page of pages) {
+      out.push(...(page.Items ?? []));
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit);
+  }
+}
+
+function passOf(item: Record<string, AttributeValue> | undefined): PassProgress | undefined {
+  const at = str(item, 'passAt');
+  const position = str(item, 'passPosition');
+  return at !== undefined && position !== undefined
+    ? { at, position: JSON.parse(position) as Position }
+    : undefined;
+}
