@@ -3,6 +3,7 @@ import type { Connector } from '../connectors/Connector.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import { newestVersion } from '../links/newestVersion.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
+import { chunks } from '../util/chunks.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { type BatchContext, type Item, LINK_CONCURRENCY } from './BatchContext.ts';
 import { backoffSeconds } from './backoff.ts';
@@ -141,9 +142,7 @@ export async function processWriteBatch(
     sync.batchSize ?? deps.connector.capabilities.maxBatchSize,
     deps.connector.capabilities.maxBatchSize,
   );
-  for (let i = 0; i < toClaim.length; i += batchSize) {
-    await writeChunk(ctx, toClaim.slice(i, i + batchSize));
-  }
+  for (const chunk of chunks(toClaim, batchSize)) await writeChunk(ctx, chunk);
 
   // 5. Health: how the target answered and how far behind the queue is (best effort).
   await recordHealth(ctx, items);
