@@ -75,6 +75,14 @@ export const ERROR_CODES = {
     action:
       'Give those rows a key, or exclude them with `source.where`; check `source.key` names a unique, non-null column set. `writeback runs <sync>` shows the count and samples.',
   },
+  WB_SOURCE_KEY_TOO_LONG: {
+    where: 'extract',
+    retryable: false,
+    meaning:
+      'A row whose source key is longer than 64 KiB is set aside (the run ends `partial`, with the first characters of the key): such a key cannot travel safely in messages and bookmarks.',
+    action:
+      'Key the sync by a shorter unique column, or read through a `query` that keys rows by a hash of the long value (e.g. `md5(long_key)`).',
+  },
   WB_SOURCE_CURSOR_FUTURE: {
     where: 'extract',
     retryable: false,

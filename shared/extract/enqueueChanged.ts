@@ -1,4 +1,5 @@
 import { selectChanged } from '../links/selectChanged.ts';
+import type { RefusedMessage } from '../queue/SqsEnqueuer.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
 import { buildMessages } from './buildMessages.ts';
 import type { ExtractRun } from './ExtractRun.ts';
@@ -9,7 +10,12 @@ import type { ExtractRun } from './ExtractRun.ts';
  */
 export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]): Promise<void> {
   const { sync, deps, counts } = run;
-  const candidates = await buildMessages(sync, rows, run.runId, run.children, deps.now);
+  const sendable = rows.filter((r) => {
+    if (Buffer.byteLength(r.key) <= MAX_SOURCE_KEY_BYTES) return true;
+    run.refused.push(tooLong(run, r));
+    return false;
+  });
+  const candidates = await buildMessages(sync, sendable, run.runId, run.children, deps.now);
   counts.invalid += candidates.filter((m) => m.invalid).length;
   // Rows whose content the links already hold are dropped; one whose content the target holds at
   // an older version moves the link's version on (so a different message still queued becomes
@@ -20,4 +26,30 @@ export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]
   const outcome = await deps.enqueuer.trySendAll(changed);
   counts.enqueued += outcome.sent;
   run.refused.push(...outcome.refused);
+}
+
+/**
+ * The longest source key a record may have. Longer keys are hashed in the link table, but the
+ * key also travels in every message and, for the last row of a page, in the bookmark (a
+ * DynamoDB item of at most 400 KB): past this it is set aside rather than risk a state write
+ * that can never succeed.
+ */
+export const MAX_SOURCE_KEY_BYTES = 64 * 1024;
+
+function tooLong(run: ExtractRun, r: SourceRow): RefusedMessage {
+  const bytes = Buffer.byteLength(r.key);
+  return {
+    message: {
+      v: 1,
+      sync: run.sync.name,
+      key: `${r.key.slice(0, 64)}… (${bytes} bytes)`,
+      version: r.version,
+      runId: run.runId,
+      enqueuedAt: new Date(run.deps.now()).toISOString(),
+      hash: 'set-aside',
+      payload: {},
+    },
+    code: 'WB_SOURCE_KEY_TOO_LONG',
+    reason: `a source key of ${bytes} bytes is longer than ${MAX_SOURCE_KEY_BYTES}: key the rows by a shorter column (an id, or a hash of the long value computed in a query)`,
+  };
 }

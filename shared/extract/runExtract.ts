@@ -213,7 +213,9 @@ function refusedAsSetAside(refused: readonly RefusedMessage[]): SetAsideRows[] {
   return [...byCode].map(([code, list]) => ({
     code,
     count: list.length,
-    samples: list.slice(0, 3).map((r) => r.message.key),
+    samples: list
+      .slice(0, 3)
+      .map((r) => (r.message.key.length > 200 ? `${r.message.key.slice(0, 200)}…` : r.message.key)),
     message:
       `${list.length} record(s) could not be enqueued (${list[0]!.reason}); the rows after them were. ` +
       'They are sent again when their row changes; see docs/source-data.md',

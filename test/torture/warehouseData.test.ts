@@ -39,6 +39,7 @@ const SYNCS = {
   composite: sync('composite_key', { key: ['region', 'amount', 'uid', 'big'] }),
   nullableKey: sync('nullable_key', { key: 'email' }),
   textKey: sync('text_key'),
+  longKey: sync('long_key'),
   timestampCursor: sync('ts_cursor'),
   dateCursor: sync('date_cursor'),
   intCursor: sync('int_cursor'),
@@ -187,6 +188,25 @@ describe('Torture: real warehouse data', () => {
         }),
       ]);
       expect([...(await copied('nullable_key')).keys()].sort()).toEqual(['a@x', 'b@x']);
+    });
+
+    it('sets a row whose key passes 64 KiB aside with WB_SOURCE_KEY_TOO_LONG and writes the rows around it', async () => {
+      await stack.dwh`create table src.long_key (id text primary key, name text, qty int, at timestamptz not null)`;
+      await stack.dwh`create index on src.long_key (at)`;
+      await stack.dwh`insert into src.long_key values ('a', 'a', 1, now() - interval '2 min'), (repeat('k', 70000), 'huge', 2, now() - interval '1 min'), ('b', 'b', 3, now() - interval '1 min')`;
+
+      const result = await run(SYNCS.longKey);
+      await stack.drain();
+
+      expect(result.outcome).toBe('partial');
+      expect(result.setAside).toEqual([
+        expect.objectContaining({
+          code: 'WB_SOURCE_KEY_TOO_LONG',
+          count: 1,
+          samples: [expect.stringMatching(/^k{64}… \(70000 bytes\)$/)],
+        }),
+      ]);
+      expect([...(await copied('long_key')).keys()].sort()).toEqual(['a', 'b']);
     });
 
     it('writes text keys with separators, quotes, newlines, emoji and every plane exactly once', async () => {
