@@ -232,11 +232,13 @@ export class LocalStack {
     const billing = targetPool(pg.url('billing'), { max: 1 });
     await prepareBillingDb(billing);
     await billing.end();
-    const aws = createAwsClients({
-      dynamodb: emulators.dynamodbEndpoint,
-      sqs: emulators.sqsEndpoint,
-      s3: emulators.s3Endpoint,
-    });
+    // One process serves every invocation Lambda would spread over containers: each sync's
+    // writers (its concurrency) and its extract, plus the runtime's own calls (drain, verify).
+    const invocations = opts.config.syncs.reduce((n, s) => n + s.concurrency + 1, 1);
+    const aws = createAwsClients(
+      { dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint },
+      { invocations },
+    );
     const prefix = opts.prefix ?? `wb${randomUUID().slice(0, 8)}`;
     const resources: LocalResources = {
       ...(await provisionLocal(aws, prefix, opts.config.syncs)),
