@@ -375,7 +375,7 @@ export class HubSpotAssociations {
 }
 
 /** A 2xx answer's JSON body; a body that is not JSON is a retryable bad response. */
-function parseAnswer<T>(ex: Extract<HubSpotExchange, { ok: true }>): T {
+export function parseAnswer<T>(ex: Extract<HubSpotExchange, { ok: true }>): T {
   try {
     return JSON.parse(ex.text) as T;
   } catch {

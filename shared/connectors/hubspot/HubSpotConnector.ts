@@ -18,7 +18,7 @@ import { HttpClient, type RetryPolicy } from '../http/HttpClient.ts';
 import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
 import { Secret } from '../http/Secret.ts';
 import { errorForStatus } from '../http/statusError.ts';
-import { HubSpotAssociations, type HubSpotExchange } from './HubSpotAssociations.ts';
+import { HubSpotAssociations, type HubSpotExchange, parseAnswer } from './HubSpotAssociations.ts';
 import {
   describeBody,
   type HubSpotErrorBody,
@@ -351,7 +351,7 @@ export class HubSpotConnector implements Connector {
     if (ex.status === 404) return undefined;
     if (ex.status !== 200)
       throw this.classifyResponse(ex, `GET ${API}/${object}/{id}?idProperty=${idProperty}`);
-    return this.toTargetRecord(this.parseJson<ApiObject>(ex), idProperty);
+    return this.toTargetRecord(parseAnswer<ApiObject>(ex), idProperty);
   }
 
   public async *list(object: string): AsyncIterable<TargetRecord> {
@@ -365,7 +365,7 @@ export class HubSpotConnector implements Connector {
       const ex = await this.exchange('GET', `${API}/${encodeURIComponent(object)}?${q}`);
       if (!ex.ok) throw ex.error;
       if (ex.status !== 200) throw this.classifyResponse(ex, `GET ${API}/${object}`);
-      const page = this.parseJson<{ results?: ApiObject[]; paging?: { next?: { after?: string } } }>(ex);
+      const page = parseAnswer<{ results?: ApiObject[]; paging?: { next?: { after?: string } } }>(ex);
       for (const o of page.results ?? []) yield this.toTargetRecord(o, idProperty);
       after = page.paging?.next?.after;
     } while (after !== undefined && after !== '');
@@ -452,21 +452,6 @@ export class HubSpotConnector implements Connector {
     const fields: Payload = { ...(o.properties ?? {}) };
     const ext = idProperty === undefined ? undefined : o.properties?.[idProperty];
     return { targetId: o.id, externalId: ext ?? undefined, fields };
-  }
-
-  private parseJson<T>(ex: Extract<Exchange, { ok: true }>): T {
-    try {
-      return JSON.parse(ex.text) as T;
-    } catch {
-      throw new TargetError(
-        HubSpotErrorCode.badResponse,
-        `HubSpot answered ${ex.status} with a body that is not JSON`,
-        {
-          disposition: 'retryable',
-          httpStatus: ex.status,
-        },
-      );
-    }
   }
 
   /** One HTTP call through the shared layer (timeout, rate limiter, blip retries, redaction). */
