@@ -97,7 +97,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`  billing invoices: psql '${stack.pg.url('billing')}' -c 'select count(*) from billing.invoices'`);
   out(`  the warehouse:    psql '${stack.pg.url('dwh')}'`);
   out('  edit 5 customers: npm run demo:touch   (the next run writes exactly those 5)');
-  out('  operate it:       npx writeback status   (runs, dlq list, links, plan: README "Operations")');
+  out('  operate it:       npx writeback status   (runs, dlq list, links, plan: docs/operations.md)');
   out(
     '  verify it:        npx writeback verify --load-copies   (after editing a record in HubSpot: --repair)',
   );
