@@ -14,9 +14,9 @@ import { WriteMessageSchema } from '../../../shared/queue/WriteMessage.ts';
 import { contentHash } from '../../../shared/util/contentHash.ts';
 import { DLQ_ATTRIBUTES, SqsDeadLetterSink } from '../../../shared/write/DeadLetterSink.ts';
 import { captureEmf, emfMetrics } from '../../helpers/emf.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { MemoryTarget } from '../../helpers/MemoryTarget.ts';
 import { testSync } from '../../helpers/writeHarness.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
 
 /**
  * The write handler as Lambda calls it: an SQS event as the event source mapping delivers it

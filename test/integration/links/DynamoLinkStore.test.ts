@@ -3,8 +3,8 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClaimRequest } from '../../../shared/links/LinkStore.ts';
 import { isHashedKey, linkPk, MAX_KEY_BYTES } from '../../../shared/links/linkKeys.ts';
-import { type EmulatorFixture, startEmulatorFixture } from './emulatorFixture.ts';
-import { StaleReads } from './staleReads.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
+import { StaleReads } from '../../helpers/staleReads.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import type { LinkStore, LinkSummary } from '../../../shared/links/LinkStore.ts';
-import { callsOf, countingClient } from './countingClient.ts';
-import { type EmulatorFixture, startEmulatorFixture } from './emulatorFixture.ts';
+import { callsOf, countingClient } from '../../helpers/countingClient.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -3,8 +3,8 @@ import { DynamoStateStore } from '../../../shared/state/DynamoStateStore.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 import type { StateStore } from '../../../shared/state/StateStore.ts';
 import type { VerifyReport } from '../../../shared/verify/VerifyReport.ts';
-import { callsOf, countingClient } from '../links/countingClient.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
+import { callsOf, countingClient } from '../../helpers/countingClient.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

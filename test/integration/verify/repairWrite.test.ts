@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector, UpsertRecord } from '../../../shared/connectors/Connector.ts';
 import type { WriteMessage } from '../../../shared/queue/WriteMessage.ts';
 import { processWriteBatch } from '../../../shared/write/processWriteBatch.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { MemoryTarget, type TargetMode } from '../../helpers/MemoryTarget.ts';
 import { delivered, message, testSync, WriteRecorder } from '../../helpers/writeHarness.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
 
 /** The target as it was, with the records it was sent (what a repair hands the connector). */
 class Spy {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter } from '../../../shared/write/DynamoRateLimiter.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 
 describe('Class: DynamoRateLimiter (against dynalite)', () => {
   let fx: EmulatorFixture;

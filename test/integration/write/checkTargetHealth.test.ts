@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTargetHealth } from '../../../shared/write/checkTargetHealth.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 

@@ -4,9 +4,9 @@ import { LinkStoreUnavailableError, TargetError } from '../../../shared/errors.t
 import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import { PARENT_TARGET_ID } from '../../../shared/queue/WriteMessage.ts';
 import { processWriteBatch, type WriteStep } from '../../../shared/write/processWriteBatch.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { type CallFault, MemoryTarget, type TargetMode } from '../../helpers/MemoryTarget.ts';
 import { delivered, message, testSync, WriteRecorder } from '../../helpers/writeHarness.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
 
 /** Throws at one step for one key: the writer process dies right there. */
 const crashAt = (step: WriteStep, key: string) => ({

@@ -3,10 +3,10 @@ import type { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import { selectChanged } from '../../../shared/links/selectChanged.ts';
 import type { WriteMessage } from '../../../shared/queue/WriteMessage.ts';
 import { processWriteBatch, type WriteDeps } from '../../../shared/write/processWriteBatch.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { MemoryTarget } from '../../helpers/MemoryTarget.ts';
+import { StaleReads } from '../../helpers/staleReads.ts';
 import { delivered, message, testSync, WriteRecorder } from '../../helpers/writeHarness.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
-import { StaleReads } from '../links/staleReads.ts';
 
 /**
  * A → B → A while the B message still waits in the queue: the row must end as A in the target,

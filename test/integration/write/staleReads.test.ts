@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import { processWriteBatch } from '../../../shared/write/processWriteBatch.ts';
+import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { MemoryTarget } from '../../helpers/MemoryTarget.ts';
+import { StaleReads } from '../../helpers/staleReads.ts';
 import { delivered, message, testSync, WriteRecorder } from '../../helpers/writeHarness.ts';
-import { type EmulatorFixture, startEmulatorFixture } from '../links/emulatorFixture.ts';
-import { StaleReads } from '../links/staleReads.ts';
 
 /**
  * The writer as it was before reads were strong and "unchanged" depended on a conditional write:

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type LocalEmulators, startLocalEmulators } from '../../../local/LocalEmulators.ts';
-import { type LocalResources, provisionLocal } from '../../../local/provisionLocal.ts';
-import { type AwsClients, createAwsClients } from '../../../shared/aws/awsClients.ts';
-import type { SyncConfig } from '../../../shared/config/schema.ts';
-import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
+import { type LocalEmulators, startLocalEmulators } from '../../local/LocalEmulators.ts';
+import { type LocalResources, provisionLocal } from '../../local/provisionLocal.ts';
+import { type AwsClients, createAwsClients } from '../../shared/aws/awsClients.ts';
+import type { SyncConfig } from '../../shared/config/schema.ts';
+import { DynamoLinkStore } from '../../shared/links/DynamoLinkStore.ts';
 
 /** The DynamoDB and SQS emulators with a fresh link table (and queues for `syncs`): no Postgres. */
 export interface EmulatorFixture {

@@ -7,8 +7,8 @@ import {
   type GetItemCommandInput,
   type GetItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
-import { linkPk } from '../../../shared/links/linkKeys.ts';
+import { DynamoLinkStore } from '../../shared/links/DynamoLinkStore.ts';
+import { linkPk } from '../../shared/links/linkKeys.ts';
 
 /**
  * DynamoDB's eventual consistency, which no emulator shows: a link store whose eventually
