@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { OpsContext } from '../shared/ops/OpsContext.ts';
+import { refuseSecretOptions } from '../shared/ops/warehouseCredentials.ts';
 import { count, countOrZero } from './args.ts';
 import type { GlobalOptions } from './ops/withOps.ts';
 import { EXIT, fail } from './output.ts';
@@ -23,6 +24,18 @@ const program = new Command()
     'after',
     '\nExit codes: 0 ok · 1 failed (or failures found: failed run, records left in the DLQ, verify findings) · 2 usage · 3 config / no stack',
   );
+
+// No option may carry a secret (`--dwh-url postgres://user:secret@…`): refused before any command runs.
+program.hook('preAction', (_program, action) => {
+  for (const cmd of [program, action]) {
+    const values = cmd.opts<Record<string, unknown>>();
+    refuseSecretOptions(
+      Object.fromEntries(
+        cmd.options.map((o) => [o.long ?? o.short ?? o.name(), values[o.attributeName()]] as const),
+      ),
+    );
+  }
+});
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const json = (): boolean => globals().json === true;

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { errorCodeInfo } from '../shared/errorCodes.ts';
 import { WritebackError } from '../shared/errors.ts';
 import { ConfirmationRequiredError } from '../shared/ops/errors.ts';
+import { redactSecrets } from '../shared/ops/warehouseCredentials.ts';
 
 /**
  * Exit codes scripts can rely on: 0 done; 1 the operation failed or found failures (a failed or
@@ -26,9 +27,14 @@ export function exitCodeFor(err: unknown): number {
 /**
  * An error as a person reads it: a known one as its code and message, followed by the catalogue's
  * "what to do" (shared/errorCodes.ts) unless the message already says it; anything else as its
- * name and message, or its stack with --debug.
+ * name and message, or its stack with --debug. A password in a URL or a `password=` parameter is
+ * never printed: it reads `***`.
  */
 export function formatError(err: unknown, debug = process.argv.includes('--debug')): string {
+  return redactSecrets(describeError(err, debug));
+}
+
+function describeError(err: unknown, debug: boolean): string {
   if (err instanceof WritebackError) {
     const hint = actionHint(err);
     return `error ${err.code}: ${err.message}\n${hint ? `${hint}\n` : ''}`;

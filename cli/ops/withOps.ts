@@ -1,4 +1,5 @@
 import { type OpsContext, openOpsContext } from '../../shared/ops/OpsContext.ts';
+import { redactSecrets } from '../../shared/ops/warehouseCredentials.ts';
 import { EXIT, fail } from '../output.ts';
 
 /** The program-wide options every operator command takes. */
@@ -30,6 +31,7 @@ export async function withOps(
       ...(globals.stack ? { stack: globals.stack } : {}),
       ...(globals.region ? { region: globals.region } : {}),
       ...(globals.dwhUrl ? { dwhUrl: globals.dwhUrl } : {}),
+      onWarning: (line) => process.stderr.write(`note: ${redactSecrets(line)}\n`),
     });
     code = (await command(ctx)) ?? EXIT.ok;
   } catch (err) {

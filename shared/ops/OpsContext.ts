@@ -21,6 +21,7 @@ import { DynamoStateStore } from '../state/DynamoStateStore.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
 import { type OpsResources, resourcesFromOutputs, type SyncResources } from './stackResources.ts';
+import { redactSecrets, refuseSecretOptions, warehouseLogin } from './warehouseCredentials.ts';
 
 /** How the CLI says where to operate (global options). */
 export interface OpsContextOptions {
@@ -33,8 +34,13 @@ export interface OpsContextOptions {
   /** Name of a deployed CloudFormation stack: its outputs say where everything is. */
   readonly stack?: string;
   readonly region?: string;
-  /** Warehouse connection URL; overrides the config and its secret (a tunnel into the VPC). */
+  /**
+   * Warehouse connection URL; overrides the config's (a tunnel into the VPC). Never with a
+   * password: it comes from PGPASSWORD, a pgpass file or the warehouse secret (warehouseLogin).
+   */
   readonly dwhUrl?: string;
+  /** Where notes for the person go (a pgpass file ignored, an action not copied to the warehouse). */
+  readonly onWarning?: (line: string) => void;
 }
 
 /**
@@ -59,6 +65,8 @@ export class OpsContext {
   public readonly exactQueues: boolean;
   private readonly local: LocalStateFile | undefined;
   private readonly dwhUrl: string | undefined;
+  /** Notes for the person, on stderr in the CLI. */
+  public readonly warn: (line: string) => void;
   private sql: Sql | undefined;
   private readonly connectors: Connector[] = [];
 
@@ -71,7 +79,9 @@ export class OpsContext {
     region?: string;
     local?: LocalStateFile;
     dwhUrl?: string;
+    onWarning?: (line: string) => void;
   }) {
+    if (init.dwhUrl !== undefined) refuseSecretOptions({ '--dwh-url': init.dwhUrl });
     this.config = init.config;
     this.kind = init.kind;
     this.description = init.description;
@@ -80,6 +90,7 @@ export class OpsContext {
     this.region = init.region;
     this.local = init.local;
     this.dwhUrl = init.dwhUrl;
+    this.warn = init.onWarning ?? (() => undefined);
     this.exactQueues = init.kind === 'local';
     this.state = new DynamoStateStore(this.aws.ddb, this.resources.stateTable);
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
@@ -134,22 +145,43 @@ export class OpsContext {
   /** The warehouse, connected on first use; an error that says how to reach it otherwise. */
   public async warehouse(): Promise<Sql> {
     if (this.sql) return this.sql;
-    const url =
-      this.dwhUrl ?? this.local?.dwhUrl ?? this.config.warehouse.url ?? (await this.warehouseFromSecret());
+    const given = this.dwhUrl ?? this.local?.dwhUrl ?? this.config.warehouse.url;
+    const url = given ?? (await this.warehouseFromSecret());
+    // A URL given without its password (--dwh-url, the config's url): PGPASSWORD, pgpass, the secret.
+    const secret = this.config.warehouse.secret;
+    const login =
+      given !== undefined
+        ? await warehouseLogin(url, {
+            warn: this.warn,
+            // The local stack never reads AWS secrets.
+            ...(secret && !this.local ? { readSecret: () => this.readSecret(secret) } : {}),
+          })
+        : undefined;
     // Cursor values are kept as text: the session must be the one the extract uses.
-    const sql = warehousePool(url, { max: 4 });
+    const sql = warehousePool(url, {
+      max: 4,
+      ...(login?.password !== undefined ? { password: login.password } : {}),
+      ...(login?.username !== undefined ? { username: login.username } : {}),
+    });
     try {
       await sql`select 1`;
     } catch (err) {
       await sql.end({ timeout: 1 }).catch(() => undefined);
       throw new UnreachableError(
-        `cannot reach the warehouse from here (${(err as Error).message}). On AWS it usually sits in the stack's VPC: ` +
-          'open a tunnel (SSM port forwarding, a bastion) and pass --dwh-url postgres://…@localhost:<port>/<db>',
+        `cannot reach the warehouse from here (${redactSecrets((err as Error).message)}). On AWS it usually sits in the stack's VPC: ` +
+          'open a tunnel (SSM port forwarding, a bastion) and pass --dwh-url postgres://<user>@localhost:<port>/<db> ' +
+          '(the password from PGPASSWORD, ~/.pgpass or the warehouse secret, never on the command line)',
         { cause: err },
       );
     }
     this.sql = sql;
     return sql;
+  }
+
+  /** The warehouse when it is already connected, or its address was given (local stack, --dwh-url, the config's url); undefined otherwise. */
+  public get warehouseIfGiven(): Promise<Sql> | undefined {
+    if (this.sql) return Promise.resolve(this.sql);
+    return this.warehouseGiven ? this.warehouse() : undefined;
   }
 
   private async warehouseFromSecret(): Promise<string> {
@@ -233,6 +265,7 @@ export class OpsContext {
  * state file. Neither: an error that says how to get one.
  */
 export async function openOpsContext(opts: OpsContextOptions): Promise<OpsContext> {
+  if (opts.dwhUrl !== undefined) refuseSecretOptions({ '--dwh-url': opts.dwhUrl });
   const config = await loadConfig(opts.configPath);
   if (opts.stack && opts.local) throw new UsageError('give either --local or --stack, not both');
   if (opts.stack) return openStack(config, opts.stack, opts);
@@ -261,6 +294,7 @@ export async function openOpsContext(opts: OpsContextOptions): Promise<OpsContex
     }),
     local: state,
     ...(opts.dwhUrl ? { dwhUrl: opts.dwhUrl } : {}),
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
 }
 
@@ -307,5 +341,6 @@ async function openStack(
     aws: createAwsClients({ region }),
     region,
     ...(opts.dwhUrl ? { dwhUrl: opts.dwhUrl } : {}),
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
 }
