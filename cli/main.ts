@@ -118,6 +118,13 @@ program
     '--repair',
     're-send the missing and drifted records through the normal write path (deletes nothing)',
   )
+  .option('--dry-run', 'with --repair: list what would be re-sent, send nothing')
+  .option(
+    '--max <n>',
+    'with --repair: records per sync re-sent without asking (default 1000; more: asks, or --yes)',
+    countOrZero,
+  )
+  .option('--yes', 'with --repair: do not ask, whatever the number of records')
   .option('--load-copies', 'local stack: load the target copies into the warehouse first (the ELT stand-in)')
   .action(async (syncs: string[], opts) =>
     ops(async (ctx) => (await import('./ops/verifyCommand.ts')).verifyCommand(ctx, syncs, opts, json())),
@@ -211,6 +218,17 @@ for (const enabled of [true, false]) {
       ),
     );
 }
+
+program
+  .command('audit')
+  .description(
+    'operator actions that changed state (reset, enable/disable, run, redrive, replay, purge, repair): who, when, what, how many',
+  )
+  .argument('[sync...]', 'only these syncs (default: every sync)')
+  .option('-n, --limit <n>', 'actions to show', count, 50)
+  .action(async (syncs: string[], opts) =>
+    ops(async (ctx) => (await import('./ops/auditCommand.ts')).auditCommand(ctx, syncs, opts, json())),
+  );
 
 program
   .command('reset')

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { METRICS_NAMESPACE, METRICS_SERVICE, VERIFY_METRICS } from '../shared/contracts/metricNames.ts';
 import { findSync, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
-import { enqueueRepairs, type RepairResult, repairableKeys } from '../shared/verify/repairSync.ts';
+import { type RepairResult, repairFindings } from '../shared/verify/repairSync.ts';
 import { FINDING_KINDS, type VerifyAnswer } from '../shared/verify/VerifyReport.ts';
 import { verifySyncFindings } from '../shared/verify/verifySync.ts';
 import { logger, tracer } from './logger.ts';
@@ -16,6 +16,10 @@ export interface VerifyEvent {
   readonly sync?: string;
   /** Re-enqueue the missing and drifted records through the normal write path (deletes nothing). */
   readonly repair?: boolean;
+  /** With repair: build the repair's messages and send none (`writeback verify --repair --dry-run`). */
+  readonly dryRun?: boolean;
+  /** With repair: send nothing when more records than this need it (`--max`; the CLI asks, then sends with a higher one). */
+  readonly max?: number;
 }
 
 /** Findings of each kind in the answer (the stored report keeps more; the warehouse has them all). */
@@ -41,17 +45,25 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
     let repair: RepairResult | undefined;
     if (event.repair) {
       if (!deps.enqueuerFor) throw new Error(`verify of ${sync.name}: no queue to repair through`);
-      repair = await enqueueRepairs(sync, repairableKeys(findings), {
-        sql: verifyDeps.dwh,
-        enqueuer: deps.enqueuerFor(sync),
-        now: verifyDeps.now,
-      });
-      deps.logger.info('repair enqueued', {
-        sync: sync.name,
-        runId: repair.runId,
-        enqueued: repair.enqueued,
-        sourceGone: repair.sourceGone.length,
-      });
+      repair = await repairFindings(
+        sync,
+        findings,
+        { sql: verifyDeps.dwh, enqueuer: deps.enqueuerFor(sync), now: verifyDeps.now },
+        {
+          ...(event.dryRun ? { dryRun: true } : {}),
+          ...(typeof event.max === 'number' ? { max: event.max } : {}),
+        },
+      );
+      deps.logger.info(
+        repair.dryRun ? 'repair dry run' : repair.heldOverMax ? 'repair held over max' : 'repair enqueued',
+        {
+          sync: sync.name,
+          runId: repair.runId,
+          requested: repair.requested,
+          enqueued: repair.enqueued,
+          sourceGone: repair.sourceGone.length,
+        },
+      );
     }
     const shown = new Map<string, number>();
     const answer: VerifyAnswer = {
@@ -61,7 +73,17 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
         shown.set(f.kind, n);
         return n <= ANSWER_FINDINGS_PER_KIND;
       }),
-      ...(repair ? { repair: { ...repair, enqueuedKeys: repair.enqueuedKeys.slice(0, 100) } } : {}),
+      ...(repair
+        ? {
+            repair: {
+              ...repair,
+              enqueuedKeys: repair.enqueuedKeys.slice(0, 100),
+              ...(repair.wouldEnqueueKeys
+                ? { wouldEnqueueKeys: repair.wouldEnqueueKeys.slice(0, 1000) }
+                : {}),
+            },
+          }
+        : {}),
     };
     return answer;
   });

@@ -290,6 +290,13 @@ export const ERROR_CODES = {
     action:
       'Load the copy with your ELT tool (Fivetran, Airbyte…), or fix `verify.table`. On the local stack: `writeback verify --load-copies`.',
   },
+  WB_VERIFY_EMPTY_COPY: {
+    where: 'verify',
+    meaning:
+      "The target's copy (`verify.table`, or the target API's listing) holds no records while the sync's links say records were written there. Comparing with it would report every record missing and a repair would re-send the whole sync, so the verification stops instead: nothing was compared, nothing repaired.",
+    action:
+      'Check that your ELT tool has loaded the copy (a first sync, a failed load, another schema), that `verify.table` names it, and for an API listing that the connection points at the right account. On the local stack: `writeback verify --load-copies`.',
+  },
   WB_VERIFY_NO_TARGET: {
     where: 'verify',
     meaning:

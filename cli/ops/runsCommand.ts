@@ -1,7 +1,13 @@
+import { auditTrail } from '../../shared/ops/audit.ts';
 import type { OpsContext } from '../../shared/ops/OpsContext.ts';
 import { runHistory } from '../../shared/ops/runs.ts';
+import type { OperatorAction } from '../../shared/state/OperatorAction.ts';
 import { cut, duration, position, table, when } from '../format.ts';
 import { out, outJson } from '../output.ts';
+import { actionLines } from './auditCommand.ts';
+
+/** Operator actions shown under the runs (`writeback audit <sync>` has them all). */
+const ACTIONS_SHOWN = 5;
 
 /** `writeback runs <sync>`: the run history, newest first. */
 export async function runsCommand(
@@ -14,12 +20,14 @@ export async function runsCommand(
     limit: opts.limit ?? 20,
     ...(opts.fast ? { fast: true } : {}),
   });
+  const actions = await auditTrail(ctx, [sync], ACTIONS_SHOWN);
   if (json) {
-    outJson({ sync, runs });
+    outJson({ sync, runs, actions });
     return 0;
   }
   if (runs.length === 0) {
     out(`${sync}: no runs yet (writeback run ${sync} starts one)`);
+    printActions(sync, actions);
     return 0;
   }
   const rows = runs.map(({ run, result, durationMs, writes }) => [
@@ -56,5 +64,14 @@ export async function runsCommand(
     if (run.message) out(`  ${when(run.startedAt)} ${run.outcome}: ${cut(run.message, 160)}`);
   }
   out("  created/updated/failed/retrying: what became of each run's records, as their links say now");
+  printActions(sync, actions);
   return 0;
+}
+
+/** The newest operator actions on the sync, under its runs. */
+function printActions(sync: string, actions: readonly OperatorAction[]): void {
+  if (actions.length === 0) return;
+  out();
+  out(`operator actions on ${sync}, newest first (writeback audit ${sync} lists them all):`);
+  for (const l of actionLines(actions, false)) out(`  ${l}`);
 }

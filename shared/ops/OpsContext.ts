@@ -18,7 +18,9 @@ import { warehousePool } from '../postgresPools.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import { DynamoStateStore } from '../state/DynamoStateStore.ts';
+import type { Actor } from '../state/OperatorAction.ts';
 import type { StateStore } from '../state/StateStore.ts';
+import { awsActor, localActor } from './actor.ts';
 import { StackNotFoundError, UnreachableError, UsageError } from './errors.ts';
 import { type OpsResources, resourcesFromOutputs, type SyncResources } from './stackResources.ts';
 import { redactSecrets, refuseSecretOptions, warehouseLogin } from './warehouseCredentials.ts';
@@ -68,6 +70,7 @@ export class OpsContext {
   /** Notes for the person, on stderr in the CLI. */
   public readonly warn: (line: string) => void;
   private sql: Sql | undefined;
+  private who: Promise<Actor> | undefined;
   private readonly connectors: Connector[] = [];
 
   public constructor(init: {
@@ -106,6 +109,18 @@ export class OpsContext {
       this.syncResources(syncName).queueUrl,
       this.claimChecks ? { claimChecks: this.claimChecks } : {},
     );
+  }
+
+  /**
+   * Who is acting, for the audit trail: the AWS principal of the CLI's credentials
+   * (sts:GetCallerIdentity) on a deployed stack, the OS user on the local stack. Asked once.
+   */
+  public actor(): Promise<Actor> {
+    this.who ??=
+      this.kind === 'local'
+        ? Promise.resolve(localActor())
+        : awsActor(this.region ? { region: this.region } : {});
+    return this.who;
   }
 
   /** How to reach the running local stack (its fakes and databases); undefined for a deployed stack. */

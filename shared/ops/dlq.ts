@@ -1,5 +1,6 @@
 import { WritebackError } from '../errors.ts';
 import type { Link } from '../links/Link.ts';
+import { audited } from './audit.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type DeadLetterReason, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
 
@@ -124,17 +125,31 @@ export async function purgeDeadLetters(
   opts: { keys?: readonly string[] } = {},
 ): Promise<{ messagesRemoved: number; keys: number }> {
   ctx.sync(syncName);
-  const peek = await peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
-    confirmEmpty: !ctx.exactQueues,
-  });
-  try {
-    const wanted = opts.keys ? new Set(opts.keys) : undefined;
-    const doomed = peek.letters.filter((l) => !wanted || (l.key !== undefined && wanted.has(l.key)));
-    await peek.remove(doomed);
-    return { messagesRemoved: doomed.length, keys: new Set(doomed.map((l) => l.key ?? l.messageId)).size };
-  } finally {
-    await peek.release();
-  }
+  const scope = opts.keys ? `--key (${opts.keys.length} asked)` : '--all';
+  let purged: string[] = [];
+  return audited(
+    ctx,
+    { sync: syncName, action: 'dlq-purge', detail: scope },
+    async () => {
+      const peek = await peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
+        confirmEmpty: !ctx.exactQueues,
+      });
+      try {
+        const wanted = opts.keys ? new Set(opts.keys) : undefined;
+        const doomed = peek.letters.filter((l) => !wanted || (l.key !== undefined && wanted.has(l.key)));
+        purged = [...new Set(doomed.map((l) => l.key ?? `(unreadable message ${l.messageId})`))];
+        await peek.remove(doomed);
+        return { messagesRemoved: doomed.length, keys: purged.length };
+      } finally {
+        await peek.release();
+      }
+    },
+    (r) => ({
+      records: r.keys,
+      keys: purged,
+      detail: `${scope}: ${r.messagesRemoved} DLQ message(s) deleted`,
+    }),
+  );
 }
 
 function toEntry(g: KeyGroup): DeadLetterEntry {

@@ -4,6 +4,7 @@ import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { chunks } from '../util/chunks.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
+import { audited } from './audit.ts';
 import type { OpsContext } from './OpsContext.ts';
 import { type DeadLetter, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
 
@@ -71,6 +72,42 @@ export async function redriveDeadLetters(
   ctx: OpsContext,
   syncName: string,
   opts: RedriveOptions = {},
+): Promise<RedriveResult> {
+  ctx.sync(syncName);
+  const replay = opts.from === 'stored';
+  return audited(
+    ctx,
+    {
+      sync: syncName,
+      action: replay ? 'replay' : 'dlq-redrive',
+      detail: `${opts.keys ? `--key (${opts.keys.length} asked)` : '--all'}, ${replay ? 'as stored' : 'from the current source rows'}`,
+    },
+    () => redriveUnaudited(ctx, syncName, opts),
+    (r) => ({
+      records: r.redriven.length,
+      keys: r.redriven,
+      detail:
+        `${opts.keys ? `--key (${opts.keys.length} asked)` : '--all'}, ${replay ? 'as stored' : 'from the current source rows'}: ` +
+        `${r.messagesRemoved} DLQ message(s) removed` +
+        (r.parents.length > 0
+          ? `; parents first: ${flatParents(r.parents)
+              .map((p) => `${p.sync} ${p.redriven.length}`)
+              .join(', ')}`
+          : ''),
+    }),
+  );
+}
+
+/** Every parent sync a redrive went through, grandparents included. */
+function flatParents(parents: readonly ParentRedrive[]): ParentRedrive[] {
+  return parents.flatMap((p) => [p, ...flatParents(p.parents)]);
+}
+
+/** redriveDeadLetters without its audit record: the parents' redrives are part of the child's. */
+async function redriveUnaudited(
+  ctx: OpsContext,
+  syncName: string,
+  opts: RedriveOptions,
 ): Promise<RedriveResult> {
   const sync = ctx.sync(syncName);
   const res = ctx.syncResources(syncName);
@@ -195,7 +232,7 @@ async function freshMessages(
 
 /**
  * Redrives, from the parent sync's DLQ, the parents of these messages whose links are failed or
- * dead; recursive through redriveDeadLetters, so grandparents go first.
+ * dead; recursive through redriveUnaudited, so grandparents go first.
  */
 async function redriveFailedParents(
   ctx: OpsContext,
@@ -215,7 +252,7 @@ async function redriveFailedParents(
       return status === 'failed' || status === 'dead';
     });
     if (failed.length === 0) continue;
-    const parent = await redriveDeadLetters(ctx, parentSync, {
+    const parent = await redriveUnaudited(ctx, parentSync, {
       keys: failed,
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.onProgress

@@ -3,6 +3,7 @@ import { mappingFingerprint } from '../config/mappingFingerprint.ts';
 import { WritebackError } from '../errors.ts';
 import { runExtract } from '../extract/runExtract.ts';
 import type { RunCounts, RunRecord } from '../state/RunRecord.ts';
+import { audited } from './audit.ts';
 import { UsageError } from './errors.ts';
 import type { OpsContext } from './OpsContext.ts';
 
@@ -17,6 +18,25 @@ export async function runNow(
   ctx: OpsContext,
   syncName: string,
   opts: { onProgress?: (counts: RunCounts) => void } = {},
+): Promise<RunRecord> {
+  ctx.sync(syncName);
+  ctx.syncResources(syncName);
+  return audited(
+    ctx,
+    { sync: syncName, action: 'run' },
+    () => runUnaudited(ctx, syncName, opts),
+    (run) => ({
+      records: run.counts.enqueued,
+      runId: run.runId,
+      detail: `extract ${run.outcome}: read ${run.counts.read}, unchanged ${run.counts.unchanged}, enqueued ${run.counts.enqueued}`,
+    }),
+  );
+}
+
+async function runUnaudited(
+  ctx: OpsContext,
+  syncName: string,
+  opts: { onProgress?: (counts: RunCounts) => void },
 ): Promise<RunRecord> {
   const sync = ctx.sync(syncName);
   const res = ctx.syncResources(syncName);

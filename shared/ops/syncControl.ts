@@ -5,6 +5,7 @@ import { WritebackError } from '../errors.ts';
 import type { Position } from '../source/Position.ts';
 import { SourceReader } from '../source/SourceReader.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
+import { audited } from './audit.ts';
 import { UsageError } from './errors.ts';
 import type { OpsContext } from './OpsContext.ts';
 
@@ -19,9 +20,16 @@ export async function setSyncEnabled(
   enabled: boolean,
 ): Promise<{ before: boolean; after: boolean }> {
   const sync = ctx.sync(syncName);
-  const state = await ctx.state.get(sync.name);
-  await ctx.state.setEnabled(sync.name, enabled);
-  return { before: state.enabled ?? sync.enabled, after: enabled };
+  return audited(
+    ctx,
+    { sync: sync.name, action: enabled ? 'enable' : 'disable' },
+    async () => {
+      const state = await ctx.state.get(sync.name);
+      await ctx.state.setEnabled(sync.name, enabled);
+      return { before: state.enabled ?? sync.enabled, after: enabled };
+    },
+    (r) => ({ detail: `${r.before ? 'enabled' : 'disabled'} → ${r.after ? 'enabled' : 'disabled'}` }),
+  );
 }
 
 /** Where `reset --to` moves a bookmark: the start, the end, a cursor value, or an exact position. */
@@ -65,6 +73,31 @@ export async function resetBookmark(
   target: ResetTarget,
 ): Promise<{ before: Position | undefined; after: Position | undefined }> {
   const sync = ctx.sync(syncName);
+  return audited(
+    ctx,
+    { sync: sync.name, action: 'reset', detail: `--to ${describeTarget(target)}` },
+    () => moveBookmark(ctx, sync, target),
+    (r) => ({
+      detail: `--to ${describeTarget(target)}: bookmark ${describePosition(r.before)} → ${describePosition(r.after)}`,
+    }),
+  );
+}
+
+function describeTarget(target: ResetTarget): string {
+  if (target.kind === 'cursor') return target.cursor;
+  if (target.kind === 'position') return JSON.stringify(target.position);
+  return target.kind;
+}
+
+function describePosition(p: Position | undefined): string {
+  return p ? `${p.cursor} #${p.key.join(',')}` : '(start)';
+}
+
+async function moveBookmark(
+  ctx: OpsContext,
+  sync: SyncConfig,
+  target: ResetTarget,
+): Promise<{ before: Position | undefined; after: Position | undefined }> {
   const after =
     target.kind === 'start' ? undefined : await resolvePosition(await ctx.warehouse(), sync, target);
   const owner = `reset-${randomUUID()}`;

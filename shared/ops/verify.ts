@@ -4,10 +4,17 @@ import { orderSyncs } from '../config/syncGraph.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
 import { SourceReader } from '../source/SourceReader.ts';
-import { enqueueRepairs, repairableKeys } from '../verify/repairSync.ts';
+import {
+  DEFAULT_REPAIR_MAX,
+  enqueueRepairs,
+  heldRepair,
+  type RepairResult,
+  repairableKeys,
+} from '../verify/repairSync.ts';
 import type { VerifyAnswer } from '../verify/VerifyReport.ts';
 import { verifyReadsTarget } from '../verify/verifyReadsTarget.ts';
 import { verifySyncFindings } from '../verify/verifySync.ts';
+import { audited } from './audit.ts';
 import { UsageError } from './errors.ts';
 import type { OpsContext } from './OpsContext.ts';
 
@@ -28,6 +35,13 @@ export type CopyLoader = (ctx: OpsContext, dwh: Sql, syncs: readonly SyncConfig[
 export interface VerifySyncsOptions {
   /** Re-enqueue the missing and drifted records through the normal write path. */
   readonly repair?: boolean;
+  /** With repair: list what would be re-sent (source rows read, messages built), send nothing. */
+  readonly dryRun?: boolean;
+  /**
+   * With repair: a sync with more records to repair than this is held (nothing sent) until the
+   * caller confirms (`sendHeld`). @default DEFAULT_REPAIR_MAX; Infinity: no cap (`--yes`).
+   */
+  readonly max?: number;
   /** Local stack only: refresh the warehouse copies of the targets first (the ELT stand-in). */
   readonly loadCopies?: CopyLoader;
   readonly onProgress?: (line: string) => void;
@@ -38,6 +52,21 @@ export interface VerifySyncsResult {
   readonly verifications: VerifyAnswer[];
   /** The copies loaded first (`loadCopies`). */
   readonly copies: LoadedCopy[];
+  /** Repairs held over the cap, in sync order: nothing of theirs was sent. */
+  readonly held: HeldRepair[];
+}
+
+/** A sync's repair held over the cap (`max`), to send once confirmed. */
+export interface HeldRepair {
+  readonly sync: string;
+  /** Records to repair. */
+  readonly records: number;
+  readonly max: number;
+  /**
+   * Sends it (recorded in the audit trail) and returns what it sent; on AWS the verify function
+   * verifies again and sends at most `records`, so a confirmation never covers more than it saw.
+   */
+  send(): Promise<RepairResult>;
 }
 
 /**
@@ -63,6 +92,8 @@ export async function verifySyncs(
   const syncs = orderSyncs(ctx.config.syncs).order.filter((s) => wanted.has(s.name));
   for (const s of syncs) ctx.syncResources(s.name);
 
+  const max = opts.max ?? DEFAULT_REPAIR_MAX;
+  const held: HeldRepair[] = [];
   if (ctx.kind === 'aws') {
     if (opts.loadCopies) {
       throw new UsageError(
@@ -72,9 +103,39 @@ export async function verifySyncs(
     const verifications: VerifyAnswer[] = [];
     for (const sync of syncs) {
       progress(`${sync.name}: verifying (verify function)…`);
-      verifications.push(await invokeVerify(ctx, sync, opts.repair === true));
+      if (!opts.repair || opts.dryRun) {
+        verifications.push(
+          await invokeVerify(ctx, sync, { repair: opts.repair === true, dryRun: opts.dryRun === true }),
+        );
+        continue;
+      }
+      // The verify function verifies and repairs in one go, within the cap: the audit record wraps it.
+      const answer = await auditedRepair(
+        ctx,
+        sync.name,
+        () => invokeVerify(ctx, sync, { repair: true, max }),
+        (a) => a.repair,
+      );
+      verifications.push(answer);
+      const r = answer.repair;
+      if (r?.heldOverMax !== undefined) {
+        held.push({
+          sync: sync.name,
+          records: r.requested,
+          max,
+          send: async () => {
+            const again = await auditedRepair(
+              ctx,
+              sync.name,
+              () => invokeVerify(ctx, sync, { repair: true, max: r.requested }),
+              (a) => a.repair,
+            );
+            return again.repair ?? heldRepair(r.requested, r.requested);
+          },
+        });
+      }
     }
-    return { verifications, copies: [] };
+    return { verifications, copies: [], held };
   }
 
   const dwh = await ctx.warehouse();
@@ -103,15 +164,63 @@ export async function verifySyncs(
       verifications.push(report);
       continue;
     }
+    const keys = repairableKeys(findings);
+    const repairDeps = { sql: dwh, enqueuer: ctx.enqueuer(sync.name), now: Date.now };
+    if (opts.dryRun) {
+      progress(`${sync.name}: listing the repair (dry run)…`);
+      verifications.push({
+        ...report,
+        repair: await enqueueRepairs(sync, keys, repairDeps, { dryRun: true }),
+      });
+      continue;
+    }
+    const send = () =>
+      keys.length === 0
+        ? enqueueRepairs(sync, keys, repairDeps)
+        : auditedRepair(
+            ctx,
+            sync.name,
+            () => enqueueRepairs(sync, keys, repairDeps),
+            (r) => r,
+          );
+    if (keys.length > max) {
+      verifications.push({ ...report, repair: heldRepair(keys.length, max) });
+      held.push({ sync: sync.name, records: keys.length, max, send });
+      continue;
+    }
     progress(`${sync.name}: repairing…`);
-    const repair = await enqueueRepairs(sync, repairableKeys(findings), {
-      sql: dwh,
-      enqueuer: ctx.enqueuer(sync.name),
-      now: Date.now,
-    });
-    verifications.push({ ...report, repair });
+    verifications.push({ ...report, repair: await send() });
   }
-  return { verifications, copies };
+  return { verifications, copies, held };
+}
+
+/** A repair with its audit record: how many records it sent, under which run id; or that it held them. */
+function auditedRepair<T>(
+  ctx: OpsContext,
+  sync: string,
+  act: () => Promise<T>,
+  repairOf: (result: T) => RepairResult | undefined,
+): Promise<T> {
+  return audited(ctx, { sync, action: 'repair', detail: 'missing and drifted records' }, act, (result) => {
+    const r = repairOf(result);
+    if (!r) return { records: 0 };
+    if (r.heldOverMax !== undefined) {
+      return {
+        records: 0,
+        runId: r.runId,
+        detail: `held: ${r.requested} record(s) to repair, more than --max ${r.heldOverMax}; nothing sent`,
+      };
+    }
+    return {
+      records: r.enqueued,
+      keys: r.enqueuedKeys,
+      runId: r.runId,
+      detail:
+        `missing and drifted records: ${r.requested} asked, ${r.enqueued} sent from the current source rows` +
+        (r.sourceGone.length > 0 ? `, ${r.sourceGone.length} source row(s) gone` : '') +
+        (r.invalid.length > 0 ? `, ${r.invalid.length} refused by map()` : ''),
+    };
+  });
 }
 
 /**
@@ -136,7 +245,11 @@ async function listingConnector(ctx: OpsContext, sync: SyncConfig): Promise<Conn
 }
 
 /** A synchronous Invoke of the sync's verify function, which keeps the report itself. */
-async function invokeVerify(ctx: OpsContext, sync: SyncConfig, repair: boolean): Promise<VerifyAnswer> {
+async function invokeVerify(
+  ctx: OpsContext,
+  sync: SyncConfig,
+  opts: { readonly repair: boolean; readonly dryRun?: boolean; readonly max?: number },
+): Promise<VerifyAnswer> {
   const functionName = ctx.syncResources(sync.name).verifyFunction;
   if (!functionName) {
     throw new UsageError(
@@ -156,7 +269,15 @@ async function invokeVerify(ctx: OpsContext, sync: SyncConfig, repair: boolean):
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(JSON.stringify({ sync: sync.name, repair })),
+        Payload: new TextEncoder().encode(
+          JSON.stringify({
+            sync: sync.name,
+            repair: opts.repair,
+            ...(opts.repair && opts.dryRun ? { dryRun: true } : {}),
+            // Infinity (`--yes`): no cap. JSON has no Infinity.
+            ...(opts.repair && opts.max !== undefined && Number.isFinite(opts.max) ? { max: opts.max } : {}),
+          }),
+        ),
       }),
     );
     const text = new TextDecoder().decode(out.Payload ?? new Uint8Array());

@@ -10,6 +10,7 @@ import type { Position } from '../source/Position.ts';
 import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
 import { truncateUtf8 } from '../util/truncateUtf8.ts';
 import type { VerifyReport } from '../verify/VerifyReport.ts';
+import type { OperatorAction } from './OperatorAction.ts';
 import type { RunRecord } from './RunRecord.ts';
 import type { PassProgress, Progress, StateStore, SyncState } from './StateStore.ts';
 
@@ -17,6 +18,8 @@ import type { PassProgress, Progress, StateStore, SyncState } from './StateStore
 const PASS_ATTRS = 'passAt, passPosition';
 
 const RUN_RETENTION_DAYS = 90;
+/** Operator actions outlive runs: an audit looks back over a year (the warehouse keeps them for good). */
+const ACTION_RETENTION_DAYS = 400;
 /** A run record's JSON stays far below DynamoDB's 400 KB per item. */
 const MAX_RUN_BYTES = 300_000;
 /** What each string of an oversized run record keeps (UTF-8 bytes). */
@@ -42,7 +45,8 @@ export interface DynamoStateStoreOptions {
 
 /**
  * Bookmarks, leases and run history in one DynamoDB table (the StateStore port): the state item
- * `sync#<name>`/`state`, and history items `run#<startedAt>#<runId>` and `verify#<at>` beside it,
+ * `sync#<name>`/`state`, and history items `run#<startedAt>#<runId>`, `verify#<at>` and
+ * `action#<at>#<id>` (operator actions) beside it,
  * read newest first by Query. The lease makes runs of one sync mutually exclusive; every bookmark
  * write is conditional on still holding it, so a run that lost its lease (paused, timed out) can
  * never move the bookmark of the run that took over.
@@ -287,6 +291,31 @@ export class DynamoStateStore implements StateStore {
         },
       }),
     );
+  }
+
+  /** Keeps an operator action; recorded again with its outcome under the same key. */
+  public async recordAction(action: OperatorAction): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(action.at) / 1000) + ACTION_RETENTION_DAYS * 86400;
+    await this.ddb.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          pk: S(`sync#${action.sync}`),
+          sk: S(`action#${action.at}#${action.id}`),
+          // 100 keys and a few texts of at most 1 KB each: far below DynamoDB's 400 KB.
+          action: S(
+            JSON.stringify(action, (_k, v: unknown) => (typeof v === 'string' ? truncateUtf8(v, 1024) : v)),
+          ),
+          expiresAt: N(expiresAt),
+        },
+      }),
+    );
+  }
+
+  /** Newest operator actions first. */
+  public async listActions(sync: string, limit = 50): Promise<OperatorAction[]> {
+    const items = await this.newestHistory(sync, 'action#', limit);
+    return items.map((i) => JSON.parse(str(i, 'action') ?? '{}') as OperatorAction);
   }
 
   /** Newest verification reports first. */

@@ -1,10 +1,11 @@
 import type { Position } from '../source/Position.ts';
 import type { VerifyReport } from '../verify/VerifyReport.ts';
+import type { OperatorAction } from './OperatorAction.ts';
 import type { RunRecord } from './RunRecord.ts';
 
 /**
  * A sync's durable state as the domain sees it: its bookmark, the run lease, the enabled flag, and
- * the history of runs and verifications. The lease makes runs of one sync mutually exclusive;
+ * the history of runs, verifications and operator actions. The lease makes runs of one sync mutually exclusive;
  * every write of a run is conditional on still holding it (a condition failure is thrown), so a
  * run that lost its lease (paused, timed out) can never move the bookmark of the run that took
  * over. DynamoStateStore implements it.
@@ -41,6 +42,10 @@ export interface StateStore {
   listRuns(sync: string, limit?: number): Promise<RunRecord[]>;
   /** The newest verification reports first, up to `limit` (default 10). */
   listVerifies(sync: string, limit?: number): Promise<VerifyReport[]>;
+  /** Keeps an operator action in the sync's history; the same id again replaces it (its outcome). */
+  recordAction(action: OperatorAction): Promise<void>;
+  /** The newest operator actions first, up to `limit` (default 50). */
+  listActions(sync: string, limit?: number): Promise<OperatorAction[]>;
 }
 
 /** A sync's durable state: its bookmark and whether a run holds the lease. */

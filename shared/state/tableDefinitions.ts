@@ -5,7 +5,10 @@
 export const STATE_TABLE = {
   /** `sync#<name>` */
   partitionKey: 'pk',
-  /** `state` for bookmark + lease, `run#<startedAt>#<runId>` for run history. */
+  /**
+   * `state` for bookmark + lease, `run#<startedAt>#<runId>` for run history, `verify#<at>` for
+   * verification reports, `action#<at>#<id>` for operator actions (the audit trail).
+   */
   sortKey: 'sk',
   /** Epoch seconds after which DynamoDB TTL may delete run history items. */
   ttlAttribute: 'expiresAt',

@@ -16,6 +16,7 @@ export async function copyTarget(
 ): Promise<string> {
   if (sync.verify?.table) {
     await copyWarehouseCopy(conn, sync, sync.verify.table, compared);
+    await refuseEmptyCopy(conn, sync, sync.verify.table);
     return sync.verify.table;
   }
   if (connector) {
@@ -30,11 +31,30 @@ export async function copyTarget(
         null,
       ]),
     );
-    return `${connector.type} API (${sync.target.object})`;
+    const against = `${connector.type} API (${sync.target.object})`;
+    await refuseEmptyCopy(conn, sync, against);
+    return against;
   }
   throw new WritebackError(
     'WB_VERIFY_NO_TARGET',
     `sync ${sync.name}: nothing to verify against; set verify.table to the warehouse copy of ${sync.target.object}`,
+  );
+}
+
+/**
+ * An empty copy while the links (wb_links, step 1) say records were written: a copy not loaded yet
+ * or loaded elsewhere, or an API listing of the wrong account, not a target that lost everything.
+ * Reporting every record missing (and repairing them all) would be wrong: an error instead.
+ */
+async function refuseEmptyCopy(conn: ReservedSql, sync: SyncConfig, against: string): Promise<void> {
+  const [counts] = await conn<{ copied: number; linked: number }[]>`
+    select (select count(*) from wb_copy)::int as copied,
+           (select count(*) from wb_links where status = 'ok' and target_id is not null)::int as linked`;
+  if (!counts || counts.copied > 0 || counts.linked === 0) return;
+  throw new WritebackError(
+    'WB_VERIFY_EMPTY_COPY',
+    `sync ${sync.name}: ${against} holds no records, while ${counts.linked} link(s) say records were written there: ` +
+      'nothing compared, nothing repaired. Check that the copy is loaded (on the local stack: writeback verify --load-copies)',
   );
 }
 

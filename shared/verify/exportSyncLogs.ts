@@ -1,4 +1,5 @@
-import type { ReservedSql } from 'postgres';
+import type { ReservedSql, Sql } from 'postgres';
+import type { OperatorAction } from '../state/OperatorAction.ts';
 import type { RunRecord } from '../state/RunRecord.ts';
 import type { VerifyReport } from './VerifyReport.ts';
 
@@ -6,13 +7,15 @@ import type { VerifyReport } from './VerifyReport.ts';
  * Refreshes the `writeback` schema in the warehouse from a verification's temporary tables, so
  * users can query where every record went next to their data (SQL, dbt): `writeback.links` (one
  * row per record with its latest outcome and error), `writeback.runs` (the run history) and
- * `writeback.verify_findings`. Incremental: only links whose item changed are rewritten.
+ * `writeback.verify_findings`, and `writeback.operator_actions` (the audit trail of the state
+ * table, newest first, `actions`). Incremental: only links whose item changed are rewritten.
  */
 export async function exportSyncLogs(
   conn: ReservedSql,
   sync: string,
   runs: readonly RunRecord[],
   report: VerifyReport,
+  actions: readonly OperatorAction[] = [],
 ): Promise<void> {
   await conn`create schema if not exists writeback`;
   await conn`
@@ -64,6 +67,7 @@ export async function exportSyncLogs(
       )}
       on conflict (run_id) do nothing`;
   }
+  await exportOperatorActions(conn, actions);
   if (report.findings.length > 0) {
     await conn`
       insert into writeback.verify_findings ${conn(
@@ -78,4 +82,46 @@ export async function exportSyncLogs(
         })),
       )}`;
   }
+}
+
+/**
+ * Operator actions into `writeback.operator_actions` (created when missing): one row per action
+ * id; a row still `started` takes the action's outcome, a finished one never changes.
+ */
+export async function exportOperatorActions(conn: Sql, actions: readonly OperatorAction[]): Promise<void> {
+  await conn`create schema if not exists writeback`;
+  await conn`
+    create table if not exists writeback.operator_actions (
+      id text primary key, sync text not null, action text not null, at timestamptz not null,
+      finished_at timestamptz, outcome text not null, actor text not null, actor_kind text not null,
+      aws_account text, os_user text, host text, via text, records int, keys text[], run_id text,
+      detail text, message text
+    )`;
+  if (actions.length === 0) return;
+  await conn`
+    insert into writeback.operator_actions ${conn(
+      actions.map((a) => ({
+        id: a.id,
+        sync: a.sync,
+        action: a.action,
+        at: a.at,
+        finished_at: a.finishedAt ?? null,
+        outcome: a.outcome,
+        actor: a.actor.id,
+        actor_kind: a.actor.kind,
+        aws_account: a.actor.account ?? null,
+        os_user: a.actor.osUser,
+        host: a.actor.host,
+        via: a.where,
+        records: a.records ?? null,
+        keys: a.keys ? [...a.keys] : null,
+        run_id: a.runId ?? null,
+        detail: a.detail ?? null,
+        message: a.message ?? null,
+      })),
+    )}
+    on conflict (id) do update set
+      finished_at = excluded.finished_at, outcome = excluded.outcome, records = excluded.records,
+      keys = excluded.keys, run_id = excluded.run_id, detail = excluded.detail, message = excluded.message
+    where writeback.operator_actions.outcome = 'started'`;
 }

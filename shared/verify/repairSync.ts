@@ -31,16 +31,31 @@ export interface RepairDeps {
   readonly now: () => number;
 }
 
+/**
+ * Records one repair of a sync re-sends without being told it may send more (`--max`, `--yes`): a
+ * verification against a copy that is stale or half loaded must not re-send a whole sync unasked.
+ */
+export const DEFAULT_REPAIR_MAX = 1000;
+
 /** What a repair sent, and what it could not. */
 export interface RepairResult {
   /** Run id of the repair's messages (the links of the repaired records name it). */
   readonly runId: string;
   /** Keys asked for. */
   readonly requested: number;
-  /** Messages sent to the sync's queue. */
+  /** Messages sent to the sync's queue (0 in a dry run, or when held over the cap). */
   enqueued: number;
   /** The first keys sent (at most 1000), for people and scripts. */
   readonly enqueuedKeys: string[];
+  /** A dry run: nothing was sent; `wouldEnqueue` and `wouldEnqueueKeys` say what would have been. */
+  readonly dryRun?: true;
+  readonly wouldEnqueue?: number;
+  readonly wouldEnqueueKeys?: string[];
+  /**
+   * More keys to repair (`requested`) than this cap: nothing was sent. Sending them takes a
+   * confirmation (`--yes`, or the person at the terminal) or a higher `--max`.
+   */
+  readonly heldOverMax?: number;
   /** Keys whose source row is gone since the verification (or now excluded by `where`): not sent. */
   readonly sourceGone: string[];
   /** Keys whose row map() refuses: sent all the same, so the writer dead-letters them with the reason, as a run would. */
@@ -62,7 +77,11 @@ export async function enqueueRepairs(
   sync: SyncConfig,
   keys: readonly string[],
   deps: RepairDeps,
-  opts: { readonly runId?: string } = {},
+  opts: {
+    readonly runId?: string;
+    /** Read and build every message as a repair would, send none. */
+    readonly dryRun?: boolean;
+  } = {},
 ): Promise<RepairResult> {
   const runId = opts.runId ?? `repair-${randomUUID()}`;
   const result: RepairResult = {
@@ -73,6 +92,8 @@ export async function enqueueRepairs(
     sourceGone: [],
     invalid: [],
   };
+  const would: string[] = [];
+  let wouldEnqueue = 0;
   const children = childReadersOf(deps.sql, sync);
   for (const chunk of chunks(keys, READ_CHUNK)) {
     // By key, whatever the bookmark, through the sync's own `where`.
@@ -83,9 +104,44 @@ export async function enqueueRepairs(
       (m): WriteMessage => ({ ...m, repair: true }),
     );
     for (const m of messages) if (m.invalid) result.invalid.push({ key: m.key, message: m.invalid.message });
+    if (opts.dryRun) {
+      wouldEnqueue += messages.length;
+      for (const m of messages) if (would.length < KEYS_SHOWN) would.push(m.key);
+      continue;
+    }
     await deps.enqueuer.sendAll(messages);
     result.enqueued += messages.length;
     for (const m of messages) if (result.enqueuedKeys.length < KEYS_SHOWN) result.enqueuedKeys.push(m.key);
   }
-  return result;
+  return opts.dryRun ? { ...result, dryRun: true, wouldEnqueue, wouldEnqueueKeys: would } : result;
+}
+
+/**
+ * The repair of a verification's findings, within a cap: more repairable keys than `max` are held
+ * (nothing sent, `heldOverMax` set) for the caller to confirm; a dry run sends nothing whatever
+ * their number. Without `max`, no cap (the caller confirmed).
+ */
+export async function repairFindings(
+  sync: SyncConfig,
+  findings: readonly Finding[],
+  deps: RepairDeps,
+  opts: { readonly dryRun?: boolean; readonly max?: number } = {},
+): Promise<RepairResult> {
+  const keys = repairableKeys(findings);
+  if (!opts.dryRun && opts.max !== undefined && keys.length > opts.max)
+    return heldRepair(keys.length, opts.max);
+  return enqueueRepairs(sync, keys, deps, opts.dryRun ? { dryRun: true } : {});
+}
+
+/** A repair held over its cap: nothing sent. */
+export function heldRepair(requested: number, max: number): RepairResult {
+  return {
+    runId: `repair-${randomUUID()}`,
+    requested,
+    enqueued: 0,
+    enqueuedKeys: [],
+    sourceGone: [],
+    invalid: [],
+    heldOverMax: max,
+  };
 }

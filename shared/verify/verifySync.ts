@@ -85,8 +85,13 @@ export async function verifySyncFindings(
       associations,
       checked,
     });
-    if (opts.exportLogs)
-      await exportSyncLogs(conn, sync.name, await deps.state.listRuns(sync.name, 200), report);
+    if (opts.exportLogs) {
+      const [runs, actions] = await Promise.all([
+        deps.state.listRuns(sync.name, 200),
+        deps.state.listActions(sync.name, 200),
+      ]);
+      await exportSyncLogs(conn, sync.name, runs, report, actions);
+    }
     return { report, findings: found };
   } finally {
     await conn`discard temp`.catch(() => undefined);

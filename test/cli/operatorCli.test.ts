@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../local/LocalStack.ts';
 import { localStateOf } from '../../local/LocalStateFile.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { writeLocalState } from '../../shared/contracts/localStateFile.ts';
+import type { OperatorAction } from '../../shared/state/OperatorAction.ts';
 
 const CONFIG = 'test/cli/fixtures/operator.config.ts';
 const CUSTOMERS = 120;
@@ -334,5 +335,69 @@ describe('CLI: the operator commands as a process, against a local stack', () =>
     expect(code).toBe(0);
     // The last row before the value: the next run reads every row from 00:01:00 on (customer 60 is at 00:01:00).
     expect(json.after).toEqual({ cursor: '2026-01-01 00:00:59+00', key: ['59'] });
+  });
+
+  it('keeps an audit trail of every action that changed state: who, when, what, how many (state table and warehouse)', async () => {
+    // Prepare: a purge (confirmed) and a reset that fails after it began
+    const purge = await cli('dlq', 'purge', 'people', '--yes');
+    const badReset = await cli('reset', 'people', '--to', 'not-a-time', '--yes');
+    // Act
+    const { code, json } = await cliJson<{ actions: OperatorAction[] }>('audit', 'people');
+    const text = await cli('audit');
+    const runs = await cliJson<{ actions: OperatorAction[] }>('runs', 'people');
+    const runsText = await cli('runs', 'people');
+    const rows = await stack.dwh<
+      { action: string; actor: string; actor_kind: string; records: number | null; outcome: string }[]
+    >`select action, actor, actor_kind, records, outcome from writeback.operator_actions where sync = 'people' order by at`;
+    // Assess: newest first, every action of this file that changed something, none that did not
+    expect(purge.code).toBe(0);
+    expect(badReset.code).toBe(2);
+    expect(code).toBe(0);
+    const me = userInfo().username;
+    const actions = [...json.actions].reverse();
+    expect(actions.map((a) => [a.action, a.outcome, a.records])).toEqual([
+      ['run', 'ok', CUSTOMERS],
+      ['replay', 'ok', 1],
+      ['dlq-redrive', 'ok', 5],
+      ['disable', 'ok', undefined],
+      ['run', 'ok', 0],
+      ['enable', 'ok', undefined],
+      ['run', 'ok', 1],
+      ['reset', 'ok', undefined],
+      ['dlq-purge', 'ok', 0],
+      ['reset', 'failed', undefined],
+    ]);
+    for (const a of actions) {
+      expect(a.sync).toBe('people');
+      expect(a.actor).toMatchObject({ kind: 'local', id: me, osUser: me, host: hostname() });
+      expect(a.where).toMatch(/^local stack \(pid \d+\)$/);
+      expect(Date.parse(a.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(a.at));
+    }
+    const redrive = actions.find((a) => a.action === 'dlq-redrive')!;
+    expect([...redrive.keys!].sort()).toEqual([...BAD_EMAIL, ...BAD_STAGE].sort());
+    expect(redrive.detail).toContain('--all, from the current source rows: 5 DLQ message(s) removed');
+    expect(actions.find((a) => a.action === 'replay')!.keys).toEqual(['3']);
+    expect(actions.filter((a) => a.action === 'reset')[0]!.detail).toMatch(
+      /^--to 2026-01-01 00:01:00\+00: bookmark .+ #\d+ → 2026-01-01 00:00:59\+00 #59$/,
+    );
+    expect(actions.at(-1)!.message).toContain('not-a-time');
+    const firstRun = actions[0]!;
+    expect(firstRun.runId).toMatch(/^[0-9a-f-]{36}$/);
+    // `audit` without a sync lists every sync's; `runs` shows the newest under the runs.
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^\\S+ \\S+ +people +dlq-purge +${me}@\\S+ \\(local\\) +0 +ok +--all: 0 DLQ message\\(s\\) deleted`,
+        'm',
+      ),
+    );
+    expect(runs.json.actions.map((a) => a.action)).toEqual(['reset', 'dlq-purge', 'reset', 'run', 'enable']);
+    expect(runsText.stdout).toContain(
+      'operator actions on people, newest first (writeback audit people lists them all):',
+    );
+    // The warehouse's writeback schema has the same trail (the local warehouse is at hand).
+    expect(rows.map((r) => [r.action, r.outcome, r.records])).toEqual(
+      actions.map((a) => [a.action, a.outcome, a.records ?? null]),
+    );
+    expect(new Set(rows.map((r) => `${r.actor_kind} ${r.actor}`))).toEqual(new Set([`local ${me}`]));
   });
 });

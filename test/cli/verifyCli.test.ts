@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../../local/LocalStack.ts';
 import { localStateOf } from '../../local/LocalStateFile.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { writeLocalState } from '../../shared/contracts/localStateFile.ts';
+import type { OperatorAction } from '../../shared/state/OperatorAction.ts';
 import type { RepairResult } from '../../shared/verify/repairSync.ts';
 import type { FindingKind, VerifyAnswer } from '../../shared/verify/VerifyReport.ts';
 
@@ -133,9 +134,53 @@ describe('CLI: writeback verify as a process, against a local stack with HubSpot
     expect((await stack.state.listVerifies('people')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('lists what a repair would re-send with --dry-run, and sends nothing', async () => {
+    // Prepare
+    const upserts = stack.hubspot.callCount({ path: /batch\/upsert/ });
+    // Act
+    const { code, json } = await verify('--repair', '--dry-run');
+    const text = await cli('verify', '--repair', '--dry-run');
+    // Assess
+    expect(code).toBe(1);
+    expect(json.syncs[0]!.repair).toMatchObject({ dryRun: true, requested: 3, enqueued: 0, wouldEnqueue: 3 });
+    expect([...json.syncs[0]!.repair!.wouldEnqueueKeys!].sort()).toEqual([DELETED, EDITED, LINK_LOST].sort());
+    expect(text.stdout).toContain(
+      'people repair (dry run, nothing sent): would re-send 3 record(s) from the current source rows:',
+    );
+    expect(text.stdout).toContain(`${EDITED} (phone)`);
+    expect(await stack.queueDepth('people')).toEqual({ visible: 0, inFlight: 0, dlq: 0 });
+    expect(stack.hubspot.callCount({ path: /batch\/upsert/ })).toBe(upserts);
+  });
+
+  it('refuses a repair of more records than --max without a terminal to ask on (exit 2), and sends nothing', async () => {
+    // Act
+    const res = await cli('verify', '--repair', '--max', '2');
+    const asJson = await cli('verify', '--repair', '--max', '2', '--json');
+    const stray = await cli('verify', '--max', '2');
+    // Assess: the findings are shown, the repair is not sent
+    expect(res.code).toBe(2);
+    expect(res.stdout).toMatch(/^people +FINDINGS/m);
+    expect(res.stdout).toContain(
+      'people repair: 3 record(s) to re-send, more than --max 2: nothing sent yet',
+    );
+    expect(res.stderr).toContain(
+      'error WB_CONFIRMATION_REQUIRED: verify --repair would re-send 3 record(s) of people, more than --max 2',
+    );
+    expect(res.stderr).toContain('pass --yes to confirm (no terminal to ask on)');
+    expect(asJson.code).toBe(2);
+    expect((JSON.parse(asJson.stdout) as VerifyJson).syncs[0]!.repair).toMatchObject({
+      heldOverMax: 2,
+      requested: 3,
+      enqueued: 0,
+    });
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('--max goes with --repair');
+    expect(await stack.queueDepth('people')).toEqual({ visible: 0, inFlight: 0, dlq: 0 });
+  });
+
   it('repairs the missing and drifted records through the write path; the orphan stays reported', async () => {
-    // Act: repair, let the writers drain the queue, reload the copy, verify again
-    const repaired = await verify('--repair');
+    // Act: repair (--yes: past any cap), let the writers drain the queue, reload the copy, verify again
+    const repaired = await verify('--repair', '--max', '2', '--yes');
     await stack.drain();
     const after = await verify('--load-copies');
     // Assess: the repair sent exactly the three records, and deleted nothing
@@ -157,6 +202,47 @@ describe('CLI: writeback verify as a process, against a local stack with HubSpot
     expect((await stack.links.get('people', LINK_LOST))?.status).toBe('ok');
     expect(contactOf(EDITED)[0]!.properties.phone).not.toBe('+1 555 0100');
     expect(contactOf(FOREIGN)).toHaveLength(1);
+  });
+
+  it('records the repair in the audit trail: who, how many, under which run id (state table and warehouse)', async () => {
+    // Act
+    const res = await cli('audit', 'people', '--json');
+    const rows = await stack.dwh<{ action: string; records: number; run_id: string; actor: string }[]>`
+      select action, records, run_id, actor from writeback.operator_actions where sync = 'people'`;
+    // Assess: one repair, the one that sent; dry runs and the refused one changed nothing
+    const { actions } = JSON.parse(res.stdout) as { actions: OperatorAction[] };
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({
+      sync: 'people',
+      action: 'repair',
+      outcome: 'ok',
+      records: 3,
+      actor: { kind: 'local', id: userInfo().username },
+    });
+    expect(actions[0]!.runId).toMatch(/^repair-/);
+    expect([...actions[0]!.keys!].sort()).toEqual([DELETED, EDITED, LINK_LOST].sort());
+    expect(rows).toEqual([
+      { action: 'repair', records: 3, run_id: actions[0]!.runId, actor: userInfo().username },
+    ]);
+  });
+
+  it('stops at an empty copy while the links say records exist: its own error, not everything missing', async () => {
+    // Prepare: the copy's table is there, but empty (a failed or pending load)
+    await stack.dwh`truncate hubspot.contacts`;
+    const depth = await stack.queueDepth('people');
+    // Act
+    const res = await cli('verify');
+    const repair = await cli('verify', '--repair', '--yes');
+    // Assess
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      'error WB_VERIFY_EMPTY_COPY: sync people: hubspot.contacts holds no records, while',
+    );
+    expect(res.stderr).toContain('nothing compared, nothing repaired');
+    expect(res.stdout).not.toMatch(/missing/);
+    expect(repair.code).toBe(1);
+    expect(repair.stderr).toContain('WB_VERIFY_EMPTY_COPY');
+    expect(await stack.queueDepth('people')).toEqual(depth);
   });
 
   it('verifies a sync without a warehouse copy against the target API', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../../shared/state/DynamoStateStore.ts';
+import type { OperatorAction } from '../../../shared/state/OperatorAction.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 import type { StateStore } from '../../../shared/state/StateStore.ts';
 import type { VerifyReport } from '../../../shared/verify/VerifyReport.ts';
@@ -86,6 +87,37 @@ describe(`Class: DynamoStateStore (against ${process.env.WB_DYNAMODB === 'local'
       expect(allQueries).toBeGreaterThanOrEqual(3);
       expect(three.map((r) => r.runId)).toEqual(['run-5', 'run-4', 'run-3']);
       expect(callsOf(small.calls, 'Query')).toBe(2);
+    });
+  });
+
+  describe('Methods: recordAction, listActions (the audit trail)', () => {
+    const action = (i: number, outcome: OperatorAction['outcome']): OperatorAction => ({
+      id: `a-${i}`,
+      sync: 's3',
+      action: 'dlq-purge',
+      at: iso(NOW + i * 60_000),
+      outcome,
+      actor: { kind: 'local', id: 'alice', osUser: 'alice', host: 'laptop' },
+      where: 'local stack (pid 1)',
+      ...(outcome === 'started' ? {} : { finishedAt: iso(NOW + i * 60_000 + 500), records: i }),
+    });
+
+    it('keeps each action once, its outcome replacing its start, newest first beside the runs', async () => {
+      // Prepare
+      for (let i = 1; i <= 3; i++) await state.recordAction(action(i, 'started'));
+      await state.recordAction(action(1, 'ok'));
+      await state.recordAction(action(3, 'failed'));
+      await state.recordRun(run('s3', 1));
+
+      // Act
+      const all = await small.state.listActions('s3');
+      const one = await state.listActions('s3', 1);
+
+      // Assert
+      expect(all).toEqual([action(3, 'failed'), action(2, 'started'), action(1, 'ok')]);
+      expect(one).toEqual([action(3, 'failed')]);
+      expect((await state.listRuns('s3')).map((r) => r.runId)).toEqual(['run-1']);
+      expect(await state.listActions('s1')).toEqual([]);
     });
   });
 
