@@ -321,14 +321,14 @@ export const ERROR_CODES = {
   WB_USAGE: {
     where: 'cli',
     meaning:
-      'The command was called wrongly: an unknown sync, a missing `--key` or `--all`, a bad option value. CLI exit code 2.',
+      'The command was called wrongly: an unknown sync, a missing `--key` or `--all`, a bad option value, or an option carrying a password (`--dwh-url postgres://user:secret@…`: the password comes from PGPASSWORD, a pgpass file or the warehouse secret, never the command line). CLI exit code 2.',
     action:
       'Read the message; `writeback --help` lists the commands, `writeback <command> --help` their options, `writeback validate` the syncs.',
   },
   WB_CONFIRMATION_REQUIRED: {
     where: 'cli',
     meaning:
-      'A destructive command (`dlq purge`, `reset`) was not confirmed: the word typed did not match, or there is no terminal to ask on (a script, CI). Nothing changed. CLI exit code 2.',
+      'A destructive command (`dlq purge`, `reset`), or a `verify --repair` of more records than `--max`, was not confirmed: the word typed did not match, or there is no terminal to ask on (a script, CI). Nothing changed (a repair held over the cap sent nothing). CLI exit code 2.',
     action: 'Type the word shown, or pass `--yes` in scripts.',
   },
   WB_STACK_NOT_FOUND: {
