@@ -15,7 +15,10 @@ const program = new Command()
   .option('--region <region>', 'AWS region of --stack (default: AWS_REGION / your profile)')
   .option('--local', 'operate the running local stack (the default when one is running)')
   .option('--local-state <file>', 'state file of the local stack', '.wb/demo.json')
-  .option('--dwh-url <url>', 'warehouse URL for commands that read it (status backlog, plan, redrive, reset)')
+  .option(
+    '--dwh-url <url>',
+    'warehouse URL, without a password (PGPASSWORD, ~/.pgpass or the warehouse secret give it), for commands that read it',
+  )
   .option('--json', 'JSON on stdout, for scripts')
   .option('--debug', 'print stacks of unexpected errors')
   .showHelpAfterError('(writeback --help lists the commands; writeback <command> --help the options)')
