@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createAwsClients } from '../shared/aws/awsClients.ts';
 import { S3ClaimCheckStore } from '../shared/aws/S3ClaimCheckStore.ts';
@@ -24,19 +23,16 @@ import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
 import { DynamoRateLimiter } from '../shared/write/DynamoRateLimiter.ts';
 import { paceForWindows } from '../shared/write/paceForWindows.ts';
 import config from '../writeback.config.ts';
+import { connectionFromSecret, secretReader } from './secrets.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** Reads a secret: RDS-style JSON ({host, port, username, password, dbname}), {url}, {token}, or a plain string. */
-async function readSecret(arn: string): Promise<Record<string, string>> {
-  const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
-  const text = res.SecretString ?? '';
-  try {
-    return JSON.parse(text) as Record<string, string>;
-  } catch {
-    return { value: text };
-  }
-}
+/**
+ * Reads a secret (RDS-style JSON, {url}, {token}, or a plain string) through Powertools
+ * Parameters: cached per container with a time to live (SECRET_MAX_AGE_SECONDS), re-read past the
+ * cache when a target refuses the credentials (connectionFromSecret).
+ */
+const readSecret = secretReader();
 
 /** A secret's fields as connection credentials (RDS-style Postgres JSON, tokens, OAuth client pairs). */
 const toCredentials = credentialsFromSecret;
@@ -129,6 +125,18 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
     ? toCredentials(await readSecret(runtime.connectionSecretArn))
     : {};
   const connector = createConnector(sync, connection, creds);
+  // A rotated or replaced secret reaches the writer: re-read with a time to live, and at once when
+  // the target refuses the credentials (the refused call is then repeated with the new connector).
+  const secretId = runtime.connectionSecretArn;
+  const credentials = secretId
+    ? connectionFromSecret({
+        name: connection.secret ?? secretId,
+        secretId,
+        read: readSecret,
+        build: (c) => createConnector(sync, connection, c),
+        initial: { creds, connector },
+      })
+    : undefined;
   const aws = createAwsClients();
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const deadLetters = new SqsDeadLetterSink(aws.sqs, runtime.dlqUrl);
@@ -145,6 +153,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
     depsFor: () => ({
       links,
       connector,
+      ...(credentials ? { credentials } : {}),
       deadLetters,
       ...claimChecks,
       ...(limiter ? { limiter } : {}),

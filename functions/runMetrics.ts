@@ -50,7 +50,7 @@ export function addRunMetrics(metrics: Metrics, run: RunRecord): void {
  */
 export function addWriteMetrics(metrics: Metrics, sync: string, counts: WriteCounts): void {
   const written = counts.created + counts.updated;
-  if (!(written || counts.failed || counts.dead || counts.retrying)) return;
+  if (!(written || counts.failed || counts.dead || counts.retrying || counts.authRefused)) return;
   metrics.addDimension('sync', sync);
   addCount(metrics, WRITE_METRICS.written, counts.created + counts.updated);
   // One metric for every dead-lettered record, so that one alarm watches one metric.
@@ -58,6 +58,7 @@ export function addWriteMetrics(metrics: Metrics, sync: string, counts: WriteCou
   addCount(metrics, WRITE_METRICS.dead, counts.dead);
   addCount(metrics, WRITE_METRICS.retrying, counts.retrying);
   addCount(metrics, WRITE_METRICS.waitingForParent, counts.waitingForParent);
+  addCount(metrics, WRITE_METRICS.authFailures, counts.authRefused);
 }
 
 /**

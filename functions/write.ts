@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/contracts/metricNames.ts';
 import { findSync, type WriteHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
@@ -14,12 +14,14 @@ import { addWriteMetrics, publishMetrics } from './runMetrics.ts';
  * Builds the write handler around injected dependencies. The response is the SQS partial batch
  * contract: only the ids in batchItemFailures come back; everything else is deleted.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ * The batch watches the invocation's remaining time: records it cannot finish go back in
+ * batchItemFailures before the deadline (processWriteBatch, WriteBatchOptions).
  */
 export function createWriteHandler(
   getDeps: () => Promise<WriteHandlerDeps>,
   opts: { readonly metrics?: Metrics } = {},
 ) {
-  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const deps = await getDeps();
     const first = event.Records[0];
     if (!first) return { batchItemFailures: [] };
@@ -33,6 +35,7 @@ export function createWriteHandler(
         receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1'),
       })),
       deps.depsFor(sync),
+      { remainingMs: () => context.getRemainingTimeInMillis() },
     );
     if (opts.metrics) addWriteMetrics(opts.metrics, sync.name, result.counts);
     deps.logger.info('write batch finished', {

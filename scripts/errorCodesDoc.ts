@@ -204,6 +204,14 @@ export function renderErrorCodesDoc(): string {
     '(`shared/connectors/<connector>/`). Whether it is retried depends on the answer (a 5xx, a timeout',
     'or a rate limit is; a validation error is not); the DLQ message and the link show the HTTP',
     "status. How each connector reads its vendor's answers: [connectors.md](connectors.md).",
+    '',
+    "**Refused credentials** (every `…_UNAUTHORIZED` and `…_FORBIDDEN` code, and Postgres' `PG_28P01`",
+    "and `PG_28000`) are not a record's fault and never go to the DLQ: the writer re-reads the",
+    "connection's secret once and repeats the call; if the target still refuses, the records go back",
+    'to the queue with a long backoff (their links say `retrying` with the code), the sync pauses',
+    '(`writeback status`: `paused, bookmark kept: credentials refused by <connection> (<code>) since',
+    "<time>: update the secret <name>`) and the `AuthFailures` metric's alarm fires. Update the secret;",
+    'the next delivery re-reads it and the backlog drains.',
   );
   for (const c of CONNECTORS) {
     const comments = connectorCodeComments(readFileSync(new URL(c.file, ROOT), 'utf8'), c.object);
@@ -229,8 +237,9 @@ export function renderErrorCodesDoc(): string {
     "error Postgres answered (e.g. `PG_23505`, a unique violation; `PG_22P02`, a value the column's",
     'type refuses), or by the Node error code of a connection failure (`PG_ECONNREFUSED`, else',
     '`PG_CONNECTION`). SQLSTATE classes 08, 40, 53 and 57 (connection, serialization, resources,',
-    '`statement_timeout`) and connection failures are retryable; the rest are permanent: fix the',
-    'data or the target table, then `writeback dlq redrive <sync> --all`.',
+    '`statement_timeout`) and connection failures are retryable; class 28 (`PG_28P01` a wrong',
+    'password, `PG_28000` no such role) pauses the sync like any refused credentials (above); the',
+    'rest are permanent: fix the data or the target table, then `writeback dlq redrive <sync> --all`.',
     '',
   );
   return lines.join('\n');

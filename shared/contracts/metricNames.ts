@@ -47,6 +47,12 @@ export const WRITE_METRICS = {
   retrying: 'Retrying',
   /** Of `Retrying`: children whose parent is not linked yet. */
   waitingForParent: 'WaitingForParent',
+  /**
+   * Records the target refused for the connection's credentials even after the writer re-read
+   * the secret (a revoked or rotated token or password): the sync pauses until the secret is
+   * updated. Nothing is dead-lettered; one alarm watches this metric.
+   */
+  authFailures: 'AuthFailures',
 } as const;
 
 /**

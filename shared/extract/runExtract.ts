@@ -64,9 +64,12 @@ export async function runExtract(
     const remapped = await restartOnMappingChange(run, state);
     const { reader, setAside, deletedKeys } = await openSource(run);
     const childStarts = await childStreamStarts(run);
-    await redrive(run);
+    // Paused by the target's health already: the run record says so even without a page to send.
+    const redrivePaused = await redrive(run);
     // A restarted run begins a new pass from the first row.
-    const paused = await readPass(run, reader, remapped ? { pass: undefined, lastPassAt: undefined } : state);
+    const paused =
+      (await readPass(run, reader, remapped ? { pass: undefined, lastPassAt: undefined } : state)) ??
+      redrivePaused;
     if (!paused) await sendChangedParents(run, reader, childStarts);
     // Keys deleted outright (deletes.keys): their records are deleted like soft-deleted rows.
     if (deletedKeys && !paused && (await deletedKeys.run(reader, run.runId, run.counts, run.outOfTime))) {
@@ -147,7 +150,8 @@ async function openSource(run: ExtractRun) {
 }
 
 /** Failed records are not forgotten: dead and stuck keys go again, whatever the cursor. */
-async function redrive(run: ExtractRun): Promise<void> {
+/** Re-drives failed and stuck keys; returns why the target's health paused the sync, if it did. */
+async function redrive(run: ExtractRun): Promise<string | undefined> {
   const { sync, deps } = run;
   const result = await redriveFailed(
     sync,
@@ -155,6 +159,7 @@ async function redrive(run: ExtractRun): Promise<void> {
     { runId: run.runId, ...(deps.health !== undefined ? { health: deps.health } : {}) },
   );
   Object.assign(run.counts, { redriven: result.redriven, failed: result.failed, dead: result.dead });
+  return result.paused ? result.pausedReason : undefined;
 }
 
 /**

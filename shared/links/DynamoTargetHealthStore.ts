@@ -4,23 +4,37 @@ import {
   type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { N, num, S } from '../util/attr.ts';
-import type { TargetCallStats, TargetHealthStore } from './LinkStore.ts';
+import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
+import type { AuthOutage, AuthRefusal, TargetCallStats, TargetHealthStore } from './LinkStore.ts';
 
 /** Length of one bucket; a window is read as the buckets it overlaps. */
 const BUCKET_MS = 15_000;
 /** Buckets are only read for minutes; let TTL (set in the CDK table) remove them after a day. */
 const RETENTION_SECONDS = 86_400;
+/** An auth outage nobody refreshed or cleared for a week is forgotten (TTL). */
+const AUTH_RETENTION_SECONDS = 7 * 86_400;
+/**
+ * A writer that keeps succeeding clears an auth outage at most this often: one conditional write
+ * per container per minute, not one per batch. A refusal recorded by the same store resets it.
+ */
+const CLEAR_EVERY_MS = 60_000;
 
 /**
  * Target call outcomes per sync, in time buckets kept in the link table (`~health#<sync>#<bucket>`:
  * sync names start with a letter, so no link key can collide). Writers add to the current
  * bucket once per batch (one unconditional write); the extract sums the buckets of a window to
  * decide whether the target is down (see checkTargetHealth).
+ *
+ * Beside the buckets, one item per sync (`~health#<sync>#auth`) holds an open auth outage: the
+ * target refused the connection's credentials even after a writer re-read its secret. It is
+ * opened (or refreshed) by every refused batch and cleared by the first call that goes through
+ * again, and read together with the buckets (same BatchGetItem).
  */
 export class DynamoTargetHealthStore implements TargetHealthStore {
   private readonly ddb: DynamoDBClient;
   private readonly table: string;
+  /** When this store last cleared (or found nothing to clear of) each sync's auth outage. */
+  private readonly clearedAt = new Map<string, number>();
 
   public constructor(ddb: DynamoDBClient, table: string) {
     this.ddb = ddb;
@@ -29,6 +43,11 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
 
   private static pk(sync: string, bucket: number): Record<string, AttributeValue> {
     return { pk: S(`~health#${sync}#${bucket}`) };
+  }
+
+  /** The sync's auth outage item (no bucket is called `auth`). */
+  private static authPk(sync: string): Record<string, AttributeValue> {
+    return { pk: S(`~health#${sync}#auth`) };
   }
 
   /** Adds one batch's counts to the current bucket. */
@@ -54,14 +73,15 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
     );
   }
 
-  /** Sums the buckets overlapping `[now - windowMs, now]`. */
+  /** Sums the buckets overlapping `[now - windowMs, now]`; reads the auth outage item in the same call. */
   public async read(sync: string, now: number, windowMs: number): Promise<TargetCallStats> {
-    const keys: Record<string, AttributeValue>[] = [];
+    const keys: Record<string, AttributeValue>[] = [DynamoTargetHealthStore.authPk(sync)];
     for (let b = Math.floor((now - windowMs) / BUCKET_MS) * BUCKET_MS; b <= now; b += BUCKET_MS)
       keys.push(DynamoTargetHealthStore.pk(sync, b));
     let calls = 0;
     let failedCalls = 0;
     let lag: { ms: number; at: number } | undefined;
+    let auth: AuthOutage | undefined;
     let request: Record<string, { Keys: Record<string, AttributeValue>[] }> | undefined = {
       [this.table]: { Keys: keys },
     };
@@ -69,6 +89,10 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
       const req = request;
       const res = await this.ddb.send(new BatchGetItemCommand({ RequestItems: req }));
       for (const item of res.Responses?.[this.table] ?? []) {
+        if (str(item, 'pk') === DynamoTargetHealthStore.authPk(sync).pk!.S) {
+          auth = authOutage(item);
+          continue;
+        }
         calls += num(item, 'calls') ?? 0;
         failedCalls += num(item, 'failedCalls') ?? 0;
         const ms = num(item, 'lagMs');
@@ -78,6 +102,86 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
       }
       request = res.UnprocessedKeys as typeof request;
     }
-    return { calls, failedCalls, lagMs: lag?.ms };
+    return { calls, failedCalls, lagMs: lag?.ms, ...(auth ? { auth } : {}) };
   }
+
+  /** Opens the sync's auth outage, or refreshes it: `since` keeps the first refusal, the rest the latest. */
+  public async recordAuthRefusal(sync: string, now: number, refusal: AuthRefusal): Promise<void> {
+    this.clearedAt.delete(sync);
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: DynamoTargetHealthStore.authPk(sync),
+        UpdateExpression:
+          'SET #since = if_not_exists(#since, :now), #lastAt = :now, #code = :code, #message = :message, ' +
+          '#connection = :connection, #secret = :secret, expiresAt = :exp' +
+          (refusal.httpStatus === undefined ? ' REMOVE #httpStatus' : ', #httpStatus = :status'),
+        ExpressionAttributeNames: { ...AUTH_NAMES },
+        ExpressionAttributeValues: {
+          ':now': N(now),
+          ':code': S(refusal.code),
+          ':message': S(refusal.message.slice(0, 1000)),
+          ':connection': S(refusal.connection),
+          ':secret': S(refusal.secret),
+          ':exp': N(Math.floor(now / 1000) + AUTH_RETENTION_SECONDS),
+          ...(refusal.httpStatus === undefined ? {} : { ':status': N(refusal.httpStatus) }),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Ends an open auth outage whose last refusal came before `now` (a call that started later went
+   * through). Conditional, so that a sync without an outage gets no item; at most once a minute per
+   * sync from one store, unless this store recorded a refusal since.
+   */
+  public async clearAuthRefusal(sync: string, now: number): Promise<void> {
+    const last = this.clearedAt.get(sync);
+    if (last !== undefined && now - last < CLEAR_EVERY_MS) return;
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: DynamoTargetHealthStore.authPk(sync),
+          ConditionExpression: 'attribute_exists(#since) AND #lastAt < :now',
+          UpdateExpression:
+            'REMOVE #since, #lastAt, #code, #message, #connection, #secret, #httpStatus SET okAt = :now',
+          ExpressionAttributeNames: { ...AUTH_NAMES },
+          ExpressionAttributeValues: { ':now': N(now) },
+        }),
+      );
+    } catch (err) {
+      // Nothing open (or refused again since this call started): nothing to clear.
+      if (!isConditionFailed(err)) throw err;
+    }
+    this.clearedAt.set(sync, now);
+  }
+}
+
+/** Attribute names of the auth outage item (some are DynamoDB reserved words). */
+const AUTH_NAMES = {
+  '#since': 'since',
+  '#lastAt': 'lastAt',
+  '#code': 'code',
+  '#message': 'message',
+  '#connection': 'connection',
+  '#secret': 'secret',
+  '#httpStatus': 'httpStatus',
+} as const;
+
+/** The outage an auth item holds; undefined when it was cleared (or never opened). */
+function authOutage(item: Record<string, AttributeValue>): AuthOutage | undefined {
+  const since = num(item, 'since');
+  const lastAt = num(item, 'lastAt');
+  if (since === undefined || lastAt === undefined) return undefined;
+  const httpStatus = num(item, 'httpStatus');
+  return {
+    since,
+    lastAt,
+    code: str(item, 'code') ?? 'unknown',
+    message: str(item, 'message') ?? '',
+    connection: str(item, 'connection') ?? 'unknown',
+    secret: str(item, 'secret') ?? 'unknown',
+    ...(httpStatus === undefined ? {} : { httpStatus }),
+  };
 }

@@ -81,8 +81,33 @@ export interface TargetHealthStore {
     now: number,
     stats: { calls: number; failedCalls: number; lagMs?: number | undefined },
   ): Promise<void>;
-  /** Sums what the writers reported over `[now - windowMs, now]`. */
+  /** Sums what the writers reported over `[now - windowMs, now]`, with the auth outage if one is open. */
   read(sync: string, now: number, windowMs: number): Promise<TargetCallStats>;
+  /**
+   * The target refused the connection's credentials, after the writer re-read its secret: opens
+   * the sync's auth outage (or keeps it open: `since` stays, `lastAt` moves).
+   */
+  recordAuthRefusal(sync: string, now: number, refusal: AuthRefusal): Promise<void>;
+  /** A target call went through: the credentials work (again), so an open auth outage ends. */
+  clearAuthRefusal(sync: string, now: number): Promise<void>;
+}
+
+/** What a writer knows when the target refuses its credentials. */
+export interface AuthRefusal {
+  /** The connector's code (HUBSPOT_UNAUTHORIZED, PG_28P01…). */
+  readonly code: string;
+  readonly message: string;
+  readonly httpStatus?: number;
+  /** The connection whose credentials were refused (the config's name). */
+  readonly connection: string;
+  /** Where those credentials live, for the operator: the secret's name or ARN. */
+  readonly secret: string;
+}
+
+/** An open auth outage: the target has refused the credentials since `since`, last at `lastAt`. */
+export interface AuthOutage extends AuthRefusal {
+  readonly since: number;
+  readonly lastAt: number;
 }
 
 /** What the writers of one sync observed over a window of time. */
@@ -93,6 +118,8 @@ export interface TargetCallStats {
   readonly failedCalls: number;
   /** Queue lag of the newest batch seen: enqueue → first delivery, ms; undefined when no batch reported one. */
   readonly lagMs: number | undefined;
+  /** The auth outage, when the target refused the credentials and no call has gone through since. */
+  readonly auth?: AuthOutage | undefined;
 }
 
 export type ClaimResult =

@@ -1,4 +1,6 @@
 import type { SyncConfig } from '../config/schema.ts';
+import type { Connector } from '../connectors/Connector.ts';
+import type { TargetError } from '../errors.ts';
 import type { Link } from '../links/Link.ts';
 import type { ClaimCheckPointer } from '../queue/ClaimCheck.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
@@ -35,4 +37,20 @@ export interface BatchContext {
   readonly stats: CallStats;
   readonly leaseMs: number;
   readonly backoff: (receiveCount: number, retryAfterSeconds?: number) => number;
+  /**
+   * The connector of this batch: `deps.credentials.current()` at the start (or `deps.connector`),
+   * replaced when an authentication failure made the writer re-read the credentials.
+   */
+  connector: Connector;
+  /** Milliseconds a chunk may still start in (time left minus the reserve); Infinity without a deadline. */
+  readonly startableMs: () => number;
+  /** Authentication failures of this batch (see writeChunk, settleAuthRefused). */
+  readonly auth: {
+    /** The re-read of the credentials, done at most once per batch: the connector it gave. */
+    renewal?: Promise<Connector | undefined>;
+    /** The last refusal that stood after the re-read: recorded in the target health at the end. */
+    refused?: TargetError;
+    /** A target call of this batch went through: the credentials work (an open auth outage ends). */
+    accepted?: boolean;
+  };
 }

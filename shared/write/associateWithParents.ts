@@ -25,16 +25,16 @@ export async function associateWithParents(
     if (result?.ok && parent) pairs.push({ key, fromId: result.targetId, toId: parent });
   }
   if (pairs.length === 0) return out;
-  if (!ctx.deps.connector.associate) {
+  if (!ctx.connector.associate) {
     const error = new TargetError(
       'WB_ASSOCIATE_UNSUPPORTED',
-      `syncs[${ctx.sync.name}].target.associate: the ${ctx.deps.connector.type} connector cannot associate records`,
+      `syncs[${ctx.sync.name}].target.associate: the ${ctx.connector.type} connector cannot associate records`,
       { disposition: 'permanent' },
     );
     for (const p of pairs) out.set(p.key!, { key: p.key!, fromId: p.fromId, toId: p.toId, ok: false, error });
     return out;
   }
-  const associated = await ctx.deps.connector.associate(ctx.sync.target.object, spec.with, pairs, {
+  const associated = await ctx.connector.associate(ctx.sync.target.object, spec.with, pairs, {
     ...(spec.types ? { types: spec.types } : {}),
   });
   for (const r of associated) out.set(r.key, r);
@@ -62,16 +62,16 @@ async function dissociateFormerParents(
       moved.push({ key, fromId: r.fromId, toId: former });
   }
   if (!spec || moved.length === 0) return;
-  if (!ctx.deps.connector.dissociate) {
+  if (!ctx.connector.dissociate) {
     const error = new TargetError(
       'WB_DISSOCIATE_UNSUPPORTED',
-      `syncs[${ctx.sync.name}].target.associate: the ${ctx.deps.connector.type} connector cannot remove the association with a former parent`,
+      `syncs[${ctx.sync.name}].target.associate: the ${ctx.connector.type} connector cannot remove the association with a former parent`,
       { disposition: 'permanent' },
     );
     for (const p of moved)
       associated.set(p.key!, { key: p.key!, fromId: p.fromId, toId: p.toId, ok: false, error });
     return;
   }
-  const removed = await ctx.deps.connector.dissociate(ctx.sync.target.object, spec.with, moved);
+  const removed = await ctx.connector.dissociate(ctx.sync.target.object, spec.with, moved);
   for (const r of removed) if (!r.ok) associated.set(r.key, r);
 }

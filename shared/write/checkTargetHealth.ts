@@ -1,4 +1,4 @@
-import type { LinkStore } from '../links/LinkStore.ts';
+import type { AuthOutage, LinkStore } from '../links/LinkStore.ts';
 
 /** When a sync's target counts as down. */
 export interface TargetHealthOptions {
@@ -10,6 +10,12 @@ export interface TargetHealthOptions {
   readonly maxFailureRate?: number;
   /** Queue lag (enqueue → first delivery) at which the sync pauses: the writers are far behind. @default 900000 */
   readonly maxLagMs?: number;
+  /**
+   * How long an auth outage pauses the sync after its last refusal. Refused records come back
+   * every AUTH_BACKOFF_SECONDS (15 min) and refresh it, so the pause holds while they cycle; once
+   * they are parked, the next run after this probes the target again (half-open). @default 1800000
+   */
+  readonly authPauseMs?: number;
 }
 
 export interface TargetHealth {
@@ -20,6 +26,8 @@ export interface TargetHealth {
   readonly calls: number;
   readonly failedCalls: number;
   readonly lagMs: number | undefined;
+  /** The open auth outage: the target refuses the connection's credentials (see AuthOutage). */
+  readonly auth?: AuthOutage;
 }
 
 /**
@@ -29,6 +37,11 @@ export interface TargetHealth {
  * the queued records keep retrying with backoff, and once they succeed the failure rate falls and
  * the next run goes on. Without calls in the window there is no evidence, so the sync runs: that
  * is the half-open probe after a long outage.
+ *
+ * An auth outage pauses the sync first, whatever the counts: the target refused the connection's
+ * credentials even after a writer re-read the secret, so every record would be refused the same
+ * way until an operator updates the secret. It lasts until a call goes through again (a writer
+ * clears it) or, with no refusal for `authPauseMs`, until the next run probes the target.
  */
 export async function checkTargetHealth(
   links: LinkStore,
@@ -40,8 +53,17 @@ export async function checkTargetHealth(
   const minCalls = opts.minCalls ?? 5;
   const maxFailureRate = opts.maxFailureRate ?? 0.5;
   const maxLagMs = opts.maxLagMs ?? 900_000;
+  const authPauseMs = opts.authPauseMs ?? 1_800_000;
   const stats = await links.health.read(sync, now, windowMs);
-  const base = { calls: stats.calls, failedCalls: stats.failedCalls, lagMs: stats.lagMs };
+  const base = {
+    calls: stats.calls,
+    failedCalls: stats.failedCalls,
+    lagMs: stats.lagMs,
+    ...(stats.auth ? { auth: stats.auth } : {}),
+  };
+  if (stats.auth && now - stats.auth.lastAt < authPauseMs) {
+    return { ...base, paused: true, reason: authPauseReason(stats.auth) };
+  }
   if (stats.calls >= minCalls && stats.failedCalls / stats.calls >= maxFailureRate) {
     const pct = Math.round((100 * stats.failedCalls) / stats.calls);
     return {
@@ -58,4 +80,12 @@ export async function checkTargetHealth(
     };
   }
   return { ...base, paused: false, reason: undefined };
+}
+
+/**
+ * The run record's (and so `writeback status`'s) line for an auth outage:
+ * `credentials refused by <connection> (<code>) since <ISO time>: update the secret <name>`.
+ */
+export function authPauseReason(auth: AuthOutage): string {
+  return `credentials refused by ${auth.connection} (${auth.code}) since ${new Date(auth.since).toISOString()}: update the secret ${auth.secret}`;
 }

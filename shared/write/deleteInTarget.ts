@@ -14,16 +14,16 @@ export async function deleteInTarget(ctx: BatchContext, deletes: readonly Claime
   const withTarget = deletes.filter((c) => c.previous?.targetId !== undefined);
   let results = new Map<string, UpsertResult>();
   if (withTarget.length > 0) {
-    if (!deps.connector.archive) {
+    if (!ctx.connector.archive) {
       const error = new TargetError(
         'WB_DELETE_UNSUPPORTED',
-        `syncs[${sync.name}].deletes: the ${deps.connector.type} connector cannot delete or archive records`,
+        `syncs[${sync.name}].deletes: the ${ctx.connector.type} connector cannot delete or archive records`,
         { disposition: 'permanent' },
       );
       for (const c of withTarget) await settleFailure(ctx, c, error);
       return;
     }
-    const archived = await deps.connector.archive(
+    const archived = await ctx.connector.archive(
       sync.target.object,
       withTarget.map((c) => c.previous!.targetId!),
     );

@@ -8,9 +8,10 @@ import { forEachLimit } from '../util/forEachLimit.ts';
 import { type BatchContext, type Item, LINK_CONCURRENCY } from './BatchContext.ts';
 import { backoffSeconds } from './backoff.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
+import type { CredentialSource } from './RenewableConnection.ts';
 import { readInbound } from './readInbound.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
-import { settleUnchanged } from './settle.ts';
+import { settleDeferred, settleUnchanged } from './settle.ts';
 import { writeChunk } from './writeChunk.ts';
 
 export { retryBudget } from './settle.ts';
@@ -34,7 +35,20 @@ export interface WriteFaults {
 
 export interface WriteDeps {
   readonly links: LinkStore;
+  /** The target's connector; with `credentials`, the one it gives each batch is used instead. */
   readonly connector: Connector;
+  /**
+   * Where the connector's credentials come from when they can change while the writer runs
+   * (Secrets Manager on AWS): each batch takes its connector from `current()` (credentials cached
+   * with a time to live), and when the target refuses the credentials the writer re-reads them
+   * once (`reconnect()`) and repeats the refused call with the new connector. @default none
+   */
+  readonly credentials?: CredentialSource;
+  /**
+   * Seconds before a record whose credentials the target refused (after the re-read) comes back.
+   * Long: only an operator updating the secret helps, and the sync is paused meanwhile. @default 900
+   */
+  readonly authBackoffSeconds?: number;
   readonly deadLetters: DeadLetterSink;
   /** Delays the next delivery of a message (ChangeMessageVisibility). */
   readonly delay: (receiptHandle: string, seconds: number) => Promise<void>;
@@ -75,6 +89,16 @@ export interface WriteCounts {
   waitingForParent: number;
   /** Records deleted or archived in the target (soft-deleted source rows). */
   deleted: number;
+  /**
+   * Records handed back unstarted because the invocation's time ran out (no attempt used, links
+   * untouched): they come back at once, for another invocation.
+   */
+  deferred: number;
+  /**
+   * Records the target refused for the connection's credentials, after a re-read of the secret:
+   * handed back with a long backoff (or parked, see settleAuthRefused), never dead-lettered.
+   */
+  authRefused: number;
 }
 
 /** All counters at zero. */
@@ -90,8 +114,30 @@ export function emptyWriteCounts(): WriteCounts {
     busy: 0,
     waitingForParent: 0,
     deleted: 0,
+    deferred: 0,
+    authRefused: 0,
   };
 }
+
+/** What one invocation adds to the write dependencies. */
+export interface WriteBatchOptions {
+  /**
+   * Milliseconds left before the invocation must return (Lambda's getRemainingTimeInMillis). A
+   * chunk starts only while at least `reserveMs` is left; the rest goes back unstarted.
+   * @default no deadline
+   */
+  readonly remainingMs?: () => number;
+  /**
+   * Time one chunk needs once started: its target call (the connector's timeout; the repeat after
+   * a re-read of the credentials is skipped when it no longer fits) and its link writes. At most
+   * half the time left when the batch starts, so a batch always starts its first chunk.
+   * @default 35000 (the HTTP connectors' 30 s timeout and 5 s for claims and commits)
+   */
+  readonly reserveMs?: number;
+}
+
+/** @see WriteBatchOptions.reserveMs */
+export const CALL_RESERVE_MS = 35_000;
 
 export interface WriteBatchResult {
   /** Message ids to report in batchItemFailures: they come back after their (backed-off) visibility. */
@@ -114,7 +160,11 @@ export async function processWriteBatch(
   sync: SyncConfig,
   inbound: readonly InboundMessage[],
   deps: WriteDeps,
+  opts: WriteBatchOptions = {},
 ): Promise<WriteBatchResult> {
+  const startedAt = deps.now();
+  const { remainingMs } = opts;
+  const reserveMs = remainingMs ? Math.min(opts.reserveMs ?? CALL_RESERVE_MS, remainingMs() / 2) : 0;
   const ctx: BatchContext = {
     sync,
     deps,
@@ -124,6 +174,10 @@ export async function processWriteBatch(
     stats: { calls: 0, failedCalls: 0 },
     leaseMs: deps.leaseMs ?? LEASE_MS,
     backoff: deps.backoff ?? ((n, after) => backoffSeconds(n, after)),
+    // Cached with a time to live: a rotated secret is picked up here, without a failed call.
+    connector: deps.credentials ? await deps.credentials.current() : deps.connector,
+    startableMs: remainingMs ? () => remainingMs() - reserveMs : () => Number.POSITIVE_INFINITY,
+    auth: {},
   };
 
   // 1. Parse, after following claim-check pointers to the stored body; a message we cannot read
@@ -138,14 +192,23 @@ export async function processWriteBatch(
   const toClaim = await dropUnchanged(ctx, newest);
 
   // 4. Claim, write and commit one target batch at a time: a lease only has to outlast one call.
+  //    A chunk starts only while its call and commits fit in the invocation's time; the rest goes
+  //    back unclaimed before the deadline, so the batch never times out as a whole.
   const batchSize = Math.min(
-    sync.batchSize ?? deps.connector.capabilities.maxBatchSize,
-    deps.connector.capabilities.maxBatchSize,
+    sync.batchSize ?? ctx.connector.capabilities.maxBatchSize,
+    ctx.connector.capabilities.maxBatchSize,
   );
-  for (const chunk of chunks(toClaim, batchSize)) await writeChunk(ctx, chunk);
+  const pending = chunks(toClaim, batchSize);
+  for (const [i, chunk] of pending.entries()) {
+    if (ctx.startableMs() < 0) {
+      await settleDeferred(ctx, pending.slice(i).flat());
+      break;
+    }
+    await writeChunk(ctx, chunk);
+  }
 
   // 5. Health: how the target answered and how far behind the queue is (best effort).
-  await recordHealth(ctx, items);
+  await recordHealth(ctx, items, startedAt);
   await deleteSettledClaimChecks(ctx, items);
   deps.onResult?.(ctx.counts);
   return { retry: ctx.retry, counts: ctx.counts };
@@ -196,12 +259,30 @@ async function dropUnchanged(ctx: BatchContext, newest: ReadonlyMap<string, Item
   return toClaim;
 }
 
-/** Records how the target answered and how far behind the queue is, for the extract's pause (best effort). */
-async function recordHealth(ctx: BatchContext, items: readonly Item[]): Promise<void> {
+/**
+ * Records how the target answered and how far behind the queue is, for the extract's pause (best
+ * effort). Credentials refused after the re-read open (or keep open) the sync's auth outage; a
+ * call that went through ends it.
+ */
+async function recordHealth(ctx: BatchContext, items: readonly Item[], startedAt: number): Promise<void> {
   const { sync, deps } = ctx;
   const lagMs = queueLag(items, deps.now());
   if (ctx.stats.calls > 0 || lagMs !== undefined) {
     await deps.links.health.record(sync.name, deps.now(), { ...ctx.stats, lagMs }).catch(() => undefined);
+  }
+  const refused = ctx.auth.refused;
+  if (refused) {
+    await deps.links.health
+      .recordAuthRefusal(sync.name, deps.now(), {
+        code: refused.code,
+        message: refused.message,
+        ...(refused.httpStatus !== undefined ? { httpStatus: refused.httpStatus } : {}),
+        connection: sync.target.connection,
+        secret: deps.credentials?.name ?? `of connection ${sync.target.connection}`,
+      })
+      .catch(() => undefined);
+  } else if (ctx.auth.accepted) {
+    await deps.links.health.clearAuthRefusal(sync.name, startedAt).catch(() => undefined);
   }
 }
 

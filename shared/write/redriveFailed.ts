@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
+import { isAuthRefusal } from '../connectors/authErrors.ts';
 import type { Link } from '../links/Link.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
@@ -33,8 +34,8 @@ export interface RedriveOptions {
   readonly maxDelayMs?: number;
   /**
    * A retrying or pending link untouched this long has lost its message (a crash on its last
-   * delivery moved it to the DLQ without a reason): it is re-driven too. Must exceed the longest
-   * backoff (15 min) plus a lease. @default 1800000
+   * delivery moved it to the DLQ without a reason, or the writer parked it on refused credentials):
+   * it is re-driven too. Must exceed the longest backoff (15 min) plus a lease. @default 1800000
    */
   readonly stuckAfterMs?: number;
   /** Most keys read per status per run. @default 1000 */
@@ -59,6 +60,8 @@ export interface RedriveSummary {
   dead: number;
   /** The target is down: nothing was re-driven this run. */
   paused: boolean;
+  /** Why it is paused (checkTargetHealth's reason), for the run record. */
+  pausedReason?: string;
 }
 
 const READ_CHUNK = 500;
@@ -100,6 +103,7 @@ export async function redriveFailed(
     opts.health === false ? undefined : await checkTargetHealth(deps.links, sync.name, now, opts.health);
   if (health?.paused) {
     summary.paused = true;
+    if (health.reason) summary.pausedReason = health.reason;
   } else {
     const [dead, retrying, pending] = await Promise.all([
       deps.links.listByStatus(sync.name, 'dead', limit),
@@ -109,7 +113,8 @@ export async function redriveFailed(
     const due: Link[] = [];
     for (const link of [...dead, ...retrying, ...pending]) {
       if (link.leaseUntil !== undefined && link.leaseUntil >= now) continue;
-      if (link.redrives >= maxRedrives) {
+      // A key parked on refused credentials never reached the target: its redrives do not count.
+      if (link.redrives >= maxRedrives && !isAuthRefusal(link.lastError)) {
         summary.gaveUp++;
         continue;
       }

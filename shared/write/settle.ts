@@ -1,6 +1,8 @@
+import { isAuthRefusal } from '../connectors/authErrors.ts';
 import { describeError, type TargetError } from '../errors.ts';
 import type { Link } from '../links/Link.ts';
-import type { BatchContext, Claimed, Item } from './BatchContext.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
+import { type BatchContext, type Claimed, type Item, LINK_CONCURRENCY } from './BatchContext.ts';
 
 /** From this delivery on, a busy key waits for the holder's lease to end (it may have crashed). */
 const BUSY_WAITS_FOR_LEASE_FROM = 3;
@@ -13,6 +15,10 @@ const MAX_VISIBILITY_SECONDS = 900;
  * on one message reach SQS's redrive.
  */
 const CRASH_RESERVE = 2;
+/** Default wait before a record refused for its credentials comes back (WriteDeps.authBackoffSeconds). */
+export const AUTH_BACKOFF_SECONDS = 900;
+/** SQS's longest visibility timeout: 12 hours. */
+const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 
 /** Failed deliveries after which the writer dead-letters a record itself. */
 export function retryBudget(maxReceiveCount: number): number {
@@ -63,6 +69,7 @@ export async function settleBusy(ctx: BatchContext, it: Item, link: Link | undef
  * with the reason, and the link says dead (out of retries) or failed (permanent).
  */
 export async function settleFailure(ctx: BatchContext, c: Claimed, error: TargetError): Promise<void> {
+  if (isAuthRefusal(error)) return settleAuthRefused(ctx, c, error);
   const { sync, deps, counts } = ctx;
   const attempts = c.inbound.receiveCount;
   const reason = describeError(error);
@@ -96,5 +103,48 @@ export async function settleFailure(ctx: BatchContext, c: Claimed, error: Target
     status,
     error: reason,
     now: deps.now(),
+  });
+}
+
+/**
+ * The target refused the connection's credentials for a claimed record, even after the writer
+ * re-read them (writeChunk): nothing is wrong with the record, and every record would fail the
+ * same way until an operator updates the secret. So it is never dead-lettered: the link says
+ * `retrying` with the refusal (the lease is released), the batch opens the sync's auth outage
+ * (the extract pauses, AuthFailures is published), and the message comes back after a long
+ * backoff. On the delivery where an ordinary failure would be dead-lettered (the retry budget),
+ * the message is acknowledged instead, "parked": SQS's own redrive, which counts every receive,
+ * never moves it to the DLQ. Its link keeps it: redriveFailed sends the key again with its current
+ * row once the sync runs (retrying links untouched for 30 minutes; refusals do not count towards
+ * maxRedrives).
+ */
+export async function settleAuthRefused(ctx: BatchContext, c: Claimed, error: TargetError): Promise<void> {
+  const { sync, deps, counts } = ctx;
+  counts.authRefused++;
+  ctx.auth.refused = error;
+  await deps.links.recordFailure({
+    sync: sync.name,
+    key: c.msg.key,
+    token: c.token,
+    status: 'retrying',
+    error: describeError(error),
+    now: deps.now(),
+  });
+  if (c.inbound.receiveCount >= retryBudget(sync.maxReceiveCount)) return;
+  ctx.retry.push(c.inbound.messageId);
+  const seconds = Math.min(SQS_MAX_VISIBILITY_SECONDS, deps.authBackoffSeconds ?? AUTH_BACKOFF_SECONDS);
+  await deps.delay(c.inbound.receiptHandle, seconds).catch(() => undefined);
+}
+
+/**
+ * Records the batch will not start before the invocation's deadline: handed back unclaimed, so
+ * their links are untouched and no attempt is counted, and visible again at once for the next
+ * invocation (the receive count still grows by one, as for any redelivery).
+ */
+export async function settleDeferred(ctx: BatchContext, items: readonly Item[]): Promise<void> {
+  ctx.counts.deferred += items.length;
+  for (const it of items) ctx.retry.push(it.inbound.messageId);
+  await forEachLimit(items, LINK_CONCURRENCY, async (it) => {
+    await ctx.deps.delay(it.inbound.receiptHandle, 0).catch(() => undefined);
   });
 }

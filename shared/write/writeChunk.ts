@@ -1,5 +1,6 @@
 import type { Payload } from '../config/schema.ts';
-import type { AssociationResult, UpsertResult } from '../connectors/Connector.ts';
+import { isAuthRefusal } from '../connectors/authErrors.ts';
+import type { AssociationResult, Connector, UpsertResult } from '../connectors/Connector.ts';
 import { TargetError } from '../errors.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
 import { associateWithParents } from './associateWithParents.ts';
@@ -33,14 +34,45 @@ export async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Pro
   await deleteInTarget(ctx, deletes);
   const { writes, byKey, parentOf } = await prepareWrites(ctx, valid);
   if (writes.length === 0) return;
-  const results = await callTarget(deps.connector, sync.target.object, writes, {
-    limiter: deps.limiter,
-    maxRateWaitMs: deps.maxRateWaitMs ?? MAX_RATE_WAIT_MS,
-    stats: ctx.stats,
-  });
+  const call = (connector: Connector, batch: readonly TargetWrite[]) =>
+    callTarget(connector, sync.target.object, batch, {
+      limiter: deps.limiter,
+      // A slot further away than the chunk's time allows is as good as none: hand the records back.
+      maxRateWaitMs: Math.max(0, Math.min(deps.maxRateWaitMs ?? MAX_RATE_WAIT_MS, ctx.startableMs())),
+      stats: ctx.stats,
+    });
+  const results = await call(ctx.connector, writes);
+  // Credentials refused: re-read them once (a rotated or replaced secret) and, when that gave
+  // another connector, repeat the refused records' call before anything is declared failed.
+  const refused = writes.filter((w) => refusedForCredentials(results.get(w.record.key)));
+  if (refused.length > 0 && (await renewConnector(ctx)) && ctx.startableMs() >= 0) {
+    for (const [key, result] of await call(ctx.connector, refused)) results.set(key, result);
+  }
+  if ([...results.values()].some((r) => r.ok)) ctx.auth.accepted = true;
   // Associated children: once upserted, each record is associated with its parent (idempotent).
   const associated = await associateWithParents(ctx, byKey, results, parentOf);
   await commitWrites(ctx, byKey, results, associated);
+}
+
+function refusedForCredentials(result: UpsertResult | undefined): boolean {
+  return result !== undefined && !result.ok && isAuthRefusal(result.error);
+}
+
+/**
+ * Re-reads the credentials (past their cache), at most once per batch; true when that gave a
+ * connector other than the one refused, which the rest of the batch then uses. False without a
+ * credential source, when the credentials did not change (the same call would be refused the same
+ * way), or when they could not be read.
+ */
+async function renewConnector(ctx: BatchContext): Promise<boolean> {
+  const source = ctx.deps.credentials;
+  if (!source) return false;
+  const refusedWith = ctx.connector;
+  ctx.auth.renewal ??= source.reconnect().catch(() => undefined);
+  const renewed = await ctx.auth.renewal;
+  if (!renewed || renewed === refusedWith) return false;
+  ctx.connector = renewed;
+  return true;
 }
 
 /** Claims each key with a lease; a key that is stale, unchanged or busy is settled here. */

@@ -16,7 +16,7 @@ import { DLQ_ATTRIBUTES, SqsDeadLetterSink } from '../../../shared/write/DeadLet
 import { captureEmf, emfMetrics } from '../../helpers/emf.ts';
 import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { MemoryTarget } from '../../helpers/MemoryTarget.ts';
-import { testSync } from '../../helpers/writeHarness.ts';
+import { message, testSync } from '../../helpers/writeHarness.ts';
 
 /**
  * The write handler as Lambda calls it: an SQS event as the event source mapping delivers it
@@ -184,5 +184,78 @@ describe('Handler: write (an SQS event fixture, links and DLQ in the emulators, 
         dimensions: { service: METRICS_SERVICE, sync: sync.name },
       });
     }
+  });
+
+  describe('a sync of its own', () => {
+    /** The handler for `own`, writing through `connector`; its events carry one message per key. */
+    const ownHandler = (own: ReturnType<typeof testSync>, connector: MemoryTarget, metrics?: Metrics) =>
+      createWriteHandler(
+        async () => ({
+          config: { warehouse: {}, connections: {}, syncs: [own] },
+          logger: new Logger({ logLevel: 'SILENT' }),
+          syncForSource: () => own.name,
+          depsFor: () => ({
+            links: fx.links,
+            connector,
+            deadLetters: new SqsDeadLetterSink(fx.aws.sqs, fx.resources.queues[sync.name]!.dlqUrl),
+            delay: async (receiptHandle, seconds) => {
+              delays.set(receiptHandle, seconds);
+            },
+            now: Date.now,
+            newToken: randomUUID,
+          }),
+        }),
+        metrics ? { metrics } : {},
+      );
+    const eventOf = (own: ReturnType<typeof testSync>, keys: readonly string[]): SQSEvent => ({
+      Records: keys.map((key) => ({
+        ...VALID!.record,
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: JSON.stringify(message(own, key, 1)),
+      })),
+    });
+
+    it("hands back, before the deadline, the records it cannot start (the Lambda context's remaining time)", async () => {
+      // Prepare: one record per target call; each call takes 40 s of the 60 s the invocation has
+      const own = testSync({ name: 'people-deadline', batchSize: 1 });
+      const slow = new MemoryTarget({ mode: 'native' });
+      const event = eventOf(own, ['x', 'y', 'z']);
+      const deadline = { ...context, getRemainingTimeInMillis: () => 60_000 - 40_000 * slow.calls.upsert };
+      // Act
+      const res = await ownHandler(own, slow)(event, deadline);
+      // Assess: x written; y and z back at once, unclaimed
+      expect(res).toEqual({
+        batchItemFailures: event.Records.slice(1).map((r) => ({ itemIdentifier: r.messageId })),
+      });
+      expect(slow.calls.upsert).toBe(1);
+      for (const r of event.Records.slice(1)) expect(delays.get(r.receiptHandle)).toBe(0);
+      expect([...(await fx.links.batchGet(own.name, ['x', 'y', 'z'])).keys()]).toEqual(['x']);
+    });
+
+    it('publishes AuthFailures, and dead-letters nothing, when the target refuses the credentials', async () => {
+      // Prepare
+      const own = testSync({ name: 'people-revoked' });
+      const revoked = new MemoryTarget({
+        mode: 'native',
+        fault: () => ({
+          kind: 'refuse',
+          error: new TargetError('MEMORY_UNAUTHORIZED', '401', { disposition: 'permanent', httpStatus: 401 }),
+        }),
+      });
+      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+      const event = eventOf(own, ['p', 'q']);
+      // Act
+      let res: unknown;
+      const emf = await captureEmf(async () => {
+        res = await ownHandler(own, revoked, metrics).use(publishMetrics(metrics))(event, context);
+      });
+      // Assess
+      expect(res).toEqual({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) });
+      expect(Object.fromEntries(emfMetrics(emf).map((m) => [m.name, m.value]))).toEqual({
+        [WRITE_METRICS.authFailures]: 2,
+      });
+      expect((await deadLetters()).filter((m) => m.attributes[DLQ_ATTRIBUTES.sync] === own.name)).toEqual([]);
+    });
   });
 });

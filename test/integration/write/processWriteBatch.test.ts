@@ -400,4 +400,166 @@ describe(`Function: processWriteBatch (links in ${process.env.WB_DYNAMODB === 'l
       expect(stats.lagMs).toBeGreaterThanOrEqual(0);
     });
   });
+
+  describe('deadline', () => {
+    it('starts a chunk only while its call fits in the time left: the rest goes back unclaimed, links untouched', async () => {
+      // Prepare: 6 records in chunks of 2; each target call takes 80 s of a 100 s budget (a clock
+      // injected as the remaining time), 30 s are kept for a call and its commits
+      const sync = freshSync({ batchSize: 2 });
+      const target = new MemoryTarget({ mode: 'native' });
+      const rec = new WriteRecorder();
+      const msgs = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => delivered(message(sync, k, 1)));
+      const remainingMs = () => 100_000 - 80_000 * target.calls.upsert;
+      // Act
+      const res = await processWriteBatch(sync, msgs, rec.deps(fx.links, target), {
+        remainingMs,
+        reserveMs: 30_000,
+      });
+      // Assess: the first chunk written, the other two handed back at once, not counted as failures
+      expect(target.calls.upsert).toBe(1);
+      expect(res.counts).toMatchObject({ created: 2, deferred: 4, retrying: 0, failed: 0, dead: 0 });
+      expect(res.retry.sort()).toEqual(
+        msgs
+          .slice(2)
+          .map((m) => m.messageId)
+          .sort(),
+      );
+      for (const m of msgs.slice(2)) expect(rec.delays.get(m.receiptHandle)).toBe(0);
+      expect(rec.dlq).toEqual([]);
+      const links = await fx.links.batchGet(sync.name, ['a', 'b', 'c', 'd', 'e', 'f'], { consistent: true });
+      expect([...links.keys()].sort()).toEqual(['a', 'b']);
+      expect(links.get('a')).toMatchObject({ status: 'ok', attempts: 0 });
+    });
+
+    it('always starts the first chunk: the reserve is at most half the time left at the start', async () => {
+      // Prepare: a reserve larger than the whole budget (a misconfiguration) must not stall the queue
+      const sync = freshSync({ batchSize: 2 });
+      const target = new MemoryTarget({ mode: 'native' });
+      const rec = new WriteRecorder();
+      const msgs = ['a', 'b', 'c'].map((k) => delivered(message(sync, k, 1)));
+      // Act
+      const res = await processWriteBatch(sync, msgs, rec.deps(fx.links, target), {
+        remainingMs: () => 10_000 - 6_000 * target.calls.upsert,
+        reserveMs: 60_000,
+      });
+      // Assess
+      expect(res.counts).toMatchObject({ created: 2, deferred: 1 });
+    });
+  });
+
+  describe('refused credentials', () => {
+    const unauthorized = () =>
+      new TargetError('MEMORY_UNAUTHORIZED', 'Memory 401: the token is revoked', {
+        disposition: 'permanent',
+        httpStatus: 401,
+      });
+    /** A target that refuses every call for its credentials. */
+    const revoked = () =>
+      new MemoryTarget({ mode: 'native', fault: () => ({ kind: 'refuse', error: unauthorized() }) });
+    /** A credential source over two connectors: the one in use, and the one a re-read gives. */
+    const source = (current: MemoryTarget, reread: MemoryTarget) => {
+      const calls = { current: 0, reconnect: 0 };
+      return {
+        calls,
+        credentials: {
+          name: 'writeback/memory',
+          current: async () => {
+            calls.current++;
+            return current;
+          },
+          reconnect: async () => {
+            calls.reconnect++;
+            return reread;
+          },
+        },
+      };
+    };
+
+    it('re-reads the credentials once and repeats the refused call with the new connector before failing anything', async () => {
+      // Prepare: the secret was rotated; this container still holds the old token
+      const sync = freshSync({ batchSize: 2 });
+      const old = revoked();
+      const rotated = new MemoryTarget({ mode: 'native' });
+      const { calls, credentials } = source(old, rotated);
+      const rec = new WriteRecorder();
+      const msgs = ['a', 'b', 'c'].map((k) => delivered(message(sync, k, 1)));
+      // Act
+      const res = await processWriteBatch(sync, msgs, rec.deps(fx.links, old, { credentials }));
+      // Assess: one re-read for the batch; the refused chunk repeated, the next chunk on the new connector
+      expect(calls).toEqual({ current: 1, reconnect: 1 });
+      expect(old.calls.upsert).toBe(1);
+      expect(rotated.calls.upsert).toBe(2);
+      expect(res).toMatchObject({ retry: [], counts: { created: 3, authRefused: 0, failed: 0 } });
+      expect(rec.dlq).toEqual([]);
+      expect((await fx.links.health.read(sync.name, Date.now(), 60_000)).auth).toBeUndefined();
+    });
+
+    it('hands the records back with a long backoff and opens an auth outage when the re-read does not help; never the DLQ', async () => {
+      // Prepare: the token is revoked and the secret still holds it (the re-read gives the same connector)
+      const sync = freshSync({ maxReceiveCount: 5 });
+      const target = revoked();
+      const { credentials } = source(target, target);
+      const rec = new WriteRecorder();
+      const msgs = ['a', 'b'].map((k) => delivered(message(sync, k, 1)));
+      // Act
+      const res = await processWriteBatch(sync, msgs, rec.deps(fx.links, target, { credentials }));
+      // Assess
+      expect(target.calls.upsert).toBe(1);
+      expect(res.counts).toMatchObject({ authRefused: 2, failed: 0, dead: 0, retrying: 0 });
+      expect(res.retry.sort()).toEqual(msgs.map((m) => m.messageId).sort());
+      for (const m of msgs) expect(rec.delays.get(m.receiptHandle)).toBe(900);
+      expect(rec.dlq).toEqual([]);
+      expect(await fx.links.get(sync.name, 'a')).toMatchObject({
+        status: 'retrying',
+        lastError: { code: 'MEMORY_UNAUTHORIZED', httpStatus: 401 },
+      });
+      expect(await fx.links.get(sync.name, 'a')).not.toHaveProperty('leaseUntil', expect.any(Number));
+      const { auth } = await fx.links.health.read(sync.name, Date.now(), 60_000);
+      expect(auth).toMatchObject({
+        code: 'MEMORY_UNAUTHORIZED',
+        httpStatus: 401,
+        connection: 'memory',
+        secret: 'writeback/memory',
+      });
+    });
+
+    it('parks a refused record on the delivery that would dead-letter it: acknowledged, link retrying, DLQ empty', async () => {
+      // Prepare: maxReceiveCount 5 → the writer's own budget is 3 deliveries
+      const sync = freshSync({ maxReceiveCount: 5 });
+      const target = revoked();
+      const rec = new WriteRecorder();
+      // Act
+      const res = await processWriteBatch(
+        sync,
+        [delivered(message(sync, 'a', 1), 3), delivered(message(sync, 'b', 1), 2)],
+        rec.deps(fx.links, target),
+      );
+      // Assess: a is parked (not handed back, no DLQ), b comes back
+      expect(res.counts).toMatchObject({ authRefused: 2, dead: 0 });
+      expect(res.retry).toHaveLength(1);
+      expect(rec.dlq).toEqual([]);
+      expect(await fx.links.get(sync.name, 'a')).toMatchObject({
+        status: 'retrying',
+        lastError: { code: 'MEMORY_UNAUTHORIZED' },
+      });
+    });
+
+    it('ends the auth outage with the first call that goes through again', async () => {
+      // Prepare: refused once, then the secret is updated
+      const sync = freshSync();
+      const rec = new WriteRecorder();
+      await processWriteBatch(sync, [delivered(message(sync, 'a', 1))], rec.deps(fx.links, revoked()));
+      expect((await fx.links.health.read(sync.name, Date.now(), 60_000)).auth).toBeDefined();
+      // Act
+      const res = await processWriteBatch(
+        sync,
+        [delivered(message(sync, 'a', 1), 2)],
+        rec.deps(fx.links, new MemoryTarget({ mode: 'native' })),
+      );
+      // Assess
+      expect(res.counts).toMatchObject({ created: 1 });
+      expect((await fx.links.health.read(sync.name, Date.now(), 60_000)).auth).toBeUndefined();
+      expect(await fx.links.get(sync.name, 'a')).toMatchObject({ status: 'ok', attempts: 0 });
+    });
+  });
 });
