@@ -5,6 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/contracts/metricNames.ts';
+import { WritebackError } from '../shared/errors.ts';
 import { runExtract } from '../shared/extract/runExtract.ts';
 import { type ExtractHandlerDeps, findSync } from '../shared/runtime/HandlerDeps.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
@@ -18,6 +19,25 @@ export interface ExtractEvent {
 }
 
 /**
+ * The sync an invocation runs. A deployed function serves one sync (`defaultSync`, its WB_SYNC) and
+ * holds only that sync's permissions: an event naming another one is refused with WB_WRONG_SYNC
+ * before anything is read. Without a sync of its own (the local runtime) the event chooses.
+ */
+export function syncToRun(
+  event: ExtractEvent,
+  deps: Pick<ExtractHandlerDeps, 'defaultSync'>,
+): string | undefined {
+  const own = deps.defaultSync;
+  if (own !== undefined && event.sync !== undefined && event.sync !== own) {
+    throw new WritebackError(
+      'WB_WRONG_SYNC',
+      `event.sync: this extract function runs sync '${own}' only (its WB_SYNC), not '${event.sync}'; invoke that sync's own extract function`,
+    );
+  }
+  return event.sync ?? own;
+}
+
+/**
  * Builds the extract handler around injected dependencies (AWS or local). With `metrics`, each run
  * publishes RunsStarted when it starts and its outcome and counts when it ends (runMetrics.ts); the
  * caller's publishMetrics middleware flushes them, also when the handler throws.
@@ -28,7 +48,7 @@ export function createExtractHandler(
 ) {
   return middy(async (event: ExtractEvent, context: Context): Promise<RunRecord> => {
     const deps = await getDeps();
-    const sync = findSync(deps.config, event.sync ?? deps.defaultSync);
+    const sync = findSync(deps.config, syncToRun(event, deps));
     if (opts.metrics) publishRunStarted(opts.metrics, sync.name);
     const run = await runExtract(sync, deps.depsFor(sync), {
       runId: randomUUID(),

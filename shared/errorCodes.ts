@@ -33,14 +33,6 @@ export const ERROR_CODES = {
     action:
       'Fix each listed field in writeback.config.ts and check it with `writeback validate`. For `env.…` paths deploy the current config (`npx cdk deploy`); for a secret, fix its JSON in Secrets Manager (the message names the fields it needs).',
   },
-  WB_SECRET_UNREADABLE: {
-    where: 'config',
-    retryable: true,
-    meaning:
-      "A function could not read a secret from Secrets Manager (the warehouse's or a connection's): access denied, the secret or its KMS key deleted or unusable, no route to Secrets Manager, or throttling. The message names the secret and Secrets Manager's reason, never the value. At a cold start the invocation fails and is retried (a write batch comes back whole); later, a writer keeps the credentials it read last.",
-    action:
-      "Check that the secret exists under the name or ARN the config gives (`connections.<name>.secret`, the warehouse secret), that the function's role may `secretsmanager:GetSecretValue` it (and `kms:Decrypt` with a customer key), and that the function reaches Secrets Manager (a VPC endpoint or NAT in a private subnet). The next invocation reads it again.",
-  },
 
   // extract: reading the warehouse
   WB_SOURCE_UNREADABLE: {
@@ -130,6 +122,14 @@ export const ERROR_CODES = {
       "A row of a sync with `parent` has NULL in the parent's key column (`parent.key`), so the record cannot name its parent. It goes to the DLQ; the other rows go on.",
     action:
       'Fill the parent key in the source row (or exclude such rows with `source.where`), then `writeback dlq redrive <sync> --key <key>`.',
+  },
+  WB_WRONG_SYNC: {
+    where: 'extract',
+    retryable: false,
+    meaning:
+      "An extract function was invoked for another sync (`event.sync`) than the one it was deployed for (its `WB_SYNC`). Each sync's functions may touch only that sync's links, state and queue, so the invocation is refused before anything is read or written; it fails (the function's error alarm) and, after its one retry, lands in the sync's schedule dead-letter queue.",
+    action:
+      "Invoke the sync's own extract function: `writeback run <sync>` finds it in the stack outputs (`<Sync>ExtractFunctionName`). A schedule or script of your own that sends this: point it at the right function, or leave `sync` out of the event. Then purge the schedule DLQ.",
   },
   WB_INTERNAL: {
     where: 'extract',

@@ -67,9 +67,10 @@ describe('Handler: extract', () => {
     }
   });
 
-  it('names the known syncs when the event names an unknown one', async () => {
-    await expect(handler()({ sync: 'itemz' }, contextWith(600_000))).rejects.toThrowError(
-      /event.sync: unknown sync 'itemz' \(known: items\)/,
-    );
+  it("refuses an event naming another sync than the function's own (WB_WRONG_SYNC)", async () => {
+    await expect(handler()({ sync: 'itemz' }, contextWith(600_000))).rejects.toMatchObject({
+      code: 'WB_WRONG_SYNC',
+      message: expect.stringMatching(/runs sync 'items' only \(its WB_SYNC\), not 'itemz'/),
+    });
   });
 });
