@@ -33,6 +33,14 @@ export const ERROR_CODES = {
     action:
       'Fix each listed field in writeback.config.ts and check it with `writeback validate`. For `env.…` paths deploy the current config (`npx cdk deploy`); for a secret, fix its JSON in Secrets Manager (the message names the fields it needs).',
   },
+  WB_SECRET_UNREADABLE: {
+    where: 'config',
+    retryable: true,
+    meaning:
+      "A function could not read a secret from Secrets Manager (the warehouse's or a connection's): access denied, the secret or its KMS key deleted or unusable, no route to Secrets Manager, or throttling. The message names the secret and Secrets Manager's reason, never the value. At a cold start the invocation fails and is retried (a write batch comes back whole); later, a writer keeps the credentials it read last.",
+    action:
+      "Check that the secret exists under the name or ARN the config gives (`connections.<name>.secret`, the warehouse secret), that the function's role may `secretsmanager:GetSecretValue` it (and `kms:Decrypt` with a customer key), and that the function reaches Secrets Manager (a VPC endpoint or NAT in a private subnet). The next invocation reads it again.",
+  },
 
   // extract: reading the warehouse
   WB_SOURCE_UNREADABLE: {
