@@ -1,10 +1,19 @@
-import { CfnElement, Duration, Lazy, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import {
+  CfnElement,
+  Duration,
+  Lazy,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -22,10 +31,12 @@ import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { createSyncAlarms } from './createSyncAlarms.ts';
 import {
   ARCHITECTURE,
+  type AsyncInvokePolicy,
   BATCHING_WINDOW,
   BUNDLING,
   DEFAULT_BATCH_SIZE,
   DLQ_RETENTION,
+  EXTRACT_ASYNC_INVOKE,
   EXTRACT_MEMORY_MB,
   EXTRACT_TIMEOUT,
   MAX_MESSAGE_SIZE_BYTES,
@@ -33,12 +44,14 @@ import {
   QUEUE_SECURITY,
   queueVisibilityTimeout,
   RUNTIME,
-  TABLE_READ_ACTIONS,
-  TABLE_WRITE_ACTIONS,
+  SCHEDULE_TARGET_RETRY,
+  VERIFY_ASYNC_INVOKE,
   WRITE_MEMORY_MB,
   WRITE_TIMEOUT,
 } from './defaults.ts';
+import { FUNCTION_ROLE_TAG, restrictSenders } from './queueSenders.ts';
 import { syncMetric } from './syncMetrics.ts';
+import { extractItemGrants, grantItems, verifyItemGrants, writeItemGrants } from './tableAccess.ts';
 
 /** Handler entry files, absolute paths. */
 export interface HandlerEntries {
@@ -79,8 +92,6 @@ export interface SyncPipelineProps {
   readonly extractNetwork?: FunctionNetwork;
   /** Run the write function in a VPC (target database inside it). @default - no VPC */
   readonly writeNetwork?: FunctionNetwork;
-  /** Alarm action (an SNS topic) for every alarm of the sync. @default - alarms without actions */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
   /** Write function timeout; the queue's visibility timeout follows from it. @default 60 seconds */
   readonly writeTimeout?: Duration;
   /** Extract function timeout. @default 5 minutes */
@@ -96,6 +107,8 @@ export interface SyncPipelineProps {
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the log groups when the stack is deleted. @default RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** What happens to the dead-letter queues (and the dead letters in them) when the stack is deleted. @default RETAIN */
+  readonly dataRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -131,10 +144,13 @@ export class SyncPipeline extends Construct {
     // SQS event sources need a batching window for batches above 10.
     const batchingWindow = batchSize > 10 ? BATCHING_WINDOW : undefined;
 
+    // Dead letters are data: kept on `cdk destroy` like the tables unless retainData is off.
+    const dataRemovalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...QUEUE_SECURITY,
       retentionPeriod: DLQ_RETENTION,
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+      removalPolicy: dataRemovalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...QUEUE_SECURITY,
@@ -147,11 +163,12 @@ export class SyncPipeline extends Construct {
     this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
       ...QUEUE_SECURITY,
       retentionPeriod: DLQ_RETENTION,
+      removalPolicy: dataRemovalPolicy,
     });
     Validations.of(this.scheduleDeadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        "This queue is the dead-letter queue of the sync's Scheduler target (Schedule Target.DeadLetterConfig), which cdk-nag does not recognise as a DLQ.",
+        "This queue is a dead-letter queue itself: of the sync's Scheduler targets (Schedule Target.DeadLetterConfig) and the on-failure destination of its functions' asynchronous invocations, which cdk-nag does not recognise as DLQs.",
     });
 
     const common = {
@@ -160,6 +177,7 @@ export class SyncPipeline extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     };
+    const tables = { state: props.stateTable, links: props.linksTable };
 
     this.extractFunction = this.createFunction('Extract', {
       ...common,
@@ -186,14 +204,14 @@ export class SyncPipeline extends Construct {
       principal: new iam.ArnPrincipal(this.extractFunction.role!.roleArn),
       action: 'lambda:InvokeFunction',
     });
+    // Scheduler, a continuation and a parent all invoke it asynchronously: a chosen retry policy
+    // and a failure destination instead of Lambda's defaults (two retries, six hours, nowhere).
+    this.configureAsyncInvoke(this.extractFunction, EXTRACT_ASYNC_INVOKE);
     // Rows that `map` rejects travel through the queue too, marked invalid; the writer dead-letters them.
-    this.queue.grantSendMessages(this.extractFunction);
+    grantSend(this.extractFunction, this.queue);
     this.grantClaimChecks(props.claimCheckBucket, this.extractFunction, 'store');
-    grantTable(props.stateTable, this.extractFunction, 'readWrite');
-    grantTable(props.linksTable, this.extractFunction, 'read');
-    // Re-driving a dead key marks its link (conditional UpdateItem); the extract writes nothing else there.
-    props.linksTable.grant(this.extractFunction, 'dynamodb:UpdateItem');
-    props.dwhSecret.grantRead(this.extractFunction);
+    grantItems(this.extractFunction.role!, tables, extractItemGrants(sync));
+    grantSecretValue(this.extractFunction, props.dwhSecret);
 
     this.writeFunction = this.createFunction('Write', {
       ...common,
@@ -212,22 +230,33 @@ export class SyncPipeline extends Construct {
         [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
       },
     });
-    // Receive, delete and change visibility (backoff) on its own queue; it never sends to it.
-    this.writeFunction.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize,
-        ...(batchingWindow ? { maxBatchingWindow: batchingWindow } : {}),
-        reportBatchItemFailures: true,
-        maxConcurrency: sync.concurrency,
+    // The mapping SqsEventSource would create (same id), with only the calls it and the handler make
+    // on the queue: receive, delete, read its attributes, and change visibility (the writer's
+    // backoff). It never sends to it, and needs no GetQueueUrl.
+    this.writeFunction.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
+      eventSourceArn: this.queue.queueArn,
+      batchSize,
+      ...(batchingWindow ? { maxBatchingWindow: batchingWindow } : {}),
+      reportBatchItemFailures: true,
+      maxConcurrency: sync.concurrency,
+    });
+    this.writeFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ChangeMessageVisibility',
+        ],
+        resources: [this.queue.queueArn],
       }),
     );
-    this.deadLetterQueue.grantSendMessages(this.writeFunction);
+    grantSend(this.writeFunction, this.deadLetterQueue);
     this.grantClaimChecks(props.claimCheckBucket, this.writeFunction, 'read');
-    grantTable(props.linksTable, this.writeFunction, 'readWrite');
-    // Run counters and a per-connection rate-limit budget shared by every writer (DESIGN.md,
-    // "Rate limits on AWS") belong in the state table.
-    grantTable(props.stateTable, this.writeFunction, 'readWrite');
-    props.connectionSecret.grantRead(this.writeFunction);
+    // Its links (its parent's, read only), its health buckets and its connection's pacing item, all
+    // in the links table; nothing in the state table.
+    grantItems(this.writeFunction.role!, tables, writeItemGrants(sync));
+    grantSecretValue(this.writeFunction, props.connectionSecret);
 
     const schedulerRole = new iam.Role(this, 'ScheduleRole', {
       description: `EventBridge Scheduler invokes the ${sync.name} extract function`,
@@ -240,6 +269,14 @@ export class SyncPipeline extends Construct {
       ? props.runAfter.chain(this.extractFunction)
       : this.createSchedule(sync, schedulerRole, props.scheduleGroup);
     this.verifyFunction = sync.verify ? this.createVerify(props, common, schedulerRole) : undefined;
+
+    // Of Writeback's functions, only the sync's extract (and verify, for a repair) may send to its
+    // queue, only its writer to its DLQ, and only the failed invocations of its extract and verify
+    // reach its schedule DLQ (Scheduler is no Writeback function), whatever their identity policies.
+    const verifyRoles = this.verifyFunction ? [this.verifyFunction.role!] : [];
+    restrictSenders(this.queue, [this.extractFunction.role!, ...verifyRoles]);
+    restrictSenders(this.deadLetterQueue, [this.writeFunction.role!]);
+    restrictSenders(this.scheduleDeadLetterQueue, [this.extractFunction.role!, ...verifyRoles]);
 
     this.alarms = createSyncAlarms(
       this,
@@ -254,7 +291,7 @@ export class SyncPipeline extends Construct {
         extractFunction: this.extractFunction,
         writeFunction: this.writeFunction,
       },
-      { maxMessageAge: props.maxMessageAge ?? Duration.hours(1), action: props.alarmAction },
+      { maxMessageAge: props.maxMessageAge ?? Duration.hours(1) },
     );
   }
 
@@ -279,10 +316,7 @@ export class SyncPipeline extends Construct {
         role: schedulerRole,
         input: scheduler.ScheduleTargetInput.fromObject({ sync: sync.name }),
         deadLetterQueue: this.scheduleDeadLetterQueue,
-        // Invocations Scheduler cannot deliver (throttled Invoke API) are retried for a while;
-        // after that a newer tick has made them pointless, and the DLQ alarm tells ops.
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
+        ...SCHEDULE_TARGET_RETRY,
       }),
     });
     Validations.of(schedulerRole).acknowledge({
@@ -346,16 +380,15 @@ export class SyncPipeline extends Construct {
         ...(readsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
       },
     });
-    props.dwhSecret.grantRead(fn);
-    this.queue.grantSendMessages(fn);
+    this.configureAsyncInvoke(fn, VERIFY_ASYNC_INVOKE);
+    grantSecretValue(fn, props.dwhSecret);
+    grantSend(fn, this.queue);
     this.grantClaimChecks(props.claimCheckBucket, fn, 'store');
-    if (readsTarget) props.connectionSecret.grantRead(fn);
-    grantTable(props.stateTable, fn, 'readWrite');
-    grantTable(props.linksTable, fn, 'read');
-    // A verification reads every link of its sync once: one Scan, instead of an index written on every update.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.linksTable.tableArn] }),
-    );
+    if (readsTarget) grantSecretValue(fn, props.connectionSecret);
+    // Its state item and history; a Scan of the links table (a verification reads every link of its
+    // sync once, instead of an index written on every update), which no leading key can limit: the
+    // verify function can read, not change, other syncs' links. A child's reads its parent's links.
+    grantItems(fn.role!, { state: props.stateTable, links: props.linksTable }, verifyItemGrants(sync));
     new scheduler.Schedule(this, 'VerifySchedule', {
       description: `Writeback ${sync.name} verify: ${verify.schedule}`,
       schedule: scheduler.ScheduleExpression.expression(verify.schedule),
@@ -365,8 +398,7 @@ export class SyncPipeline extends Construct {
         role: schedulerRole,
         input: scheduler.ScheduleTargetInput.fromObject({ sync: sync.name }),
         deadLetterQueue: this.scheduleDeadLetterQueue,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
+        ...SCHEDULE_TARGET_RETRY,
       }),
     });
     Validations.of(schedulerRole).acknowledge({
@@ -387,14 +419,13 @@ export class SyncPipeline extends Construct {
       period: Duration.hours(1),
       label: `${sync.name} verify findings`,
     });
-    const alarm = findings.createAlarm(this, 'VerifyFindingsAlarm', {
+    findings.createAlarm(this, 'VerifyFindingsAlarm', {
       alarmDescription: `Writeback ${sync.name}: verify found records missing, drifted, orphaned or dead in the target`,
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmAction) alarm.addAlarmAction(props.alarmAction);
     return fn;
   }
 
@@ -424,6 +455,8 @@ export class SyncPipeline extends Construct {
       description: `Writeback ${this.sync.name} ${id.toLowerCase()} function`,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
+    // What the queue policies tell Writeback's functions apart by (restrictSenders).
+    Tags.of(role).add(FUNCTION_ROLE_TAG, id.toLowerCase());
     logGroup.grantWrite(role);
     if (opts.network) {
       role.addToPrincipalPolicy(
@@ -486,12 +519,6 @@ export class SyncPipeline extends Construct {
           }
         : {}),
     });
-    // Only the links table has global secondary indexes; its grants include `<table>/index/*`.
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(opts.linksTable)}.Arn>/index/*]`,
-      reason:
-        "Added by Table.grant: Query on the links table's own global secondary indexes (sparse attention index, byTarget reverse lookup); no other table.",
-    });
     return fn;
   }
 
@@ -524,6 +551,20 @@ export class SyncPipeline extends Construct {
     });
   }
 
+  /**
+   * The retry policy and failure destination of a function's asynchronous invocations (Scheduler,
+   * a continuation, a parent starting its child): what failed for good, or waited too long to be
+   * worth running, lands in the sync's schedule DLQ with the request and the error, and
+   * ScheduleFailuresAlarm goes off.
+   */
+  private configureAsyncInvoke(fn: lambda.Function, policy: AsyncInvokePolicy): void {
+    fn.configureAsyncInvoke({
+      retryAttempts: policy.retryAttempts,
+      maxEventAge: policy.maxEventAge,
+      onFailure: new QueueDestination(this.scheduleDeadLetterQueue),
+    });
+  }
+
   /** Logical id of a construct's resource, as cdk-nag spells it in finding ids (`<LogicalId.Arn>`). */
   private logicalIdOf(construct: Construct): string {
     const resource = construct.node.defaultChild;
@@ -533,9 +574,41 @@ export class SyncPipeline extends Construct {
   }
 }
 
-/** Grants the item-level actions the handlers use, on the table and its indexes only. */
-function grantTable(table: dynamodb.ITable, fn: lambda.IFunction, access: 'read' | 'readWrite'): void {
-  table.grant(fn, ...TABLE_READ_ACTIONS, ...(access === 'readWrite' ? TABLE_WRITE_ACTIONS : []));
+/** SendMessage (SendMessageBatch too) on one queue: no GetQueueUrl or GetQueueAttributes, which nothing calls. */
+function grantSend(fn: lambda.IFunction, queue: sqs.IQueue): void {
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+}
+
+/**
+ * GetSecretValue on one secret, the only Secrets Manager call the functions make (Secret.grantRead
+ * adds DescribeSecret). A secret given by name or partial ARN is matched with Secrets Manager's six
+ * random characters (`-??????`), as grantRead does.
+ */
+function grantSecretValue(fn: lambda.IFunction, secret: secretsmanager.ISecret): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    }),
+  );
+}
+
+/**
+ * An SQS queue as the on-failure destination of asynchronous invocations, granting the function
+ * only sqs:SendMessage on it (lambda-destinations' SqsDestination grants GetQueueUrl and
+ * GetQueueAttributes too, which Lambda does not call).
+ */
+class QueueDestination implements lambda.IDestination {
+  private readonly queue: sqs.IQueue;
+
+  public constructor(queue: sqs.IQueue) {
+    this.queue = queue;
+  }
+
+  public bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
+    grantSend(fn, this.queue);
+    return { destination: this.queue.queueArn };
+  }
 }
 
 /** Checks what the schema cannot know about AWS limits; names every problem at once. */

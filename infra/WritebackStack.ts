@@ -17,6 +17,7 @@ import { orderSyncs } from '../shared/config/syncGraph.ts';
 import { pascalCase, STACK_OUTPUTS, syncOutputNames } from '../shared/contracts/outputNames.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
+import { applyAlarmAction } from './alarmActions.ts';
 import { DwhNetwork, type DwhNetworkProps } from './DwhNetwork.ts';
 import { CLAIM_CHECK_BUCKET, TABLE_DEFAULTS } from './defaults.ts';
 import { importSecret } from './importSecret.ts';
@@ -36,7 +37,10 @@ export interface WritebackStackProps extends StackProps {
   readonly config: WritebackConfig;
   /** Existing SNS topic every alarm notifies. @default - see alarmEmail */
   readonly alarmTopicArn?: string;
-  /** Create an encrypted SNS topic with this e-mail subscription for the alarms. @default - alarms without actions */
+  /**
+   * Create an encrypted SNS topic with this e-mail subscription for the alarms.
+   * @default - alarms without actions, and a warning at synth
+   */
   readonly alarmEmail?: string;
   /** Run the extract functions in the warehouse's VPC. @default - no VPC: the warehouse must be reachable over the internet */
   readonly dwhNetwork?: DwhNetworkProps;
@@ -48,7 +52,8 @@ export interface WritebackStackProps extends StackProps {
   /** Connections whose write functions also run in the warehouse's VPC (a target database inside it). @default none */
   readonly vpcConnections?: readonly string[];
   /**
-   * Keep the tables (deletion protection, RETAIN) and log groups when the stack is deleted.
+   * Keep the tables (deletion protection, RETAIN), the dead-letter queues and the log groups when the
+   * stack is deleted.
    * Turn off only for a throwaway trial stack.
    * @default true
    */
@@ -124,7 +129,8 @@ export class WritebackStack extends Stack {
     });
 
     this.alarmTopic = this.createAlarmTopic(props);
-    const alarmAction = this.alarmTopic ? new cloudwatchActions.SnsAction(this.alarmTopic) : undefined;
+    // Every alarm of the stack notifies the topic (or synth warns that none does).
+    applyAlarmAction(this, this.alarmTopic ? new cloudwatchActions.SnsAction(this.alarmTopic) : undefined);
 
     if (props.trialDatabase) {
       this.trialDatabase = new TrialDatabase(this, 'TrialDatabase', {
@@ -191,9 +197,9 @@ export class WritebackStack extends Stack {
               },
             }
           : {}),
-        ...(alarmAction ? { alarmAction } : {}),
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         logRemovalPolicy: removalPolicy,
+        dataRemovalPolicy: removalPolicy,
       });
       this.pipelines.push(pipeline);
       byName.set(sync.name, pipeline);

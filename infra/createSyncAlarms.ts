@@ -33,12 +33,15 @@ export interface SyncAlarmTargets {
  * - a run failed (RunsFailed, with the reason in the run history), or a function failed as a whole
  *   (Lambda Errors: also timeouts and crashes that leave no run record);
  * - the schedule did not start a run when it should have (no RunsStarted for about two schedule
- *   intervals, missing data breaching), or Scheduler could not deliver an invocation (its DLQ).
+ *   intervals, missing data breaching), or an invocation was lost: Scheduler could not deliver it,
+ *   or Lambda gave up on an asynchronous one after its retries (both land in the schedule DLQ).
+ *
+ * Their actions come from the stack (applyAlarmAction): every alarm notifies the alarm topic.
  */
 export function createSyncAlarms(
   scope: Construct,
   targets: SyncAlarmTargets,
-  opts: { maxMessageAge: Duration; action: cloudwatch.IAlarmAction | undefined },
+  opts: { maxMessageAge: Duration },
 ): cloudwatch.Alarm[] {
   const name = targets.syncName;
   const period = Duration.minutes(5);
@@ -57,18 +60,13 @@ export function createSyncAlarms(
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     },
   ): cloudwatch.Alarm => {
-    const created = new cloudwatch.Alarm(scope, id, {
+    return new cloudwatch.Alarm(scope, id, {
       alarmDescription: `Writeback ${name}: ${description}`,
       metric,
       threshold,
       comparisonOperator,
       ...evaluation,
     });
-    if (opts.action) {
-      created.addAlarmAction(opts.action);
-      created.addOkAction(opts.action);
-    }
-    return created;
   };
   const maxVisible = (queue: sqs.IQueue) =>
     queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
@@ -111,7 +109,7 @@ export function createSyncAlarms(
     ),
     alarm(
       'ScheduleFailuresAlarm',
-      "EventBridge Scheduler could not invoke the extract function; the failed invocations are in the schedule's dead-letter queue.",
+      "an invocation was lost: EventBridge Scheduler could not invoke the extract or verify function, or an asynchronous invocation (schedule, continuation, parent starting this sync) failed after its retries or waited too long. The schedule's dead-letter queue holds each with its reason; purge it once read.",
       maxVisible(targets.scheduleDeadLetterQueue),
     ),
   ];

@@ -124,18 +124,35 @@ export const TABLE_DEFAULTS: Pick<
 };
 
 /**
- * DynamoDB actions the handlers use to read a table (and its indexes). Narrower than
- * Table.grantReadData, which adds Scan, ConditionCheckItem, DescribeTable and stream reads.
+ * How Scheduler retries an invocation it could not deliver (a throttled Invoke API) before it puts
+ * it in the sync's schedule DLQ: a few times within an hour; after that a newer tick has made it
+ * pointless, and ScheduleFailuresAlarm tells ops.
  */
-export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+export const SCHEDULE_TARGET_RETRY = { retryAttempts: 3, maxEventAge: Duration.hours(1) } as const;
 
-/** DynamoDB actions the handlers use to change items (conditional writes are UpdateItem/PutItem). */
-export const TABLE_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-] as const;
+/** How Lambda retries a function's failed asynchronous invocations, and how long an event may wait. */
+export interface AsyncInvokePolicy {
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+}
+
+/**
+ * Asynchronous invocations of the extract function (Scheduler, a continuation of a backlog, a
+ * parent starting its child). One retry, a minute later, covers a passing failure (the warehouse
+ * restarting, a throttled secret read); more would repeat a failure the run history already
+ * records, and the next tick runs again anyway (a retry after a timeout finds the lease still held
+ * and skips). An event older than an hour is superseded by newer ticks. What fails for good goes to
+ * the schedule DLQ instead of Lambda's default of two retries over up to six hours and nowhere.
+ */
+export const EXTRACT_ASYNC_INVOKE: AsyncInvokePolicy = { retryAttempts: 1, maxEventAge: Duration.hours(1) };
+
+/**
+ * Asynchronous invocations of the verify function (its schedule). No retry: a verification reads
+ * every link of its sync and copies source and target, so a failed one is reported (schedule DLQ,
+ * ScheduleFailuresAlarm) rather than repeated; the next scheduled one, or `writeback verify`, runs it
+ * again.
+ */
+export const VERIFY_ASYNC_INVOKE: AsyncInvokePolicy = { retryAttempts: 0, maxEventAge: Duration.hours(1) };
 
 /**
  * esbuild settings for both handlers: one ESM file per function with a source map, the AWS SDK

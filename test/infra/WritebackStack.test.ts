@@ -195,7 +195,7 @@ describe('Class: WritebackStack', () => {
       const statements = roleStatements(built.template, 'SyncContactsExtractRole');
       expect(statements).toContainEqual(
         expect.objectContaining({
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Action: 'secretsmanager:GetSecretValue',
           Resource: arn,
         }),
       );

@@ -155,7 +155,7 @@ describe('Construct: TrialDatabase (context trialDatabase=true)', () => {
       });
       expect(roleStatements(template, 'SyncContactsExtractRole')).toContainEqual(
         expect.objectContaining({
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Action: 'secretsmanager:GetSecretValue',
           Resource: { Ref: id.secret },
         }),
       );
