@@ -10,7 +10,7 @@ import { createConnector, credentialsFromSecret } from '../shared/connectors/cre
 import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
-import { warehousePool } from '../shared/postgresPools.ts';
+import { type SessionTimeouts, timeoutsForBudget, warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
 import type {
   ExtractHandlerDeps,
@@ -44,12 +44,24 @@ function claimChecksOf(aws: AwsClients, runtime: RuntimeEnv): { claimChecks?: S3
     : {};
 }
 
-/** The warehouse pool, from its secret (serverless pool options, the pinned session). */
-async function warehouseSql(secretArn: string) {
+/**
+ * Statement and lock timeouts below the function's own timeout (WB_FUNCTION_TIMEOUT_MS); the
+ * defaults of a local run when the stack did not say.
+ */
+function timeoutsOf(runtime: RuntimeEnv): { timeouts?: SessionTimeouts } {
+  return runtime.functionTimeoutMs ? { timeouts: timeoutsForBudget(runtime.functionTimeoutMs) } : {};
+}
+
+/**
+ * The warehouse pool, from its secret (serverless pool options, the pinned session). TLS as the
+ * secret or its URL says, verify-full by default: the stack points NODE_EXTRA_CA_CERTS at the
+ * Lambda runtime's Amazon CA bundle, which holds the RDS authorities.
+ */
+async function warehouseSql(secretArn: string, runtime: RuntimeEnv) {
   const { url } = toCredentials(await readSecret(secretArn));
   if (!url)
     throw new ConfigValidationError(['warehouse secret: needs url, or host/port/username/password/dbname']);
-  return warehousePool(url, { max: 2, ssl: 'prefer' });
+  return warehousePool(url, { max: 2, ...timeoutsOf(runtime) });
 }
 
 export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<ExtractHandlerDeps> {
@@ -60,7 +72,7 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
       `env.${ENV.dwhSecretArn} and env.${ENV.queueUrl}: required by the extract function`,
     ]);
   }
-  const sql = await warehouseSql(runtime.dwhSecretArn);
+  const sql = await warehouseSql(runtime.dwhSecretArn, runtime);
   const aws = createAwsClients();
   const state = new DynamoStateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
@@ -124,7 +136,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
   const creds = runtime.connectionSecretArn
     ? toCredentials(await readSecret(runtime.connectionSecretArn))
     : {};
-  const connector = createConnector(sync, connection, creds);
+  const connector = createConnector(sync, connection, creds, timeoutsOf(runtime));
   // A rotated or replaced secret reaches the writer: re-read with a time to live, and at once when
   // the target refuses the credentials (the refused call is then repeated with the new connector).
   const secretId = runtime.connectionSecretArn;
@@ -186,7 +198,7 @@ export async function createAwsVerifyDeps(
   const cfg = validateConfig(config);
   if (!runtime.dwhSecretArn)
     throw new ConfigValidationError([`env.${ENV.dwhSecretArn}: required by the verify function`]);
-  const sql = await warehouseSql(runtime.dwhSecretArn);
+  const sql = await warehouseSql(runtime.dwhSecretArn, runtime);
   const aws = createAwsClients();
   const state = new DynamoStateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
@@ -197,6 +209,7 @@ export async function createAwsVerifyDeps(
           sync,
           cfg.connections[sync.target.connection]!,
           toCredentials(await readSecret(runtime.connectionSecretArn)),
+          timeoutsOf(runtime),
         )
       : undefined;
   const queueUrl = runtime.queueUrl;

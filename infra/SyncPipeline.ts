@@ -40,6 +40,7 @@ import {
   EXTRACT_MEMORY_MB,
   EXTRACT_TIMEOUT,
   MAX_MESSAGE_SIZE_BYTES,
+  POSTGRES_CA_ENVIRONMENT,
   QUEUE_RETENTION,
   QUEUE_SECURITY,
   queueVisibilityTimeout,
@@ -92,6 +93,11 @@ export interface SyncPipelineProps {
   readonly extractNetwork?: FunctionNetwork;
   /** Run the write function in a VPC (target database inside it). @default - no VPC */
   readonly writeNetwork?: FunctionNetwork;
+  /**
+   * The target is a Postgres database: the write function loads the RDS certificate authorities
+   * to verify it (POSTGRES_CA_ENVIRONMENT). @default false
+   */
+  readonly targetIsPostgres?: boolean;
   /** Write function timeout; the queue's visibility timeout follows from it. @default 60 seconds */
   readonly writeTimeout?: Duration;
   /** Extract function timeout. @default 5 minutes */
@@ -193,6 +199,7 @@ export class SyncPipeline extends Construct {
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
         // From the config as written: a deploy that changes the mapping makes the next run re-read.
         [ENV.mappingFingerprint]: mappingFingerprint(sync),
+        ...POSTGRES_CA_ENVIRONMENT,
       },
     });
     // A run that stops on its time budget with rows left invokes this function again at once
@@ -228,6 +235,7 @@ export class SyncPipeline extends Construct {
         [ENV.connectionSecretArn]: props.connectionSecret.secretArn,
         // Reads (and, once settled, deletes) the bodies of claim-checked messages.
         [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
+        ...(props.targetIsPostgres ? POSTGRES_CA_ENVIRONMENT : {}),
       },
     });
     // The mapping SqsEventSource would create (same id), with only the calls it and the handler make
@@ -378,6 +386,7 @@ export class SyncPipeline extends Construct {
         [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
         // Without a warehouse copy of the target (or of its associations), the target API is read.
         ...(readsTarget ? { [ENV.connectionSecretArn]: props.connectionSecret.secretArn } : {}),
+        ...POSTGRES_CA_ENVIRONMENT,
       },
     });
     this.configureAsyncInvoke(fn, VERIFY_ASYNC_INVOKE);
@@ -504,6 +513,8 @@ export class SyncPipeline extends Construct {
         [ENV.sync]: this.sync.name,
         [ENV.stateTable]: opts.stateTable.tableName,
         [ENV.linksTable]: opts.linksTable.tableName,
+        // Its Postgres connections' statement and lock timeouts are set below it.
+        [ENV.functionTimeoutMs]: String(opts.timeout.toMilliseconds()),
         ...opts.environment,
         // Read by Node and Powertools, not by our code: stack traces point into the TypeScript
         // sources, and every log line names the service.

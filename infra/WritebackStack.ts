@@ -176,6 +176,7 @@ export class WritebackStack extends Stack {
         linksTable: this.linksTable,
         dwhSecret,
         connectionSecret,
+        targetIsPostgres: config.connections[connection]!.type === 'postgres',
         claimCheckBucket: this.claimCheckBucket,
         entries: props.entries ?? DEFAULT_ENTRIES,
         scheduleGroup,

@@ -30,6 +30,16 @@ export const WRITE_TIMEOUT = Duration.seconds(60);
  */
 export const EXTRACT_TIMEOUT = Duration.minutes(5);
 
+/**
+ * The environment of a function that connects to Postgres (the extract and verify functions, a
+ * Postgres target's writer): Node adds the Lambda runtime's Amazon CA bundle, which holds the RDS
+ * certificate authorities, to the ones it trusts, so TLS verifies an RDS server (sslmode=verify-full
+ * by default, shared/postgresTls.ts). Since Node.js 20 Lambda no longer loads that bundle by
+ * default; functions that reach no database skip its cost at cold start.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html
+ */
+export const POSTGRES_CA_ENVIRONMENT = { NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' } as const;
+
 /** Memory (and so CPU share) of the extract function: streaming, hashing and SDK calls are CPU-bound. */
 export const EXTRACT_MEMORY_MB = 1024;
 

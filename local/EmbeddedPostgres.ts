@@ -1,13 +1,30 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { generateLocalTls } from './localTls.ts';
 
 export interface EmbeddedPostgres {
   readonly port: number;
-  /** Connection URL of a database on this server (trust auth on 127.0.0.1: no password exists). */
+  /**
+   * Connection URL of a database on this server (trust auth on 127.0.0.1: no password exists).
+   * With TLS: `sslmode=verify-full` against the server's own CA (`sslrootcert`), the path every
+   * warehouse and target connection takes in production.
+   */
   url(database?: string): string;
+  /** The CA file that signed the server's certificate; undefined without TLS. */
+  readonly caFile: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -16,6 +33,11 @@ export interface EmbeddedPostgresOptions {
   readonly dataDir: string;
   readonly port?: number;
   readonly onLog?: (line: string) => void;
+  /**
+   * Serve TLS with a CA generated at each start (its certificate in `caFile`), for 127.0.0.1.
+   * Off: a server that speaks only plaintext (tests of what a client does then). @default true
+   */
+  readonly tls?: boolean;
 }
 
 /**
@@ -43,6 +65,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (res.status !== 0) throw new Error(`initdb failed: ${res.stderr || res.error?.message}`);
   }
   removeStalePid(dataDir);
+  const tls = opts.tls === false ? undefined : await writeTlsFiles(dataDir, ids);
   const port = opts.port ?? (await freePort());
   const child = spawn(
     join(bin, 'postgres'),
@@ -66,6 +89,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       'max_connections=200',
       '-c',
       'TimeZone=UTC',
+      ...(tls
+        ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${tls.certFile}`, '-c', `ssl_key_file=${tls.keyFile}`]
+        : []),
     ],
     { ...(ids ?? {}), stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -76,7 +102,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   process.once('exit', stopOnExit);
   return {
     port,
-    url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    url: (database = 'postgres') =>
+      `postgres://postgres@127.0.0.1:${port}/${database}` +
+      (tls ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.caFile)}` : ''),
+    caFile: tls?.caFile,
     stop: async () => {
       process.off('exit', stopOnExit);
       if (child.exitCode !== null) return;
@@ -85,6 +114,31 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       await exited;
     },
   };
+}
+
+/**
+ * A new CA and server certificate in the data directory, the key readable by the server's user
+ * only (Postgres refuses a key others can read).
+ */
+async function writeTlsFiles(
+  dataDir: string,
+  ids: { uid: number; gid: number } | undefined,
+): Promise<{ caFile: string; certFile: string; keyFile: string }> {
+  const tls = await generateLocalTls(['127.0.0.1']);
+  const files = {
+    caFile: join(dataDir, 'writeback-ca.crt'),
+    certFile: join(dataDir, 'server.crt'),
+    keyFile: join(dataDir, 'server.key'),
+  };
+  writeFileSync(files.caFile, tls.caPem, { mode: 0o644 });
+  writeFileSync(files.certFile, tls.certPem, { mode: 0o644 });
+  rmSync(files.keyFile, { force: true });
+  writeFileSync(files.keyFile, tls.keyPem, { mode: 0o600 });
+  if (ids) {
+    chownSync(files.certFile, ids.uid, ids.gid);
+    chownSync(files.keyFile, ids.uid, ids.gid);
+  }
+  return files;
 }
 
 function waitReady(child: ChildProcess, onLog?: (line: string) => void): Promise<void> {

@@ -99,6 +99,22 @@ export const ERROR_CODES = {
     action:
       'Fix the cursor values of those rows, or exclude them with `source.where`. `writeback runs <sync>` shows the count and sample keys.',
   },
+  WB_SQL_TIMEOUT: {
+    where: 'extract',
+    retryable: true,
+    meaning:
+      "A statement on the warehouse or a Postgres target ran longer than the connection's `statement_timeout` (Postgres 57014), or waited longer than its `lock_timeout` for a lock (55P03). Writeback sets both on every connection, below the function's own timeout, so a slow query fails with this instead of the function timing out. An extract run fails and its bookmark stays; a target write is retried.",
+    action:
+      "Make the query fast (the index `WB_SOURCE_NO_CURSOR_INDEX` names, a smaller `pageSize`, a simpler `source.query`), or find what holds the lock (`pg_locks`, a long ELT transaction). On AWS the statement timeout follows the function's timeout (extract 5 min: 4 min a statement; write 60 s: 45 s, 11 s for a lock; verify 15 min: 12 min); elsewhere it is 5 minutes. A `statement_timeout=…` (or `lock_timeout=…`) parameter in the connection URL (the secret's or the config's, or `--dwh-url`) overrides Writeback's.",
+  },
+  WB_POSTGRES_TLS: {
+    where: 'extract',
+    retryable: false,
+    meaning:
+      "The TLS connection to the warehouse or a Postgres target was refused: the server's certificate is not signed by a CA this process trusts, does not name the host connected to (`sslmode=verify-full`, the default), or the server offers no TLS. Writeback never falls back to plaintext.",
+    action:
+      "RDS on AWS needs nothing (the stack loads the Lambda runtime's Amazon CAs). Another server: give its CA with `sslrootcert` (a PEM field of the secret, or a file in the URL). Through a tunnel to localhost: `sslmode=verify-ca`. A server without TLS: turn it on, or set `sslmode=disable` knowingly. From a laptop, an RDS warehouse needs the RDS CA bundle: `sslrootcert=/path/to/global-bundle.pem`.",
+  },
   WB_CHILD_COLUMN_MISSING: {
     where: 'extract',
     retryable: false,

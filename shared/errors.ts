@@ -84,6 +84,57 @@ export function describeError(err: unknown): { code: string; message: string; ht
     };
   }
   if (err instanceof WritebackError) return { code: err.code, message: err.message };
+  const postgres = describePostgresError(err);
+  if (postgres) return postgres;
   if (err instanceof Error) return { code: 'WB_INTERNAL', message: `${err.name}: ${err.message}` };
   return { code: 'WB_INTERNAL', message: String(err) };
+}
+
+/**
+ * OpenSSL's verdicts on a server certificate that is not trusted (Node puts them in `code`), and
+ * Node's own for a host name the certificate does not name.
+ */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A statement that ran past `statement_timeout` (SQLSTATE 57014) or waited past `lock_timeout`
+ * (55P03), and a TLS connection that was refused, said as such instead of WB_INTERNAL.
+ */
+function describePostgresError(err: unknown): { code: string; message: string } | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (err.name === 'PostgresError' && (code === '57014' || code === '55P03')) {
+    return { code: 'WB_SQL_TIMEOUT', message: `${err.message} (Postgres ${code})` };
+  }
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code)) {
+    const fix =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'connect with a host name the certificate names, or set sslmode=verify-ca (the CA is still checked)'
+        : 'give the CA that signed it with sslrootcert (a file in the URL, or PEM in the secret)';
+    return {
+      code: 'WB_POSTGRES_TLS',
+      message: `TLS refused the server's certificate: ${err.message} (${code}); ${fix}`,
+    };
+  }
+  // postgres.js asks for TLS and goes on with it whatever the server answers: a server without TLS
+  // closes the connection, and Node reports it this way.
+  if (code === 'ECONNRESET' && /before secure TLS connection was established/.test(err.message)) {
+    return {
+      code: 'WB_POSTGRES_TLS',
+      message: `${err.message}: the server does not offer TLS (or dropped the connection). Writeback never falls back to plaintext: turn TLS on in the server, or set sslmode=disable in the URL to connect without it`,
+    };
+  }
+  return undefined;
 }

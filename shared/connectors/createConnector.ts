@@ -1,6 +1,6 @@
 import type { ConnectionConfig, SyncConfig } from '../config/schema.ts';
 import { ConfigValidationError } from '../errors.ts';
-import { targetPool } from '../postgresPools.ts';
+import { type SessionTimeouts, targetPool } from '../postgresPools.ts';
 import type { Connector } from './Connector.ts';
 import { HubSpotConnector } from './hubspot/HubSpotConnector.ts';
 import { PostgresTableConnector } from './postgres/PostgresTableConnector.ts';
@@ -25,11 +25,18 @@ export interface ConnectionCredentials {
   readonly baseUrl?: string;
 }
 
+/** How a connector's own connections are bounded (a Postgres target's statement and lock timeouts). */
+export interface ConnectorOptions {
+  /** @default DEFAULT_TIMEOUTS of shared/postgresPools.ts */
+  readonly timeouts?: SessionTimeouts;
+}
+
 /** Builds the connector a sync writes through. Adding a connector type means one case here. */
 export function createConnector(
   sync: SyncConfig,
   connection: ConnectionConfig,
   creds: ConnectionCredentials,
+  opts: ConnectorOptions = {},
 ): Connector {
   const where = `syncs[${sync.name}].target`;
   switch (connection.type) {
@@ -44,7 +51,7 @@ export function createConnector(
           `${where}.externalId: required for a postgres target (its unique column)`,
         ]);
       }
-      const sql = targetPool(url, { max: 4 });
+      const sql = targetPool(url, { max: 4, ...(opts.timeouts ? { timeouts: opts.timeouts } : {}) });
       return new PostgresTableConnector({ sql, externalIdColumn: sync.target.externalId });
     }
     case 'hubspot': {
@@ -132,14 +139,16 @@ export function createConnector(
 /**
  * Connection credentials from a secret's JSON: `token`, `url` (or RDS-style host/port/username/
  * password/dbname), `clientId`/`clientSecret`, `tenantId`, `instanceUrl`; a plain-text secret
- * (`{ value }`) is a token.
+ * (`{ value }`) is a token. A Postgres secret may say how to use TLS (`sslmode`, `sslrootcert` as
+ * PEM text or a path, `sslcert`, `sslkey`): they join its URL unless the URL names its own.
  */
 export function credentialsFromSecret(secret: Readonly<Record<string, string>>): ConnectionCredentials {
-  const url =
+  const rawUrl =
     secret.url ??
     (secret.host
       ? `postgres://${encodeURIComponent(secret.username ?? '')}:${encodeURIComponent(secret.password ?? '')}@${secret.host}:${secret.port ?? 5432}/${secret.dbname ?? 'postgres'}`
       : undefined);
+  const url = rawUrl === undefined ? undefined : withSecretTls(rawUrl, secret);
   const token = secret.token ?? secret.accessToken ?? secret.value;
   return {
     ...(url ? { url } : {}),
@@ -149,4 +158,17 @@ export function credentialsFromSecret(secret: Readonly<Record<string, string>>):
     ...(secret.tenantId ? { tenantId: secret.tenantId } : {}),
     ...(secret.instanceUrl ? { instanceUrl: secret.instanceUrl } : {}),
   };
+}
+
+/** The TLS fields of a Postgres secret as URL parameters (postgresTls reads them), the URL's own first. */
+function withSecretTls(url: string, secret: Readonly<Record<string, string>>): string {
+  const q = url.indexOf('?');
+  const own = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const added = new URLSearchParams();
+  for (const name of ['sslmode', 'sslrootcert', 'sslcert', 'sslkey']) {
+    const value = secret[name];
+    if (value && !own.has(name)) added.set(name, value);
+  }
+  if (added.size === 0) return url;
+  return `${url}${q < 0 ? '?' : '&'}${added.toString()}`;
 }

@@ -28,6 +28,11 @@ export const ENV = {
    * store, the write function reads and deletes, each under its sync's prefix only).
    */
   claimCheckBucket: 'WB_CLAIM_CHECK_BUCKET',
+  /**
+   * The function's own timeout in milliseconds: its Postgres connections' statement and lock
+   * timeouts are set below it (timeoutsForBudget in shared/postgresPools.ts).
+   */
+  functionTimeoutMs: 'WB_FUNCTION_TIMEOUT_MS',
 } as const;
 
 export interface RuntimeEnv {
@@ -41,6 +46,7 @@ export interface RuntimeEnv {
   readonly thenInvoke: readonly string[];
   readonly mappingFingerprint: string | undefined;
   readonly claimCheckBucket: string | undefined;
+  readonly functionTimeoutMs: number | undefined;
 }
 
 /** Reads the contract from an environment (injectable for tests); names every missing variable at once. */
@@ -58,5 +64,15 @@ export function readRuntimeEnv(env: Record<string, string | undefined>): Runtime
     thenInvoke: env[ENV.thenInvoke] ? (JSON.parse(env[ENV.thenInvoke]!) as string[]) : [],
     mappingFingerprint: env[ENV.mappingFingerprint],
     claimCheckBucket: env[ENV.claimCheckBucket],
+    functionTimeoutMs: positiveInteger(env, ENV.functionTimeoutMs),
   };
+}
+
+function positiveInteger(env: Record<string, string | undefined>, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new ConfigValidationError([`env.${name}: a positive whole number of milliseconds, not '${text}'`]);
+  return n;
 }

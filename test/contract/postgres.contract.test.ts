@@ -1,5 +1,5 @@
-import postgres from 'postgres';
 import { PostgresTableConnector } from '../../shared/connectors/postgres/PostgresTableConnector.ts';
+import { targetPool } from '../../shared/postgresPools.ts';
 import { startTestPostgres } from '../helpers/localPostgres.ts';
 import { describeConnectorContract } from './connectorContract.ts';
 
@@ -17,11 +17,7 @@ describeConnectorContract(
       note text
     )`);
     // The impatient connector's statements give up after 200 ms (57014 query_canceled).
-    const impatientSql = postgres(pg.url, {
-      max: 1,
-      onnotice: () => undefined,
-      connection: { statement_timeout: 200 },
-    });
+    const impatientSql = targetPool(pg.url, { max: 1, connection: { statement_timeout: 200 } });
     let holding: Promise<unknown> = Promise.resolve();
     return {
       connector: new PostgresTableConnector({ sql: pg.sql, externalIdColumn: 'ext_id' }),

@@ -1,9 +1,9 @@
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { touchCustomers } from '../../local/demoData.ts';
 import { LocalStack } from '../../local/LocalStack.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import type { Row, WritebackConfig } from '../../shared/config/schema.ts';
+import { targetPool } from '../../shared/postgresPools.ts';
 import { ConnectorSpy } from '../helpers/countingConnector.ts';
 
 const CUSTOMERS = 300;
@@ -62,7 +62,7 @@ describe('End to end: the demo pipeline on the local stack', () => {
 
     const invoicesSync = config.syncs.find((s) => s.name === 'crm-invoices')!;
     const invoices = await stack.dwh<Row[]>`select * from crm.invoices order by invoice_id`;
-    const billing = postgres(stack.pg.url('billing'), { max: 1 });
+    const billing = targetPool(stack.pg.url('billing'), { max: 1 });
     const written = await billing<Row[]>`select * from billing.invoices`;
     await billing.end();
     expect(written).toHaveLength(invoices.length);

@@ -1,8 +1,9 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { LocalStack, type LocalStackOptions } from '../../local/LocalStack.ts';
 import type { SyncInput, WritebackConfig } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
 import type { ExtractDeps } from '../../shared/extract/runExtract.ts';
+import { targetPool } from '../../shared/postgresPools.ts';
 
 /**
  * A small pipeline for extract tests: `src.items` in the warehouse → table `public.items_copy`
@@ -44,7 +45,7 @@ export async function startItemsPipeline(
   await stack.dwh`create schema if not exists src`;
   await stack.dwh`create table if not exists src.items (id int primary key, name text, qty int, loaded_at timestamptz not null)`;
   await stack.dwh`create index if not exists items_sync_idx on src.items (loaded_at, id)`;
-  const target = postgres(stack.pg.url('billing'), { max: 2, onnotice: () => undefined });
+  const target = targetPool(stack.pg.url('billing'), { max: 2 });
   await target`create table if not exists public.items_copy (item_id text primary key, name text, qty int, parts text, owner_ref text)`;
   return {
     stack,

@@ -240,6 +240,9 @@ describe('Class: SyncPipeline', () => {
           [ENV.dwhSecretArn]: expect.anything(),
           // Computed from the config as written, so a deploy that changes map() makes the next run re-read.
           [ENV.mappingFingerprint]: mappingFingerprint(config.syncs[0]!),
+          // Its Postgres statements stop before it does; the RDS CAs verify the warehouse.
+          [ENV.functionTimeoutMs]: '300000',
+          NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'writeback',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -263,6 +266,8 @@ describe('Class: SyncPipeline', () => {
           ENV.dlqUrl,
           ENV.connectionSecretArn,
           ENV.claimCheckBucket,
+          // No NODE_EXTRA_CA_CERTS: a HubSpot writer reaches no database.
+          ENV.functionTimeoutMs,
           'NODE_OPTIONS',
           'POWERTOOLS_SERVICE_NAME',
           'POWERTOOLS_LOG_LEVEL',

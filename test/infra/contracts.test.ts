@@ -293,7 +293,8 @@ function handlerFunctions(t: Template, syncs: readonly SyncConfig[]): HandlerFun
  * start without the first three; the others are checked there or used on a path every sync has.
  */
 function requiredEnv(kind: FunctionKind, sync: SyncConfig): string[] {
-  const always = [ENV.stateTable, ENV.linksTable, ENV.sync];
+  // The function's timeout: its Postgres connections' statement and lock timeouts stay below it.
+  const always = [ENV.stateTable, ENV.linksTable, ENV.sync, ENV.functionTimeoutMs];
   switch (kind) {
     case 'extract':
       return [

@@ -1,11 +1,11 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStack } from '../../local/LocalStack.ts';
 import type { SyncInput } from '../../shared/config/schema.ts';
 import { validateConfig } from '../../shared/config/validateConfig.ts';
 import { ConfigValidationError } from '../../shared/errors.ts';
 import { type ExtractDeps, runExtract } from '../../shared/extract/runExtract.ts';
-import { warehouseOptions } from '../../shared/source/warehouseSession.ts';
+import { targetPool, warehousePool } from '../../shared/postgresPools.ts';
 import type { RunRecord } from '../../shared/state/RunRecord.ts';
 
 /**
@@ -83,7 +83,7 @@ describe('Torture: real warehouse data', () => {
     stack = await LocalStack.start({ config });
     await stack.dwh`create schema if not exists src`;
     await stack.dwh`create extension if not exists citext`;
-    billing = postgres(stack.pg.url('billing'), { max: 2, onnotice: () => undefined });
+    billing = targetPool(stack.pg.url('billing'), { max: 2 });
     for (const s of Object.values(SYNCS)) {
       await billing.unsafe(
         `create table if not exists ${s.target.object} (item_id text primary key, name text, qty int, parts text, owner_ref text)`,
@@ -441,7 +441,7 @@ describe('Torture: real warehouse data', () => {
         .map((s) => `alter role "${role}" in database "${db}" ${s}`)
         .join('; '),
     );
-    const odd = postgres(stack.pg.url('dwh'), warehouseOptions({ max: 1 }));
+    const odd = warehousePool(stack.pg.url('dwh'), { max: 1 });
     try {
       const [session] =
         await odd`select current_setting('DateStyle') as ds, current_setting('TimeZone') as tz`;
@@ -459,7 +459,7 @@ describe('Torture: real warehouse data', () => {
       expect(result.bookmarkAfter).toEqual({ cursor: '2026-02-03 04:05:06.789022+00', key: ['10'] });
       expect((await copied('session_rows')).size).toBe(10);
       // Without the pinned session the role's settings apply: the same cursor prints differently.
-      const raw = postgres(stack.pg.url('dwh'), { max: 1, onnotice: () => undefined });
+      const raw = targetPool(stack.pg.url('dwh'), { max: 1 });
       const [plain] = await raw`select at::text as t from src.session_rows where id = 10`;
       await raw.end();
       expect(plain!.t).not.toBe('2026-02-03 04:05:06.789022+00');

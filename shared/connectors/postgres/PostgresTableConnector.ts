@@ -16,8 +16,11 @@ export interface PostgresTableConnectorOptions {
   readonly externalIdColumn: string;
 }
 
-/** SQLSTATE classes that a retry can fix: connection trouble, serialization failures, deadlocks, resources. */
-const RETRYABLE_SQLSTATE = /^(08|40|53|57)/;
+/**
+ * SQLSTATEs that a retry can fix: connection trouble, serialization failures, deadlocks, resources,
+ * a statement cancelled by statement_timeout (57014), and a lock wait past lock_timeout (55P03).
+ */
+const RETRYABLE_SQLSTATE = /^(08|40|53|57|55P03$)/;
 
 /**
  * Writes records into a Postgres table with `INSERT … ON CONFLICT (external id) DO UPDATE`:

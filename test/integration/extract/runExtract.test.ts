@@ -1,8 +1,8 @@
 import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError } from '../../../shared/errors.ts';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
+import { targetPool } from '../../../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
 import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
 
@@ -151,7 +151,7 @@ describe('Function: runExtract', () => {
 
   it('catches a transaction that commits after a later one only with a lookback window', async () => {
     // Prepare: T1 stamps its row first but commits last; T2 commits in between and is read.
-    const other = postgres(p.stack.pg.url('dwh'), { max: 1, onnotice: () => undefined });
+    const other = targetPool(p.stack.pg.url('dwh'), { max: 1 });
     try {
       let release!: () => void;
       const hold = new Promise<void>((r) => {

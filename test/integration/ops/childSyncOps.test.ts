@@ -1,4 +1,4 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStack } from '../../../local/LocalStack.ts';
 import type { Row, WritebackConfig } from '../../../shared/config/schema.ts';
@@ -8,6 +8,7 @@ import type { OpsContext } from '../../../shared/ops/OpsContext.ts';
 import { peekDeadLetters } from '../../../shared/ops/peekDeadLetters.ts';
 import { planSync } from '../../../shared/ops/plan.ts';
 import { redriveDeadLetters } from '../../../shared/ops/redriveDeadLetters.ts';
+import { targetPool } from '../../../shared/postgresPools.ts';
 import { localOpsContext } from '../../helpers/localOpsContext.ts';
 
 type Part = { part_id: number; label: string };
@@ -78,7 +79,7 @@ describe('Operating a child sync with embedded rows: dlq redrive and plan', () =
     await stack.dwh`create index on src.items (loaded_at, id)`;
     await stack.dwh`create table src.parts (part_id int primary key, item_id int not null, label text, loaded_at timestamptz not null)`;
     await stack.dwh`create index on src.parts (loaded_at, part_id)`;
-    target = postgres(stack.pg.url('billing'), { max: 2, onnotice: () => undefined });
+    target = targetPool(stack.pg.url('billing'), { max: 2 });
     await target`create table public.owners_copy (owner_id text primary key, name text)`;
     await target`create table public.items_copy (item_id text primary key, name text, owner_ref text not null, parts text)`;
     // Owner 3 has no name (map() refuses it); item 5 has no name; items 3, 8 and 13 belong to owner 3.

@@ -21,8 +21,9 @@ describe('Postgres pools: one factory, serverless options, the warehouse session
       connect_timeout: 10,
     });
     expect(targetOptions({ max: 4 })).toMatchObject({ ...SERVERLESS_POOL, max: 4 });
-    expect(targetOptions()).not.toHaveProperty('connection');
-    const sql = warehousePool(pg.url, { max: 8, ssl: 'prefer' });
+    // A target's session is the server's own, but for the timeouts every pool sets.
+    expect(targetOptions().connection).toEqual({ statement_timeout: 300_000, lock_timeout: 30_000 });
+    const sql = warehousePool(pg.url, { max: 8 });
     try {
       expect(sql.options).toMatchObject({
         max: 8,

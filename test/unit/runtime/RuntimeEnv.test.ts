@@ -29,6 +29,14 @@ describe('Function: readRuntimeEnv', () => {
     });
   });
 
+  it("reads the function's own timeout (its Postgres statements stop before it) and refuses a bad one", () => {
+    expect(readRuntimeEnv({ ...base, [ENV.functionTimeoutMs]: '60000' }).functionTimeoutMs).toBe(60_000);
+    expect(readRuntimeEnv(base).functionTimeoutMs).toBeUndefined();
+    expect(() => readRuntimeEnv({ ...base, [ENV.functionTimeoutMs]: '60s' })).toThrow(
+      /env\.WB_FUNCTION_TIMEOUT_MS: a positive whole number of milliseconds, not '60s'/,
+    );
+  });
+
   it('leaves what a function does not get undefined (no mapping fingerprint: changes are not tracked)', () => {
     const env = readRuntimeEnv(base);
     expect(env).toMatchObject({ queueUrl: undefined, mappingFingerprint: undefined, thenInvoke: [] });
