@@ -145,7 +145,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
         name: connection.secret ?? secretId,
         secretId,
         read: readSecret,
-        build: (c) => createConnector(sync, connection, c),
+        build: (c) => createConnector(sync, connection, c, timeoutsOf(runtime)),
         initial: { creds, connector },
       })
     : undefined;

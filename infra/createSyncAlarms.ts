@@ -108,6 +108,20 @@ export function createSyncAlarms(
       targets.writeFunction.metricErrors({ period, statistic: 'Sum' }),
     ),
     alarm(
+      'CredentialsRefusedAlarm',
+      "the target refuses the connection's credentials (revoked, expired or rotated), even after the writer re-read the secret: the sync is paused and nothing is dead-lettered. `writeback status` names the secret to update; the backlog drains once it holds valid credentials.",
+      sum(WRITE_METRICS.authFailures),
+      1,
+      cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // One outage, one alarm: refused records come back every 15 minutes and the extract probes
+      // every 30; the alarm returns to OK an hour after the last refusal.
+      {
+        evaluationPeriods: 12,
+        datapointsToAlarm: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    ),
+    alarm(
       'ScheduleFailuresAlarm',
       "an invocation was lost: EventBridge Scheduler could not invoke the extract or verify function, or an asynchronous invocation (schedule, continuation, parent starting this sync) failed after its retries or waited too long. The schedule's dead-letter queue holds each with its reason; purge it once read.",
       maxVisible(targets.scheduleDeadLetterQueue),

@@ -481,6 +481,20 @@ describe('Class: SyncPipeline', () => {
       });
     });
 
+    it('alarms once per outage when the target refuses the credentials (the sync pauses, nothing is dead-lettered)', () => {
+      expect(alarmOf('SyncContactsCredentialsRefusedAlarm')).toMatchObject({
+        Namespace: 'Writeback',
+        MetricName: 'AuthFailures',
+        Dimensions: syncDimensions('contacts'),
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 12,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
     it('alarms on a failed run', () => {
       // Assess
       expect(alarmOf('SyncContactsRunsFailedAlarm')).toMatchObject({
@@ -528,7 +542,7 @@ describe('Class: SyncPipeline', () => {
     it('has no missed-schedule alarm for a disabled sync', () => {
       // Assess
       const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(ids.filter((i) => i.startsWith('SyncInvoices'))).toHaveLength(7);
+      expect(ids.filter((i) => i.startsWith('SyncInvoices'))).toHaveLength(8);
       expect(ids.some((i) => i.startsWith('SyncInvoicesMissedScheduleAlarm'))).toBe(false);
     });
 
@@ -557,7 +571,7 @@ describe('Class: SyncPipeline', () => {
 
     it('notifies the alarm topic on alarm and on recovery', () => {
       // Assess
-      expect(alarms).toHaveLength(8);
+      expect(alarms).toHaveLength(9);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
         expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
