@@ -5,9 +5,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/contracts/metricNames.ts';
-import { WritebackError } from '../shared/errors.ts';
 import { runExtract } from '../shared/extract/runExtract.ts';
-import { type ExtractHandlerDeps, findSync } from '../shared/runtime/HandlerDeps.ts';
+import { type ExtractHandlerDeps, findSync, syncToRun } from '../shared/runtime/HandlerDeps.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { once } from '../shared/util/once.ts';
 import { logger, tracer } from './logger.ts';
@@ -16,25 +15,6 @@ import { addRunMetrics, publishMetrics, publishRunStarted } from './runMetrics.t
 /** The schedule's input: `{"sync": "crm-customers"}`. */
 export interface ExtractEvent {
   readonly sync?: string;
-}
-
-/**
- * The sync an invocation runs. A deployed function serves one sync (`defaultSync`, its WB_SYNC) and
- * holds only that sync's permissions: an event naming another one is refused with WB_WRONG_SYNC
- * before anything is read. Without a sync of its own (the local runtime) the event chooses.
- */
-export function syncToRun(
-  event: ExtractEvent,
-  deps: Pick<ExtractHandlerDeps, 'defaultSync'>,
-): string | undefined {
-  const own = deps.defaultSync;
-  if (own !== undefined && event.sync !== undefined && event.sync !== own) {
-    throw new WritebackError(
-      'WB_WRONG_SYNC',
-      `event.sync: this extract function runs sync '${own}' only (its WB_SYNC), not '${event.sync}'; invoke that sync's own extract function`,
-    );
-  }
-  return event.sync ?? own;
 }
 
 /**
@@ -48,7 +28,7 @@ export function createExtractHandler(
 ) {
   return middy(async (event: ExtractEvent, context: Context): Promise<RunRecord> => {
     const deps = await getDeps();
-    const sync = findSync(deps.config, syncToRun(event, deps));
+    const sync = findSync(deps.config, syncToRun('extract', event.sync, deps.defaultSync));
     if (opts.metrics) publishRunStarted(opts.metrics, sync.name);
     const run = await runExtract(sync, deps.depsFor(sync), {
       runId: randomUUID(),

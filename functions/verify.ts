@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { METRICS_NAMESPACE, METRICS_SERVICE, VERIFY_METRICS } from '../shared/contracts/metricNames.ts';
-import { findSync, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
+import { findSync, syncToRun, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { type RepairResult, repairFindings } from '../shared/verify/repairSync.ts';
 import { FINDING_KINDS, type VerifyAnswer } from '../shared/verify/VerifyReport.ts';
@@ -33,7 +33,7 @@ const ANSWER_FINDINGS_PER_KIND = 10;
 export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
   return middy(async (event: VerifyEvent) => {
     const deps = await getDeps();
-    const sync = findSync(deps.config, event.sync ?? deps.defaultSync);
+    const sync = findSync(deps.config, syncToRun('verify', event.sync, deps.defaultSync));
     const verifyDeps = deps.depsFor(sync);
     const { report, findings } = await verifySyncFindings(sync, verifyDeps, { exportLogs: true });
     await verifyDeps.state.recordVerify(report);

@@ -151,9 +151,9 @@ export const ERROR_CODES = {
     where: 'extract',
     retryable: false,
     meaning:
-      "An extract function was invoked for another sync (`event.sync`) than the one it was deployed for (its `WB_SYNC`). Each sync's functions may touch only that sync's links, state and queue, so the invocation is refused before anything is read or written; it fails (the function's error alarm) and, after its one retry, lands in the sync's schedule dead-letter queue.",
+      "An extract or verify function was invoked for another sync (`event.sync`) than the one it was deployed for (its `WB_SYNC`). Each sync's functions may touch only that sync's links, state and queue, so the invocation is refused before anything is read or written; it fails (the function's error alarm) and, after its one retry, lands in the sync's schedule dead-letter queue.",
     action:
-      "Invoke the sync's own extract function: `writeback run <sync>` finds it in the stack outputs (`<Sync>ExtractFunctionName`). A schedule or script of your own that sends this: point it at the right function, or leave `sync` out of the event. Then purge the schedule DLQ.",
+      "Invoke the sync's own function: `writeback run <sync>` and `writeback verify <sync>` find it in the stack outputs (`<Sync>ExtractFunctionName`). A schedule or script of your own that sends this: point it at the right function, or leave `sync` out of the event. Then purge the schedule DLQ.",
   },
   WB_INTERNAL: {
     where: 'extract',

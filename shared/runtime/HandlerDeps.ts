@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { SyncConfig, WritebackConfig } from '../config/schema.ts';
-import { ConfigValidationError } from '../errors.ts';
+import { ConfigValidationError, WritebackError } from '../errors.ts';
 import type { ExtractDeps } from '../extract/runExtract.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { StateStore } from '../state/StateStore.ts';
@@ -50,4 +50,23 @@ export function findSync(config: WritebackConfig, name: string | undefined): Syn
     ]);
   }
   return sync;
+}
+
+/**
+ * The sync an invocation runs. A deployed function serves one sync (its WB_SYNC, `own`) and holds
+ * only that sync's permissions: an event naming another one is refused with WB_WRONG_SYNC before
+ * anything is read. Without a sync of its own (the local runtime) the event chooses.
+ */
+export function syncToRun(
+  fn: 'extract' | 'verify',
+  requested: string | undefined,
+  own: string | undefined,
+): string | undefined {
+  if (own !== undefined && requested !== undefined && requested !== own) {
+    throw new WritebackError(
+      'WB_WRONG_SYNC',
+      `event.sync: this ${fn} function runs sync '${own}' only (its WB_SYNC), not '${requested}'; invoke that sync's own ${fn} function`,
+    );
+  }
+  return requested ?? own;
 }

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createExtractHandler } from '../../../functions/extract.ts';
+import { createVerifyHandler } from '../../../functions/verify.ts';
 import type { SyncConfig } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { WritebackError } from '../../../shared/errors.ts';
@@ -71,5 +72,26 @@ describe('Handler: extract, the sync it serves', () => {
   it('lets the event choose where the function serves every sync (the local runtime)', async () => {
     // Act and assess
     expect((await failure(handlerFor(undefined)({ sync: 'deals' }, context))).message).toBe('ran deals');
+  });
+});
+
+describe('Handler: verify, the sync it serves', () => {
+  it('refuses an event naming another sync with WB_WRONG_SYNC before it reads anything', async () => {
+    // Prepare: a verify function deployed for contacts; reading the dependencies would throw.
+    const handler = createVerifyHandler(async () => ({
+      config,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      defaultSync: 'contacts',
+      depsFor: (sync: SyncConfig) => {
+        throw new Error(`verified ${sync.name}`);
+      },
+    }));
+    // Act
+    const other = await failure(handler({ sync: 'deals' }, context));
+    const own = await failure(handler({}, context));
+    // Assess
+    expect((other as WritebackError).code).toBe('WB_WRONG_SYNC');
+    expect(other.message).toMatch(/this verify function runs sync 'contacts' only/);
+    expect(own.message).toBe('verified contacts');
   });
 });
