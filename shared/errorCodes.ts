@@ -375,7 +375,7 @@ export const ERROR_CODES = {
     meaning:
       "The warehouse cannot be reached from where the CLI runs (on AWS it usually sits in the stack's VPC).",
     action:
-      'Open a tunnel (SSM port forwarding, a bastion) and pass `--dwh-url postgres://…@localhost:<port>/<db>`. `writeback status` works without it (backlog shown as `?`).',
+      'Open a tunnel (SSM port forwarding, a bastion) and pass `--dwh-url "postgres://<user>@localhost:<port>/<db>?sslmode=verify-ca&sslrootcert=<RDS CA bundle>"` (the certificate names the database host, not localhost). `writeback status` works without it (backlog shown as `?`).',
   },
   WB_NOT_FOUND: {
     where: 'cli',

@@ -11,7 +11,7 @@ import {
 } from '../connectors/createConnector.ts';
 import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import { findLocalState, type LocalStateFile, readLocalState } from '../contracts/localStateFile.ts';
-import { ConfigValidationError, WritebackError } from '../errors.ts';
+import { ConfigValidationError, describeError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import { warehousePool } from '../postgresPools.ts';
@@ -183,9 +183,11 @@ export class OpsContext {
     } catch (err) {
       await sql.end({ timeout: 1 }).catch(() => undefined);
       throw new UnreachableError(
-        `cannot reach the warehouse from here (${redactSecrets((err as Error).message)}). On AWS it usually sits in the stack's VPC: ` +
-          'open a tunnel (SSM port forwarding, a bastion) and pass --dwh-url postgres://<user>@localhost:<port>/<db> ' +
-          '(the password from PGPASSWORD, ~/.pgpass or the warehouse secret, never on the command line)',
+        `cannot reach the warehouse from here (${redactSecrets(describeError(err).message)}). On AWS it usually sits in the stack's VPC: ` +
+          'open a tunnel (SSM port forwarding, a bastion) and pass ' +
+          '--dwh-url "postgres://<user>@localhost:<port>/<db>?sslmode=verify-ca&sslrootcert=<RDS CA bundle>" ' +
+          '(through a tunnel the certificate names the database host, not localhost; ' +
+          'the password from PGPASSWORD, ~/.pgpass or the warehouse secret, never on the command line)',
         { cause: err },
       );
     }
