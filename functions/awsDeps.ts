@@ -186,7 +186,8 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
 
 /**
  * The verify function reads the warehouse (source and, when configured, the target's copy) and
- * all links of its sync; it calls the target through the connector when the copy is missing or
+ * all links of its sync, and exports to the `writeback` schema with the writer's credentials
+ * (WB_DWH_WRITER_SECRET_ARN) when the stack gives it them; it calls the target through the connector when the copy is missing or
  * does not carry the associations it checks (verifyReadsTarget).
  */
 export async function createAwsVerifyDeps(
@@ -199,6 +200,11 @@ export async function createAwsVerifyDeps(
   if (!runtime.dwhSecretArn)
     throw new ConfigValidationError([`env.${ENV.dwhSecretArn}: required by the verify function`]);
   const sql = await warehouseSql(runtime.dwhSecretArn, runtime);
+  // The exports into the `writeback` schema, as the user that owns it (warehouse.writerSecret);
+  // without one, as the reader (the stack warned at synth).
+  const writer = runtime.dwhWriterSecretArn
+    ? await warehouseSql(runtime.dwhWriterSecretArn, runtime)
+    : undefined;
   const aws = createAwsClients();
   const state = new DynamoStateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
@@ -223,6 +229,7 @@ export async function createAwsVerifyDeps(
       : {}),
     depsFor: () => ({
       dwh: sql,
+      ...(writer ? { dwhWriter: writer } : {}),
       links,
       state,
       now: Date.now,

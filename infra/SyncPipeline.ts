@@ -75,8 +75,14 @@ export interface SyncPipelineProps {
   readonly stateTable: dynamodb.ITable;
   /** One item per (sync, source key). */
   readonly linksTable: dynamodb.ITable;
-  /** Warehouse credentials: read by the extract function only. */
+  /** Warehouse credentials (a read-only user): read by the extract and verify functions. */
   readonly dwhSecret: secretsmanager.ISecret;
+  /**
+   * Credentials of the warehouse user that owns only the `writeback` schema
+   * (`warehouse.writerSecret`): read by the verify function only, for its exports.
+   * @default - verify exports with `dwhSecret`
+   */
+  readonly dwhWriterSecret?: secretsmanager.ISecret;
   /** Credentials of the sync's target connection: read by the write function only. */
   readonly connectionSecret: secretsmanager.ISecret;
   /**
@@ -381,6 +387,8 @@ export class SyncPipeline extends Construct {
       network: props.extractNetwork,
       environment: {
         [ENV.dwhSecretArn]: props.dwhSecret.secretArn,
+        // The exports into the `writeback` schema go through the user that owns it.
+        ...(props.dwhWriterSecret ? { [ENV.dwhWriterSecretArn]: props.dwhWriterSecret.secretArn } : {}),
         // `{"repair": true}` (writeback verify --repair) re-enqueues missing and drifted records here.
         [ENV.queueUrl]: this.queue.queueUrl,
         [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
@@ -391,6 +399,7 @@ export class SyncPipeline extends Construct {
     });
     this.configureAsyncInvoke(fn, VERIFY_ASYNC_INVOKE);
     grantSecretValue(fn, props.dwhSecret);
+    if (props.dwhWriterSecret) grantSecretValue(fn, props.dwhWriterSecret);
     grantSend(fn, this.queue);
     this.grantClaimChecks(props.claimCheckBucket, fn, 'store');
     if (readsTarget) grantSecretValue(fn, props.connectionSecret);

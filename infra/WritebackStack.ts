@@ -1,5 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,6 +35,9 @@ import { syncDashboardRow } from './syncDashboardRow.ts';
 import { TrialDatabase } from './TrialDatabase.ts';
 
 /** The handlers in functions/, resolved from this file so the app runs from any directory. */
+/** The id of synth's warning that verification exports with the warehouse reader's credentials. */
+export const VERIFY_WRITES_WITH_READER_WARNING = 'writeback:verifyWritesWithReader';
+
 export const DEFAULT_ENTRIES: HandlerEntries = {
   extract: fileURLToPath(new URL('../functions/extract.ts', import.meta.url)),
   write: fileURLToPath(new URL('../functions/write.ts', import.meta.url)),
@@ -146,6 +158,7 @@ export class WritebackStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const dwhSecret = this.trialDatabase?.secret ?? importSecret(this, 'DwhSecret', config.warehouse.secret!);
+    const dwhWriterSecret = this.dwhWriterSecret(config);
     const connectionSecrets = new Map<string, secretsmanager.ISecret>();
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -175,6 +188,7 @@ export class WritebackStack extends Stack {
         stateTable: this.stateTable,
         linksTable: this.linksTable,
         dwhSecret,
+        ...(dwhWriterSecret ? { dwhWriterSecret } : {}),
         connectionSecret,
         targetIsPostgres: config.connections[connection]!.type === 'postgres',
         claimCheckBucket: this.claimCheckBucket,
@@ -246,6 +260,23 @@ export class WritebackStack extends Stack {
       });
     }
     if (this.trialDatabase) this.trialDatabaseOutputs(this.trialDatabase);
+  }
+
+  /**
+   * The secret of the warehouse user that owns the `writeback` schema (`warehouse.writerSecret`),
+   * which the verify functions export with. Without it, when any sync verifies, `cdk synth` warns
+   * that verification writes with the extract's (meant to be read-only) user.
+   */
+  private dwhWriterSecret(config: WritebackConfig): secretsmanager.ISecret | undefined {
+    if (config.warehouse.writerSecret)
+      return importSecret(this, 'DwhWriterSecret', config.warehouse.writerSecret);
+    if (config.syncs.some((s) => s.verify)) {
+      Annotations.of(this).addWarningV2(
+        VERIFY_WRITES_WITH_READER_WARNING,
+        'No warehouse.writerSecret: verification exports to the writeback schema with the credentials of warehouse.secret, so that user cannot be read-only (and a read-only one fails the export with WB_VERIFY_EXPORT_DENIED). Set warehouse.writerSecret to a user that owns only the writeback schema; see docs/deploy.md, "Secrets".',
+      );
+    }
+    return undefined;
   }
 
   /** Where the trial database is and how to get in to load data (docs/deploy.md, "Trial database"). */

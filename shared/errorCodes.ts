@@ -329,6 +329,13 @@ export const ERROR_CODES = {
     action:
       'Check that your ELT tool has loaded the copy (a first sync, a failed load, another schema), that `verify.table` names it, and for an API listing that the connection points at the right account. On the local stack: `writeback verify --load-copies`.',
   },
+  WB_VERIFY_EXPORT_DENIED: {
+    where: 'verify',
+    meaning:
+      "Verification compared the sync, but the warehouse user it writes with may not create or write the `writeback` schema's tables (links, runs, findings, operator actions): a read-only user, as the extract's should be. Nothing was exported and the run fails, so the export never goes stale silently.",
+    action:
+      'Give verification its own warehouse user that owns only the `writeback` schema, in a second secret named by `warehouse.writerSecret` (docs/deploy.md, "Secrets"), and deploy again; or grant that schema to the user of `warehouse.secret`.',
+  },
   WB_VERIFY_NO_TARGET: {
     where: 'verify',
     meaning:

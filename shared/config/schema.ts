@@ -397,6 +397,13 @@ export const WarehouseSchema = z
   .object({
     /** Secrets Manager secret (name or ARN) with the DWH connection for the deployed stack. */
     secret: z.string().min(1).optional(),
+    /**
+     * Secrets Manager secret (name or ARN) of a second warehouse user that owns only the `writeback`
+     * schema: the verify function writes its exports (links, runs, findings, operator actions) with
+     * it, so `secret` can stay read-only. Without it, verification writes with `secret`'s user and
+     * `cdk synth` warns.
+     */
+    writerSecret: z.string().min(1).optional(),
     /** Connection URL for local use. */
     url: z.string().min(1).optional(),
   })

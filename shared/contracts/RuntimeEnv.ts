@@ -17,6 +17,11 @@ export const ENV = {
   dlqUrl: 'WB_DLQ_URL',
   /** Secrets Manager ARN of the warehouse credentials (extract function). */
   dwhSecretArn: 'WB_DWH_SECRET_ARN',
+  /**
+   * Secrets Manager ARN of the warehouse writer's credentials: a user that owns only the
+   * `writeback` schema (verify function, for its exports). Unset: verify writes with the reader.
+   */
+  dwhWriterSecretArn: 'WB_DWH_WRITER_SECRET_ARN',
   /** Secrets Manager ARN of the target connection's credentials (write function). */
   connectionSecretArn: 'WB_CONNECTION_SECRET_ARN',
   /** JSON array of extract function names of child syncs run right after this one (same schedule). */
@@ -42,6 +47,7 @@ export interface RuntimeEnv {
   readonly queueUrl: string | undefined;
   readonly dlqUrl: string | undefined;
   readonly dwhSecretArn: string | undefined;
+  readonly dwhWriterSecretArn: string | undefined;
   readonly connectionSecretArn: string | undefined;
   readonly thenInvoke: readonly string[];
   readonly mappingFingerprint: string | undefined;
@@ -60,6 +66,7 @@ export function readRuntimeEnv(env: Record<string, string | undefined>): Runtime
     queueUrl: env[ENV.queueUrl],
     dlqUrl: env[ENV.dlqUrl],
     dwhSecretArn: env[ENV.dwhSecretArn],
+    dwhWriterSecretArn: env[ENV.dwhWriterSecretArn],
     connectionSecretArn: env[ENV.connectionSecretArn],
     thenInvoke: env[ENV.thenInvoke] ? (JSON.parse(env[ENV.thenInvoke]!) as string[]) : [],
     mappingFingerprint: env[ENV.mappingFingerprint],

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import type { ReservedSql } from 'postgres';
 
 /** One value in COPY's text format: \N for null, backslash escapes for the separators. */
@@ -35,4 +36,16 @@ export async function copyRows(
   stream.end();
   await once(stream, 'finish');
   return n;
+}
+
+/**
+ * Streams a (temporary) table from one connection into the same table on another with COPY TO
+ * STDOUT → COPY FROM STDIN: a verification's links, from the read-only warehouse session to the
+ * writer's, which exports them. Returns nothing; the rows are the same text on both sides.
+ */
+export async function copyTable(from: ReservedSql, to: ReservedSql, table: string): Promise<void> {
+  // sql.unsafe: the table name is our own constant.
+  const source = await from.unsafe(`copy ${table} to stdout`).readable();
+  const sink = await to.unsafe(`copy ${table} from stdin`).writable();
+  await pipeline(source, sink);
 }

@@ -6,11 +6,7 @@ import type { ReservedSql } from 'postgres';
  * compare values across type boundaries. Temporary: `discard temp` drops them all.
  */
 export async function createTempTables(conn: ReservedSql): Promise<void> {
-  await conn`
-    create temp table wb_links (
-      key text primary key, status text, target_id text, hash text, updated_at timestamptz,
-      version numeric, attempts int, last_error jsonb
-    )`;
+  await createLinksTempTable(conn);
   await conn`
     create temp table wb_src (
       key text primary key, payload jsonb, behind boolean not null, parent_key text, parent_id text
@@ -48,4 +44,16 @@ export async function createTempTables(conn: ReservedSql): Promise<void> {
         else v
       end
     $$`;
+}
+
+/**
+ * wb_links alone: the links of a verification, also on the warehouse writer's connection, where the
+ * export (exportSyncLogs) reads them into `writeback.links`.
+ */
+export async function createLinksTempTable(conn: ReservedSql): Promise<void> {
+  await conn`
+    create temp table wb_links (
+      key text primary key, status text, target_id text, hash text, updated_at timestamptz,
+      version numeric, attempts int, last_error jsonb
+    )`;
 }

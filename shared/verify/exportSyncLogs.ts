@@ -1,4 +1,5 @@
 import type { ReservedSql, Sql } from 'postgres';
+import { WritebackError } from '../errors.ts';
 import type { OperatorAction } from '../state/OperatorAction.ts';
 import type { RunRecord } from '../state/RunRecord.ts';
 import type { VerifyReport } from './VerifyReport.ts';
@@ -17,7 +18,46 @@ export async function exportSyncLogs(
   report: VerifyReport,
   actions: readonly OperatorAction[] = [],
 ): Promise<void> {
-  await conn`create schema if not exists writeback`;
+  try {
+    await exportAll(conn, sync, runs, report, actions);
+  } catch (err) {
+    throw exportDenied(err, sync) ?? err;
+  }
+}
+
+/** Postgres' "permission denied" and "read-only transaction": the user may not write the schema. */
+const DENIED = new Set(['42501', '25006']);
+
+/** A refused write as WB_VERIFY_EXPORT_DENIED, naming the user and the fix; other errors as they are. */
+function exportDenied(err: unknown, sync: string): WritebackError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !DENIED.has(code)) return undefined;
+  return new WritebackError(
+    'WB_VERIFY_EXPORT_DENIED',
+    `sync ${sync}: verification compared, but could not export to the warehouse's writeback schema ` +
+      `(${(err as Error).message}): the user it writes with is read-only. Set warehouse.writerSecret to the ` +
+      'credentials of a user that owns the writeback schema (docs/deploy.md, "Secrets")',
+    { cause: err },
+  );
+}
+
+/**
+ * The `writeback` schema, created only when it is missing: CREATE SCHEMA IF NOT EXISTS checks the
+ * database's CREATE privilege before it looks, which a user that owns only this schema lacks.
+ */
+async function ensureWritebackSchema(conn: Sql): Promise<void> {
+  const [row] = await conn<{ ok: boolean }[]>`select to_regnamespace('writeback') is not null as ok`;
+  if (!row?.ok) await conn`create schema if not exists writeback`;
+}
+
+async function exportAll(
+  conn: ReservedSql,
+  sync: string,
+  runs: readonly RunRecord[],
+  report: VerifyReport,
+  actions: readonly OperatorAction[],
+): Promise<void> {
+  await ensureWritebackSchema(conn);
   await conn`
     create table if not exists writeback.links (
       sync text not null, key text not null, status text not null, target_id text, hash text,
@@ -89,7 +129,7 @@ export async function exportSyncLogs(
  * id; a row still `started` takes the action's outcome, a finished one never changes.
  */
 export async function exportOperatorActions(conn: Sql, actions: readonly OperatorAction[]): Promise<void> {
-  await conn`create schema if not exists writeback`;
+  await ensureWritebackSchema(conn);
   await conn`
     create table if not exists writeback.operator_actions (
       id text primary key, sync text not null, action text not null, at timestamptz not null,

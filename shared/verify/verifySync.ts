@@ -4,10 +4,10 @@ import type { Connector } from '../connectors/Connector.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import type { StateStore } from '../state/StateStore.ts';
 import { mapAsync } from '../util/mapAsync.ts';
-import { copyRows } from './copyRows.ts';
+import { copyRows, copyTable } from './copyRows.ts';
 import { copySource } from './copySource.ts';
 import { copyTarget } from './copyTarget.ts';
-import { createTempTables } from './createTempTables.ts';
+import { createLinksTempTable, createTempTables } from './createTempTables.ts';
 import { exportSyncLogs } from './exportSyncLogs.ts';
 import { findings } from './findings.ts';
 import { type AssociationSource, associationSource, loadAssociations } from './loadAssociations.ts';
@@ -16,8 +16,13 @@ import { FINDING_KINDS, type Finding, type FindingKind, type VerifyReport } from
 export { ASSOCIATION_FIELD } from './findings.ts';
 
 export interface VerifyDeps {
-  /** The warehouse: the source, and the target's copy when `verify.table` is set. */
+  /** The warehouse: the source, and the target's copy when `verify.table` is set. Read only. */
   readonly dwh: Sql;
+  /**
+   * The warehouse as the user that owns the `writeback` schema (warehouse.writerSecret): every
+   * write of the export goes through it, so `dwh` can be a read-only user. @default dwh
+   */
+  readonly dwhWriter?: Sql;
   readonly links: LinkStore;
   readonly state: StateStore;
   /** Lists the target when no warehouse copy is configured. */
@@ -90,12 +95,34 @@ export async function verifySyncFindings(
         deps.state.listRuns(sync.name, 200),
         deps.state.listActions(sync.name, 200),
       ]);
-      await exportSyncLogs(conn, sync.name, runs, report, actions);
+      await exportThrough(conn, deps.dwhWriter, (c) => exportSyncLogs(c, sync.name, runs, report, actions));
     }
     return { report, findings: found };
   } finally {
     await conn`discard temp`.catch(() => undefined);
     conn.release();
+  }
+}
+
+/**
+ * Runs the export on the writer's connection when there is one: its own wb_links, streamed from
+ * the reader's session (temporary tables belong to one session), then `exportSyncLogs` there.
+ * Without a writer, on the reader's session, as the export always did.
+ */
+async function exportThrough(
+  conn: ReservedSql,
+  writer: Sql | undefined,
+  run: (conn: ReservedSql) => Promise<void>,
+): Promise<void> {
+  if (!writer) return run(conn);
+  const w = await writer.reserve();
+  try {
+    await createLinksTempTable(w);
+    await copyTable(conn, w, 'wb_links');
+    await run(w);
+  } finally {
+    await w`discard temp`.catch(() => undefined);
+    w.release();
   }
 }
 
