@@ -98,6 +98,15 @@ export function progress(line: string): void {
   process.stderr.write(`\r\x1b[2K${line}`);
 }
 
+/**
+ * Progress of a long step that callers already throttle (a line every few seconds): the progress
+ * line on a terminal, a line on stderr elsewhere (logs of a script show how far it got).
+ */
+export function progressLog(line: string): void {
+  if (process.stderr.isTTY) progress(line);
+  else process.stderr.write(`${line}\n`);
+}
+
 /** Clears the progress line. */
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');

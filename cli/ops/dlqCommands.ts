@@ -6,7 +6,7 @@ import { queueDepth } from '../../shared/ops/queueDepth.ts';
 import { type ParentRedrive, redriveDeadLetters } from '../../shared/ops/redriveDeadLetters.ts';
 import { parseSince, parseTimeout } from '../args.ts';
 import { ago, cut, table, when } from '../format.ts';
-import { confirm, EXIT, out, outJson, progress, progressDone } from '../output.ts';
+import { confirm, EXIT, out, outJson, progress, progressDone, progressLog } from '../output.ts';
 
 export interface DlqListOptions {
   readonly key?: string[];
@@ -32,7 +32,7 @@ export async function dlqListCommand(
       ...(since ? { since } : {}),
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     },
-    progress,
+    progressLog,
   );
   progressDone();
   if (json) {
@@ -67,7 +67,8 @@ export async function dlqShowCommand(
   key: string,
   json: boolean,
 ): Promise<number> {
-  const d = await showDeadLetter(ctx, sync, key);
+  const d = await showDeadLetter(ctx, sync, key, progressLog);
+  progressDone();
   if (json) {
     outJson({ sync, ...d });
     return EXIT.ok;
@@ -131,7 +132,7 @@ export async function dlqRedriveCommand(
   const result = await redriveDeadLetters(ctx, sync, {
     ...(opts.key ? { keys: opts.key } : {}),
     from: opts.stored ? 'stored' : 'source',
-    onProgress: progress,
+    onProgress: progressLog,
   });
   progressDone();
   const waited = opts.wait
@@ -220,10 +221,18 @@ export async function dlqPurgeCommand(
     ? `delete the DLQ messages of ${opts.key.length} key(s) of ${sync}`
     : `delete all ${depth.dlq} message(s) in the DLQ of ${sync}`;
   await confirm(what, sync, opts.yes);
-  const res = await purgeDeadLetters(ctx, sync, opts.key ? { keys: opts.key } : {});
+  const res = await purgeDeadLetters(ctx, sync, {
+    ...(opts.key ? { keys: opts.key } : {}),
+    onProgress: progressLog,
+  });
+  progressDone();
   if (json) outJson({ sync, ...res });
   else {
-    out(`${sync}: deleted ${res.messagesRemoved} DLQ message(s) of ${res.keys} key(s)`);
+    out(
+      res.keys === undefined
+        ? `${sync}: purged the DLQ (${res.messagesRemoved} message(s))`
+        : `${sync}: deleted ${res.messagesRemoved} DLQ message(s) of ${res.keys} key(s)`,
+    );
     out('  their links stay failed: a change of the source row sends them again');
   }
   return EXIT.ok;

@@ -1,3 +1,4 @@
+import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { WritebackError } from '../errors.ts';
 import type { Link } from '../links/Link.ts';
 import { audited } from './audit.ts';
@@ -41,7 +42,9 @@ export async function listDeadLetters(
   ctx.sync(syncName);
   const peek = await peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
     confirmEmpty: !ctx.exactQueues,
-    onProgress: (n) => onProgress?.(`read ${n} DLQ messages`),
+    // Only the grouping below runs between the read and the release.
+    workSeconds: 15,
+    ...(onProgress ? { onProgress } : {}),
   });
   try {
     const keys = filter.keys ? new Set(filter.keys) : undefined;
@@ -84,10 +87,15 @@ export async function showDeadLetter(
   ctx: OpsContext,
   syncName: string,
   key: string,
+  onProgress?: Progress,
 ): Promise<DeadLetterDetail> {
   ctx.sync(syncName);
   const [peek, link] = await Promise.all([
-    peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, { confirmEmpty: !ctx.exactQueues }),
+    peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
+      confirmEmpty: !ctx.exactQueues,
+      workSeconds: 15,
+      ...(onProgress ? { onProgress } : {}),
+    }),
     ctx.links.get(syncName, key),
   ]);
   try {
@@ -118,38 +126,83 @@ export async function showDeadLetter(
   }
 }
 
-/** Deletes DLQ messages (all, or those of some keys). Their links stay failed/dead. */
+/**
+ * Deletes DLQ messages (all, or those of some keys). Their links stay failed/dead. The whole DLQ
+ * goes with one PurgeQueue (it also removes what arrives during the purge); SQS allows one per
+ * queue every 60 seconds, so a second purge within the minute, and a purge by key, read the DLQ
+ * and delete the messages in batches.
+ */
 export async function purgeDeadLetters(
   ctx: OpsContext,
   syncName: string,
-  opts: { keys?: readonly string[] } = {},
-): Promise<{ messagesRemoved: number; keys: number }> {
+  opts: { keys?: readonly string[]; onProgress?: Progress } = {},
+): Promise<{ messagesRemoved: number; keys: number | undefined }> {
   ctx.sync(syncName);
   const scope = opts.keys ? `--key (${opts.keys.length} asked)` : '--all';
+  const dlqUrl = ctx.syncResources(syncName).dlqUrl;
   let purged: string[] = [];
   return audited(
     ctx,
     { sync: syncName, action: 'dlq-purge', detail: scope },
     async () => {
-      const peek = await peekDeadLetters(ctx.aws.sqs, ctx.syncResources(syncName).dlqUrl, {
+      if (!opts.keys) {
+        const removed = await purgeWholeQueue(ctx, dlqUrl);
+        if (removed !== undefined) return { messagesRemoved: removed, keys: undefined };
+      }
+      const peek = await peekDeadLetters(ctx.aws.sqs, dlqUrl, {
         confirmEmpty: !ctx.exactQueues,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
       try {
         const wanted = opts.keys ? new Set(opts.keys) : undefined;
         const doomed = peek.letters.filter((l) => !wanted || (l.key !== undefined && wanted.has(l.key)));
+        const doomedIds = new Set(doomed.map((l) => l.messageId));
+        // Everything else is visible again before the deletes: nothing is hidden longer than needed.
+        await peek.release(peek.letters.filter((l) => !doomedIds.has(l.messageId)));
         purged = [...new Set(doomed.map((l) => l.key ?? `(unreadable message ${l.messageId})`))];
         await peek.remove(doomed);
+        if (!opts.keys) return { messagesRemoved: doomed.length, keys: undefined };
         return { messagesRemoved: doomed.length, keys: purged.length };
       } finally {
         await peek.release();
       }
     },
     (r) => ({
-      records: r.keys,
+      records: r.keys ?? r.messagesRemoved,
       keys: purged,
       detail: `${scope}: ${r.messagesRemoved} DLQ message(s) deleted`,
     }),
   );
+}
+
+/**
+ * PurgeQueue; the messages it removed (the queue's approximate depth just before). Undefined when
+ * SQS refuses because the queue was purged less than 60 seconds ago: the caller deletes by reading.
+ */
+async function purgeWholeQueue(ctx: OpsContext, dlqUrl: string): Promise<number | undefined> {
+  const attrs = await ctx.aws.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: dlqUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const a = attrs.Attributes ?? {};
+  const depth =
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  if (depth === 0) return 0;
+  try {
+    await ctx.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'PurgeQueueInProgress') return undefined;
+    throw err;
+  }
+  return depth;
 }
 
 function toEntry(g: KeyGroup): DeadLetterEntry {

@@ -3,10 +3,18 @@ import type { SyncConfig } from '../config/schema.ts';
 import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import { chunks } from '../util/chunks.ts';
+import { forEachLimit } from '../util/forEachLimit.ts';
 import { readSourceRowsByKey } from '../write/readSourceRowsByKey.ts';
 import { audited } from './audit.ts';
 import type { OpsContext } from './OpsContext.ts';
-import { type DeadLetter, groupByKey, type KeyGroup, peekDeadLetters } from './peekDeadLetters.ts';
+import {
+  type DeadLetter,
+  DLQ_CONCURRENCY,
+  groupByKey,
+  type KeyGroup,
+  peekDeadLetters,
+} from './peekDeadLetters.ts';
+import { progressMeter } from './progressMeter.ts';
 
 /** Which dead letters to send back, and built from what. */
 export interface RedriveOptions {
@@ -54,6 +62,10 @@ export interface ParentRedrive extends RedriveResult {
 }
 
 const READ_CHUNK = 500;
+/** Chunks of a sync without parents redriven at once (each sends and deletes in parallel too). */
+const CHUNKS_AT_ONCE = 4;
+/** Keys a second a redrive is assumed to manage at least, for how long it holds the DLQ. */
+const REDRIVE_RATE_FLOOR = 200;
 
 /**
  * Sends dead-lettered records back to their sync's queue, then deletes them from the DLQ. Sent
@@ -113,11 +125,12 @@ async function redriveUnaudited(
   const res = ctx.syncResources(syncName);
   const progress = opts.onProgress ?? (() => undefined);
   const peek = await peekDeadLetters(ctx.aws.sqs, res.dlqUrl, {
-    holdSeconds: 120,
+    // Each chunk deletes what it sent and releases what it left: the hold covers only a crash.
+    workSeconds: (messages) => 120 + Math.ceil(messages / REDRIVE_RATE_FLOOR),
     // A claim-checked record's stored message, for a replay (`--stored`).
     ...(ctx.claimChecks ? { claimChecks: ctx.claimChecks } : {}),
     confirmEmpty: !ctx.exactQueues,
-    onProgress: (n) => progress(`read ${n} DLQ messages`),
+    onProgress: progress,
   });
   const result: RedriveResult = {
     redriven: [],
@@ -137,8 +150,13 @@ async function redriveUnaudited(
       const present = new Set(selected.map((g) => g.key));
       result.notFound.push(...[...wanted].filter((k) => !present.has(k)));
     }
+    // What this redrive does not send is visible again now, not when the redrive ends.
+    const selectedIds = new Set(selected.flatMap((g) => g.letters.map((l) => l.messageId)));
+    await peek.release(peek.letters.filter((l) => !selectedIds.has(l.messageId)));
     const enqueuer = ctx.enqueuer(syncName);
-    for (const chunk of chunks(selected, READ_CHUNK)) {
+    const meter = progressMeter('redriving', selected.length, progress);
+    // Chunks in parallel only where no record has a parent: parents go first, one chunk at a time.
+    await forEachLimit(chunks(selected, READ_CHUNK), sync.parent ? 1 : CHUNKS_AT_ONCE, async (chunk) => {
       const messages =
         opts.from === 'stored'
           ? storedMessages(chunk, result)
@@ -154,13 +172,17 @@ async function redriveUnaudited(
         sync.name,
         messages.map((m) => m.message),
       );
+      // Sent, then deleted: a crash between the two leaves a copy in both queues, never none.
       await enqueuer.sendAll(messages.map((m) => m.message));
       const done = messages.flatMap((m) => m.letters);
       await peek.remove(done);
+      // Keys left in the DLQ (source gone, still invalid) are visible again at once.
+      await peek.release(chunk.flatMap((g) => g.letters));
       result.redriven.push(...messages.map((m) => m.message.key));
       result.messagesRemoved += done.length;
-      progress(`redriven ${result.redriven.length} of ${selected.length} keys`);
-    }
+      meter.tick(result.redriven.length);
+    });
+    meter.done(result.redriven.length);
     return result;
   } finally {
     await peek.release();
@@ -316,10 +338,10 @@ async function markLinksRedriven(
     messages.map((m) => m.key),
   );
   const now = Date.now();
-  for (const m of messages) {
+  await forEachLimit(messages, DLQ_CONCURRENCY, async (m) => {
     const link = links.get(m.key);
-    if (link?.status !== 'failed' && link?.status !== 'dead') continue;
+    if (link?.status !== 'failed' && link?.status !== 'dead') return;
     // False when a writer moved the link on meanwhile: then it is no longer failed anyway.
     await ctx.links.markRedriven({ sync: syncName, key: m.key, seen: link, runId: m.runId, now });
-  }
+  });
 }
