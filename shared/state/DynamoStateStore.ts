@@ -262,51 +262,56 @@ export class DynamoStateStore implements StateStore {
   }
 
   public async recordRun(run: RunRecord): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(run.startedAt) / 1000) + RUN_RETENTION_DAYS * 86400;
-    await this.ddb.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          pk: S(`sync#${run.sync}`),
-          sk: S(`run#${run.startedAt}#${run.runId}`),
-          run: S(runRecordJson(run)),
-          expiresAt: N(expiresAt),
-        },
-      }),
+    await this.putHistory(
+      run.sync,
+      `run#${run.startedAt}#${run.runId}`,
+      'run',
+      runRecordJson(run),
+      run.startedAt,
+      RUN_RETENTION_DAYS,
     );
   }
 
   /** Keeps a verification's report (with its capped findings) in the sync's history. */
   public async recordVerify(report: VerifyReport): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(report.at) / 1000) + RUN_RETENTION_DAYS * 86400;
-    await this.ddb.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          pk: S(`sync#${report.sync}`),
-          sk: S(`verify#${report.at}`),
-          // DynamoDB items stop at 400 KB; the report's findings are capped by its detail limit.
-          report: S(JSON.stringify(report).slice(0, 350_000)),
-          expiresAt: N(expiresAt),
-        },
-      }),
-    );
+    // DynamoDB items stop at 400 KB; the report's findings are capped by its detail limit.
+    const text = JSON.stringify(report).slice(0, 350_000);
+    await this.putHistory(report.sync, `verify#${report.at}`, 'report', text, report.at, RUN_RETENTION_DAYS);
   }
 
   /** Keeps an operator action; recorded again with its outcome under the same key. */
   public async recordAction(action: OperatorAction): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(action.at) / 1000) + ACTION_RETENTION_DAYS * 86400;
+    // 100 keys and a few texts of at most 1 KB each: far below DynamoDB's 400 KB.
+    const text = JSON.stringify(action, (_k, v: unknown) =>
+      typeof v === 'string' ? truncateUtf8(v, 1024) : v,
+    );
+    await this.putHistory(
+      action.sync,
+      `action#${action.at}#${action.id}`,
+      'action',
+      text,
+      action.at,
+      ACTION_RETENTION_DAYS,
+    );
+  }
+
+  /** One item of a sync's history (runs, verifications, operator actions), expiring after `days`. */
+  private async putHistory(
+    sync: string,
+    sk: string,
+    attr: string,
+    json: string,
+    at: string,
+    days: number,
+  ): Promise<void> {
     await this.ddb.send(
       new PutItemCommand({
         TableName: this.table,
         Item: {
-          pk: S(`sync#${action.sync}`),
-          sk: S(`action#${action.at}#${action.id}`),
-          // 100 keys and a few texts of at most 1 KB each: far below DynamoDB's 400 KB.
-          action: S(
-            JSON.stringify(action, (_k, v: unknown) => (typeof v === 'string' ? truncateUtf8(v, 1024) : v)),
-          ),
-          expiresAt: N(expiresAt),
+          pk: S(`sync#${sync}`),
+          sk: S(sk),
+          [attr]: S(json),
+          expiresAt: N(Math.floor(Date.parse(at) / 1000) + days * 86400),
         },
       }),
     );
