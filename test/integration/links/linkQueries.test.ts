@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import type { LinkStore, LinkSummary } from '../../../shared/links/LinkStore.ts';
 import { callsOf, countingClient } from '../../helpers/countingClient.ts';
@@ -18,7 +18,7 @@ describe(`Class: DynamoLinkStore, reads of many links (against ${process.env.WB_
   /** The store as the domain sees it: only the port. */
   let links: LinkStore;
   /** The same table through a client that counts its calls, two items a page. */
-  let small: { links: LinkStore; calls: string[]; destroy(): void };
+  let small: { links: LinkStore; calls: string[]; inFlight: () => number; destroy(): void };
 
   const write = async (
     sync: string,
@@ -68,6 +68,7 @@ describe(`Class: DynamoLinkStore, reads of many links (against ${process.env.WB_
     small = {
       links: new DynamoLinkStore(counting.client, fx.resources.linksTable, { pageSize: 2 }),
       calls: counting.calls,
+      inFlight: counting.inFlight,
       destroy: () => counting.client.destroy(),
     };
 
@@ -196,7 +197,8 @@ describe(`Class: DynamoLinkStore, reads of many links (against ${process.env.WB_
         expect(first.key).toMatch(/^b\d+$/);
         break;
       }
-      await new Promise((r) => setTimeout(r, 300));
+      // The pages asked for before it stopped land; none is asked for after.
+      await vi.waitFor(() => expect(small.inFlight()).toBe(0));
 
       // Assert
       expect(full).toHaveLength(40);

@@ -8,18 +8,30 @@ import { AWS_CALLS_PER_INVOCATION, createAwsClients } from '../../../shared/aws/
  * A DynamoDB stand-in that holds every request until `release()`, so the test sees how many the
  * client's agent lets through at once (each on its own socket).
  */
-function holdingServer(): { server: Server; held: () => number; release: () => void } {
+function holdingServer(): {
+  server: Server;
+  held: () => number;
+  peak: () => number;
+  resetPeak: () => void;
+  release: () => void;
+} {
   let waiting: (() => void)[] = [];
+  let peak = 0;
   const server = createServer((req, res) => {
     req.resume();
     waiting.push(() => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
       res.end('{"TableNames":[]}');
     });
+    peak = Math.max(peak, waiting.length);
   });
   return {
     server,
     held: () => waiting.length,
+    peak: () => peak,
+    resetPeak: () => {
+      peak = 0;
+    },
     release: () => {
       const now = waiting;
       waiting = [];
@@ -40,14 +52,21 @@ describe('AWS clients: HTTP agents sized for the invocations they serve', () => 
     await new Promise((resolve) => stand.server.close(resolve));
   });
 
-  async function inFlightAtOnce(invocations: number | undefined, calls: number): Promise<number> {
+  /**
+   * The most calls the server held at once while `calls` were sent: it waits until `expected` are
+   * held (the agent opened that many sockets), then releases in rounds, watching the peak (a
+   * larger agent would have pushed it past `expected`).
+   */
+  async function inFlightAtOnce(
+    invocations: number | undefined,
+    calls: number,
+    expected: number,
+  ): Promise<number> {
     const { ddb } = createAwsClients({ dynamodb: endpoint }, invocations ? { invocations } : {});
     try {
+      stand.resetPeak();
       const sent = Array.from({ length: calls }, () => ddb.send(new ListTablesCommand({})));
-      await vi.waitFor(() => expect(stand.held()).toBeGreaterThan(0), { timeout: 5000 });
-      // Give the agent time to open every socket it may.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const held = stand.held();
+      await vi.waitFor(() => expect(stand.held()).toBeGreaterThanOrEqual(expected), { timeout: 10_000 });
       // Release in rounds: the calls the agent queued reach the server once sockets free up.
       const all = Promise.all(sent);
       let done = false;
@@ -59,7 +78,7 @@ describe('AWS clients: HTTP agents sized for the invocations they serve', () => 
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       await all;
-      return held;
+      return stand.peak();
     } finally {
       ddb.destroy();
     }
@@ -67,10 +86,12 @@ describe('AWS clients: HTTP agents sized for the invocations they serve', () => 
 
   it('lets one invocation have its widest stages in flight (more than the SDK default of 50)', async () => {
     expect(AWS_CALLS_PER_INVOCATION).toBeGreaterThan(50);
-    expect(await inFlightAtOnce(undefined, AWS_CALLS_PER_INVOCATION + 10)).toBe(AWS_CALLS_PER_INVOCATION);
+    expect(await inFlightAtOnce(undefined, AWS_CALLS_PER_INVOCATION + 10, AWS_CALLS_PER_INVOCATION)).toBe(
+      AWS_CALLS_PER_INVOCATION,
+    );
   });
 
   it('multiplies the sockets by the invocations one process serves (the local runtime)', async () => {
-    expect(await inFlightAtOnce(3, 150)).toBe(150);
+    expect(await inFlightAtOnce(3, 150, 150)).toBe(150);
   });
 });
