@@ -4,7 +4,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { listDeadLetters, purgeDeadLetters, showDeadLetter } from '../../../shared/ops/dlq.ts';
 import { OpsContext } from '../../../shared/ops/OpsContext.ts';
@@ -49,14 +49,7 @@ describe('DLQ commands on a DLQ of thousands of messages', () => {
       hidden: Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible),
     };
   };
-  /** Waits for the condition (not a fixed time); fails after `ms`. */
-  const eventually = async (what: string, ok: () => Promise<boolean>, ms = 3000) => {
-    const t0 = Date.now();
-    while (!(await ok())) {
-      if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+
   /** N dead letters; keys 1..N, and `twice` keys failed a second time (a newer version). */
   const fill = async (twice = 0) => {
     const letters = [
@@ -133,10 +126,8 @@ describe('DLQ commands on a DLQ of thousands of messages', () => {
     const entries = await listDeadLetters(ctx, 'people', {}, (l) => lines.push(l));
     expect(entries).toHaveLength(N);
     expect(new Set(entries.map((e) => e.key)).size).toBe(N);
-    await eventually(
-      'every message visible again after list',
-      async () => (await depth(dlqUrl)).visible === N,
-    );
+    // every message visible again after list, within seconds
+    await vi.waitFor(async () => expect((await depth(dlqUrl)).visible).toBe(N), { timeout: 3000 });
     expect(
       lines.some((l) => new RegExp(`^reading the DLQ: \\d+ of ~${N} \\(\\d+/s, \\d+ s\\)$`).test(l)),
     ).toBe(true);
@@ -153,10 +144,8 @@ describe('DLQ commands on a DLQ of thousands of messages', () => {
     await fill(5);
     const d = await showDeadLetter(ctx, 'people', '3');
     expect(d.history.map((h) => h.version)).toEqual(['1', '2']);
-    await eventually(
-      'every message visible again after show',
-      async () => (await depth(dlqUrl)).visible === N,
-    );
+    // every message visible again after show, within seconds
+    await vi.waitFor(async () => expect((await depth(dlqUrl)).visible).toBe(N), { timeout: 3000 });
   }, 20_000);
 
   it('redrive --all moves every key to the queue once (the newest message), none lost, the DLQ empty', async () => {
@@ -188,10 +177,8 @@ describe('DLQ commands on a DLQ of thousands of messages', () => {
     await fill(10);
     const byKey = await purgeDeadLetters(ctx, 'people', { keys: ['1', '2', '3000'] });
     expect(byKey).toEqual({ messagesRemoved: 4, keys: 2 });
-    await eventually(
-      'the other messages visible again after purge --key',
-      async () => (await depth(dlqUrl)).visible === N - 4,
-    );
+    // the other messages visible again after purge --key, within seconds
+    await vi.waitFor(async () => expect((await depth(dlqUrl)).visible).toBe(N - 4), { timeout: 3000 });
     const all = await purgeDeadLetters(ctx, 'people');
     expect(all).toEqual({ messagesRemoved: N - 4, keys: undefined });
     expect(await depth(dlqUrl)).toEqual({ visible: 0, hidden: 0 });
@@ -254,7 +241,8 @@ describe('DLQ commands on a DLQ of thousands of messages', () => {
     expect(peek.letters).toHaveLength(N);
     expect(new Set(peek.letters.map((l) => l.messageId)).size).toBe(N);
     await peek.release();
-    await eventually('every message visible again', async () => (await depth(dlqUrl)).visible === N);
+    // every message visible again, within seconds
+    await vi.waitFor(async () => expect((await depth(dlqUrl)).visible).toBe(N), { timeout: 3000 });
     slow.destroy();
   }, 20_000);
 });
