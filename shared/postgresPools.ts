@@ -54,12 +54,12 @@ export const SERVERLESS_POOL = {
  * warehouseOptions (cursor values are kept as Postgres text and must read the same everywhere),
  * and a statement timeout.
  */
-export function warehousePool(url: string, own: PoolOptions = {}, searchPath?: string): Sql {
+export function warehousePool(url: string, own: PoolOptions = {}): Sql {
   const { timeouts = DEFAULT_TIMEOUTS, ...options } = own;
   const tls = postgresTls(url, 'warehouse');
   const session = { statement_timeout: timeouts.statementMs, ...options.connection };
   return postgres(tls.url, {
-    ...warehouseOptions({ ...SERVERLESS_POOL, ...options, connection: session }, searchPath),
+    ...warehouseOptions({ ...SERVERLESS_POOL, ...options, connection: session }),
     ssl: tls.ssl,
   });
 }

@@ -30,21 +30,15 @@ const exactJson = {
 } as unknown as PostgresType;
 
 /**
- * Options for a postgres.js pool on the warehouse: the pinned session, exact JSON, and the caller's
- * own pool sizing. `searchPath` overrides the pinned search path (config `warehouse.searchPath`).
+ * A warehouse pool's options: the caller's, with the pinned session (the caller's own session
+ * parameters, such as statement_timeout, added) and exact JSON.
  */
 export function warehouseOptions(
   own: Options<Record<string, PostgresType>> = {},
-  searchPath?: string,
 ): Options<Record<string, PostgresType>> {
   return {
-    onnotice: () => undefined,
     ...own,
     types: { ...own.types, exactJson },
-    connection: {
-      ...WAREHOUSE_SESSION,
-      ...(searchPath ? { search_path: searchPath } : {}),
-      ...own.connection,
-    },
+    connection: { ...WAREHOUSE_SESSION, ...own.connection },
   };
 }
