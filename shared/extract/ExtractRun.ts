@@ -1,13 +1,19 @@
 import type { SyncConfig } from '../config/schema.ts';
-import type { RefusedMessage } from '../queue/SqsEnqueuer.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
 import type { RunCounts } from '../state/RunRecord.ts';
 import type { ExtractDeps } from './runExtract.ts';
 
+/** A record the run could not send, with the code and reason it is set aside under. */
+export interface UnsentRecord {
+  readonly code: string;
+  readonly key: string;
+  readonly reason: string;
+}
+
 /**
  * One extract run in progress, handed from step to step: what every step reads (the sync, its
- * dependencies, the time left) and what the steps move (the counts, the refused messages, the
+ * dependencies, the time left) and what the steps move (the counts, the records not sent, the
  * bookmark and the backlog flag), so the run's record says how far it got even when it fails.
  */
 export interface ExtractRun {
@@ -22,8 +28,8 @@ export interface ExtractRun {
   /** The readers of the sync's embedded children. */
   readonly children: readonly ChildReader[];
   readonly counts: RunCounts;
-  /** Messages SQS refused; set aside, by code, when the run finishes. */
-  readonly refused: RefusedMessage[];
+  /** Records not sent (SQS refused them, or their key is too long): set aside by code at the end. */
+  readonly unsent: UnsentRecord[];
   /** The bookmark the run reads after; undefined when a mapping change restarts it from the first row. */
   before: Position | undefined;
   /** Where the bookmark stands: it moves only over pages that are enqueued. */

@@ -1,18 +1,17 @@
 import { selectChanged } from '../links/selectChanged.ts';
-import type { RefusedMessage } from '../queue/SqsEnqueuer.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
 import { buildMessages } from './buildMessages.ts';
-import type { ExtractRun } from './ExtractRun.ts';
+import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
 
 /**
  * Enqueue the messages of rows whose content the target does not hold yet, and count the rows as
- * invalid, unchanged or enqueued; a message SQS refuses is kept on the run, to be set aside.
+ * invalid, unchanged or enqueued; a record SQS refuses, or whose key is too long, is kept on the run, to be set aside.
  */
 export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]): Promise<void> {
   const { sync, deps, counts } = run;
   const sendable = rows.filter((r) => {
     if (Buffer.byteLength(r.key) <= MAX_SOURCE_KEY_BYTES) return true;
-    run.refused.push(tooLong(run, r));
+    run.unsent.push(tooLong(r));
     return false;
   });
   const candidates = await buildMessages(sync, sendable, run.runId, run.children, deps.now);
@@ -25,7 +24,7 @@ export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]
   // A message SQS cannot take is set aside with its key and reason; the rest of the page is sent.
   const outcome = await deps.enqueuer.trySendAll(changed);
   counts.enqueued += outcome.sent;
-  run.refused.push(...outcome.refused);
+  for (const r of outcome.refused) run.unsent.push({ code: r.code, key: r.message.key, reason: r.reason });
 }
 
 /**
@@ -36,19 +35,10 @@ export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]
  */
 export const MAX_SOURCE_KEY_BYTES = 64 * 1024;
 
-function tooLong(run: ExtractRun, r: SourceRow): RefusedMessage {
+function tooLong(r: SourceRow): UnsentRecord {
   const bytes = Buffer.byteLength(r.key);
   return {
-    message: {
-      v: 1,
-      sync: run.sync.name,
-      key: `${r.key.slice(0, 64)}… (${bytes} bytes)`,
-      version: r.version,
-      runId: run.runId,
-      enqueuedAt: new Date(run.deps.now()).toISOString(),
-      hash: 'set-aside',
-      payload: {},
-    },
+    key: `${r.key.slice(0, 64)}… (${bytes} bytes)`,
     code: 'WB_SOURCE_KEY_TOO_LONG',
     reason: `a source key of ${bytes} bytes is longer than ${MAX_SOURCE_KEY_BYTES}: key the rows by a shorter column (an id, or a hash of the long value computed in a query)`,
   };

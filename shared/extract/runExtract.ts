@@ -2,7 +2,7 @@ import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
-import type { RefusedMessage, SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
+import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { Position } from '../source/Position.ts';
 import { type SetAsideRows, SourceReader } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
@@ -12,7 +12,7 @@ import { redriveFailed } from '../write/redriveFailed.ts';
 import { buildMessages, childReadersOf } from './buildMessages.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
 import { guardSoftDeletes } from './deleteGuard.ts';
-import type { ExtractRun } from './ExtractRun.ts';
+import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
 import { readPass } from './readPass.ts';
 import { childStreamStarts, sendChangedParents } from './sendChangedParents.ts';
 
@@ -99,7 +99,7 @@ function newRun(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): Extr
     outOfTime: () => opts.remainingMs() < reserveMs,
     children: childReadersOf(deps.sql, sync),
     counts: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 },
-    refused: [],
+    unsent: [],
     before: undefined,
     bookmark: undefined,
     backlog: false,
@@ -163,15 +163,15 @@ async function redrive(run: ExtractRun): Promise<string | undefined> {
 }
 
 /**
- * Record a run that went to the end: messages SQS refused join the rows set aside, and any set
- * aside make it partial. Not async, so what throws before the record is written fails the run.
+ * Record a run that went to the end: records not sent (SQS refused them, keys too long) join the
+ * rows set aside, and any set aside make it partial. Not async, so what throws before the record is written fails the run.
  */
 function finishRun(
   run: ExtractRun,
   setAside: SetAsideRows[],
   notes: readonly (string | undefined)[],
 ): Promise<RunRecord> {
-  setAside.push(...refusedAsSetAside(run.refused));
+  setAside.push(...unsentAsSetAside(run.unsent));
   if (setAside.length > 0) run.counts.setAside = setAside.reduce((n, s) => n + s.count, 0);
   const message = [...notes, ...setAside.map((s) => `${s.code}: ${s.message}`)].filter(Boolean).join('; ');
   return recordRun(run, setAside.length > 0 ? 'partial' : 'succeeded', {
@@ -211,16 +211,13 @@ async function recordRun(
   return record;
 }
 
-/** Messages SQS refused, by code: set aside with their keys, like rows no page can return. */
-function refusedAsSetAside(refused: readonly RefusedMessage[]): SetAsideRows[] {
-  const byCode = new Map<string, RefusedMessage[]>();
-  for (const r of refused) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r]);
+/** Records not sent, by code: set aside with their keys, like rows no page can return. */
+function unsentAsSetAside(unsent: readonly UnsentRecord[]): SetAsideRows[] {
+  const byCode = Map.groupBy(unsent, (r) => r.code);
   return [...byCode].map(([code, list]) => ({
     code,
     count: list.length,
-    samples: list
-      .slice(0, 3)
-      .map((r) => (r.message.key.length > 200 ? `${r.message.key.slice(0, 200)}…` : r.message.key)),
+    samples: list.slice(0, 3).map((r) => (r.key.length > 200 ? `${r.key.slice(0, 200)}…` : r.key)),
     message:
       `${list.length} record(s) could not be enqueued (${list[0]!.reason}); the rows after them were. ` +
       'They are sent again when their row changes; see docs/source-data.md',
