@@ -87,6 +87,10 @@ const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 interface ColumnTypes {
   readonly cursor: string;
   readonly key: readonly string[];
+  /** The table declares the cursor column NOT NULL (false for a query: an outer join can null it). */
+  readonly cursorNotNull: boolean;
+  /** The table declares every key column NOT NULL (false for a query). */
+  readonly keyNotNull: boolean;
 }
 
 /**
@@ -117,7 +121,7 @@ export class SourceReader {
   public async columnTypes(): Promise<ColumnTypes> {
     if (this.types) return this.types;
     const cols = [this.source.cursor, ...this.source.key];
-    let described: { columns: { name: string; type: number }[] };
+    let described: { columns: { name: string; type: number; table: number; number: number }[] };
     try {
       // sql.unsafe: identifiers come from validated config; the relation may be the user's own query.
       described = await this.sql
@@ -132,14 +136,19 @@ export class SourceReader {
         { cause: err },
       );
     }
-    const oids = described.columns.map((c) => c.type);
-    const names = await this.sql<{ name: string }[]>`
-      select format_type(t.oid, null) as name
-      from unnest(${oids}::oid[]) with ordinality as u(oid, ord)
+    const cs = described.columns;
+    const names = await this.sql<{ name: string; notNull: boolean }[]>`
+      select format_type(t.oid, null) as name, coalesce(a.attnotnull, false) as "notNull"
+      from unnest(${cs.map((c) => c.type)}::oid[], ${cs.map((c) => c.table)}::oid[], ${cs.map((c) => c.number)}::int2[])
+        with ordinality as u(oid, tbl, num, ord)
       join pg_type t on t.oid = u.oid
+      left join pg_attribute a on a.attrelid = u.tbl and a.attnum = u.num
       order by u.ord
     `;
     const [cursorType, ...keyTypes] = names.map((n) => n.name);
+    // Only a table's own declaration is trusted: a query's column can be nulled by an outer join.
+    const declared = (n: { notNull: boolean } | undefined) =>
+      this.source.table !== undefined && n?.notNull === true;
     if (!cursorType || (!TIME_TYPES.has(cursorType) && !INTEGER_TYPES.has(cursorType))) {
       throw new SourceError(
         'WB_SOURCE_CURSOR_TYPE',
@@ -152,7 +161,12 @@ export class SourceReader {
         `sync ${this.syncName}: lookback and settle are durations and need a time cursor; ${this.source.cursor} is ${cursorType}`,
       );
     }
-    this.types = { cursor: cursorType, key: keyTypes };
+    this.types = {
+      cursor: cursorType,
+      key: keyTypes,
+      cursorNotNull: declared(names[0]),
+      keyNotNull: names.slice(1).every(declared),
+    };
     return this.types;
   }
 
@@ -187,7 +201,8 @@ export class SourceReader {
    * them: a NULL cursor or a NULL key part (no place in the keyset order, no identity in the
    * target), or a cursor more than a day ahead of the clock (`infinity`, a typo'd year), which
    * the upper bound holds back. Each class is an index probe capped at SET_ASIDE_CAP rows; rows
-   * the sync's `where` excludes are not counted.
+   * the sync's `where` excludes are not counted. A class the table's NOT NULL constraints rule
+   * out is not probed (a NULL-key probe would otherwise scan the whole cursor index every run).
    */
   public async setAside(): Promise<SetAsideRows[]> {
     const shape = await this.shape();
@@ -195,18 +210,21 @@ export class SourceReader {
     const params: Params = [];
     const keyText =
       this.source.key.length === 1 ? `${keys[0]}::text` : `json_build_array(${keys.join(', ')})::text`;
-    const classes: [SourceSetAsideCode, string, string][] = [
-      [
+    const classes: [SourceSetAsideCode, string, string][] = [];
+    if (!shape.types.cursorNotNull) {
+      classes.push([
         'WB_SOURCE_CURSOR_NULL',
         `${c} is null and ${keys.map((k) => `${k} is not null`).join(' and ')}`,
         keyText,
-      ],
-      [
+      ]);
+    }
+    if (!shape.types.keyNotNull) {
+      classes.push([
         'WB_SOURCE_KEY_NULL',
         `${c} is not null and (${keys.map((k) => `${k} is null`).join(' or ')})`,
         `${c}::text`,
-      ],
-    ];
+      ]);
+    }
     if (shape.isTime) {
       const future = `${c} > ${this.upperBound(shape, params, 0)} + interval '${FUTURE_TOLERANCE}'`;
       classes.push([
@@ -215,6 +233,7 @@ export class SourceReader {
         keyText,
       ]);
     }
+    if (classes.length === 0) return [];
     const probes = classes.map(
       ([code, cond, sample]) =>
         `(select json_build_object('code', '${code}', 'count', count(*), 'samples', (array_agg(s))[1:3])
