@@ -211,23 +211,11 @@ async function main(): Promise<void> {
     await sql.unsafe(`create index on bench.items_bulk (loaded_at, id)`);
     await sql.unsafe(`analyze bench.items_bulk`);
 
-    const childOut = (args: string[]) =>
-      execFileSync(process.execPath, ['--max-old-space-size=160', fileURLToPath(import.meta.url), ...args], {
-        env: {
-          ...process.env,
-          WB_BENCH_ENV: JSON.stringify({
-            pg: pg.url(),
-            ddb: emulators.dynamodbEndpoint,
-            sqs: emulators.sqsEndpoint,
-          }),
-        },
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      });
-    const runChild = (table: string) => {
+    /** The last line of a child run (a fresh process against the running servers), as JSON. */
+    const childJson = <T>(args: string[]): T => {
       const out = execFileSync(
         process.execPath,
-        ['--max-old-space-size=160', fileURLToPath(import.meta.url), '--child', '--table', table],
+        ['--max-old-space-size=160', fileURLToPath(import.meta.url), ...args],
         {
           env: {
             ...process.env,
@@ -241,14 +229,16 @@ async function main(): Promise<void> {
           maxBuffer: 1 << 20,
         },
       );
-      return JSON.parse(out.trim().split('\n').at(-1)!) as {
+      return JSON.parse(out.trim().split('\n').at(-1)!) as T;
+    };
+    const runChild = (table: string) =>
+      childJson<{
         backfill: { read: number; enqueued: number };
         backfillMs: number;
         rss: number;
         noop: { read: number; enqueued: number; unchanged: number };
         noopMs: number;
-      };
-    };
+      }>(['--child', '--table', table]);
     process.stderr.write(`backfill of ${small} rows (fresh process)…\n`);
     const smallRun = runChild('bench.items_small');
     process.stderr.write(`backfill of ${rows} rows (fresh process)…\n`);
@@ -256,12 +246,10 @@ async function main(): Promise<void> {
     process.stderr.write(
       `bulk load of ${bulkRows} rows stamped within one minute: runs 5, 20 and 35 minutes after it…\n`,
     );
-    const bulk = JSON.parse(
-      childOut(['--bulk', '--table', 'bench.items_bulk', '--load-end', loadEnd]).trim().split('\n').at(-1)!,
-    ) as {
+    const bulk = childJson<{
       runs: { minutesAfterLoad: number; read: number; lookups: number; enqueued: number }[];
       formerWindowRows: number;
-    };
+    }>(['--bulk', '--table', 'bench.items_bulk', '--load-end', loadEnd]);
 
     // Floor: the same rows streamed out of Postgres, and the same number of messages sent.
     process.stderr.write('floor: stream the rows and send as many messages…\n');
