@@ -86,32 +86,17 @@ export function postgresTls(url: string, label: string, readPem: ReadPem = readP
   };
   // libpq: with a root certificate given, `require` verifies the CA like verify-ca.
   const checks = mode === 'require' && ca !== undefined ? 'verify-ca' : mode;
-  switch (checks) {
-    case 'require':
-      return { mode, url: plainUrl, ssl: { ...client, rejectUnauthorized: false } };
-    case 'verify-ca':
-      return {
-        mode,
-        url: plainUrl,
-        ssl: {
-          ...client,
-          ...(ca ? { ca } : {}),
-          rejectUnauthorized: true,
-          checkServerIdentity: () => undefined,
-        },
-      };
-    case 'verify-full':
-      return {
-        mode,
-        url: plainUrl,
-        ssl: {
-          ...client,
-          ...(ca ? { ca } : {}),
-          rejectUnauthorized: true,
-          checkServerIdentity: (host, cert) => hostNameError(urlHosts(url), host, cert, label),
-        },
-      };
-  }
+  if (checks === 'require') return { mode, url: plainUrl, ssl: { ...client, rejectUnauthorized: false } };
+  // verify-ca checks the chain only; verify-full also the host name (an IP host against the URL's IP).
+  const identity: NonNullable<ConnectionOptions['checkServerIdentity']> =
+    checks === 'verify-ca'
+      ? () => undefined
+      : (host, cert) => hostNameError(urlHosts(url), host, cert, label);
+  return {
+    mode,
+    url: plainUrl,
+    ssl: { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: identity },
+  };
 }
 
 /** postgres.js's `ssl` URL parameter: `true` verifies everything, `false` is plaintext, else a mode. */
