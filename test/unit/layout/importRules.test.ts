@@ -34,6 +34,9 @@ const LOCAL_ONLY_PACKAGES = [
   // The local Postgres's TLS certificates.
   '@peculiar/x509',
   'reflect-metadata',
+  // The deploy rehearsal's template resolver and IAM evaluator.
+  'cfn-resolver-lib',
+  '@cloud-copilot/iam-simulate',
 ];
 
 function sourceFiles(dir: string): string[] {
