@@ -50,6 +50,11 @@ const SECTIONS: Record<ErrorWhere, { title: string; intro: string }> = {
     title: 'Verify',
     intro: '`writeback verify` (and the verify function) comparing the source with the target.',
   },
+  rehearsal: {
+    title: 'Deploy rehearsal',
+    intro:
+      '`writeback rehearse`: the synthesized stack run offline (docs/deploy.md, "Before your first deploy"). Each code fails the rehearsal and names the resource.',
+  },
   cli: {
     title: 'The writeback command',
     intro: 'Printed as `error <code>: <message>`; the exit code says usage (2), config (3) or failure (1).',
@@ -64,6 +69,7 @@ const ORDER: readonly ErrorWhere[] = [
   'connector',
   'links',
   'verify',
+  'rehearsal',
   'cli',
 ];
 

@@ -8,7 +8,16 @@
  */
 
 /** The stage that raises a code, and where a user meets it. */
-export type ErrorWhere = 'config' | 'extract' | 'queue' | 'write' | 'connector' | 'links' | 'verify' | 'cli';
+export type ErrorWhere =
+  | 'config'
+  | 'extract'
+  | 'queue'
+  | 'write'
+  | 'connector'
+  | 'links'
+  | 'verify'
+  | 'rehearsal'
+  | 'cli';
 
 export interface ErrorCodeInfo {
   readonly where: ErrorWhere;
@@ -402,6 +411,20 @@ export const ERROR_CODES = {
       "`writeback run` or `writeback verify` against a deployed stack invoked the sync's extract or verify function, and the function failed without recording a run.",
     action:
       "Read the function's error in the message and its logs (CloudWatch log group `/aws/lambda/<function>`); `writeback runs <sync>` shows the recorded runs.",
+  },
+  // rehearsal
+  WB_REHEARSAL_UNRESOLVED: {
+    where: 'rehearsal',
+    meaning:
+      'The synthesized template refers (Ref, Fn::GetAtt) to something the rehearsal cannot answer: a resource type it does not model, or an attribute a resource does not have. It stops rather than run on a guess.',
+    action:
+      'Read the places listed in the message. A resource type of your own stack extension: open an issue with the type and attribute; a typo in a custom construct: fix it and `npx cdk synth` again.',
+  },
+  WB_REHEARSAL_FUNCTION_INVALID: {
+    where: 'rehearsal',
+    meaning:
+      'A Lambda function of the template cannot run as it would be deployed: its bundle is missing from cdk.out, it sets a variable Lambda reserves (the deploy would fail), or its runtime is not a Node.js runtime the rehearsal runs.',
+    action: 'Run `npx cdk synth` again; fix the function named in the message (environment or runtime in infra/).',
   },
 } as const satisfies Record<`WB_${string}`, ErrorCodeInfo>;
 
