@@ -38,7 +38,8 @@ export interface AsyncInvocationFailure {
 }
 
 export interface LocalLambdaOptions {
-  readonly functions: readonly LocalFunction[];
+  /** The functions that exist; more can be added with `register` once they are known. */
+  readonly functions?: readonly LocalFunction[];
   /** Runs a function. A function's own failure is `{functionError: true}`, not a rejection. */
   readonly invoke: FunctionInvoker;
   /** Told of every asynchronous invocation that failed after its retries. */
@@ -73,11 +74,12 @@ export class LocalLambda {
   readonly #server: LocalHttpServer;
 
   public constructor(opts: LocalLambdaOptions) {
-    this.#byArn = new Map(opts.functions.map((fn) => [fn.arn, fn]));
+    const functions = opts.functions ?? [];
+    this.#byArn = new Map(functions.map((fn) => [fn.arn, fn]));
     this.#invoke = opts.invoke;
     this.#onAsyncError = opts.onAsyncError ?? (() => {});
     this.#retries = opts.asyncRetryAttempts ?? 2;
-    const [, , , region, accountId] = opts.functions[0]?.arn.split(':') ?? [];
+    const [, , , region, accountId] = functions[0]?.arn.split(':') ?? [];
     this.#home = {
       region: opts.region ?? region ?? 'us-east-1',
       accountId: opts.accountId ?? accountId ?? '123456789012',
@@ -103,6 +105,11 @@ export class LocalLambda {
   /** Stops listening; asynchronous invocations already accepted keep running (see `idle`). */
   public stop(): Promise<void> {
     return this.#server.stop();
+  }
+
+  /** Adds functions (or replaces ones with the same ARN): Invoke finds them from now on. */
+  public register(functions: readonly LocalFunction[]): void {
+    for (const fn of functions) this.#byArn.set(fn.arn, fn);
   }
 
   /** Resolves once no asynchronous invocation is running, including ones started meanwhile. */

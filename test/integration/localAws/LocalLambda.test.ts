@@ -286,4 +286,15 @@ describe('LocalLambda (Lambda Invoke wire protocol, through the real SDK client)
     expect(text(failure?.payload)).toBe('{"job":7}');
     expect(JSON.parse(text(failure?.error as Uint8Array))).toMatchObject({ errorMessage: 'boom' });
   });
+
+  it('finds a function registered after start', async () => {
+    const before = await rejection(client.send(new InvokeCommand({ FunctionName: 'late' })));
+    local.register([{ name: 'late', arn: arnOf('late') }]);
+    behaviour.late = async () => ({ payload: bytes('late answer') });
+
+    const out = await client.send(new InvokeCommand({ FunctionName: arnOf('late') }));
+
+    expect(before).toBeInstanceOf(ResourceNotFoundException);
+    expect(JSON.parse(text(out.Payload))).toBe('late answer');
+  });
 });
