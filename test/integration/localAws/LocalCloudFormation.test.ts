@@ -11,20 +11,31 @@ const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' 
 describe('LocalCloudFormation (DescribeStacks over the Query protocol, through the real SDK client)', () => {
   const created = new Date('2026-12-01T10:00:00.000Z');
   const local = new LocalCloudFormation({
-    stackName: 'Writeback',
     region: 'eu-west-1',
     accountId: '111122223333',
-    creationTime: created,
-    description: 'Writeback <reverse ETL> & friends',
-    outputs: [
-      { OutputKey: 'StateTableName', OutputValue: 'Writeback-State-1A2B', Description: 'the state table' },
+    stacks: [
       {
-        OutputKey: 'WriteQueueUrl',
-        OutputValue: 'https://sqs.eu-west-1.amazonaws.com/111122223333/q?a=1&b=<2>',
+        stackName: 'Writeback',
+        creationTime: created,
+        description: 'Writeback <reverse ETL> & friends',
+        outputs: [
+          {
+            OutputKey: 'StateTableName',
+            OutputValue: 'Writeback-State-1A2B',
+            Description: 'the state table',
+          },
+          {
+            OutputKey: 'WriteQueueUrl',
+            OutputValue: 'https://sqs.eu-west-1.amazonaws.com/111122223333/q?a=1&b=<2>',
+          },
+          { OutputKey: 'Exported', OutputValue: 'v', ExportName: 'Writeback-Exported' },
+        ],
+        parameters: [
+          { ParameterKey: 'BootstrapVersion', ParameterValue: '/cdk-bootstrap/hnb659fds/version' },
+        ],
       },
-      { OutputKey: 'Exported', OutputValue: 'v', ExportName: 'Writeback-Exported' },
+      { stackName: 'Other' },
     ],
-    parameters: [{ ParameterKey: 'BootstrapVersion', ParameterValue: '/cdk-bootstrap/hnb659fds/version' }],
   });
   let client: CloudFormationClient;
 
@@ -63,12 +74,13 @@ describe('LocalCloudFormation (DescribeStacks over the Query protocol, through t
     expect(out.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('finds the stack by its stack id, and lists it when no name is given', async () => {
-    const byId = await client.send(new DescribeStacksCommand({ StackName: local.stackId }));
+  it('finds a stack by its stack id, and lists every stack when no name is given', async () => {
+    const byId = await client.send(new DescribeStacksCommand({ StackName: local.stackIdOf('Writeback') }));
     const all = await client.send(new DescribeStacksCommand({}));
 
-    expect(byId.Stacks?.[0]?.StackName).toBe('Writeback');
-    expect(all.Stacks?.map((s) => s.StackName)).toEqual(['Writeback']);
+    expect(byId.Stacks?.map((s) => s.StackName)).toEqual(['Writeback']);
+    expect(all.Stacks?.map((s) => s.StackName)).toEqual(['Writeback', 'Other']);
+    expect(all.Stacks?.[1]?.Outputs).toBeUndefined();
   });
 
   it('an unknown stack is ValidationError, HTTP 400, "Stack with id X does not exist"', async () => {

@@ -44,10 +44,11 @@ describe('Local AWS endpoints are reached through the SDK standard AWS_ENDPOINT_
     },
   });
   const cfn = new LocalCloudFormation({
-    stackName: 'Writeback',
     region: 'eu-west-1',
     accountId: '111122223333',
-    outputs: [{ OutputKey: 'StateTableName', OutputValue: 'Writeback-State' }],
+    stacks: [
+      { stackName: 'Writeback', outputs: [{ OutputKey: 'StateTableName', OutputValue: 'Writeback-State' }] },
+    ],
   });
   const sts = new LocalSts({ identities: { AKIDCHILD: { arn: CALLER, userId: 'AROAEXAMPLE:ci' } } });
   const env: Record<string, string> = {};
