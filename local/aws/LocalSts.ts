@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AwsServiceError } from './awsErrors.ts';
 import { el, handleQuery, type QueryService } from './awsQuery.ts';
 import { accessKeyIdOf, LocalHttpServer } from './httpServer.ts';
@@ -10,9 +11,32 @@ export interface CallerIdentity {
   readonly userId: string;
 }
 
+export type IdentityLookup = (accessKeyId: string) => CallerIdentity | undefined;
+
 export interface LocalStsOptions {
-  /** Access key id → identity. A key not here is refused as AWS refuses an unknown key. */
-  readonly identities: Readonly<Record<string, CallerIdentity>>;
+  /**
+   * Access key id → identity: a record, a map (read at each call, so keys issued later count),
+   * or a function. A key with no identity is refused as AWS refuses an unknown key.
+   */
+  readonly identities:
+    | Readonly<Record<string, CallerIdentity>>
+    | ReadonlyMap<string, CallerIdentity>
+    | IdentityLookup;
+}
+
+/**
+ * The identity of a role session, as GetCallerIdentity answers inside a Lambda function:
+ * `arn:aws:sts::<account>:assumed-role/<RoleName>/<session>` (the role's path dropped) and
+ * `<RoleId>:<session>`, with a stable made-up `AROA…` role id.
+ */
+export function assumedRoleIdentity(roleArn: string, sessionName: string): CallerIdentity {
+  const [, partition, , , account, resource = ''] = roleArn.split(':');
+  const roleName = resource.split('/').at(-1) ?? resource;
+  const roleId = `AROA${createHash('sha256').update(roleArn).digest('hex').slice(0, 17).toUpperCase()}`;
+  return {
+    arn: `arn:${partition}:sts::${account}:assumed-role/${roleName}/${sessionName}`,
+    userId: `${roleId}:${sessionName}`,
+  };
 }
 
 /**
@@ -22,11 +46,17 @@ export interface LocalStsOptions {
  * signature itself is not checked.
  */
 export class LocalSts {
-  readonly #identities: Readonly<Record<string, CallerIdentity>>;
+  readonly #identityOf: IdentityLookup;
   readonly #server: LocalHttpServer;
 
   public constructor(opts: LocalStsOptions) {
-    this.#identities = opts.identities;
+    const ids = opts.identities;
+    this.#identityOf =
+      typeof ids === 'function'
+        ? ids
+        : ids instanceof Map
+          ? (akid) => ids.get(akid)
+          : (akid) => (Object.hasOwn(ids, akid) ? (ids as Record<string, CallerIdentity>)[akid] : undefined);
     const service: QueryService = {
       xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/',
       version: '2011-06-15',
@@ -40,7 +70,7 @@ export class LocalSts {
               403,
             );
           }
-          const who = Object.hasOwn(this.#identities, akid) ? this.#identities[akid] : undefined;
+          const who = this.#identityOf(akid);
           if (!who) {
             throw new AwsServiceError(
               'InvalidClientTokenId',

@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalSts } from '../../../local/aws/LocalSts.ts';
+import { assumedRoleIdentity, LocalSts } from '../../../local/aws/LocalSts.ts';
 import { awsActor } from '../../../shared/ops/actor.ts';
 
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/WritebackOperator/alice@example.com';
@@ -68,5 +68,53 @@ describe('LocalSts (GetCallerIdentity over the Query protocol, through the real 
     });
 
     expect(actor).toMatchObject({ kind: 'aws', id: ALICE, account: '111122223333' });
+  });
+
+  it("reads a Map at each call, so keys issued after start count; a role session answers as Lambda's execution role", async () => {
+    const issued = new Map<string, ReturnType<typeof assumedRoleIdentity>>();
+    const live = new LocalSts({ identities: issued });
+    const liveEndpoint = await live.start();
+    const client = new STSClient({
+      endpoint: liveEndpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'ASIALATE', secretAccessKey: 'not-a-secret', sessionToken: 'session' },
+    });
+    clients.push(client);
+    try {
+      const before = await client.send(new GetCallerIdentityCommand({})).catch((err: Error) => err.name);
+      issued.set(
+        'ASIALATE',
+        assumedRoleIdentity(
+          'arn:aws:iam::111122223333:role/service-role/Writeback-ExtractRole-AB12',
+          'Writeback-Extract',
+        ),
+      );
+      const after = await client.send(new GetCallerIdentityCommand({}));
+
+      expect(before).toBe('InvalidClientTokenId');
+      expect(after.Arn).toBe(
+        'arn:aws:sts::111122223333:assumed-role/Writeback-ExtractRole-AB12/Writeback-Extract',
+      );
+      expect(after.UserId).toMatch(/^AROA[0-9A-F]{17}:Writeback-Extract$/);
+      expect(after.Account).toBe('111122223333');
+    } finally {
+      await live.stop();
+    }
+  });
+
+  it('an unsigned request is MissingAuthenticationToken, 403, in the Query <ErrorResponse> shape', async () => {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15',
+    });
+    const body = await res.text();
+
+    expect(res.status).toBe(403);
+    expect(body).toContain('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">');
+    expect(body).toContain(
+      '<Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message></Error>',
+    );
+    expect(body).toContain(`<RequestId>${res.headers.get('x-amzn-requestid')}</RequestId>`);
   });
 });
