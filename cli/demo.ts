@@ -122,7 +122,7 @@ async function verifyDemo(stack: LocalStack): Promise<void> {
   const copies = await loadTargetCopies(stack.dwh, stack.config, syncs, {
     hubspot: () => stack.hubspot,
     hubspotAssociations: (from, to) => fakeAssociatedIds(stack.hubspot, from, to),
-    postgresUrl: (c) => (c.type === 'postgres' ? (c.url ?? stack.pg.url('billing')) : undefined),
+    postgresUrl: (c) => (typeof c.url === 'string' ? c.url : stack.pg.url('billing')),
   });
   out(
     `verify: the ELT stand-in loaded ${copies

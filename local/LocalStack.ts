@@ -19,7 +19,9 @@ import { mappingFingerprint } from '../shared/config/mappingFingerprint.ts';
 import type { SyncConfig, WritebackConfig } from '../shared/config/schema.ts';
 import type { Connector } from '../shared/connectors/Connector.ts';
 import { type ConnectionCredentials, createConnector } from '../shared/connectors/createConnector.ts';
+import type { ContractTarget } from '../shared/connectors/kit/ContractTarget.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { UsageError } from '../shared/ops/errors.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import type { ClaimCheckStore } from '../shared/queue/ClaimCheck.ts';
 import { SqsEnqueuer, type SqsEnqueuerOptions } from '../shared/queue/SqsEnqueuer.ts';
@@ -32,6 +34,8 @@ import { emptyWriteCounts, type WriteCounts, type WriteDeps } from '../shared/wr
 import { type DemoSize, prepareBillingDb, seedDemoDwh } from './demoData.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './EmbeddedPostgres.ts';
 import { type HubSpotFake, type HubSpotFakeOptions, startHubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
+import type { LocalServices } from './fakes/LocalConnector.ts';
+import { localConnector } from './fakes/localConnectors.ts';
 import { startXeroFake, type XeroFake } from './fakes/xero/XeroFake.ts';
 import { type LocalEmulators, startLocalEmulators } from './LocalEmulators.ts';
 import { createClaimCheckBucket, type LocalResources, provisionLocal } from './provisionLocal.ts';
@@ -89,6 +93,8 @@ export class LocalStack {
   public readonly hubspot: HubSpotFake;
   /** The Xero Accounting fake (one organisation, Xero's real rate limits). */
   public readonly xero: XeroFake;
+  /** Fakes started for the other connection types of the config (QuickBooks, a user's own), by type. */
+  public readonly fakes: ReadonlyMap<string, ContractTarget>;
   public readonly aws: AwsClients;
   public readonly resources: LocalResources;
   /** The warehouse (database `dwh`). */
@@ -113,6 +119,7 @@ export class LocalStack {
     emulators: LocalEmulators;
     hubspot: HubSpotFake;
     xero: XeroFake;
+    fakes: ReadonlyMap<string, ContractTarget>;
     aws: AwsClients;
     resources: LocalResources;
     dwh: Sql;
@@ -124,6 +131,7 @@ export class LocalStack {
     this.emulators = init.emulators;
     this.hubspot = init.hubspot;
     this.xero = init.xero;
+    this.fakes = init.fakes;
     this.aws = init.aws;
     this.resources = init.resources;
     this.dwh = init.dwh;
@@ -161,15 +169,7 @@ export class LocalStack {
     const connectorFor = new Map<string, Connector>();
     for (const sync of this.config.syncs) {
       const connection = this.config.connections[sync.target.connection]!;
-      const creds: ConnectionCredentials =
-        connection.type === 'hubspot'
-          ? { token: LOCAL_HUBSPOT_TOKEN, baseUrl: this.hubspot.url }
-          : connection.type === 'xero'
-            ? { token: this.xero.accessToken, baseUrl: this.xero.url, tenantId: this.xero.tenantId }
-            : connection.type === 'postgres'
-              ? { url: connection.url ?? this.pg.url('billing') }
-              : {};
-      let connector = createConnector(sync, connection, creds);
+      let connector = createConnector(sync, connection, this.credentials(sync.target.connection));
       this.connectors.push(connector);
       if (opts.wrapConnector) connector = opts.wrapConnector(sync, connector);
       connectorFor.set(sync.name, connector);
@@ -221,6 +221,7 @@ export class LocalStack {
       }),
       startXeroFake({ port: 0 }),
     ]);
+    const fakes = await startLocalFakes(opts.config);
     const admin = targetPool(pg.url(), { max: 1 });
     for (const db of ['dwh', 'billing']) {
       const [exists] = await admin`select 1 from pg_database where datname = ${db}`;
@@ -254,7 +255,27 @@ export class LocalStack {
         );
       }
     }
-    return new LocalStack({ opts, pg, emulators, hubspot, xero, aws, resources, dwh, ownDataDir });
+    return new LocalStack({ opts, pg, emulators, hubspot, xero, fakes, aws, resources, dwh, ownDataDir });
+  }
+
+  /**
+   * What the stack gives a connection: its connector's local credentials (a fake's URL and token,
+   * the billing database), by the connection's name.
+   */
+  public credentials(connectionName: string): ConnectionCredentials {
+    const connection = this.config.connections[connectionName];
+    if (!connection) throw new UsageError(`unknown connection '${connectionName}'`);
+    const local = localConnector(connection.type);
+    const services: LocalServices = {
+      hubspot: { url: this.hubspot.url, token: LOCAL_HUBSPOT_TOKEN },
+      xero: { url: this.xero.url, accessToken: this.xero.accessToken, tenantId: this.xero.tenantId },
+      billingUrl: this.pg.url('billing'),
+      fakes: this.fakes,
+    };
+    if (local?.credentials) return local.credentials(connection, services);
+    const fake = this.fakes.get(connection.type);
+    if (!fake) throw new UsageError(`the local stack has no fake for ${connection.type} targets`);
+    return fake.creds;
   }
 
   /** An enqueuer for a sync's queue, with the stack's claim checks (tests and the extract handler). */
@@ -355,9 +376,30 @@ export class LocalStack {
     this.aws.ddb.destroy();
     this.aws.sqs.destroy();
     this.aws.s3.destroy();
-    await Promise.all([this.emulators.stop(), this.hubspot.stop(), this.xero.stop(), this.pg.stop()]);
+    await Promise.all([
+      this.emulators.stop(),
+      this.hubspot.stop(),
+      this.xero.stop(),
+      ...[...this.fakes.values()].map((f) => f.stop()),
+      this.pg.stop(),
+    ]);
     if (this.ownDataDir) rmSync(this.ownDataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The fakes of the config's connection types that the stack does not run anyway (it always runs
+ * HubSpot's, Xero's and Postgres): one per type, whatever the number of its connections.
+ */
+async function startLocalFakes(config: WritebackConfig): Promise<Map<string, ContractTarget>> {
+  const types = new Set(Object.values(config.connections).map((c) => c.type));
+  const fakes = new Map<string, ContractTarget>();
+  for (const type of types) {
+    const local = localConnector(type);
+    if (local?.credentials || !local?.startFake) continue;
+    fakes.set(type, await local.startFake());
+  }
+  return fakes;
 }
 
 function emptyStats(): SyncStats {

@@ -10,6 +10,9 @@ export function localStateOf(stack: LocalStack, hubspotToken: string, pid = proc
     hubspotUrl: stack.hubspot.url,
     hubspotToken,
     xero: { url: stack.xero.url, accessToken: stack.xero.accessToken, tenantId: stack.xero.tenantId },
+    connections: Object.fromEntries(
+      Object.keys(stack.config.connections).map((c) => [c, stack.credentials(c)]),
+    ),
     dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
     sqsEndpoint: stack.emulators.sqsEndpoint,
     s3Endpoint: stack.emulators.s3Endpoint,

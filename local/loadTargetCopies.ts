@@ -3,10 +3,10 @@ import type { ConnectionConfig, SyncConfig, WritebackConfig } from '../shared/co
 import { HubSpotConnector } from '../shared/connectors/hubspot/HubSpotConnector.ts';
 import { UsageError } from '../shared/ops/errors.ts';
 import type { CopyLoader, LoadedCopy } from '../shared/ops/verify.ts';
-import { targetPool } from '../shared/postgresPools.ts';
 import { quoteIdent, quoteQualified } from '../shared/source/sqlText.ts';
 import { chunks } from '../shared/util/chunks.ts';
 import type { HubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
+import { localConnector } from './fakes/localConnectors.ts';
 
 /** A HubSpot record as the list API (or the fake's store) has it: its id and its properties. */
 export interface HubSpotCopyRecord {
@@ -184,7 +184,7 @@ export interface CopySources {
   readonly hubspot?: (object: string) => HubSpotFake | Records;
   /** The ids of `toObject` each record of `fromObject` is associated with (for `verify.parentColumn`). */
   readonly hubspotAssociations?: (fromObject: string, toObject: string) => ReadAssociatedIds;
-  /** The database URL of a Postgres target connection. */
+  /** The database URL of a Postgres target connection (asked only of Postgres connections). */
   readonly postgresUrl?: (connection: ConnectionConfig) => string | undefined;
 }
 
@@ -213,33 +213,15 @@ export async function loadTargetCopies(
       continue;
     }
     const connection = config.connections[sync.target.connection]!;
-    const object = sync.target.object;
-    let loaded: LoadedCopy;
-    if (connection.type === 'hubspot' && sources.hubspot) {
-      const spec = sync.target.associate;
-      const column = sync.verify?.parentColumn;
-      const associations =
-        spec && column && sources.hubspotAssociations
-          ? { column, read: sources.hubspotAssociations(object, spec.with) }
-          : undefined;
-      const records = await loadHubSpotCopy(dwh, sources.hubspot(object), object, table, associations);
-      loaded = { sync: sync.name, table, records, from: `HubSpot ${object}` };
-    } else if (connection.type === 'postgres' && sources.postgresUrl?.(connection)) {
-      const target = targetPool(sources.postgresUrl(connection)!, { max: 1 });
-      try {
-        const records = await loadTableCopy(dwh, target, object, table);
-        loaded = { sync: sync.name, table, records, from: object };
-      } finally {
-        await target.end({ timeout: 2 });
-      }
-    } else {
-      loaded = {
-        sync: sync.name,
-        table,
-        from: `no local loader for ${connection.type} targets: left as it is`,
-        skipped: true,
-      };
-    }
+    const read = await localConnector(connection.type)?.readBack?.({ dwh, sync, connection, table, sources });
+    const loaded: LoadedCopy = read
+      ? { sync: sync.name, table, ...read }
+      : {
+          sync: sync.name,
+          table,
+          from: `no local loader for ${connection.type} targets: left as it is`,
+          skipped: true,
+        };
     done.set(table, loaded);
     out.push(loaded);
   }
@@ -258,7 +240,6 @@ export const loadLocalCopies: CopyLoader = async (ctx, dwh, syncs) => {
       listHubSpotRecords({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, object),
     hubspotAssociations: (from, to) =>
       apiAssociatedIds({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, from, to),
-    postgresUrl: (connection) =>
-      connection.type === 'postgres' ? (connection.url ?? local.billingUrl) : undefined,
+    postgresUrl: (connection) => (typeof connection.url === 'string' ? connection.url : local.billingUrl),
   });
 };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ConnectorDefinition } from '../connectors/ConnectorDefinition.ts';
+import { connectorDefinition, connectorTypes } from '../connectors/registry.ts';
 import { sqlFragmentProblem } from '../source/sqlFragment.ts';
 import { parseDuration } from './duration.ts';
 import { isScheduleExpression } from './schedule.ts';
@@ -305,93 +307,45 @@ export const SyncSchema = z
     }
   });
 
-const PostgresConnection = z
-  .object({
-    type: z.literal('postgres'),
-    /** Secrets Manager secret (name or ARN) with the connection URL or {host,port,username,password,dbname}. */
+/**
+ * A connection: `type` names its connector, whose definition (shared/connectors/<type>/, or the
+ * user's own in `connectors`) holds the schema of the rest; its problems are reported under the
+ * connection's path like any other.
+ */
+export const ConnectionSchema = z
+  .looseObject({
+    /** The connector: postgres, hubspot, xero, salesforce, stripe, or the type of one in `connectors`. */
+    type: z.string().min(1),
+    /** Secrets Manager secret (name or ARN) with the connection's credentials. */
     secret: z.string().min(1).optional(),
-    /** Connection URL for local use; never put a password here for a deployed stack. */
-    url: z.string().min(1).optional(),
   })
-  .strict();
+  .transform((connection, ctx): ConnectionConfig => {
+    const definition = connectorDefinition(connection.type);
+    if (!definition) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: `unknown connector '${connection.type}' (known: ${connectorTypes().join(', ')}); a connector of your own goes in \`connectors\` (defineConnector)`,
+      });
+      return z.NEVER;
+    }
+    const parsed = definition.connection.safeParse(connection);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+      return z.NEVER;
+    }
+    return parsed.data as ConnectionConfig;
+  });
 
-const HubSpotConnection = z
-  .object({
-    type: z.literal('hubspot'),
-    /** Secrets Manager secret (name or ARN) holding the private app token. */
-    secret: z.string().min(1).optional(),
-    /** API base URL. @default https://api.hubapi.com */
-    baseUrl: z.url().optional(),
-  })
-  .strict();
-
-const XeroConnection = z
-  .object({
-    type: z.literal('xero'),
-    /**
-     * Secrets Manager secret (name or ARN): `{"clientId","clientSecret"}` of a Xero custom
-     * connection (tokens are fetched and renewed), or `{"token"}` (an access token, 30 minutes).
-     */
-    secret: z.string().min(1).optional(),
-    /** The organisation (xero-tenant-id); also accepted as `tenantId` in the secret. */
-    tenantId: z.string().min(1).optional(),
-    /** API base URL. @default https://api.xero.com */
-    baseUrl: z.url().optional(),
-    /** Token endpoint base URL. @default https://identity.xero.com */
-    identityUrl: z.url().optional(),
-    /** Lower limits than Xero's defaults (60 a minute, 5000 a day, 5 at once), e.g. perDay 1000 on Starter. */
-    rateLimit: z
-      .object({
-        perMinute: z.number().int().min(1).max(60).optional(),
-        perDay: z.number().int().min(1).max(5000).optional(),
-        concurrency: z.number().int().min(1).max(5).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-const SalesforceConnection = z
-  .object({
-    type: z.literal('salesforce'),
-    /** Secrets Manager secret: `{"clientId","clientSecret"}` of a connected app (client-credentials flow) or `{"token"}`. */
-    secret: z.string().min(1).optional(),
-    /** The org's instance URL (https://MyDomain.my.salesforce.com); also accepted as `instanceUrl` in the secret. */
-    instanceUrl: z.url().optional(),
-    /** REST API version. @default v62.0 (46.0 or later) */
-    apiVersion: z
-      .string()
-      .regex(/^v\d+\.\d$/, 'expected vNN.N')
-      .optional(),
-    /** The org's 24-hour API request allocation (100,000 + per-licence). @default 100000 */
-    dailyLimit: z.number().int().min(1).optional(),
-  })
-  .strict();
-
-const StripeConnection = z
-  .object({
-    type: z.literal('stripe'),
-    /** Secrets Manager secret holding the secret or restricted key (`{"token": "sk_live_…"}` or plain text). */
-    secret: z.string().min(1).optional(),
-    /** Metadata key holding our external id. @default writeback_id */
-    externalIdKey: z
-      .string()
-      .regex(/^[^[\]]{1,40}$/, 'at most 40 characters, no square brackets')
-      .optional(),
-    /** Stripe-Version header (search needs 2020-08-27 or later). @default the account's version */
-    apiVersion: z.string().min(1).optional(),
-    /** API base URL. @default https://api.stripe.com */
-    baseUrl: z.url().optional(),
-  })
-  .strict();
-
-export const ConnectionSchema = z.discriminatedUnion('type', [
-  PostgresConnection,
-  HubSpotConnection,
-  XeroConnection,
-  SalesforceConnection,
-  StripeConnection,
-]);
+/** A connector of the user's own (defineConnector), for connections to name by its type. */
+const ConnectorDefinitionSchema = z.custom<ConnectorDefinition>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as ConnectorDefinition).type === 'string' &&
+    typeof (v as ConnectorDefinition).create === 'function',
+  'expected a connector made with defineConnector({...})',
+);
 
 export const WarehouseSchema = z
   .object({
@@ -412,6 +366,8 @@ export const WarehouseSchema = z
 export const ConfigSchema = z
   .object({
     warehouse: WarehouseSchema.default({}),
+    /** Connectors of your own (defineConnector), for connections to name by their type. */
+    connectors: z.array(ConnectorDefinitionSchema).optional(),
     connections: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ConnectionSchema),
     syncs: z.array(SyncSchema).min(1),
   })
@@ -423,6 +379,14 @@ export type SyncConfig = z.output<typeof SyncSchema>;
 export type VerifyConfig = z.output<typeof VerifySchema>;
 export type ChildrenConfig = z.output<typeof ChildrenSchema>;
 export type SyncInput = z.input<typeof SyncSchema>;
-export type ConnectionConfig = z.output<typeof ConnectionSchema>;
+/**
+ * A connection as its connector's schema parsed it: `type`, `secret`, and the connector's own
+ * fields (each definition types them for its factory).
+ */
+export interface ConnectionConfig {
+  readonly type: string;
+  readonly secret?: string | undefined;
+  readonly [field: string]: unknown;
+}
 export type WritebackConfig = z.output<typeof ConfigSchema>;
 export type WritebackConfigInput = z.input<typeof ConfigSchema>;

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { ConnectorDefinition } from '../connectors/ConnectorDefinition.ts';
+import { registerConnectors } from '../connectors/registry.ts';
 import { ConfigValidationError } from '../errors.ts';
 import { ConfigSchema, type WritebackConfig } from './schema.ts';
 import { orderSyncs } from './syncGraph.ts';
@@ -9,12 +11,17 @@ import { orderSyncs } from './syncGraph.ts';
  * `syncs[crm-customers].source.cursor: required`.
  */
 export function validateConfig(input: unknown): WritebackConfig {
+  // The user's connectors first: their connections are parsed by their schemas.
+  const registered = registerConnectors(ownConnectors(input));
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigValidationError(parsed.error.issues.map((i) => formatIssue(i, input)));
+    throw new ConfigValidationError([
+      ...registered,
+      ...parsed.error.issues.map((i) => formatIssue(i, input)),
+    ]);
   }
   const config = parsed.data;
-  const errors: string[] = [];
+  const errors: string[] = [...registered];
   const seen = new Set<string>();
   for (const sync of config.syncs) {
     if (seen.has(sync.name)) errors.push(`syncs[${sync.name}].name: duplicate sync name`);
@@ -44,6 +51,15 @@ export function validateConfig(input: unknown): WritebackConfig {
   }
   if (errors.length > 0) throw new ConfigValidationError(errors);
   return config;
+}
+
+function ownConnectors(input: unknown): ConnectorDefinition[] {
+  const list = isObject(input) ? input.connectors : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (d): d is ConnectorDefinition =>
+      isObject(d) && typeof d.type === 'string' && typeof d.create === 'function',
+  );
 }
 
 function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ConnectionCredentials } from '../connectors/ConnectionCredentials.ts';
 import { StackNotFoundError } from '../ops/errors.ts';
 
 /**
@@ -16,6 +17,12 @@ export interface LocalStateFile {
   readonly hubspotToken?: string;
   /** The Xero fake: its URL, the access token and tenant id it accepts (not secrets: it listens on 127.0.0.1). */
   readonly xero?: { readonly url: string; readonly accessToken: string; readonly tenantId: string };
+  /**
+   * What each connection of the config is given locally (fake URLs and tokens, the billing
+   * database; not secrets: everything listens on 127.0.0.1), by connection name. Absent in a file
+   * from an older stack.
+   */
+  readonly connections?: Readonly<Record<string, ConnectionCredentials>>;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
   /** S3 of the claim checks (served by the SQS emulator); absent in a file from an older stack. */

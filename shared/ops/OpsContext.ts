@@ -9,7 +9,6 @@ import {
   createConnector,
   credentialsFromSecret,
 } from '../connectors/createConnector.ts';
-import { HubSpotConnector } from '../connectors/hubspot/HubSpotConnector.ts';
 import { findLocalState, type LocalStateFile, readLocalState } from '../contracts/localStateFile.ts';
 import { ConfigValidationError, describeError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
@@ -219,34 +218,23 @@ export class OpsContext {
     sync: SyncConfig,
     opts: { readFields?: readonly string[] } = {},
   ): Promise<Connector> {
-    const connection = this.config.connections[sync.target.connection]!;
+    const name = sync.target.connection;
+    const connection = this.config.connections[name]!;
     let creds: ConnectionCredentials;
     if (this.local) {
-      if (connection.type === 'hubspot') {
-        creds = { token: this.local.hubspotToken ?? '', baseUrl: this.local.hubspotUrl };
-      } else if (connection.type === 'postgres') {
-        creds = { url: connection.url ?? this.local.billingUrl };
-      } else if (connection.type === 'xero' && this.local.xero) {
-        const x = this.local.xero;
-        creds = { token: x.accessToken, baseUrl: x.url, tenantId: x.tenantId };
-      } else {
-        throw new UsageError(`the local stack has no fake for ${connection.type} targets`);
+      const given = this.local.connections?.[name];
+      if (!given) {
+        throw new UsageError(
+          `the local stack gives connection '${name}' (${connection.type}) nothing to connect with: restart it with this config (\`npm start\`)`,
+        );
       }
+      creds = given;
     } else {
       creds = connection.secret ? credentialsFromSecret(await this.readSecret(connection.secret)) : {};
     }
-    let connector = createConnector(sync, connection, creds);
-    if (connection.type === 'hubspot' && opts.readFields && creds.token) {
-      // Same settings as createConnector's, plus the properties to read back.
-      await connector.close();
-      const baseUrl = creds.baseUrl ?? connection.baseUrl;
-      connector = new HubSpotConnector({
-        token: creds.token,
-        ...(sync.target.externalId ? { idProperty: sync.target.externalId } : {}),
-        ...(baseUrl ? { baseUrl } : {}),
-        readProperties: [...opts.readFields],
-      });
-    }
+    const connector = createConnector(sync, connection, creds, {
+      ...(opts.readFields ? { readFields: opts.readFields } : {}),
+    });
     this.connectors.push(connector);
     return connector;
   }

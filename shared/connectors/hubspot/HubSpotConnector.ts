@@ -124,7 +124,8 @@ type Exchange = HubSpotExchange;
 export class HubSpotConnector implements Connector {
   public readonly type = 'hubspot';
   public readonly capabilities: ConnectorCapabilities;
-  private static readonly CAPABILITIES: ConnectorCapabilities = {
+  /** With the default options; an instance reports its own rate limits. */
+  public static readonly CAPABILITIES: ConnectorCapabilities = {
     nativeUpsert: true,
     idempotencyKey: false,
     maxBatchSize: MAX_BATCH,

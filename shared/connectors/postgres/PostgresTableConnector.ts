@@ -29,18 +29,19 @@ const RETRYABLE_SQLSTATE = /^(08|40|53|57|55P03$)/;
  * the bad record fails. Fields absent from a payload are left untouched; null clears a column.
  */
 export class PostgresTableConnector implements Connector {
-  public readonly type = 'postgres';
-  public readonly capabilities: ConnectorCapabilities = {
+  /** A native upsert; a failed batch is retried row by row, so each record gets its own outcome. */
+  public static readonly CAPABILITIES: ConnectorCapabilities = {
     nativeUpsert: true,
     idempotencyKey: false,
     maxBatchSize: 1000,
-    // A failed batch is retried row by row, so each record gets its own outcome.
     partialSuccess: 'per-record',
     rateLimits: undefined,
     children: 'none',
     versionToken: undefined,
     nulls: 'clear',
   };
+  public readonly type = 'postgres';
+  public readonly capabilities = PostgresTableConnector.CAPABILITIES;
   private readonly sql: Sql;
   private readonly externalIdColumn: string;
   private readonly types = new Map<string, Promise<Map<string, string>>>();

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ConfigValidationError } from '../../errors.ts';
+import { defineConnector } from '../defineConnector.ts';
+import { XERO_RATE_LIMITS, XeroConnector } from './XeroConnector.ts';
+
+const XeroConnection = z
+  .object({
+    type: z.literal('xero'),
+    /**
+     * Secrets Manager secret (name or ARN): `{"clientId","clientSecret"}` of a Xero custom
+     * connection (tokens are fetched and renewed), or `{"token"}` (an access token, 30 minutes).
+     */
+    secret: z.string().min(1).optional(),
+    /** The organisation (xero-tenant-id); also accepted as `tenantId` in the secret. */
+    tenantId: z.string().min(1).optional(),
+    /** API base URL. @default https://api.xero.com */
+    baseUrl: z.url().optional(),
+    /** Token endpoint base URL. @default https://identity.xero.com */
+    identityUrl: z.url().optional(),
+    /** Lower limits than Xero's defaults (60 a minute, 5000 a day, 5 at once), e.g. perDay 1000 on Starter. */
+    rateLimit: z
+      .object({
+        perMinute: z.number().int().min(1).max(60).optional(),
+        perDay: z.number().int().min(1).max(5000).optional(),
+        concurrency: z.number().int().min(1).max(5).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Xero Accounting contacts and invoices (lines embedded), one organisation per connection. */
+export const xeroDefinition = defineConnector({
+  type: 'xero',
+  title: 'Xero',
+  connection: XeroConnection,
+  secretFields: ['clientId', 'clientSecret', 'token', 'tenantId'],
+  capabilities: {
+    nativeUpsert: true,
+    idempotencyKey: true,
+    maxBatchSize: 50,
+    partialSuccess: 'per-record',
+    rateLimits: XERO_RATE_LIMITS,
+    children: 'embedded',
+    versionToken: 'UpdatedDateUTC',
+    nulls: 'clear',
+  },
+  create: ({ connectionName, connection, creds, options }) => {
+    const where = `connections[${connectionName}]`;
+    const tenantId = connection.tenantId ?? creds.tenantId;
+    const errors: string[] = [];
+    if (!tenantId) errors.push(`${where}.tenantId: required (the organisation's xero-tenant-id)`);
+    if (!creds.token && !(creds.clientId && creds.clientSecret)) {
+      errors.push(`${where}: its secret needs clientId and clientSecret (custom connection) or a token`);
+    }
+    if (errors.length > 0 || !tenantId) throw new ConfigValidationError(errors);
+    const baseUrl = creds.baseUrl ?? connection.baseUrl;
+    return new XeroConnector({
+      tenantId,
+      ...(creds.token
+        ? { accessToken: creds.token }
+        : { clientId: creds.clientId, clientSecret: creds.clientSecret }),
+      ...(baseUrl ? { baseUrl, identityUrl: connection.identityUrl ?? baseUrl } : {}),
+      ...(connection.identityUrl ? { identityUrl: connection.identityUrl } : {}),
+      ...(connection.rateLimit ? { rateLimit: connection.rateLimit } : {}),
+      ...(options.pace === false ? { rateLimit: false as const } : {}),
+      // One limiter per connection in this process, whichever syncs write through it.
+      limiterKey: `xero:${connectionName}:${tenantId}`,
+    });
+  },
+  contract: {
+    object: 'Contacts',
+    valid: (i) => ({ Name: `Contact ${i}`, FirstName: `First ${i}`, EmailAddress: `u${i}@example.com` }),
+    invalid: (i) => ({ Name: `Broken ${i}`, EmailAddress: 'not-an-email' }),
+    clearable: 'FirstName',
+  },
+});
