@@ -78,6 +78,8 @@ export async function evaluateCall(
   opts: EvaluateOptions = {},
 ): Promise<CallDecision> {
   const caller = sessionArn(principal);
+  // S3's messages quote the resource ARN; the other services' do not.
+  const shown = call.service === 's3' ? `"${call.resource}"` : call.resource;
   if (call.action === 'sts:GetCallerIdentity') {
     return {
       allowed: true,
@@ -150,14 +152,14 @@ export async function evaluateCall(
     return {
       allowed: false,
       result,
-      reason: `User: ${caller} is not authorized to perform: ${call.action} on resource: ${call.resource} with an explicit deny in ${where}`,
+      reason: `User: ${caller} is not authorized to perform: ${call.action} on resource: ${shown} with an explicit deny in ${where}`,
       matchedStatements: matched,
     };
   }
   return {
     allowed: false,
     result,
-    reason: `User: ${caller} is not authorized to perform: ${call.action} on resource: ${call.resource} because no identity-based policy allows the ${call.action} action`,
+    reason: `User: ${caller} is not authorized to perform: ${call.action} on resource: ${shown} because no identity-based policy allows the ${call.action} action`,
     matchedStatements: [],
     missingStatement: missingStatementFor(call),
   };
