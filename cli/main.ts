@@ -51,6 +51,25 @@ program
   .action(async () => (await import('./validate.ts')).runValidate(globals().config));
 
 program
+  .command('test-connector <connection>')
+  .description(
+    "check a connection's connector against the contract (its local fake, or --against a sandbox): one line per property",
+  )
+  .option('--against <url>', 'base URL of a sandbox account instead of the local fake')
+  .option(
+    '--secret-file <path>',
+    "with --against: a JSON file of the sandbox's credentials (default: the connection's secret)",
+  )
+  .action(async (connection: string, opts: { against?: string; secretFile?: string }) => {
+    const { runTestConnector } = await import('./testConnector.ts');
+    process.exitCode = await runTestConnector(connection, {
+      configPath: globals().config,
+      json: json(),
+      ...opts,
+    });
+  });
+
+program
   .command('demo')
   .description('run the whole pipeline locally: embedded Postgres, DynamoDB and SQS emulators, target fakes')
   .option('--interval <duration>', 'run every sync this often instead of its schedule', '15s')
