@@ -10,6 +10,10 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEmulators, startEmulatorsInProcess } from '../../../local/LocalEmulators.ts';
 import { IamGateway } from '../../../local/rehearsal/iam/IamGateway.ts';
+import {
+  formatLeastPrivilegeReport,
+  leastPrivilegeReport,
+} from '../../../local/rehearsal/iam/leastPrivilegeReport.ts';
 import type { PolicyDocument } from '../../../local/rehearsal/iam/policiesFromTemplate.ts';
 
 const ACCOUNT = '123456789012';
@@ -37,6 +41,13 @@ const writeRolePolicy: PolicyDocument = {
     { Sid: 'SendToItsQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE },
   ],
 };
+
+const principals = new Map([
+  [
+    'WriteFunction',
+    { roleArn: ROLE, identityPolicies: [{ name: 'WriteRoleDefaultPolicy', policy: writeRolePolicy }] },
+  ],
+]);
 
 let emulators: LocalEmulators;
 let gateway: IamGateway;
@@ -112,6 +123,26 @@ describe('IamGateway in front of dynalite and fauxqs', () => {
       [['s2~a'], false],
     ]);
     expect(puts[1]!.decision.missingStatement).toMatchObject({ Action: 'dynamodb:PutItem', Resource: TABLE });
+  });
+
+  it('the least-privilege report lists the allowed and the denied PutItem, with the missing statement', () => {
+    const report = leastPrivilegeReport(principals, gateway.calls());
+    const write = report.principals.find((p) => p.name === 'WriteFunction')!;
+    expect(write.allowed).toContainEqual({ action: 'dynamodb:PutItem', resource: TABLE, count: 1 });
+    expect(write.denied).toContainEqual(
+      expect.objectContaining({
+        action: 'dynamodb:PutItem',
+        resource: TABLE,
+        missingStatement: expect.objectContaining({
+          Condition: expect.objectContaining({
+            'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['s2~a'] },
+          }),
+        }),
+      }),
+    );
+    const text = formatLeastPrivilegeReport(report);
+    expect(text).toContain(`allowed: dynamodb:PutItem on ${TABLE} (1 call(s))`);
+    expect(text).toContain(`denied: dynamodb:PutItem on ${TABLE} (PutItem)`);
   });
 
   it('an access key nobody has gets UnrecognizedClientException', async () => {
