@@ -1,4 +1,5 @@
 import { connectorDefinition } from '../../shared/connectors/registry.ts';
+import { httpApiLocal } from './http/httpApiLocal.ts';
 import { hubspotLocal } from './hubspot/hubspotLocal.ts';
 import type { LocalConnector } from './LocalConnector.ts';
 import { postgresLocal } from './postgres/postgresLocal.ts';
@@ -16,6 +17,7 @@ const LOCAL_CONNECTORS: readonly LocalConnector[] = [
   xeroLocal,
   salesforceLocal,
   stripeLocal,
+  httpApiLocal,
 ];
 
 const byType = new Map(LOCAL_CONNECTORS.map((c) => [c.type, c]));

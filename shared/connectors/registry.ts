@@ -1,4 +1,5 @@
 import type { ConnectorDefinition } from './ConnectorDefinition.ts';
+import { httpApiDefinition } from './httpApi/httpApiDefinition.ts';
 import { hubspotDefinition } from './hubspot/hubspotDefinition.ts';
 import { postgresDefinition } from './postgres/postgresDefinition.ts';
 import { salesforceDefinition } from './salesforce/salesforceDefinition.ts';
@@ -16,6 +17,7 @@ export const BUILTIN_CONNECTORS: readonly ConnectorDefinition[] = [
   xeroDefinition,
   salesforceDefinition,
   stripeDefinition,
+  httpApiDefinition,
 ] as readonly ConnectorDefinition[];
 
 const builtins = new Map(BUILTIN_CONNECTORS.map((d) => [d.type, d]));
