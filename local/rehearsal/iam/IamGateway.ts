@@ -30,6 +30,8 @@ export interface GatewayPrincipal {
   readonly identityPolicies: readonly NamedPolicy[];
   /** The role session's name, as Lambda names it: the function's name. Default: `name`. */
   readonly sessionName?: string;
+  /** The role's tags (`aws:PrincipalTag/<key>`). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface IamGatewayOptions {
@@ -246,6 +248,7 @@ export class IamGateway {
         roleArn: principal.roleArn,
         sessionName: principal.sessionName ?? principal.name,
         identityPolicies: principal.identityPolicies,
+        ...(principal.tags ? { tags: principal.tags } : {}),
       },
       this.#opts.resourcePolicy?.(call.resource),
       { now },

@@ -13,6 +13,8 @@ export interface CallPrincipal {
   readonly roleArn: string;
   readonly sessionName: string;
   readonly identityPolicies: readonly NamedPolicy[];
+  /** The role's tags, as `aws:PrincipalTag/<key>` (queue policies tell functions apart by them). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** A statement that decided a call, as `<policy> <Sid or #index>`. */
@@ -100,6 +102,9 @@ export async function evaluateCall(
           'aws:PrincipalAccount': account,
           'aws:PrincipalType': 'AssumedRole',
           'aws:CurrentTime': (opts.now ?? new Date()).toISOString(),
+          ...Object.fromEntries(
+            Object.entries(principal.tags ?? {}).map(([k, v]) => [`aws:PrincipalTag/${k}`, v]),
+          ),
           ...call.conditions,
         },
       },

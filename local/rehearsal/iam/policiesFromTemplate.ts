@@ -27,6 +27,8 @@ export interface RolePolicies {
   readonly roleName: string;
   readonly roleArn: string;
   readonly identityPolicies: readonly NamedPolicy[];
+  /** The role's tags: `aws:PrincipalTag/<key>` of its sessions (queue policies test them). */
+  readonly tags: Readonly<Record<string, string>>;
   /** AWS managed policies the role names that the rehearsal has no document for. */
   readonly unknownManagedPolicies: readonly string[];
 }
@@ -42,6 +44,8 @@ export interface TemplatePolicies {
   readonly queuePolicies: Readonly<Record<string, PolicyDocument>>;
   /** Bucket name → the bucket's policy (AWS::S3::BucketPolicy). */
   readonly bucketPolicies: Readonly<Record<string, PolicyDocument>>;
+  /** Function ARN → its resource-based policy, one statement per AWS::Lambda::Permission. */
+  readonly functionPolicies: Readonly<Record<string, PolicyDocument>>;
 }
 
 /** What a resolved template gives: resources with intrinsics evaluated, and each one's physical ids. */
@@ -114,12 +118,15 @@ export function policiesFromTemplate(stack: ResolvedResources): TemplatePolicies
   }
 
   const roles: Record<string, RolePolicies> = {};
-  for (const [id] of ofType('AWS::IAM::Role')) {
+  for (const [id, role] of ofType('AWS::IAM::Role')) {
     roles[id] = {
       logicalId: id,
       roleName: ref(id)!,
       roleArn: arn(id)!,
       identityPolicies: policies.get(id)!,
+      tags: Object.fromEntries(
+        ((role.Properties?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
+      ),
       unknownManagedPolicies: unknownManaged.get(id)!,
     };
   }
@@ -162,12 +169,74 @@ export function policiesFromTemplate(stack: ResolvedResources): TemplatePolicies
   for (const [, bp] of ofType('AWS::S3::BucketPolicy')) {
     bucketPolicies[String(bp.Properties?.Bucket)] = bp.Properties?.PolicyDocument as PolicyDocument;
   }
-  return { roles, functionRoles, scheduleRoles, queuePolicies, bucketPolicies };
+  return {
+    roles,
+    functionRoles,
+    scheduleRoles,
+    queuePolicies,
+    bucketPolicies,
+    functionPolicies: functionPoliciesOf(stack, ofType('AWS::Lambda::Permission')),
+  };
+}
+
+/**
+ * The statements Lambda adds to a function's policy for each AWS::Lambda::Permission (AddPermission):
+ * the extract function may invoke itself (self-continuation) and a parent's extract its child's
+ * through these, not through identity policies.
+ */
+function functionPoliciesOf(
+  stack: ResolvedResources,
+  permissions: [string, { readonly Properties?: Readonly<Record<string, unknown>> }][],
+): Record<string, PolicyDocument> {
+  const functionArnOf = new Map<string, string>();
+  for (const [id, r] of Object.entries(stack.resources)) {
+    const physical = stack.physical.get(id);
+    if (r.Type !== 'AWS::Lambda::Function' || !physical?.attributes.Arn) continue;
+    functionArnOf.set(physical.ref, physical.attributes.Arn);
+    functionArnOf.set(physical.attributes.Arn, physical.attributes.Arn);
+  }
+  const statements = new Map<string, PolicyStatement[]>();
+  for (const [id, permission] of permissions) {
+    const p = permission.Properties ?? {};
+    const name = String(p.FunctionName);
+    const functionArn = functionArnOf.get(name) ?? (name.startsWith('arn:') ? name : undefined);
+    if (!functionArn)
+      throw new TemplatePoliciesError(`permission ${id} names a function not in the template: ${name}`);
+    const principal = String(p.Principal);
+    const condition: Record<string, Record<string, unknown>> = {};
+    if (typeof p.SourceArn === 'string') condition.ArnLike = { 'AWS:SourceArn': p.SourceArn };
+    if (typeof p.SourceAccount === 'string')
+      condition.StringEquals = { 'AWS:SourceAccount': p.SourceAccount };
+    const statement: PolicyStatement = {
+      Sid: id,
+      Effect: 'Allow',
+      Principal:
+        principal === '*'
+          ? '*'
+          : principal.endsWith('.amazonaws.com')
+            ? { Service: principal }
+            : { AWS: principal },
+      Action: String(p.Action),
+      Resource: functionArn,
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+    };
+    statements.set(functionArn, [...(statements.get(functionArn) ?? []), statement]);
+  }
+  return Object.fromEntries(
+    [...statements].map(([fn, list]) => [fn, { Version: '2012-10-17', Statement: list }]),
+  );
 }
 
 /** The resource policy that applies to a call's resource, if the template declares one. */
 export function resourcePolicyFor(policies: TemplatePolicies, resource: string): PolicyDocument | undefined {
   if (resource.startsWith('arn:aws:sqs:')) return policies.queuePolicies[resource];
+  if (resource.startsWith('arn:aws:lambda:')) {
+    // A qualified ARN (function:name:alias) is looked up under its function.
+    return (
+      policies.functionPolicies[resource] ??
+      policies.functionPolicies[resource.split(':').slice(0, 7).join(':')]
+    );
+  }
   const s3 = /^arn:aws:s3:::([^/]+)/.exec(resource);
   return s3 ? policies.bucketPolicies[s3[1]!] : undefined;
 }

@@ -145,6 +145,86 @@ describe('evaluateCall', () => {
     expect((await evaluateCall(get, principal())).allowed).toBe(false);
   });
 
+  it('a queue policy that denies the other Writeback functions by tag lets its senders through and stops the rest', async () => {
+    const EXTRACT = `arn:aws:iam::${ACCOUNT}:role/Writeback-ExtractRole-XYZ`;
+    // As infra/queueSenders.ts writes it (restrictSenders).
+    const queuePolicy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AllowItsSenders',
+          Effect: 'Allow',
+          Principal: { AWS: [EXTRACT] },
+          Action: 'sqs:SendMessage',
+          Resource: QUEUE,
+        },
+        {
+          Sid: 'DenyOtherWritebackFunctions',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'sqs:SendMessage',
+          Resource: QUEUE,
+          Condition: {
+            Null: { 'aws:PrincipalTag/writeback:function': 'false' },
+            ArnNotEquals: { 'aws:PrincipalArn': [EXTRACT] },
+          },
+        },
+      ],
+    };
+    const send: AwsCall = {
+      service: 'sqs',
+      operation: 'SendMessage',
+      action: 'sqs:SendMessage',
+      resource: QUEUE,
+      conditions: { 'aws:SecureTransport': 'true' },
+    };
+    const anyQueue = { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' };
+    const extract: CallPrincipal = {
+      roleArn: EXTRACT,
+      sessionName: 'extract-fn',
+      identityPolicies: [],
+      tags: { 'writeback:function': 'extract' },
+    };
+    const extractDecision = await evaluateCall(send, extract, queuePolicy);
+    expect(extractDecision).toMatchObject({
+      allowed: true,
+      matchedStatements: [{ policyType: 'resource', sid: 'AllowItsSenders' }],
+    });
+    const writer = { ...principal(anyQueue), tags: { 'writeback:function': 'write' } };
+    expect(await evaluateCall(send, writer, queuePolicy)).toMatchObject({
+      result: 'ExplicitlyDenied',
+      matchedStatements: [{ sid: 'DenyOtherWritebackFunctions' }],
+    });
+    // A role without the tag (not a Writeback function) is left to its own identity policy.
+    expect((await evaluateCall(send, principal(anyQueue), queuePolicy)).allowed).toBe(true);
+  });
+
+  it("a function's policy from AWS::Lambda::Permission lets its own role invoke it, with no identity grant", async () => {
+    const fn = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:Writeback-Extract`;
+    const functionPolicy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ContinueBacklog',
+          Effect: 'Allow',
+          Principal: { AWS: ROLE },
+          Action: 'lambda:InvokeFunction',
+          Resource: fn,
+        },
+      ],
+    };
+    const invoke: AwsCall = {
+      service: 'lambda',
+      operation: 'Invoke',
+      action: 'lambda:InvokeFunction',
+      resource: fn,
+      conditions: {},
+    };
+    expect((await evaluateCall(invoke, principal(), functionPolicy)).allowed).toBe(true);
+    const other = { ...principal(), roleArn: `arn:aws:iam::${ACCOUNT}:role/Other` };
+    expect((await evaluateCall(invoke, other, functionPolicy)).allowed).toBe(false);
+  });
+
   it('sts:GetCallerIdentity needs no permission', async () => {
     const call: AwsCall = {
       service: 'sts',

@@ -46,6 +46,10 @@ const template: CfnTemplate = {
             { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
           ],
         },
+        Tags: [
+          { Key: 'app', Value: 'writeback' },
+          { Key: 'writeback:function', Value: 'write' },
+        ],
         ManagedPolicyArns: [
           'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
           'arn:aws:iam::aws:policy/AdministratorAccess',
@@ -74,6 +78,23 @@ const template: CfnTemplate = {
             },
           ],
         },
+      },
+    },
+    ContinueBacklog: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf('WriteFunction'),
+        Principal: arnOf('WriteRole'),
+      },
+    },
+    SchedulerInvokes: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { Ref: 'WriteFunction' },
+        Principal: 'scheduler.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
       },
     },
     WriteFunction: {
@@ -105,6 +126,36 @@ describe('policiesFromTemplate', () => {
     );
     // No document is embedded for it: reported, never evaluated as if it granted nothing silently.
     expect(role.unknownManagedPolicies).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess']);
+  });
+
+  it("keeps the role's tags (its sessions' aws:PrincipalTag keys)", () => {
+    expect(policies.roles.WriteRole!.tags).toEqual({ app: 'writeback', 'writeback:function': 'write' });
+  });
+
+  it("turns each AWS::Lambda::Permission into a statement of the function's resource policy", () => {
+    const functionArn = stack.physical.get('WriteFunction')!.attributes.Arn!;
+    expect(resourcePolicyFor(policies, functionArn)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ContinueBacklog',
+          Effect: 'Allow',
+          Principal: { AWS: policies.roles.WriteRole!.roleArn },
+          Action: 'lambda:InvokeFunction',
+          Resource: functionArn,
+        },
+        {
+          Sid: 'SchedulerInvokes',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: 'lambda:InvokeFunction',
+          Resource: functionArn,
+          Condition: { StringEquals: { 'AWS:SourceAccount': '123456789012' } },
+        },
+      ],
+    });
+    // A qualified ARN is under its function's policy.
+    expect(resourcePolicyFor(policies, `${functionArn}:live`)).toBe(resourcePolicyFor(policies, functionArn));
   });
 
   it('knows which role each function and each schedule target uses', () => {
