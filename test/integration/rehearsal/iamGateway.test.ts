@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
@@ -39,6 +39,7 @@ const writeRolePolicy: PolicyDocument = {
       },
     },
     { Sid: 'SendToItsQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE },
+    { Sid: 'ItsClaimChecks', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::claims/crm/*' },
   ],
 };
 
@@ -185,6 +186,15 @@ describe('IamGateway in front of dynalite and fauxqs', () => {
       .catch((e: unknown) => e as Error);
     expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     expect((error as Error).message).toContain('s3:PutObject on resource: "arn:aws:s3:::claims/crm/1"');
+  });
+
+  it('S3: an object the operator stored comes back byte for byte to a role that may read it', async () => {
+    const body = Buffer.from([0, 1, 2, 255, ...Buffer.from('claim check ✓ 🧾')]);
+    await client(S3Client, operator).send(
+      new PutObjectCommand({ Bucket: 'claims', Key: 'crm/2', Body: body }),
+    );
+    const got = await client(S3Client).send(new GetObjectCommand({ Bucket: 'claims', Key: 'crm/2' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(body);
   });
 
   it('STS GetCallerIdentity names the role session of the caller', async () => {

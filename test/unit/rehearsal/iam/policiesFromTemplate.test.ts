@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { functionPrincipals, tableKeysFromTemplate } from '../../../../local/rehearsal/iam/gatewaySetup.ts';
 import {
   policiesFromTemplate,
   resourcePolicyFor,
@@ -22,6 +23,21 @@ const secureTransport = (resource: unknown, action: string) => ({
 /** The shapes CDK synthesizes (see cdk.out): a default policy per role, queue and bucket policies. */
 const template: CfnTemplate = {
   Resources: {
+    Links: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'attention',
+            KeySchema: [
+              { AttributeName: 'attention', KeyType: 'HASH' },
+              { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+            ],
+          },
+        ],
+      },
+    },
     Queue: { Type: 'AWS::SQS::Queue' },
     QueuePolicy: {
       Type: 'AWS::SQS::QueuePolicy',
@@ -173,5 +189,24 @@ describe('policiesFromTemplate', () => {
     expect(resourcePolicyFor(policies, queueArn)).toBe(policies.queuePolicies[queueArn]);
     expect(resourcePolicyFor(policies, `arn:aws:s3:::${bucket}/crm/1`)).toBe(policies.bucketPolicies[bucket]);
     expect(resourcePolicyFor(policies, 'arn:aws:dynamodb:eu-west-1:123456789012:table/t')).toBeUndefined();
+  });
+
+  it("gives the gateway each table's partition keys and each function as its role, by the function's access key", () => {
+    expect(tableKeysFromTemplate(stack)).toEqual({
+      [stack.physical.get('Links')!.ref]: { partitionKey: 'pk', indexes: { attention: 'attention' } },
+    });
+    const principals = functionPrincipals(stack, policies, (fn) => `AKIA${fn.toUpperCase()}`);
+    expect([...principals.entries()]).toEqual([
+      [
+        'AKIAWRITEFUNCTION',
+        {
+          name: 'WriteFunction',
+          roleArn: policies.roles.WriteRole!.roleArn,
+          identityPolicies: policies.roles.WriteRole!.identityPolicies,
+          sessionName: stack.physical.get('WriteFunction')!.ref,
+          tags: { app: 'writeback', 'writeback:function': 'write' },
+        },
+      ],
+    ]);
   });
 });
