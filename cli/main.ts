@@ -40,6 +40,7 @@ program.hook('preAction', (_program, action) => {
   }
 });
 
+const collectPairs = (value: string, previous: string[] = []): string[] => [...previous, value];
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const json = (): boolean => globals().json === true;
 const ops = async (command: (ctx: OpsContext) => Promise<number | undefined>): Promise<void> =>
@@ -49,6 +50,26 @@ program
   .command('validate')
   .description('check writeback.config.ts and print the syncs it defines')
   .action(async () => (await import('./validate.ts')).runValidate(globals().config));
+
+program
+  .command('rehearse')
+  .description(
+    'before your first deploy: synth the stack, run it offline from its bundles and operate it with the CLI',
+  )
+  .option(
+    '--context <key=value>',
+    'cdk context of the deploy (repeat: dwhVpcId=…, trialDatabase=true…)',
+    collectPairs,
+  )
+  .option('--customers <n>', 'demo customers in the rehearsal warehouse', count, 300)
+  .option(
+    '--work-dir <dir>',
+    'where cdk.out, the function logs and the report go (default: a new temporary one)',
+  )
+  .action(async (opts: { context?: string[]; customers: number; workDir?: string }) => {
+    const { rehearseCommand } = await import('./rehearse.ts');
+    process.exitCode = await rehearseCommand(globals().config, opts, json());
+  });
 
 program
   .command('test-connector <connection>')

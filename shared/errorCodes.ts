@@ -420,6 +420,12 @@ export const ERROR_CODES = {
     action:
       'Read the places listed in the message. A resource type of your own stack extension: open an issue with the type and attribute; a typo in a custom construct: fix it and `npx cdk synth` again.',
   },
+  WB_REHEARSAL_SYNTH_FAILED: {
+    where: 'rehearsal',
+    meaning: '`cdk synth` of the config failed: `cdk deploy` would fail the same way, before anything is deployed.',
+    action:
+      'Read the last lines of the synth output in the message (a config error names the sync and field; a cdk-nag finding names the resource and rule), fix it and rehearse again.',
+  },
   WB_REHEARSAL_FUNCTION_INVALID: {
     where: 'rehearsal',
     meaning:

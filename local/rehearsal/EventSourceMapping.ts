@@ -139,6 +139,10 @@ export class EventSourceMapping {
     this.opts = opts;
   }
 
+  get queueUrl(): string {
+    return this.spec.queueUrl;
+  }
+
   /** Batches being handled right now. */
   get busy(): boolean {
     return this.active > 0;

@@ -14,6 +14,12 @@ import { WritebackError } from '../../shared/errors.ts';
 export const REHEARSAL_ACCOUNT = '123456789012';
 export const REHEARSAL_REGION = 'eu-west-1';
 
+/**
+ * The six characters Secrets Manager appends to a secret's name in its ARN, for the secrets of a
+ * rehearsal (the stack's own, and the imported ones named by a partial ARN).
+ */
+export const SECRET_ARN_SUFFIX = '-Rh3rSl';
+
 export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
@@ -154,7 +160,7 @@ function physicalOf(
     }
     case 'AWS::SecretsManager::Secret': {
       const name = named('Name', 256);
-      return plain(`arn:aws:secretsmanager:${r}:${a}:secret:${name}-AbCdEf`, { Id: name });
+      return plain(`arn:aws:secretsmanager:${r}:${a}:secret:${name}${SECRET_ARN_SUFFIX}`, { Id: name });
     }
     case 'AWS::KMS::Key': {
       const id = `${createHash('sha256').update(logicalId).digest('hex').slice(0, 8)}-0000-4000-8000-000000000000`;

@@ -1,0 +1,67 @@
+import type { WritebackConfig } from '../../shared/config/schema.ts';
+import { ENV } from '../../shared/contracts/RuntimeEnv.ts';
+import type { SeedSecret } from '../aws/LocalSecretsManager.ts';
+import type { LocalStack } from '../LocalStack.ts';
+import { type ResolvedStack, SECRET_ARN_SUFFIX } from './resolveTemplate.ts';
+
+/**
+ * The secrets a rehearsed stack reads, found where the functions are told to read them (their
+ * `WB_*_SECRET_ARN` variables: an imported secret's ARN, or one the stack creates, such as the
+ * trial database's), with the local world's values: the warehouse's URL for the warehouse secrets,
+ * each connection's local credentials (a fake's URL and token, the billing database) for the
+ * writer's. A Postgres URL carries no CA file: on AWS the functions trust the RDS authorities
+ * through the Lambda runtime's CA bundle (NODE_EXTRA_CA_CERTS), which the rehearsal maps to the
+ * local CA, so the same verify-full path is taken.
+ */
+export function rehearsalSecrets(
+  stack: ResolvedStack,
+  config: WritebackConfig,
+  local: LocalStack,
+): SeedSecret[] {
+  const values = new Map<string, string>();
+  const warehouse = JSON.stringify({ url: withoutCaFile(local.pg.url('dwh')) });
+  for (const r of Object.values(stack.resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const env =
+      (r.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+    for (const key of [ENV.dwhSecretArn, ENV.dwhWriterSecretArn]) {
+      const arn = env[key];
+      if (arn) values.set(arn, warehouse);
+    }
+    const sync = config.syncs.find((s) => s.name === env[ENV.sync]);
+    const connectionArn = env[ENV.connectionSecretArn];
+    if (connectionArn && sync) {
+      values.set(connectionArn, JSON.stringify(secretFields(local, sync.target.connection)));
+    }
+  }
+  return [...values].map(([arn, value]) => ({ name: secretName(arn), value, arn: fullArn(stack, arn) }));
+}
+
+function secretFields(local: LocalStack, connection: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(local.credentials(connection))) {
+    if (typeof v === 'string') fields[k] = k === 'url' ? withoutCaFile(v) : v;
+  }
+  return fields;
+}
+
+/** The secret's name: its ARN without the six characters (a partial ARN has none). */
+function secretName(arn: string): string {
+  const name = /^arn:aws[\w-]*:secretsmanager:[^:]+:\d{12}:secret:(.+)$/.exec(arn)?.[1] ?? arn;
+  return name.endsWith(SECRET_ARN_SUFFIX) ? name.slice(0, -SECRET_ARN_SUFFIX.length) : name;
+}
+
+/** The complete ARN the secret has: a partial ARN's secret gets the six characters too. */
+function fullArn(stack: ResolvedStack, arn: string): string {
+  if (arn.endsWith(SECRET_ARN_SUFFIX)) return arn;
+  return `arn:aws:secretsmanager:${stack.region}:${stack.account}:secret:${secretName(arn)}${SECRET_ARN_SUFFIX}`;
+}
+
+function withoutCaFile(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  params.delete('sslrootcert');
+  const rest = params.toString();
+  return rest ? `${url.slice(0, q)}?${rest}` : url.slice(0, q);
+}
