@@ -29,23 +29,34 @@ export function tableKeysFromTemplate(stack: ResolvedResources): Record<string, 
 }
 
 /**
- * The gateway's principals: each function of the template as its role, under the access key id
- * the rehearsal gives that function. Named by the function's logical id; the session is named
- * after the function's physical name, as Lambda names its sessions.
+ * The gateway's principals: every role a function or a schedule of the template runs as, under
+ * the access key id the rehearsal gives that role (one key per role, as Lambda gives each function
+ * its role's session). Named after what uses the role (function and schedule logical ids); the
+ * session is named after the function's physical name, as Lambda names its sessions.
  */
-export function functionPrincipals(
+export function templatePrincipals(
   stack: ResolvedResources,
   policies: TemplatePolicies,
-  accessKeyOf: (functionLogicalId: string) => string,
+  accessKeyOfRole: (roleArn: string) => string,
 ): Map<string, GatewayPrincipal> {
+  const users: [string, string][] = [
+    ...Object.entries(policies.functionRoles),
+    ...Object.entries(policies.scheduleRoles).map(([id, s]): [string, string] => [id, s.role]),
+  ];
   const principals = new Map<string, GatewayPrincipal>();
-  for (const [fn, roleId] of Object.entries(policies.functionRoles)) {
+  for (const [user, roleId] of users) {
     const role = policies.roles[roleId]!;
-    principals.set(accessKeyOf(fn), {
-      name: fn,
+    const key = accessKeyOfRole(role.roleArn);
+    const seen = principals.get(key);
+    if (seen) {
+      principals.set(key, { ...seen, name: `${seen.name}+${user}` });
+      continue;
+    }
+    principals.set(key, {
+      name: user,
       roleArn: role.roleArn,
       identityPolicies: role.identityPolicies,
-      sessionName: stack.physical.get(fn)?.ref ?? fn,
+      sessionName: stack.physical.get(user)?.ref ?? user,
       tags: role.tags,
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionPrincipals, tableKeysFromTemplate } from '../../../../local/rehearsal/iam/gatewaySetup.ts';
+import { tableKeysFromTemplate, templatePrincipals } from '../../../../local/rehearsal/iam/gatewaySetup.ts';
 import {
   policiesFromTemplate,
   resourcePolicyFor,
@@ -191,22 +191,23 @@ describe('policiesFromTemplate', () => {
     expect(resourcePolicyFor(policies, 'arn:aws:dynamodb:eu-west-1:123456789012:table/t')).toBeUndefined();
   });
 
-  it("gives the gateway each table's partition keys and each function as its role, by the function's access key", () => {
+  it("gives the gateway each table's partition keys and each role a function or schedule runs as, by the role's access key", () => {
     expect(tableKeysFromTemplate(stack)).toEqual({
       [stack.physical.get('Links')!.ref]: { partitionKey: 'pk', indexes: { attention: 'attention' } },
     });
-    const principals = functionPrincipals(stack, policies, (fn) => `AKIA${fn.toUpperCase()}`);
-    expect([...principals.entries()]).toEqual([
-      [
-        'AKIAWRITEFUNCTION',
-        {
-          name: 'WriteFunction',
-          roleArn: policies.roles.WriteRole!.roleArn,
-          identityPolicies: policies.roles.WriteRole!.identityPolicies,
-          sessionName: stack.physical.get('WriteFunction')!.ref,
-          tags: { app: 'writeback', 'writeback:function': 'write' },
-        },
-      ],
+    const principals = templatePrincipals(stack, policies, (roleArn) => `ASIA${roleArn.slice(-6)}`);
+    const write = policies.roles.WriteRole!;
+    expect([...principals.values()]).toEqual([
+      {
+        name: 'WriteFunction',
+        roleArn: write.roleArn,
+        identityPolicies: write.identityPolicies,
+        sessionName: stack.physical.get('WriteFunction')!.ref,
+        tags: { app: 'writeback', 'writeback:function': 'write' },
+      },
+      // The schedule calls Lambda Invoke as its own role.
+      expect.objectContaining({ name: 'Schedule', roleArn: policies.roles.ScheduleRole!.roleArn }),
     ]);
+    expect(principals.get(`ASIA${write.roleArn.slice(-6)}`)?.name).toBe('WriteFunction');
   });
 });
