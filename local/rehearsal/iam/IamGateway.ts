@@ -151,19 +151,18 @@ export class IamGateway {
     const ctx: DescribeContext = { ...this.#opts.describe, region: scope.region };
 
     let calls: AwsCall[];
+    let unreadable: string | undefined;
     try {
       calls = describeAwsCall(service, request, ctx);
     } catch (err) {
       if (!(err instanceof UndescribableRequestError)) throw err;
-      // The check cannot tell what IAM would ask for: fail closed, and say why.
-      const reason = `the rehearsal's IAM check cannot read this ${service} request: ${err.message}`;
-      const call: AwsCall = {
-        service,
-        operation: 'unknown',
-        action: `${service}:unknown`,
-        resource: '*',
-        conditions: {},
-      };
+      // The check cannot tell what IAM would ask for: it fails closed, and says why.
+      unreadable = `the rehearsal's IAM check cannot read this ${service} request: ${err.message}`;
+      calls = [
+        { service, operation: 'unknown', action: `${service}:unknown`, resource: '*', conditions: {} },
+      ];
+    }
+    const record = (call: AwsCall, decision: CallDecision): void =>
       this.#record({
         requestId,
         at,
@@ -171,36 +170,31 @@ export class IamGateway {
         accessKeyId: scope.accessKeyId,
         ...(principal ? { roleArn: principal.roleArn } : {}),
         call,
-        decision: {
-          allowed: isOperator,
-          result: isOperator ? 'Allowed' : 'ImplicitlyDenied',
-          reason,
-          matchedStatements: [],
-        },
+        decision,
       });
-      if (isOperator) await this.#forward(service, request, req, res);
-      else send(res, errorResponse(service, 'accessDenied', reason));
-      return;
-    }
 
     if (!isOperator && !principal) {
       const reason = unknownKeyMessage(service);
       for (const call of calls) {
-        this.#record({
-          requestId,
-          at,
-          principal: 'unknown',
-          accessKeyId: scope.accessKeyId,
-          call,
-          decision: {
-            allowed: false,
-            result: 'ImplicitlyDenied',
-            reason: `unknown access key ${scope.accessKeyId}: ${reason}`,
-            matchedStatements: [],
-          },
+        record(call, {
+          allowed: false,
+          result: 'ImplicitlyDenied',
+          reason: `unknown access key ${scope.accessKeyId}: ${reason}`,
+          matchedStatements: [],
         });
       }
       send(res, errorResponse(service, 'unrecognizedClient', reason));
+      return;
+    }
+    if (unreadable !== undefined) {
+      record(calls[0]!, {
+        allowed: isOperator,
+        result: isOperator ? 'Allowed' : 'ImplicitlyDenied',
+        reason: unreadable,
+        matchedStatements: [],
+      });
+      if (isOperator) await this.#forward(service, request, req, res);
+      else send(res, errorResponse(service, 'accessDenied', unreadable));
       return;
     }
 
@@ -214,15 +208,7 @@ export class IamGateway {
             reason: 'the operator is allowed everything',
             matchedStatements: [],
           };
-      this.#record({
-        requestId,
-        at,
-        principal: principal?.name ?? OPERATOR,
-        accessKeyId: scope.accessKeyId,
-        ...(principal ? { roleArn: principal.roleArn } : {}),
-        call,
-        decision,
-      });
+      record(call, decision);
       if (!decision.allowed && !denied) denied = decision;
     }
     if (denied) {

@@ -100,6 +100,30 @@ describe('what the SDK throws when the gateway refuses a call, per service', () 
     await expect(requests[service]!(stranger)).rejects.toMatchObject({ name });
   });
 
+  it('a request the check cannot read is refused (fail closed), saying why', async () => {
+    const answer = await fetch(gateway.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.PutItem',
+        authorization: `AWS4-HMAC-SHA256 Credential=${role.accessKeyId}/20261205/${REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: 'not json',
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({
+      __type: 'com.amazon.coral.service#AccessDeniedException',
+      Message:
+        "the rehearsal's IAM check cannot read this dynamodb request: the request body is not a JSON object",
+    });
+  });
+
+  it('an unsigned request is refused', async () => {
+    const answer = await fetch(gateway.url, { method: 'POST', body: '{}' });
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ Message: 'Missing Authentication Token' });
+  });
+
   it('every refused call is recorded, the unknown key under "unknown"', () => {
     const principals = new Set(gateway.calls().map((r) => r.principal));
     expect(principals).toEqual(new Set(['ExtractFunction', 'unknown']));
