@@ -3,6 +3,7 @@ import { httpApiLocal } from './http/httpApiLocal.ts';
 import { hubspotLocal } from './hubspot/hubspotLocal.ts';
 import type { LocalConnector } from './LocalConnector.ts';
 import { postgresLocal } from './postgres/postgresLocal.ts';
+import { quickbooksLocal } from './quickbooks/quickbooksLocal.ts';
 import { salesforceLocal } from './salesforce/salesforceLocal.ts';
 import { stripeLocal } from './stripe/stripeLocal.ts';
 import { xeroLocal } from './xero/xeroLocal.ts';
@@ -18,6 +19,7 @@ const LOCAL_CONNECTORS: readonly LocalConnector[] = [
   salesforceLocal,
   stripeLocal,
   httpApiLocal,
+  quickbooksLocal,
 ];
 
 const byType = new Map(LOCAL_CONNECTORS.map((c) => [c.type, c]));

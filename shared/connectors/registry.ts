@@ -2,6 +2,7 @@ import type { ConnectorDefinition } from './ConnectorDefinition.ts';
 import { httpApiDefinition } from './httpApi/httpApiDefinition.ts';
 import { hubspotDefinition } from './hubspot/hubspotDefinition.ts';
 import { postgresDefinition } from './postgres/postgresDefinition.ts';
+import { quickbooksDefinition } from './quickbooks/quickbooksDefinition.ts';
 import { salesforceDefinition } from './salesforce/salesforceDefinition.ts';
 import { stripeDefinition } from './stripe/stripeDefinition.ts';
 import { xeroDefinition } from './xero/xeroDefinition.ts';
@@ -18,6 +19,7 @@ export const BUILTIN_CONNECTORS: readonly ConnectorDefinition[] = [
   salesforceDefinition,
   stripeDefinition,
   httpApiDefinition,
+  quickbooksDefinition,
 ] as readonly ConnectorDefinition[];
 
 const builtins = new Map(BUILTIN_CONNECTORS.map((d) => [d.type, d]));

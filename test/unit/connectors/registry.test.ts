@@ -12,6 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Credentials and a target that satisfy every built-in factory. */
 const CREDS = {
+  realmId: '123',
   token: 't',
   tenantId: 'tenant',
   instanceUrl: 'https://acme.my.salesforce.com',
