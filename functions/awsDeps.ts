@@ -3,6 +3,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+// The config the stack was synthesized from: writeback.config.ts here (package.json "imports"),
+// the file of `cdk deploy -c config=<path>` in a bundle (an esbuild alias, infra/defaults.ts).
+import config from '#writeback-config';
 import { type AwsClients, createAwsClients } from '../shared/aws/awsClients.ts';
 import { S3ClaimCheckStore } from '../shared/aws/S3ClaimCheckStore.ts';
 import { validateConfig } from '../shared/config/validateConfig.ts';
@@ -22,7 +25,6 @@ import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
 import { DynamoRateLimiter } from '../shared/write/DynamoRateLimiter.ts';
 import { paceForWindows } from '../shared/write/paceForWindows.ts';
-import config from '../writeback.config.ts';
 import { connectionFromSecret, secretReader } from './secrets.ts';
 
 type Env = Record<string, string | undefined>;

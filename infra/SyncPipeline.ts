@@ -33,7 +33,7 @@ import {
   ARCHITECTURE,
   type AsyncInvokePolicy,
   BATCHING_WINDOW,
-  BUNDLING,
+  bundlingFor,
   DEFAULT_BATCH_SIZE,
   DLQ_RETENTION,
   EXTRACT_ASYNC_INVOKE,
@@ -59,6 +59,8 @@ export interface HandlerEntries {
   readonly extract: string;
   readonly write: string;
   readonly verify: string;
+  /** The config file the bundles carry: the one the stack is synthesized from. */
+  readonly config: string;
 }
 
 /** Places a function in a VPC. */
@@ -194,6 +196,7 @@ export class SyncPipeline extends Construct {
     this.extractFunction = this.createFunction('Extract', {
       ...common,
       entry: props.entries.extract,
+      configFile: props.entries.config,
       description: `Writeback ${sync.name}: reads changed rows from the warehouse and enqueues them`,
       timeout: props.extractTimeout ?? EXTRACT_TIMEOUT,
       memorySize: EXTRACT_MEMORY_MB,
@@ -229,6 +232,7 @@ export class SyncPipeline extends Construct {
     this.writeFunction = this.createFunction('Write', {
       ...common,
       entry: props.entries.write,
+      configFile: props.entries.config,
       description: `Writeback ${sync.name}: upserts queued records into ${sync.target.connection} ${sync.target.object}`,
       timeout: writeTimeout,
       memorySize: WRITE_MEMORY_MB,
@@ -381,6 +385,7 @@ export class SyncPipeline extends Construct {
     const fn = this.createFunction('Verify', {
       ...common,
       entry: props.entries.verify,
+      configFile: props.entries.config,
       description: `Writeback ${sync.name}: compares the source with the target's copy`,
       timeout: Duration.minutes(15),
       memorySize: EXTRACT_MEMORY_MB,
@@ -451,6 +456,8 @@ export class SyncPipeline extends Construct {
     id: 'Extract' | 'Write' | 'Verify',
     opts: {
       entry: string;
+      /** The config file bundled with the handler. */
+      configFile: string;
       description: string;
       timeout: Duration;
       memorySize: number;
@@ -514,7 +521,7 @@ export class SyncPipeline extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
-      bundling: BUNDLING,
+      bundling: bundlingFor(opts.configFile),
       // Powertools Tracer records each invocation and its AWS calls in X-Ray.
       tracing: lambda.Tracing.ACTIVE,
       ...(opts.recursiveLoop ? { recursiveLoop: opts.recursiveLoop } : {}),

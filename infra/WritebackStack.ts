@@ -42,6 +42,7 @@ export const DEFAULT_ENTRIES: HandlerEntries = {
   extract: fileURLToPath(new URL('../functions/extract.ts', import.meta.url)),
   write: fileURLToPath(new URL('../functions/write.ts', import.meta.url)),
   verify: fileURLToPath(new URL('../functions/verify.ts', import.meta.url)),
+  config: fileURLToPath(new URL('../writeback.config.ts', import.meta.url)),
 };
 
 export interface WritebackStackProps extends StackProps {
@@ -72,7 +73,7 @@ export interface WritebackStackProps extends StackProps {
   readonly retainData?: boolean;
   /** Retention of the functions' log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
-  /** Handler entry files. @default functions/extract.ts and functions/write.ts */
+  /** Handler entry files and the config they carry. @default functions/*.ts and writeback.config.ts */
   readonly entries?: HandlerEntries;
 }
 

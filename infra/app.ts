@@ -1,9 +1,10 @@
+import { resolve } from 'node:path';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
 import { readStackContext } from './readStackContext.ts';
-import { WritebackStack } from './WritebackStack.ts';
+import { DEFAULT_ENTRIES, WritebackStack } from './WritebackStack.ts';
 
 /**
  * The CDK app (`cdk.json`: `node infra/app.ts`): the same writeback.config.ts the handlers and the
@@ -16,6 +17,9 @@ const config = await loadConfigFile(context.configPath);
 
 const stack = new WritebackStack(app, context.stackName, {
   config,
+  // The functions carry the same config file as the stack (a bundle with another one would run
+  // syncs the stack does not have).
+  entries: { ...DEFAULT_ENTRIES, config: resolve(context.configPath) },
   description: 'Writeback: reverse ETL from a Postgres warehouse into SaaS apps',
   // Environment-agnostic: nothing is looked up at synth time, so one template fits any account
   // and region, and `cdk synth` works offline.

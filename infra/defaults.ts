@@ -169,7 +169,7 @@ export const VERIFY_ASYNC_INVOKE: AsyncInvokePolicy = { retryAttempts: 0, maxEve
  * bundled at the versions in package-lock.json rather than whatever the runtime ships, and no
  * Docker (the local esbuild is used).
  */
-export const BUNDLING: BundlingOptions = {
+const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   target: 'node24',
   mainFields: ['module', 'main'],
@@ -181,3 +181,13 @@ export const BUNDLING: BundlingOptions = {
   banner:
     "import { createRequire as __wbCreateRequire } from 'node:module'; const require = __wbCreateRequire(import.meta.url);",
 };
+
+/**
+ * The bundling of a handler that carries `configFile`: the handlers import the config as
+ * `#writeback-config` (package.json "imports" names writeback.config.ts), and an esbuild alias
+ * points that name at the file the stack is synthesized from, so `cdk deploy -c config=<path>`
+ * deploys functions that run the same config as the stack around them.
+ */
+export function bundlingFor(configFile: string): BundlingOptions {
+  return { ...BUNDLING, esbuildArgs: { '--alias:#writeback-config': configFile } };
+}

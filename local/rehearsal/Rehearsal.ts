@@ -138,6 +138,7 @@ export class Rehearsal {
       });
       servers.push(secrets);
       const functions = new Map<string, RehearsedFunction>();
+      const asyncRetries = asyncRetriesOf(stack);
       const byArn = (arn: string) =>
         [...functions.values()].find((f) => f.spec.arn === arn.replace(/:(\$LATEST|\d+)$/, ''));
       const lambda = new LocalLambda({
@@ -146,14 +147,20 @@ export class Rehearsal {
           .map((p) => ({ name: p.ref, arn: p.attributes.Arn! })),
         region: stack.region,
         accountId: stack.account,
+        // Lambda's own retries of asynchronous invocations are per function (EventInvokeConfig),
+        // so they are made here rather than by the endpoint.
+        asyncRetryAttempts: 0,
         invoke: async (arn, payload, type) => {
           const fn = byArn(arn);
           if (!fn) throw new Error(`no function ${arn} in the stack`);
           const event = JSON.parse(new TextDecoder().decode(payload) || 'null') as unknown;
-          const result = await fn.invoke(event, arn);
+          const attempts = type === 'Event' ? 1 + (asyncRetries.get(fn.spec.name) ?? 2) : 1;
+          let result = await fn.invoke(event, arn);
+          for (let attempt = 2; result.error && attempt <= attempts; attempt++)
+            result = await fn.invoke(event, arn);
           if (result.error) {
             problems.push(
-              `${fn.spec.logicalId} (${type} invoke): ${result.error.errorType}: ${result.error.errorMessage}`,
+              `${fn.spec.logicalId} (${type === 'Event' ? `asynchronous invoke, ${attempts} attempt(s)` : 'invoke'}): ${result.error.errorType}: ${result.error.errorMessage}`,
             );
           } else if (isRunRecord(result.payload)) {
             runs.push(JSON.parse(result.payload!) as RunRecord);
@@ -163,13 +170,6 @@ export class Rehearsal {
             payload: new TextEncoder().encode(body),
             ...(result.error ? { functionError: true } : {}),
           };
-        },
-        onAsyncError: (failure) => {
-          const error =
-            failure.error instanceof Error ? failure.error.message : new TextDecoder().decode(failure.error);
-          problems.push(
-            `${failure.functionArn}: asynchronous invocation failed ${failure.attempts} time(s): ${error}`,
-          );
         },
       });
       servers.push(lambda);
@@ -427,6 +427,18 @@ export class Rehearsal {
 /** An SQS client with a role's session: the event source mapping polls with the function's role. */
 function sqsClientFor(region: string, endpoint: string, credentials: FunctionCredentials): SQSClient {
   return new SQSClient({ region, endpoint, credentials });
+}
+
+/** MaximumRetryAttempts of each function's EventInvokeConfig, by function name (Lambda's default is 2). */
+function asyncRetriesOf(stack: ResolvedStack): Map<string, number> {
+  const retries = new Map<string, number>();
+  for (const r of Object.values(stack.resources)) {
+    if (r.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const p = r.Properties ?? {};
+    if (p.MaximumRetryAttempts !== undefined)
+      retries.set(String(p.FunctionName), Number(p.MaximumRetryAttempts));
+  }
+  return retries;
 }
 
 function isRunRecord(payload: string | undefined): boolean {

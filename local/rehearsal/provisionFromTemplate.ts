@@ -50,6 +50,35 @@ const NOT_EMULATED: Record<string, readonly string[]> = {
   ],
 };
 
+/**
+ * What the rehearsal creates, runs or evaluates; any other type of the template (networks, the
+ * trial database, alarms, the dashboard) exists only on a real account.
+ */
+const REHEARSED_TYPES = new Set([
+  'AWS::DynamoDB::Table',
+  'AWS::SQS::Queue',
+  'AWS::SQS::QueuePolicy',
+  'AWS::S3::Bucket',
+  'AWS::S3::BucketPolicy',
+  'AWS::SecretsManager::Secret',
+  'AWS::IAM::Role',
+  'AWS::IAM::Policy',
+  'AWS::Lambda::Function',
+  'AWS::Lambda::Permission',
+  'AWS::Lambda::EventSourceMapping',
+  'AWS::Lambda::EventInvokeConfig',
+  'AWS::Scheduler::Schedule',
+  'AWS::Scheduler::ScheduleGroup',
+  'AWS::Logs::LogGroup',
+]);
+
+/** `X ×n` for repeated entries, in first-seen order. */
+function summarise(entries: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const e of entries) counts.set(e, (counts.get(e) ?? 0) + 1);
+  return [...counts].map(([e, n]) => (n > 1 ? `${e} ×${n}` : e));
+}
+
 /** SQS queue attributes that CloudFormation passes through as CreateQueue attributes. */
 const QUEUE_ATTRIBUTES = [
   'DelaySeconds',
@@ -69,9 +98,9 @@ export async function provisionFromTemplate(
   const queueArns = new Map<string, string>();
   const queueUrls = new Map<string, string>();
   const entries = Object.entries(stack.resources);
-  const noteSkipped = (id: string, type: string, props: Record<string, unknown>) => {
+  const noteSkipped = (_id: string, type: string, props: Record<string, unknown>) => {
     for (const key of NOT_EMULATED[type] ?? []) {
-      if (props[key] !== undefined && key !== 'Tags') notRehearsed.push(`${id} (${type}).${key}`);
+      if (props[key] !== undefined && key !== 'Tags') notRehearsed.push(`${type}.${key}`);
     }
   };
 
@@ -112,7 +141,7 @@ export async function provisionFromTemplate(
         );
       } catch {
         // dynalite has no TTL: expiry is AWS's background job and nothing in a rehearsal waits for it.
-        notRehearsed.push(`${id} (${r.Type}).TimeToLiveSpecification`);
+        notRehearsed.push(`${r.Type}.TimeToLiveSpecification`);
       }
     }
   }
@@ -150,5 +179,10 @@ export async function provisionFromTemplate(
     noteSkipped(id, r.Type, r.Properties ?? {});
     await clients.s3.send(new CreateBucketCommand({ Bucket: stack.physical.get(id)!.ref }));
   }
-  return { queueArns, queueUrls, notRehearsed };
+  for (const [, r] of entries) {
+    if (!REHEARSED_TYPES.has(r.Type)) notRehearsed.push(`${r.Type} (not created)`);
+    if (r.Type === 'AWS::Lambda::Function' && r.Properties?.VpcConfig)
+      notRehearsed.push(`${r.Type}.VpcConfig`);
+  }
+  return { queueArns, queueUrls, notRehearsed: summarise(notRehearsed) };
 }

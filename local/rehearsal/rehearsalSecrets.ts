@@ -19,14 +19,18 @@ export function rehearsalSecrets(
   local: LocalStack,
 ): SeedSecret[] {
   const values = new Map<string, string>();
-  const warehouse = JSON.stringify({ url: withoutCaFile(local.pg.url('dwh')) });
+  const dwhUrl = withoutCaFile(local.pg.url('dwh'));
+  // A secret the stack creates (the trial database's) holds RDS's fields, not a URL: so does the rehearsal's.
+  const created = new Set(
+    [...stack.physical.values()].filter((p) => p.type === 'AWS::SecretsManager::Secret').map((p) => p.ref),
+  );
   for (const r of Object.values(stack.resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
     const env =
       (r.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
     for (const key of [ENV.dwhSecretArn, ENV.dwhWriterSecretArn]) {
       const arn = env[key];
-      if (arn) values.set(arn, warehouse);
+      if (arn) values.set(arn, created.has(arn) ? rdsSecret(dwhUrl) : JSON.stringify({ url: dwhUrl }));
     }
     const sync = config.syncs.find((s) => s.name === env[ENV.sync]);
     const connectionArn = env[ENV.connectionSecretArn];
@@ -55,6 +59,19 @@ function secretName(arn: string): string {
 function fullArn(stack: ResolvedStack, arn: string): string {
   if (arn.endsWith(SECRET_ARN_SUFFIX)) return arn;
   return `arn:aws:secretsmanager:${stack.region}:${stack.account}:secret:${secretName(arn)}${SECRET_ARN_SUFFIX}`;
+}
+
+/** RDS's secret fields (`{engine, host, port, username, password, dbname}`) for a Postgres URL. */
+function rdsSecret(url: string): string {
+  const u = new URL(url);
+  return JSON.stringify({
+    engine: 'postgres',
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    username: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    dbname: u.pathname.slice(1),
+  });
 }
 
 function withoutCaFile(url: string): string {
