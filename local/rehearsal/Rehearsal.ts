@@ -83,6 +83,8 @@ export class Rehearsal {
   private readonly servers: ReadonlyArray<{ stop(): Promise<void> }>;
   private readonly roles: RoleCredentials;
   private readonly runs: RunRecord[];
+  /** Errors of environments that cannot run at all (see waitUntilQuiet). */
+  private readonly fatal: string[];
 
   private constructor(init: {
     opts: RehearsalOptions;
@@ -97,6 +99,7 @@ export class Rehearsal {
     servers: Array<{ stop(): Promise<void> }>;
     roles: RoleCredentials;
     runs: RunRecord[];
+    fatal: string[];
   }) {
     this.opts = init.opts;
     this.problems = init.problems;
@@ -110,6 +113,7 @@ export class Rehearsal {
     this.servers = init.servers;
     this.roles = init.roles;
     this.runs = init.runs;
+    this.fatal = init.fatal;
   }
 
   static async start(opts: RehearsalOptions): Promise<Rehearsal> {
@@ -126,6 +130,13 @@ export class Rehearsal {
       say(`warehouse (${opts.customers} demo customers), DynamoDB, SQS, S3 and the target fakes are up`);
       const problems: string[] = [];
       const runs: RunRecord[] = [];
+      const fatal: string[] = [];
+      const noteFatal = (
+        logicalId: string,
+        error: { errorType: string; errorMessage: string } | undefined,
+      ) => {
+        if (error && FATAL_ERROR.test(error.errorType)) fatal.push(`${logicalId}: ${error.errorType}`);
+      };
       const sqsEndpoint = local.emulators.sqsEndpoint;
       const stack = resolveTemplate(template, { stackName: opts.stackName, sqsBaseUrl: sqsEndpoint });
       const provisioned = await provisionFromTemplate(stack, local.aws);
@@ -158,6 +169,7 @@ export class Rehearsal {
           let result = await fn.invoke(event, arn);
           for (let attempt = 2; result.error && attempt <= attempts; attempt++)
             result = await fn.invoke(event, arn);
+          noteFatal(fn.spec.logicalId, result.error);
           if (result.error) {
             problems.push(
               `${fn.spec.logicalId} (${type === 'Event' ? `asynchronous invoke, ${attempts} attempt(s)` : 'invoke'}): ${result.error.errorType}: ${result.error.errorMessage}`,
@@ -224,7 +236,11 @@ export class Rehearsal {
         return new EventSourceMapping(spec, {
           sqs: sqsClientFor(stack.region, endpoints.SQS!, roles.forRole(fn.spec.roleArn)),
           region: stack.region,
-          invoke: (event) => fn.invoke(event),
+          invoke: async (event) => {
+            const result = await fn.invoke(event);
+            noteFatal(fn.spec.logicalId, result.error);
+            return result;
+          },
           onProblem: (p) => problems.push(`${p.mapping}: ${p.message}`),
         });
       });
@@ -258,6 +274,7 @@ export class Rehearsal {
         servers,
         roles,
         runs,
+        fatal,
       });
     } catch (err) {
       await Promise.allSettled(servers.map((s) => s.stop()));
@@ -316,43 +333,74 @@ export class Rehearsal {
     return fired;
   }
 
-  /** Waits until no invocation runs and every queue of the stack is empty. */
-  async waitUntilQuiet(timeoutMs = 20 * 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Waits until no invocation runs and every queue of the stack is empty: `quiet`. Stops early
+   * when an execution environment cannot run at all (`fatal`: a bundle that does not load, a
+   * handler missing, a timeout; its messages would only come back after the visibility timeout),
+   * or when nothing has moved for `stallMs` while messages remain (`stalled`).
+   */
+  async waitUntilQuiet(stallMs = 120_000): Promise<'quiet' | 'fatal' | 'stalled'> {
     let quietChecks = 0;
+    let lastProgress = '';
+    let lastChange = Date.now();
     while (quietChecks < 2) {
-      if (Date.now() > deadline)
-        throw new Error(`the rehearsed stack did not settle within ${timeoutMs / 1000} s`);
-      await this.lambda.idle();
-      const busy = this.mappings.some((m) => m.busy) || (await this.messagesLeft()) > 0;
+      if (this.fatal.length > 0) return 'fatal';
+      await Promise.race([this.lambda.idle(), sleep(1000)]);
+      const left = await this.messagesLeft();
+      const busy = this.mappings.some((m) => m.busy) || left > 0 || this.inFlight() > 0;
+      const progress = `${left}/${this.messagesWritten()}/${this.invocations()}`;
+      if (progress !== lastProgress) {
+        lastProgress = progress;
+        lastChange = Date.now();
+      } else if (busy && Date.now() - lastChange > stallMs) {
+        this.problems.push(
+          `the stack stalled: ${left} message(s) left in its queues and nothing moved for ${stallMs / 1000} s (see the function logs)`,
+        );
+        return 'stalled';
+      }
       quietChecks = busy ? 0 : quietChecks + 1;
       await sleep(busy ? 500 : 250);
     }
+    return 'quiet';
+  }
+
+  private invocations(): number {
+    return [...this.functions.values()].reduce((n, f) => n + f.stats().invocations, 0);
+  }
+
+  /** Invocations running now (asynchronous ones included). */
+  private inFlight(): number {
+    return [...this.functions.values()].reduce((n, f) => n + f.running, 0);
   }
 
   /**
    * Schedule rounds until one moves nothing: each round fires every schedule and waits for the
    * stack to settle (a child sync whose parents were not linked yet goes again next round).
    */
-  async drain(maxRounds = 6): Promise<RoundResult[]> {
+  async drain(maxRounds = 6): Promise<{ rounds: RoundResult[]; settled: boolean }> {
     const rounds: RoundResult[] = [];
     for (let round = 1; round <= maxRounds; round++) {
       const before = this.runs.length;
       const t0 = performance.now();
       await this.fireSchedules('sync');
-      await this.waitUntilQuiet();
+      const settled = await this.waitUntilQuiet();
       const these = this.runs.slice(before);
       const enqueued = these.reduce((n, r) => n + (r.counts?.enqueued ?? 0), 0);
       rounds.push({ round, extractRuns: these.length, enqueued, seconds: (performance.now() - t0) / 1000 });
       this.opts.say?.(
         `round ${round}: ${these.length} extract runs enqueued ${enqueued} records (${rounds.at(-1)!.seconds.toFixed(1)} s)`,
       );
-      if (enqueued === 0) return rounds;
+      if (settled !== 'quiet') {
+        if (settled === 'fatal')
+          this.problems.push(`stopped: ${this.fatal.join('; ')} (the function cannot run)`);
+        return { rounds, settled: false };
+      }
+      if (enqueued === 0) return { rounds, settled: true };
     }
     this.problems.push(
       `the syncs still enqueued records after ${maxRounds} schedule rounds: they do not converge`,
     );
-    return rounds;
+    return { rounds, settled: false };
   }
 
   /** Messages still in the stack's queues (visible, in flight or delayed), dead-letter queues excepted. */
@@ -423,6 +471,9 @@ export class Rehearsal {
     await this.local.stop();
   }
 }
+
+/** Lambda's errors of an environment that cannot do its work at all, whatever the event. */
+const FATAL_ERROR = /^(Runtime|Sandbox)\./;
 
 /** An SQS client with a role's session: the event source mapping polls with the function's role. */
 function sqsClientFor(region: string, endpoint: string, credentials: FunctionCredentials): SQSClient {

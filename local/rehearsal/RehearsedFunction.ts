@@ -158,7 +158,19 @@ export class RehearsedFunction {
     this.opts = opts;
   }
 
+  /** Invocations running now. */
+  running = 0;
+
   async invoke(event: unknown, invokedFunctionArn = this.spec.arn): Promise<InvocationResult> {
+    this.running += 1;
+    try {
+      return await this.invokeOnce(event, invokedFunctionArn);
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  private async invokeOnce(event: unknown, invokedFunctionArn: string): Promise<InvocationResult> {
     const { environment: env, initMs } = await this.acquire();
     const started = performance.now();
     try {
