@@ -69,11 +69,18 @@ export interface LeastPrivilegeReport {
  * call) whose action and resource match the pair's patterns.
  */
 export function leastPrivilegeReport(
-  principals: ReadonlyMap<string, ReportPrincipal> | Readonly<Record<string, ReportPrincipal>>,
+  principals:
+    | ReadonlyMap<string, ReportPrincipal>
+    | Readonly<Record<string, ReportPrincipal>>
+    | readonly (ReportPrincipal & { readonly name: string })[],
   records: readonly CallRecord[],
 ): LeastPrivilegeReport {
-  const entries: [string, ReportPrincipal][] =
-    principals instanceof Map ? [...principals.entries()] : Object.entries(principals);
+  // By name: a map or record keyed by name, or the gateway's principals (`[...principals.values()]`).
+  const entries: [string, ReportPrincipal][] = Array.isArray(principals)
+    ? principals.map((p): [string, ReportPrincipal] => [p.name, p])
+    : principals instanceof Map
+      ? [...principals.entries()]
+      : Object.entries(principals);
   // Calls with an access key no principal has fail the rehearsal too: reported under their name.
   if (records.some((r) => r.principal === 'unknown'))
     entries.push(['unknown', { roleArn: '(unknown access key)', identityPolicies: [] }]);
