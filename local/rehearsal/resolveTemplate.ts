@@ -199,6 +199,36 @@ function physicalOf(
  */
 const IAM_CONDITION = '__IamCondition';
 
+/**
+ * cfn-resolver-lib also replaces an object whose only key holds an array with the array itself
+ * (`{"dynamodb:LeadingKeys": [...]}` → `[...]`, `Principal: {AWS: [...]}` → `[...]`), which turns
+ * IAM conditions and principals into something else. Such objects get a second key for the
+ * evaluation, removed after it.
+ */
+const KEEP_SHAPE = '__KeepShape';
+
+function keepShapes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(keepShapes);
+  if (!value || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const mapped = Object.fromEntries(entries.map(([k, v]) => [k, keepShapes(v)]));
+  const [only] = entries;
+  const intrinsic = only && (only[0] === 'Ref' || only[0].startsWith('Fn::'));
+  return entries.length === 1 && Array.isArray(only?.[1]) && !intrinsic
+    ? { ...mapped, [KEEP_SHAPE]: true }
+    : mapped;
+}
+
+function dropShapeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropShapeKeys);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== KEEP_SHAPE)
+      .map(([k, v]) => [k, dropShapeKeys(v)]),
+  );
+}
+
 function renameKey(value: unknown, from: string, to: string): unknown {
   if (Array.isArray(value)) return value.map((v) => renameKey(v, from, to));
   if (value && typeof value === 'object') {
@@ -216,7 +246,10 @@ function mapProperties(
   return Object.fromEntries(
     Object.entries(resources).map(([id, r]) => [
       id,
-      r.Properties ? { ...r, Properties: fn(r.Properties) as Record<string, unknown> } : r,
+      // cfn-resolver-lib cannot walk an empty Properties object; a resource without any is the same.
+      r.Properties && Object.keys(r.Properties).length > 0
+        ? { ...r, Properties: fn(r.Properties) as Record<string, unknown> }
+        : withoutProperties(r),
     ]),
   );
 }
@@ -246,6 +279,11 @@ function unanswerable(
     }
     unanswerable(v, `${path}.${k}`, refs, getAtts, out);
   }
+}
+
+function withoutProperties(r: CfnResource): CfnResource {
+  const { Properties: _, ...rest } = r;
+  return rest;
 }
 
 function hex(seed: string, length: number): string {
@@ -300,7 +338,7 @@ export function resolveTemplate(template: CfnTemplate, opts: ResolveOptions): Re
     Object.entries(template.Resources).filter(([, r]) => r.Type !== 'AWS::CDK::Metadata'),
   );
   const input = {
-    Resources: mapProperties(resources, (p) => renameKey(p, 'Condition', IAM_CONDITION)),
+    Resources: mapProperties(resources, (p) => keepShapes(renameKey(p, 'Condition', IAM_CONDITION))),
     Outputs: template.Outputs ?? {},
     Conditions: template.Conditions ?? {},
     Parameters: {},
@@ -324,7 +362,9 @@ export function resolveTemplate(template: CfnTemplate, opts: ResolveOptions): Re
   } finally {
     console.warn = quiet;
   }
-  const resolved = mapProperties(evaluated.Resources, (p) => renameKey(p, IAM_CONDITION, 'Condition'));
+  const resolved = mapProperties(evaluated.Resources, (p) =>
+    dropShapeKeys(renameKey(p, IAM_CONDITION, 'Condition')),
+  );
   const problems: string[] = [];
   unresolvedIn(resolved, 'Resources', problems);
   unresolvedIn(evaluated.Outputs, 'Outputs', problems);

@@ -54,6 +54,45 @@ describe('resolveTemplate', () => {
     }
   });
 
+  it('keeps IAM policies as written: conditions with GetAtt inside, one-key objects holding lists', () => {
+    const policy = resolveTemplate(
+      {
+        Resources: {
+          Role: { Type: 'AWS::IAM::Role', Properties: {} },
+          Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+          QueuePolicy: {
+            Type: 'AWS::SQS::QueuePolicy',
+            Properties: {
+              PolicyDocument: {
+                Statement: [
+                  {
+                    Effect: 'Deny',
+                    Principal: { AWS: ['*'] },
+                    Action: 'sqs:SendMessage',
+                    Resource: { 'Fn::GetAtt': ['Queue', 'Arn'] },
+                    Condition: {
+                      ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['Role', 'Arn'] }] },
+                      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['crm~*'] },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+      { stackName: 'S' },
+    ).resources.QueuePolicy?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    const role = `arn:aws:iam::123456789012:role/${'S-Role-'}`;
+    const [statement] = policy.Statement;
+    expect(statement?.Principal).toEqual({ AWS: ['*'] });
+    expect(statement?.Condition).toEqual({
+      ArnNotEquals: { 'aws:PrincipalArn': [expect.stringMatching(new RegExp(`^${role}`))] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['crm~*'] },
+    });
+    expect(statement?.Resource).toMatch(/^arn:aws:sqs:eu-west-1:123456789012:S-Queue-/);
+  });
+
   it('refuses a template it cannot resolve, naming the place', () => {
     const broken: CfnTemplate = {
       Resources: {
