@@ -54,7 +54,7 @@ program
 program
   .command('rehearse')
   .description(
-    'before your first deploy: synth the stack, run it offline from its bundles and operate it with the CLI',
+    'before your first deploy: synth the stack, run it offline from its bundles (every AWS call checked against its role) and operate it with the CLI',
   )
   .option(
     '--context <key=value>',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -139,6 +140,10 @@ export class EventSourceMapping {
     this.opts = opts;
   }
 
+  get logicalId(): string {
+    return this.spec.logicalId;
+  }
+
   get queueUrl(): string {
     return this.spec.queueUrl;
   }
@@ -148,8 +153,16 @@ export class EventSourceMapping {
     return this.active > 0;
   }
 
-  start(): void {
+  /**
+   * Starts the pollers. Lambda reads the queue's attributes with the function's role when the
+   * mapping is created (GetQueueAttributes is one of the three permissions it requires), so a
+   * mapping the role cannot use fails here, as its creation would.
+   */
+  async start(): Promise<void> {
     if (this.running || !this.spec.enabled) return;
+    await this.opts.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: this.spec.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+    );
     this.running = true;
     for (let i = 0; i < this.spec.maximumConcurrency; i++) this.pollers.push(this.poll());
   }

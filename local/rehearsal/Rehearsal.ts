@@ -15,8 +15,10 @@ import { LocalSts } from '../aws/LocalSts.ts';
 import { LocalStack } from '../LocalStack.ts';
 import { EventSourceMapping, mappingSpecs } from './EventSourceMapping.ts';
 import { type FunctionCredentials, functionSpecs } from './functionSpecs.ts';
+import { OPERATOR } from './operator.ts';
 import { provisionFromTemplate } from './provisionFromTemplate.ts';
 import { type FunctionStats, RehearsedFunction } from './RehearsedFunction.ts';
+import { type IamFindings, type RehearsalGateway, startGateway } from './rehearsalGateway.ts';
 import { rehearsalSecrets } from './rehearsalSecrets.ts';
 import { type CfnTemplate, type ResolvedStack, resolveTemplate } from './resolveTemplate.ts';
 import { RoleCredentials } from './roleCredentials.ts';
@@ -58,13 +60,6 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** An operator's credentials: the CLI runs with them (allowed everything, as an admin would be). */
-export const OPERATOR: FunctionCredentials = {
-  accessKeyId: 'AKIAREHEARSALOPERATOR',
-  secretAccessKey: 'rehearsal-operator',
-  sessionToken: '',
-};
-
 /**
  * The deploy rehearsal: the synthesized stack, resolved and created on local parts, each function
  * from its bundle in its own process, driven by its schedules and event source mappings the way AWS
@@ -83,6 +78,7 @@ export class Rehearsal {
   private readonly servers: ReadonlyArray<{ stop(): Promise<void> }>;
   private readonly roles: RoleCredentials;
   private readonly runs: RunRecord[];
+  private readonly iam: RehearsalGateway;
   /** Errors of environments that cannot run at all (see waitUntilQuiet). */
   private readonly fatal: string[];
 
@@ -100,6 +96,7 @@ export class Rehearsal {
     roles: RoleCredentials;
     runs: RunRecord[];
     fatal: string[];
+    iam: RehearsalGateway;
   }) {
     this.opts = init.opts;
     this.problems = init.problems;
@@ -114,6 +111,7 @@ export class Rehearsal {
     this.roles = init.roles;
     this.runs = init.runs;
     this.fatal = init.fatal;
+    this.iam = init.iam;
   }
 
   static async start(opts: RehearsalOptions): Promise<Rehearsal> {
@@ -137,27 +135,26 @@ export class Rehearsal {
       ) => {
         if (error && FATAL_ERROR.test(error.errorType)) fatal.push(`${logicalId}: ${error.errorType}`);
       };
-      const sqsEndpoint = local.emulators.sqsEndpoint;
-      const stack = resolveTemplate(template, { stackName: opts.stackName, sqsBaseUrl: sqsEndpoint });
-      const provisioned = await provisionFromTemplate(stack, local.aws);
-      say(`created the template's tables, queues and buckets (${provisioned.queueUrls.size} queues)`);
-
+      const roles = new RoleCredentials();
+      // The template as IAM sees it (queue URLs do not matter to a policy); the stack proper is
+      // resolved once the gateway's URL, which its queue URLs carry, is known.
+      const draft = resolveTemplate(template, { stackName: opts.stackName });
       const secrets = new LocalSecretsManager({
-        region: stack.region,
-        accountId: stack.account,
-        secrets: rehearsalSecrets(stack, opts.config, local),
+        region: draft.region,
+        accountId: draft.account,
+        secrets: rehearsalSecrets(draft, opts.config, local),
       });
       servers.push(secrets);
       const functions = new Map<string, RehearsedFunction>();
-      const asyncRetries = asyncRetriesOf(stack);
+      const asyncRetries = asyncRetriesOf(draft);
       const byArn = (arn: string) =>
         [...functions.values()].find((f) => f.spec.arn === arn.replace(/:(\$LATEST|\d+)$/, ''));
       const lambda = new LocalLambda({
-        functions: [...stack.physical.values()]
+        functions: [...draft.physical.values()]
           .filter((p) => p.type === 'AWS::Lambda::Function')
           .map((p) => ({ name: p.ref, arn: p.attributes.Arn! })),
-        region: stack.region,
-        accountId: stack.account,
+        region: draft.region,
+        accountId: draft.account,
         // Lambda's own retries of asynchronous invocations are per function (EventInvokeConfig),
         // so they are made here rather than by the endpoint.
         asyncRetryAttempts: 0,
@@ -185,24 +182,41 @@ export class Rehearsal {
         },
       });
       servers.push(lambda);
-      const roles = new RoleCredentials();
       const sts = new LocalSts({
         identities: {
           [OPERATOR.accessKeyId]: {
-            arn: `arn:aws:iam::${stack.account}:user/rehearsal-operator`,
+            arn: `arn:aws:iam::${draft.account}:user/rehearsal-operator`,
             userId: 'AIDAREHEARSALOPERATOR',
           },
         },
       });
       servers.push(sts);
-      const endpoints: Record<string, string> = {
-        DYNAMODB: local.emulators.dynamodbEndpoint,
-        SQS: sqsEndpoint,
-        S3: local.emulators.s3Endpoint,
-        SECRETS_MANAGER: await secrets.start(),
-        LAMBDA: await lambda.start(),
-        STS: await sts.start(),
-      };
+      const iam = await startGateway(
+        draft,
+        roles,
+        {
+          dynamodb: local.emulators.dynamodbEndpoint,
+          sqs: local.emulators.sqsEndpoint,
+          s3: local.emulators.s3Endpoint,
+          secretsmanager: await secrets.start(),
+          lambda: await lambda.start(),
+          sts: await sts.start(),
+        },
+        (id) => secrets.arnOf(id),
+      );
+      servers.push(iam.gateway);
+      problems.push(...iam.templateProblems);
+      const stack = resolveTemplate(template, { stackName: opts.stackName, sqsBaseUrl: iam.gateway.url });
+      const provisioned = await provisionFromTemplate(stack, local.aws);
+      say(`created the template's tables, queues and buckets (${provisioned.queueUrls.size} queues)`);
+      // Every AWS call of the functions, their mappings, their schedules and the CLI goes through
+      // the gateway, which checks it against the caller's role.
+      const endpoints: Record<string, string> = Object.fromEntries(
+        ['DYNAMODB', 'SQS', 'S3', 'SECRETS_MANAGER', 'LAMBDA', 'STS', 'CLOUDFORMATION'].map((s) => [
+          s,
+          iam.gateway.url,
+        ]),
+      );
       const specs = functionSpecs(stack, {
         cdkOut: opts.cdkOut,
         credentialsFor: (role) => roles.forRole(role),
@@ -234,7 +248,7 @@ export class Rehearsal {
         }
         const fn = functions.get(spec.functionName)!;
         return new EventSourceMapping(spec, {
-          sqs: sqsClientFor(stack.region, endpoints.SQS!, roles.forRole(fn.spec.roleArn)),
+          sqs: sqsClientFor(stack.region, iam.gateway.url, roles.forRole(fn.spec.roleArn)),
           region: stack.region,
           invoke: async (event) => {
             const result = await fn.invoke(event);
@@ -259,8 +273,16 @@ export class Rehearsal {
         ],
       });
       servers.push(cfn);
-      endpoints.CLOUDFORMATION = await cfn.start();
-      for (const m of mappings) m.start();
+      iam.upstreams.cloudformation = await cfn.start();
+      for (const m of mappings) {
+        try {
+          await m.start();
+        } catch (err) {
+          problems.push(
+            `${m.logicalId}: the event source mapping cannot read its queue: ${(err as Error).message}`,
+          );
+        }
+      }
       return new Rehearsal({
         opts,
         problems,
@@ -275,6 +297,7 @@ export class Rehearsal {
         roles,
         runs,
         fatal,
+        iam,
       });
     } catch (err) {
       await Promise.allSettled(servers.map((s) => s.stop()));
@@ -458,6 +481,11 @@ export class Rehearsal {
       bundleKb: Math.round(bundleBytes(f.spec.taskRoot, f.spec.handler) / 1024),
       ...f.stats(),
     }));
+  }
+
+  /** What the IAM check found so far: calls denied (with the statement missing) and grants unused. */
+  iamFindings(): IamFindings {
+    return this.iam.findings();
   }
 
   messagesWritten(): number {

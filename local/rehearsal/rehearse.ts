@@ -7,6 +7,7 @@ import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { WritebackError } from '../../shared/errors.ts';
 import { fakeAssociatedIds, loadTargetCopies } from '../loadTargetCopies.ts';
 import { type CliResult, type FunctionReport, Rehearsal, type RoundResult } from './Rehearsal.ts';
+import type { IamFindings } from './rehearsalGateway.ts';
 import type { CfnTemplate } from './resolveTemplate.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,14 +36,6 @@ export interface Check {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
-}
-
-/** What the IAM check found: calls the roles would be denied, and grants no call used. */
-export interface IamFindings {
-  readonly calls: number;
-  readonly principals: number;
-  readonly denied: readonly string[];
-  readonly unused: readonly string[];
 }
 
 export interface RehearsalResult {
@@ -139,9 +132,12 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearsalResult> 
     say(`drained: ${recordsWritten} records written in ${drainSeconds.toFixed(1)} s`);
     // The CLI's view of a stack that did not settle would only repeat what went wrong.
     if (settled && opts.operatorChecks !== false) checks.push(...(await operatorChecks(rehearsal, say)));
+    const iam = rehearsal.iamFindings();
+    const problems = [...rehearsal.problems, ...iam.denied.map((d) => `IAM denied ${d}`)];
     return {
-      ok: rehearsal.problems.length === 0 && checks.every((c) => c.ok),
-      problems: dedupe(rehearsal.problems),
+      ok: problems.length === 0 && checks.every((c) => c.ok),
+      problems: dedupe(problems),
+      iam,
       checks,
       rounds,
       functions: rehearsal.functionReports(),

@@ -94,6 +94,36 @@ describe('a broken deploy fails the rehearsal with a clear message', () => {
     expect(result.problems.some((p) => p.startsWith('stopped:'))).toBe(true);
   }, 300_000);
 
+  it('a removed grant: the denied call is named with the statement that is missing', async () => {
+    // The state table has no resource policy: without the role's statement nothing allows the call.
+    // (Removing the extract's sqs:SendMessage would not do: its queue's policy allows it too.)
+    let id = '';
+    const result = await broken({
+      alterTemplate: (t) => {
+        const [logicalId, fn] = functionOf(t, 'people', 'extract');
+        id = logicalId;
+        const role = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const stateTable = Object.keys(t.Resources).find((k) => k.startsWith('StateTable'))!;
+        for (const r of Object.values(t.Resources)) {
+          const roles = (r.Properties?.Roles as { Ref?: string }[] | undefined) ?? [];
+          if (r.Type !== 'AWS::IAM::Policy' || !roles.some((x) => x.Ref === role)) continue;
+          const doc = r.Properties!.PolicyDocument as { Statement: unknown[] };
+          doc.Statement = doc.Statement.filter((st) => !JSON.stringify(st).includes(stateTable));
+        }
+      },
+    });
+    expect(result.ok).toBe(false);
+    const denied = result.iam?.denied ?? [];
+    const onStateTable = denied.filter(
+      (d) => d.startsWith(`${id}: dynamodb:`) && d.includes(':table/Writeback-StateTable'),
+    );
+    expect(onStateTable.length).toBeGreaterThan(0);
+    expect(
+      onStateTable.every((d) => d.includes('missing statement {"Effect":"Allow","Action":"dynamodb:')),
+    ).toBe(true);
+    expect(result.problems.some((p) => p.startsWith('IAM denied') && p.includes('StateTable'))).toBe(true);
+  }, 300_000);
+
   it('an event source mapping without partial batch responses is named', async () => {
     let id = '';
     const result = await broken({

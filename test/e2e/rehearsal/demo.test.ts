@@ -31,6 +31,12 @@ describe('deploy rehearsal of the demo config', () => {
     expect(result.rounds[0]?.extractRuns).toBeGreaterThanOrEqual(6);
   });
 
+  it('checks every AWS call the functions, mappings, schedules and CLI make against the template’s policies: none denied', () => {
+    expect(result.iam?.calls).toBeGreaterThan(500);
+    expect(result.iam?.principals).toBeGreaterThanOrEqual(15);
+    expect(result.iam?.denied).toEqual([]);
+  });
+
   it('runs every function of the template from its bundle, each within its memory', () => {
     expect(result.functions.length).toBe(15);
     for (const f of result.functions) {
