@@ -78,7 +78,9 @@ export interface ConnectorDefinition<C extends { readonly type: string } = { rea
   /**
    * A user connector's local fake, for `writeback test-connector` and `npm start` (ours register
    * theirs in local/fakes/localConnectors.ts, out of the Lambda bundles). Import it lazily
-   * (`fake: async () => (await import('./fake.ts')).startFake()`) to keep it out of yours.
+   * (`fake: async () => (await import('./fake.ts')).startFake()`) so a Lambda never loads it;
+   * esbuild still bundles a literal dynamic import, so keep the fake small and free of
+   * local-only packages.
    */
   readonly fake?: () => Promise<ContractTarget>;
 }
