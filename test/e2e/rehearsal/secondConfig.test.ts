@@ -1,9 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatRehearsal } from '../../../local/rehearsal/formatRehearsal.ts';
-import { rehearse } from '../../../local/rehearsal/rehearse.ts';
+import { type RehearsalResult, rehearse } from '../../../local/rehearsal/rehearse.ts';
 import { DWH_NETWORK } from '../../infra/stackFixture.ts';
 
 /**
@@ -47,11 +48,36 @@ describe('deploy rehearsal of a second config', () => {
     }
   }, 600_000);
 
-  it('runs on the trial database path, reading the RDS-style secret the stack creates', async () => {
-    const { result } = await rehearsed({ trialDatabase: 'true' });
+  it('runs on the trial database path through `writeback rehearse`, reading the RDS-style secret the stack creates', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'wb-rehearsal-cli-'));
+    dirs.push(workDir);
+    const { stdout, code } = await new Promise<{ stdout: string; code: number }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          'cli/main.ts',
+          '--json',
+          '-c',
+          CONFIG,
+          'rehearse',
+          '--context',
+          'trialDatabase=true',
+          '--customers',
+          '40',
+          '--work-dir',
+          workDir,
+        ],
+        { maxBuffer: 64 * 2 ** 20 },
+        (err, out) => resolve({ stdout: out, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }),
+      );
+    });
+    const result = JSON.parse(stdout) as RehearsalResult;
+    if (!result.ok) console.error(formatRehearsal(result).join('\n'));
     expect(result.problems).toEqual([]);
+    expect(code).toBe(0);
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(result.recordsWritten).toBeGreaterThan(40);
+    expect(result.iam?.denied).toEqual([]);
     expect(result.notRehearsed).toContain('AWS::RDS::DBInstance (not created)');
   }, 600_000);
 });
