@@ -37,6 +37,15 @@ export const QBO_RATE_LIMITS: RateLimitSpec = {
 export const QBO_BATCH_LIMITS: RateLimitSpec = {
   windows: [{ name: 'batch-minute', limit: 40, intervalMs: 60_000 }],
 };
+/**
+ * Both, as the connector declares them (`capabilities.rateLimits`): every write call sends one
+ * batch, so the batch window binds first, and it comes first so that the writers' shared pace
+ * across containers (paceForWindows: the shortest window, the first of equals) is 40 calls a minute.
+ */
+export const QBO_DECLARED_LIMITS: RateLimitSpec = {
+  windows: [...QBO_BATCH_LIMITS.windows, ...QBO_RATE_LIMITS.windows],
+  maxConcurrency: 10,
+};
 /** Most payloads in one batch request (Intuit's developer blog, 2023; its guide advises 10). */
 export const QBO_MAX_BATCH = 30;
 /** The minor version every call asks for (Intuit retired 1–74 in 2025). */
@@ -117,7 +126,7 @@ export class QuickBooksConnector implements Connector {
       idempotencyKey: true,
       maxBatchSize: this.batchSize,
       partialSuccess: 'per-record',
-      rateLimits: spec ?? QBO_RATE_LIMITS,
+      rateLimits: opts.rateLimit ? opts.rateLimit : QBO_DECLARED_LIMITS,
       children: 'embedded',
       versionToken: 'SyncToken',
       nulls: defaultNullRule(this.nulls),

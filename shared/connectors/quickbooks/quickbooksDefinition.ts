@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
 import { defineConnector } from '../defineConnector.ts';
-import { QBO_MAX_BATCH, QBO_RATE_LIMITS, QuickBooksConnector } from './QuickBooksConnector.ts';
+import { QBO_DECLARED_LIMITS, QBO_MAX_BATCH, QuickBooksConnector } from './QuickBooksConnector.ts';
 
 const BASE_URL = {
   production: 'https://quickbooks.api.intuit.com',
@@ -37,7 +37,7 @@ export const quickbooksDefinition = defineConnector({
     idempotencyKey: true,
     maxBatchSize: QBO_MAX_BATCH,
     partialSuccess: 'per-record',
-    rateLimits: QBO_RATE_LIMITS,
+    rateLimits: QBO_DECLARED_LIMITS,
     children: 'embedded',
     versionToken: 'SyncToken',
     nulls: 'clear',
