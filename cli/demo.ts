@@ -123,6 +123,7 @@ async function verifyDemo(stack: LocalStack): Promise<void> {
     hubspot: () => stack.hubspot,
     hubspotAssociations: (from, to) => fakeAssociatedIds(stack.hubspot, from, to),
     postgresUrl: (c) => (typeof c.url === 'string' ? c.url : stack.pg.url('billing')),
+    credentials: (name) => stack.credentials(name),
   });
   out(
     `verify: the ELT stand-in loaded ${copies

@@ -1,5 +1,7 @@
 import type { Sql } from 'postgres';
 import type { ConnectionConfig, SyncConfig, WritebackConfig } from '../shared/config/schema.ts';
+import type { ConnectionCredentials } from '../shared/connectors/ConnectionCredentials.ts';
+import { createConnector } from '../shared/connectors/createConnector.ts';
 import { HubSpotConnector } from '../shared/connectors/hubspot/HubSpotConnector.ts';
 import { UsageError } from '../shared/ops/errors.ts';
 import type { CopyLoader, LoadedCopy } from '../shared/ops/verify.ts';
@@ -7,6 +9,7 @@ import { quoteIdent, quoteQualified } from '../shared/source/sqlText.ts';
 import { chunks } from '../shared/util/chunks.ts';
 import type { HubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
 import { localConnector } from './fakes/localConnectors.ts';
+import { loadListedCopy } from './loadListedCopy.ts';
 
 /** A HubSpot record as the list API (or the fake's store) has it: its id and its properties. */
 export interface HubSpotCopyRecord {
@@ -184,6 +187,11 @@ export interface CopySources {
   readonly hubspot?: (object: string) => HubSpotFake | Records;
   /** The ids of `toObject` each record of `fromObject` is associated with (for `verify.parentColumn`). */
   readonly hubspotAssociations?: (fromObject: string, toObject: string) => ReadAssociatedIds;
+  /**
+   * What a connection is given locally (the local stack's credentials): a target without a loader
+   * of its own is then listed through its connector (loadListedCopy).
+   */
+  readonly credentials?: (connectionName: string) => ConnectionCredentials;
   /** The database URL of a Postgres target connection (asked only of Postgres connections). */
   readonly postgresUrl?: (connection: ConnectionConfig) => string | undefined;
 }
@@ -213,7 +221,12 @@ export async function loadTargetCopies(
       continue;
     }
     const connection = config.connections[sync.target.connection]!;
-    const read = await localConnector(connection.type)?.readBack?.({ dwh, sync, connection, table, sources });
+    const own = localConnector(connection.type)?.readBack;
+    const read = own
+      ? await own({ dwh, sync, connection, table, sources })
+      : sources.credentials
+        ? await listedCopy(dwh, sync, connection, table, sources.credentials(sync.target.connection))
+        : undefined;
     const loaded: LoadedCopy = read
       ? { sync: sync.name, table, ...read }
       : {
@@ -226,6 +239,23 @@ export async function loadTargetCopies(
     out.push(loaded);
   }
   return out;
+}
+
+/** A target's copy listed through its connector, for a type without a loader of its own. */
+async function listedCopy(
+  dwh: Sql,
+  sync: SyncConfig,
+  connection: ConnectionConfig,
+  table: string,
+  creds: ConnectionCredentials,
+): Promise<{ records: number; from: string }> {
+  const connector = createConnector(sync, connection, creds);
+  try {
+    const records = await loadListedCopy(dwh, connector, sync.target.object, table);
+    return { records, from: `${connection.type} ${sync.target.object} (listed)` };
+  } finally {
+    await connector.close();
+  }
 }
 
 /**
@@ -241,5 +271,6 @@ export const loadLocalCopies: CopyLoader = async (ctx, dwh, syncs) => {
     hubspotAssociations: (from, to) =>
       apiAssociatedIds({ baseUrl: local.hubspotUrl, token: local.hubspotToken ?? '' }, from, to),
     postgresUrl: (connection) => (typeof connection.url === 'string' ? connection.url : local.billingUrl),
+    ...(local.connections ? { credentials: (name: string) => local.connections?.[name] ?? {} } : {}),
   });
 };

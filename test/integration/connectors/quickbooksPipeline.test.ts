@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStack } from '../../../local/LocalStack.ts';
+import { loadTargetCopies } from '../../../local/loadTargetCopies.ts';
 import type { Row } from '../../../shared/config/schema.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import type { TargetRecord } from '../../../shared/connectors/Connector.ts';
 import { createConnector } from '../../../shared/connectors/createConnector.ts';
+import { verifySync } from '../../../shared/verify/verifySync.ts';
 
 /** Customers, then their invoices with embedded lines, to the local QuickBooks fake through the real handlers. */
 const config = validateConfig({
@@ -31,6 +33,8 @@ const config = validateConfig({
       source: { table: 'src.customers', key: 'id', cursor: 'loaded_at' },
       target: { connection: 'books', object: 'Customer' },
       map: (row: Row) => ({ GivenName: row.first_name, FamilyName: row.last_name, CompanyName: row.company }),
+      // The ELT stand-in lists QuickBooks through the connector into qbo.customers (loadListedCopy).
+      verify: { table: 'qbo.customers', targetIdColumn: 'id', loadedAtColumn: '_loaded_at' },
     },
   ],
 });
@@ -98,5 +102,37 @@ describe('QuickBooks through the write protocol: customers, then invoices with t
       CompanyName: 'Renamed',
       SyncToken: '1',
     });
+  }, 120_000);
+
+  it('verifies the customers against a copy listed back from QuickBooks: clean, then drift when edited there', async () => {
+    // Prepare
+    const sync = config.syncs.find((s) => s.name === 'qbo-customers')!;
+    const load = () =>
+      loadTargetCopies(stack.dwh, config, [sync], { credentials: (n) => stack.credentials(n) });
+    const deps = { dwh: stack.dwh, links: stack.links, state: stack.state, now: Date.now };
+
+    // Act
+    const [copy] = await load();
+    const clean = await verifySync(sync, deps);
+    // Someone edits customer 5 in QuickBooks (a sparse update carrying its SyncToken).
+    const connector = createConnector(sync, config.connections.books!, stack.credentials('books'));
+    const five = await connector.lookup('Customer', '5');
+    await connector.upsertBatch('Customer', [
+      {
+        key: '5',
+        externalId: '5',
+        idempotencyKey: 'edit-5',
+        targetId: five!.targetId,
+        payload: { CompanyName: 'Edited in QuickBooks' },
+      },
+    ]);
+    await load();
+    const drifted = await verifySync(sync, deps);
+
+    // Assess
+    expect(copy).toMatchObject({ table: 'qbo.customers', records: 40 });
+    expect(clean).toMatchObject({ sourceRows: 40, targetRecords: 40, clean: true });
+    expect(drifted.clean).toBe(false);
+    expect(drifted.counts.drift).toBe(1);
   }, 120_000);
 });
