@@ -67,6 +67,15 @@ export interface LocalStackOptions {
   readonly writeOptions?: (sync: SyncConfig) => WriteTuning;
   /** Bodies above this many bytes travel by claim check (tests set it low). @default 256 KiB */
   readonly claimCheckThresholdBytes?: number;
+  /** Told of every handler invocation and its duration (the cost bench prices them as Lambda would). */
+  readonly onInvocation?: (invocation: HandlerInvocation) => void;
+}
+
+/** One invocation of a handler, as Lambda would bill it. */
+export interface HandlerInvocation {
+  readonly fn: 'extract' | 'write';
+  readonly sync: string;
+  readonly ms: number;
 }
 
 /** The optional parts of the write dependencies a local run may set. */
@@ -112,6 +121,7 @@ export class LocalStack {
   private readonly extractHandler: ReturnType<typeof createExtractHandler>;
   private readonly writeHandler: ReturnType<typeof createWriteHandler>;
   private readonly logger: Logger;
+  private readonly onInvocation: ((invocation: HandlerInvocation) => void) | undefined;
 
   private constructor(init: {
     opts: LocalStackOptions;
@@ -136,6 +146,7 @@ export class LocalStack {
     this.resources = init.resources;
     this.dwh = init.dwh;
     this.ownDataDir = init.ownDataDir;
+    this.onInvocation = opts.onInvocation;
     this.logger = opts.logger ?? new Logger({ serviceName: 'writeback-local', logLevel: 'SILENT' });
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
     this.state = new DynamoStateStore(this.aws.ddb, this.resources.stateTable);
@@ -286,8 +297,10 @@ export class LocalStack {
   /** Runs one extract of a sync through the real extract handler, as the schedule would. */
   public async runExtract(syncName: string): Promise<RunRecord> {
     const deadline = Date.now() + EXTRACT_TIMEOUT_MS;
+    const started = performance.now();
     try {
       const run = await this.extractHandler({ sync: syncName }, fakeContext(`${syncName}-extract`, deadline));
+      this.onInvocation?.({ fn: 'extract', sync: syncName, ms: performance.now() - started });
       const s = this.finished.get(syncName)!;
       s.runs++;
       s.extract = addCounts(s.extract, run.counts);
@@ -321,7 +334,9 @@ export class LocalStack {
         concurrency: sync.concurrency,
         waitSeconds: overrides.waitSeconds ?? 1,
         handler: async (event: SQSEvent) => {
+          const started = performance.now();
           const res = await this.writeHandler(event, fakeContext(`${sync.name}-write`, Date.now() + 60_000));
+          this.onInvocation?.({ fn: 'write', sync: sync.name, ms: performance.now() - started });
           return res;
         },
         onError: (err) => this.logger.error('writer invocation failed', { sync: sync.name, err }),
