@@ -38,7 +38,8 @@ describe('deploy rehearsal of the demo config', () => {
   });
 
   it('runs every function of the template from its bundle, each within its memory', () => {
-    expect(result.functions.length).toBe(15);
+    // An extract and a write function per sync (8), a verify function per sync with `verify` (3).
+    expect(result.functions.length).toBe(19);
     for (const f of result.functions) {
       expect(f.bundleKb, f.logicalId).toBeGreaterThan(100);
       expect(f.coldStarts, f.logicalId).toBeGreaterThan(0);
