@@ -9,7 +9,8 @@ const PAYING_INVOICES = `customer_id in (select customer_id from crm.customers w
 /**
  * The demo configuration: the embedded demo DWH's CRM schema written back to a HubSpot portal
  * (contacts), to Xero (paying customers as contacts, their invoices with embedded lines, each
- * invoice referencing its contact) and to an application database (invoices). `npm start` runs
+ * invoice referencing its contact), to QuickBooks Online (the same customers, their invoices with
+ * embedded lines) and to an application database (invoices). `npm start` runs
  * it locally against fakes of those APIs; `cdk deploy` deploys one pipeline per sync.
  */
 export default defineConfig({
@@ -19,6 +20,8 @@ export default defineConfig({
     'billing-db': { type: 'postgres', secret: 'writeback/billing-db' },
     // The secret holds {clientId, clientSecret, tenantId} of a Xero custom connection.
     xero: { type: 'xero', secret: 'writeback/xero' },
+    // The secret holds {token, realmId}: an OAuth access token and the QuickBooks company id.
+    quickbooks: { type: 'quickbooks', secret: 'writeback/quickbooks' },
   },
   syncs: [
     defineSync({
@@ -164,6 +167,66 @@ export default defineConfig({
       }),
       batchSize: 500,
       verify: { table: 'billing_copy.invoices', loadedAtColumn: '_loaded_at' },
+    }),
+    defineSync({
+      name: 'qbo-customers',
+      schedule: 'rate(15 minutes)',
+      source: {
+        table: 'crm.customers',
+        key: 'customer_id',
+        cursor: 'updated_at',
+        lookback: '2m',
+        where: PAYING,
+      },
+      // DisplayName, unique in QuickBooks, holds the customer id; the names have fields of their own.
+      target: { connection: 'quickbooks', object: 'Customer' },
+      map: (row) => ({
+        GivenName: row.first_name,
+        FamilyName: row.last_name,
+        CompanyName: row.company,
+        PrimaryEmailAddr: { Address: row.email },
+      }),
+      batchSize: 30,
+    }),
+    defineSync({
+      name: 'qbo-invoices',
+      schedule: 'rate(15 minutes)',
+      source: {
+        table: 'crm.invoices',
+        key: 'invoice_id',
+        cursor: 'updated_at',
+        lookback: '2m',
+        where: PAYING_INVOICES,
+      },
+      // Written after its customer, with the customer's QuickBooks id; DocNumber holds the invoice id
+      // and the lines travel inside the invoice.
+      parent: { sync: 'qbo-customers', key: 'customer_id' },
+      children: [
+        {
+          as: 'lines',
+          table: 'crm.invoice_lines',
+          foreignKey: 'invoice_id',
+          orderBy: 'line_id',
+          cursor: 'updated_at',
+        },
+      ],
+      target: { connection: 'quickbooks', object: 'Invoice' },
+      map: (row, { parent }) => ({
+        CustomerRef: { value: parent!.targetId },
+        TxnDate: toDate(row.issued_on),
+        DueDate: toDate(row.due_on),
+        Line: (row.lines as Row[]).map((l) => ({
+          Amount: (Number(l.quantity) * Number(l.unit_price_cents)) / 100,
+          DetailType: 'SalesItemLineDetail',
+          Description: l.description,
+          SalesItemLineDetail: {
+            ItemRef: { value: '1' },
+            Qty: Number(l.quantity),
+            UnitPrice: Number(l.unit_price_cents) / 100,
+          },
+        })),
+      }),
+      batchSize: 30,
     }),
   ],
 });

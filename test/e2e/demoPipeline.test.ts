@@ -168,6 +168,8 @@ describe('End to end: the demo pipeline on the local stack', () => {
       'hubspot-deals': 0,
       'hubspot-line-items': 0,
       'crm-invoices': 0,
+      'qbo-customers': 0,
+      'qbo-invoices': 0,
     });
     expect(spies.get('crm-customers')!.records).toEqual([String(id)]);
     for (const name of [
@@ -176,6 +178,8 @@ describe('End to end: the demo pipeline on the local stack', () => {
       'hubspot-deals',
       'hubspot-line-items',
       'crm-invoices',
+      'qbo-customers',
+      'qbo-invoices',
     ]) {
       expect(spies.get(name)!.calls).toBe(0);
     }

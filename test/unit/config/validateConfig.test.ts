@@ -93,6 +93,8 @@ describe('Function: validateConfig', () => {
       'hubspot-deals',
       'hubspot-line-items',
       'crm-invoices',
+      'qbo-customers',
+      'qbo-invoices',
     ]);
   });
 });
