@@ -5,8 +5,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { chunks } from '../shared/util/chunks.ts';
+import { sqsRecord } from './sqsRecord.ts';
 
 export interface SqsPollerOptions {
   readonly sqs: SQSClient;
@@ -95,7 +96,7 @@ export class SqsPoller {
   }
 
   private async invoke(messages: Message[]): Promise<void> {
-    const event: SQSEvent = { Records: messages.map((m) => this.toRecord(m)) };
+    const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m, this.opts.queueArn, 'us-east-1')) };
     let failed: Set<string>;
     try {
       const res = await this.opts.handler(event);
@@ -113,33 +114,5 @@ export class SqsPoller {
         }),
       );
     }
-  }
-
-  private toRecord(m: Message): SQSRecord {
-    const a = m.Attributes ?? {};
-    return {
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-        SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-        SenderId: a.SenderId ?? 'local',
-        ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: Object.fromEntries(
-        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
-          k,
-          {
-            dataType: v.DataType ?? 'String',
-            ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}),
-          },
-        ]),
-      ),
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.opts.queueArn,
-      awsRegion: 'us-east-1',
-    };
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -7,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsRecord } from '../sqsRecord.ts';
 import type { InvocationResult } from './RehearsedFunction.ts';
 
 /**
@@ -44,49 +44,6 @@ export interface MappingOptions {
   readonly region: string;
   readonly invoke: (event: SQSEvent) => Promise<InvocationResult>;
   readonly onProblem: (problem: MappingProblem) => void;
-}
-
-/** Lambda's event shape of one SQS message. */
-export function sqsRecord(message: Message, queueArn: string, region: string): SQSRecord {
-  const attributes = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId!,
-    receiptHandle: message.ReceiptHandle!,
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-      SenderId: attributes.SenderId ?? 'AROAREHEARSAL',
-      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
-      ...(attributes.MessageDeduplicationId
-        ? { MessageDeduplicationId: attributes.MessageDeduplicationId }
-        : {}),
-      ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(message.MessageAttributes ?? {}).map(([name, a]) => [
-        name,
-        {
-          ...(a.StringValue !== undefined ? { stringValue: a.StringValue } : {}),
-          ...(a.BinaryValue !== undefined
-            ? { binaryValue: Buffer.from(a.BinaryValue).toString('base64') }
-            : {}),
-          stringListValues: [],
-          binaryListValues: [],
-          dataType: a.DataType as 'String' | 'Number' | 'Binary',
-        },
-      ]),
-    ),
-    md5OfBody:
-      message.MD5OfBody ??
-      createHash('md5')
-        .update(message.Body ?? '')
-        .digest('hex'),
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: region,
-  };
 }
 
 /** The messages to delete after an invocation, as Lambda decides it. */

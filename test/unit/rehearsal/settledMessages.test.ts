@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { type MappingSpec, settledMessages, sqsRecord } from '../../../local/rehearsal/EventSourceMapping.ts';
+import { type MappingSpec, settledMessages } from '../../../local/rehearsal/EventSourceMapping.ts';
+import { sqsRecord } from '../../../local/sqsRecord.ts';
 
 /** Which messages Lambda deletes after an SQS-triggered invocation (AWS's documented rules). */
 const spec = (reportBatchItemFailures: boolean): MappingSpec => ({
