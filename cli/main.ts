@@ -66,7 +66,11 @@ program
     '--work-dir <dir>',
     'where cdk.out, the function logs and the report go (default: a new temporary one)',
   )
-  .action(async (opts: { context?: string[]; customers: number; workDir?: string }) => {
+  .option(
+    '--secrets <file>',
+    'JSON file of secret values by name, for connections without a local fake (a sandbox account)',
+  )
+  .action(async (opts: { context?: string[]; customers: number; workDir?: string; secrets?: string }) => {
     const { rehearseCommand } = await import('./rehearse.ts');
     process.exitCode = await rehearseCommand(globals().config, opts, json());
   });

@@ -9,6 +9,7 @@ export interface RehearseCommandOptions {
   readonly context?: readonly string[];
   readonly customers: number;
   readonly workDir?: string;
+  readonly secrets?: string;
 }
 
 /** `-c key=value` pairs as a context record; a pair without `=` is a usage error. */
@@ -34,6 +35,7 @@ export async function rehearseCommand(
     context: contextOf(opts.context ?? []),
     customers: opts.customers,
     workDir,
+    ...(opts.secrets ? { secretsFile: opts.secrets } : {}),
     ...(json ? {} : { say: (line: string) => out(`  ${line}`) }),
   });
   if (json) outJson(result);

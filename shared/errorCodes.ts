@@ -426,6 +426,13 @@ export const ERROR_CODES = {
     action:
       'Read the last lines of the synth output in the message (a config error names the sync and field; a cdk-nag finding names the resource and rule), fix it and rehearse again.',
   },
+  WB_REHEARSAL_SECRET_MISSING: {
+    where: 'rehearsal',
+    meaning:
+      "A function of the stack reads a connection's secret that the rehearsal cannot fill: the connection's type has no local fake (a connector of your own, or one without a fake).",
+    action:
+      'Give the value in a JSON file and pass it: `writeback rehearse --secrets secrets.json`, e.g. `{"writeback/acme": {"token": "…", "baseUrl": "https://sandbox.acme.example"}}`.',
+  },
   WB_REHEARSAL_FUNCTION_INVALID: {
     where: 'rehearsal',
     meaning:

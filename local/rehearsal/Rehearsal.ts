@@ -38,6 +38,8 @@ export interface RehearsalOptions {
   readonly workDir: string;
   /** Changes the template before it is resolved (the tests break the stack on purpose here). */
   readonly alterTemplate?: (template: CfnTemplate) => void;
+  /** Secret values by name or ARN (`--secrets <file>`), over the local world's. */
+  readonly secrets?: Readonly<Record<string, unknown>>;
   readonly say?: (line: string) => void;
 }
 
@@ -142,7 +144,7 @@ export class Rehearsal {
       const secrets = new LocalSecretsManager({
         region: draft.region,
         accountId: draft.account,
-        secrets: rehearsalSecrets(draft, opts.config, local),
+        secrets: rehearsalSecrets(draft, opts.config, local, opts.secrets),
       });
       servers.push(secrets);
       const functions = new Map<string, RehearsedFunction>();

@@ -1,5 +1,6 @@
 import type { WritebackConfig } from '../../shared/config/schema.ts';
 import { ENV } from '../../shared/contracts/RuntimeEnv.ts';
+import { WritebackError } from '../../shared/errors.ts';
 import type { SeedSecret } from '../aws/LocalSecretsManager.ts';
 import type { LocalStack } from '../LocalStack.ts';
 import { type ResolvedStack, SECRET_ARN_SUFFIX } from './resolveTemplate.ts';
@@ -13,10 +14,23 @@ import { type ResolvedStack, SECRET_ARN_SUFFIX } from './resolveTemplate.ts';
  * through the Lambda runtime's CA bundle (NODE_EXTRA_CA_CERTS), which the rehearsal maps to the
  * local CA, so the same verify-full path is taken.
  */
+/** A secret a rehearsed function reads that the rehearsal cannot fill from the local world. */
+export class RehearsalSecretError extends WritebackError {
+  public constructor(message: string) {
+    super('WB_REHEARSAL_SECRET_MISSING', message);
+    this.name = 'RehearsalSecretError';
+  }
+}
+
+/**
+ * @param given values from the user's `--secrets <file>`, by secret name or ARN: they win over the
+ * local world's (a connection without a local fake, or a sandbox account to rehearse against).
+ */
 export function rehearsalSecrets(
   stack: ResolvedStack,
   config: WritebackConfig,
   local: LocalStack,
+  given: Readonly<Record<string, unknown>> = {},
 ): SeedSecret[] {
   const values = new Map<string, string>();
   const dwhUrl = withoutCaFile(local.pg.url('dwh'));
@@ -34,11 +48,33 @@ export function rehearsalSecrets(
     }
     const sync = config.syncs.find((s) => s.name === env[ENV.sync]);
     const connectionArn = env[ENV.connectionSecretArn];
-    if (connectionArn && sync) {
-      values.set(connectionArn, JSON.stringify(secretFields(local, sync.target.connection)));
+    if (connectionArn && sync && givenValue(given, connectionArn) === undefined) {
+      values.set(connectionArn, JSON.stringify(localFields(local, sync.target.connection, connectionArn)));
+    }
+    for (const arn of [env[ENV.dwhSecretArn], env[ENV.dwhWriterSecretArn], connectionArn]) {
+      const value = arn ? givenValue(given, arn) : undefined;
+      if (arn && value !== undefined) values.set(arn, value);
     }
   }
   return [...values].map(([arn, value]) => ({ name: secretName(arn), value, arn: fullArn(stack, arn) }));
+}
+
+/** The user's value of a secret, by its name or ARN, as Secrets Manager stores it (a string). */
+function givenValue(given: Readonly<Record<string, unknown>>, arn: string): string | undefined {
+  const value = given[secretName(arn)] ?? given[arn];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** A connection's local credentials, or an error saying how to give them. */
+function localFields(local: LocalStack, connection: string, arn: string): Record<string, string> {
+  try {
+    return secretFields(local, connection);
+  } catch (err) {
+    throw new RehearsalSecretError(
+      `secret ${secretName(arn)} of connection '${connection}': ${(err as Error).message}. Give its value in a JSON file, --secrets <file> ({"${secretName(arn)}": {...}}): a sandbox account's credentials, or your own fake's URL`,
+    );
+  }
 }
 
 function secretFields(local: LocalStack, connection: string): Record<string, string> {

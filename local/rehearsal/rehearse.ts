@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { WritebackError } from '../../shared/errors.ts';
+import { UsageError } from '../../shared/ops/errors.ts';
 import { fakeAssociatedIds, loadTargetCopies } from '../loadTargetCopies.ts';
 import { type CliResult, type FunctionReport, Rehearsal, type RoundResult } from './Rehearsal.ts';
 import type { IamFindings } from './rehearsalGateway.ts';
@@ -27,6 +28,8 @@ export interface RehearseOptions {
   readonly alterTemplate?: (template: CfnTemplate) => void;
   /** Changes cdk.out before the rehearsal reads it (the tests break a bundle here). */
   readonly alterAssembly?: (cdkOut: string) => void;
+  /** A JSON file of secret values by secret name or ARN, over the local world's. */
+  readonly secretsFile?: string;
   /** Operate the settled stack with the CLI. @default true */
   readonly operatorChecks?: boolean;
   readonly say?: (line: string) => void;
@@ -122,6 +125,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearsalResult> 
     customers: opts.customers ?? 300,
     workDir: opts.workDir,
     ...(opts.alterTemplate ? { alterTemplate: opts.alterTemplate } : {}),
+    ...(opts.secretsFile ? { secrets: readSecretsFile(opts.secretsFile) } : {}),
     say,
   });
   const checks: Check[] = [];
@@ -291,6 +295,20 @@ async function deadLetterRoundTrip(
   );
   say(`dead-letter round trip on ${sync} key ${key}: ${checks.every((c) => c.ok) ? 'ok' : 'FAILED'}`);
   return checks;
+}
+
+/** `--secrets <file>`: a JSON object of secret values by name or ARN. */
+function readSecretsFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--secrets ${path}: not a JSON file (${(err as Error).message})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`--secrets ${path}: expected a JSON object of secret name → value`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function dedupe(lines: readonly string[]): string[] {

@@ -318,6 +318,13 @@ export function resolveTemplate(template: CfnTemplate, opts: ResolveOptions): Re
   for (const [id, resource] of Object.entries(template.Resources)) {
     physical.set(id, physicalOf(id, resource, ctx));
   }
+  // Ref of a secret's target attachment is the secret's ARN (what RDS's generated secret is read by).
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::SecretsManager::SecretTargetAttachment') continue;
+    const secretId = (resource.Properties?.SecretId as { Ref?: string } | undefined)?.Ref;
+    const secret = secretId ? physical.get(secretId) : undefined;
+    if (secret) physical.set(id, { type: resource.Type, ref: secret.ref, attributes: {} });
+  }
   const refs: Record<string, string> = {
     'AWS::AccountId': account,
     'AWS::Region': region,
