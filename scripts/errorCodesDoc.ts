@@ -7,7 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HttpApiErrorCode } from '../shared/connectors/httpApi/HttpApiConnector.ts';
 import { HubSpotErrorCode } from '../shared/connectors/hubspot/hubspotErrors.ts';
+import { QuickBooksErrorCode } from '../shared/connectors/quickbooks/quickbooksFaults.ts';
 import { SalesforceErrorCode } from '../shared/connectors/salesforce/SalesforceConnector.ts';
 import { StripeErrorCode } from '../shared/connectors/stripe/StripeConnector.ts';
 import { XeroErrorCode } from '../shared/connectors/xero/XeroConnector.ts';
@@ -98,6 +100,18 @@ const CONNECTORS: readonly { name: string; object: string; file: string; codes: 
     object: 'StripeErrorCode',
     file: 'shared/connectors/stripe/StripeConnector.ts',
     codes: StripeErrorCode,
+  },
+  {
+    name: 'QuickBooks Online',
+    object: 'QuickBooksErrorCode',
+    file: 'shared/connectors/quickbooks/quickbooksFaults.ts',
+    codes: QuickBooksErrorCode,
+  },
+  {
+    name: 'Generic HTTP',
+    object: 'HttpApiErrorCode',
+    file: 'shared/connectors/httpApi/HttpApiConnector.ts',
+    codes: HttpApiErrorCode,
   },
 ];
 

@@ -422,7 +422,8 @@ export const ERROR_CODES = {
   },
   WB_REHEARSAL_SYNTH_FAILED: {
     where: 'rehearsal',
-    meaning: '`cdk synth` of the config failed: `cdk deploy` would fail the same way, before anything is deployed.',
+    meaning:
+      '`cdk synth` of the config failed: `cdk deploy` would fail the same way, before anything is deployed.',
     action:
       'Read the last lines of the synth output in the message (a config error names the sync and field; a cdk-nag finding names the resource and rule), fix it and rehearse again.',
   },
@@ -437,7 +438,8 @@ export const ERROR_CODES = {
     where: 'rehearsal',
     meaning:
       'A Lambda function of the template cannot run as it would be deployed: its bundle is missing from cdk.out, it sets a variable Lambda reserves (the deploy would fail), or its runtime is not a Node.js runtime the rehearsal runs.',
-    action: 'Run `npx cdk synth` again; fix the function named in the message (environment or runtime in infra/).',
+    action:
+      'Run `npx cdk synth` again; fix the function named in the message (environment or runtime in infra/).',
   },
 } as const satisfies Record<`WB_${string}`, ErrorCodeInfo>;
 
