@@ -102,10 +102,10 @@ export interface SyncPipelineProps {
   /** Run the write function in a VPC (target database inside it). @default - no VPC */
   readonly writeNetwork?: FunctionNetwork;
   /**
-   * The target is a Postgres database: the write function loads the RDS certificate authorities
-   * to verify it (POSTGRES_CA_ENVIRONMENT). @default false
+   * The target is a database (its connector's `reach`, Postgres): the write function loads the RDS
+   * certificate authorities to verify it (POSTGRES_CA_ENVIRONMENT). @default false
    */
-  readonly targetIsPostgres?: boolean;
+  readonly targetIsDatabase?: boolean;
   /** Write function timeout; the queue's visibility timeout follows from it. @default 60 seconds */
   readonly writeTimeout?: Duration;
   /** Extract function timeout. @default 5 minutes */
@@ -245,7 +245,7 @@ export class SyncPipeline extends Construct {
         [ENV.connectionSecretArn]: props.connectionSecret.secretArn,
         // Reads (and, once settled, deletes) the bodies of claim-checked messages.
         [ENV.claimCheckBucket]: props.claimCheckBucket.bucketName,
-        ...(props.targetIsPostgres ? POSTGRES_CA_ENVIRONMENT : {}),
+        ...(props.targetIsDatabase ? POSTGRES_CA_ENVIRONMENT : {}),
       },
     });
     // The mapping SqsEventSource would create (same id), with only the calls it and the handler make

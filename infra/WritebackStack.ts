@@ -23,6 +23,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { WritebackConfig } from '../shared/config/schema.ts';
 import { orderSyncs } from '../shared/config/syncGraph.ts';
+import { connectorDefinition } from '../shared/connectors/registry.ts';
 import { pascalCase, STACK_OUTPUTS, syncOutputNames } from '../shared/contracts/outputNames.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
@@ -191,7 +192,8 @@ export class WritebackStack extends Stack {
         dwhSecret,
         ...(dwhWriterSecret ? { dwhWriterSecret } : {}),
         connectionSecret,
-        targetIsPostgres: config.connections[connection]!.type === 'postgres',
+        // A database target (Postgres) is reached with TLS verified against the runtime's CA bundle.
+        targetIsDatabase: connectorDefinition(config.connections[connection]!.type)?.reach === 'database',
         claimCheckBucket: this.claimCheckBucket,
         entries: props.entries ?? DEFAULT_ENTRIES,
         scheduleGroup,

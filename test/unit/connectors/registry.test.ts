@@ -97,9 +97,7 @@ describe('Module: connector registry', () => {
   });
 
   it('leaves no switch on a connection type outside the connectors’ own folders', () => {
-    // infra/WritebackStack.ts still asks `type === 'postgres'` (targetIsPostgres): its owner is to
-    // read connectorDefinition(type).reach === 'database' instead (issue 17's report).
-    const known = new Set(['infra/WritebackStack.ts']);
+    const known = new Set<string>();
     const types = BUILTIN_CONNECTORS.map((d) => d.type).join('|');
     const pattern = new RegExp(`\\.type\\s*[!=]==\\s*'(${types})'|case '(${types})'`);
     const offenders: string[] = [];
