@@ -6,9 +6,11 @@ import { badRequest, envelope, NOT_FOUND_TEXT, problem, validationException } fr
 import { ContactStore, type StoredContact } from './contacts.ts';
 import { InvoiceStore, type StoredInvoice } from './invoices.ts';
 import { filterWhere } from './where.ts';
+import { type XeroFakeApp, XeroOAuth, type XeroOAuthStats } from './XeroOAuth.ts';
 
 export type { FakeCall } from '../common/FakeServer.ts';
 export type { CallMatch, Fault } from '../common/faults.ts';
+export type { XeroFakeApp, XeroOAuthStats } from './XeroOAuth.ts';
 
 export interface XeroFakeRateLimits {
   /** Calls per tenant in any 60 s. @default 60 */
@@ -33,8 +35,19 @@ export interface XeroFakeOptions {
   /** Client credentials the token endpoint accepts (custom connection). */
   readonly clientId?: string;
   readonly clientSecret?: string;
-  /** Lifetime of handed-out tokens. @default 1800 (Xero: 30 minutes) */
+  /** Lifetime of handed-out access tokens. @default 1800 (Xero: 30 minutes) */
   readonly tokenTtlSeconds?: number;
+  /**
+   * OAuth 2.0 apps (authorization code, with or without PKCE). @default the client-credentials
+   * pair above as a confidential app, and XERO_FAKE_PKCE_CLIENT_ID as a PKCE app
+   */
+  readonly oauthApps?: readonly XeroFakeApp[];
+  /** How long a rotated refresh token still works. @default 1_800_000 (Xero: 30 minutes) */
+  readonly refreshGraceMs?: number;
+  /** Scopes the consenting user grants, of those asked for. @default all asked for */
+  readonly consentScopes?: readonly string[];
+  /** Organisation names by tenant id, as GET /connections shows them. */
+  readonly tenantNames?: Readonly<Record<string, string>>;
   /** false turns rate limiting off. */
   readonly rateLimit?: XeroFakeRateLimits | false;
   /** How long an Idempotency-Key's answer is kept. @default 360_000 (6 minutes) */
@@ -46,6 +59,8 @@ export interface XeroFakeOptions {
 export const XERO_FAKE_TENANT = '6f3b8a20-1c2d-4e5f-9a8b-7c6d5e4f3a2b';
 export const XERO_FAKE_CLIENT_ID = 'FAKE0CLIENT0ID';
 export const XERO_FAKE_CLIENT_SECRET = 'fake-client-secret';
+/** A PKCE app's client id (no secret). */
+export const XERO_FAKE_PKCE_CLIENT_ID = 'FAKE0PKCE0CLIENT';
 
 const API = '/api.xro/2.0';
 const MAX_KEY = 128;
@@ -70,9 +85,11 @@ interface CachedAnswer {
  *
  * Faithful to XeroAPI/Xero-OpenAPI (xero_accounting.yaml) and Xero's documented behaviour where
  * a writer depends on it:
- * - `Authorization: Bearer` (tokens from `POST /connect/token`, client-credentials grant, 30 min)
- *   and the `xero-tenant-id` header: 401/403 problem bodies (Detail AuthenticationUnsuccessful,
- *   TokenExpired) otherwise; `GET /connections` lists the tenants;
+ * - `Authorization: Bearer` (tokens from `POST /connect/token`: the client-credentials grant, and
+ *   OAuth 2.0 apps' authorization_code and rotating refresh_token grants, see XeroOAuth, with
+ *   `GET /identity/connect/authorize`; 30 min) and the `xero-tenant-id` header: 401/403 problem
+ *   bodies (Detail AuthenticationUnsuccessful, TokenExpired, AuthorizationUnsuccessful for a
+ *   scope not granted) otherwise; `GET /connections` lists the tenants;
  * - `PUT /Contacts|/Invoices` creates, `POST` updates or creates, `POST /Contacts/{id}` updates one;
  *   bodies are the plural envelope (`{"Contacts":[…]}`) or a single element;
  * - `summarizeErrors=false`: 200 with every element, failed ones carrying StatusAttributeString
@@ -96,6 +113,9 @@ export class XeroFake extends FakeServer {
   private readonly tenants = new Map<string, Tenant>();
   private readonly appMinute: SlidingWindow;
   private readonly tokens = new Map<string, number>();
+  /** Connection ids (GET /connections `id`), stable per tenant. */
+  private readonly connectionIds = new Map<string, string>();
+  private readonly oauth: XeroOAuth;
   private readonly idempotency = new Map<string, CachedAnswer>();
   private replays = 0;
   private rejected429 = 0;
@@ -115,6 +135,29 @@ export class XeroFake extends FakeServer {
       });
     }
     this.appMinute = new SlidingWindow(rl?.appPerMinute ?? 10_000, rl?.minuteMs ?? 60_000);
+    this.oauth = new XeroOAuth({
+      apps: opts.oauthApps ?? [
+        {
+          clientId: opts.clientId ?? XERO_FAKE_CLIENT_ID,
+          clientSecret: opts.clientSecret ?? XERO_FAKE_CLIENT_SECRET,
+        },
+        { clientId: XERO_FAKE_PKCE_CLIENT_ID },
+      ],
+      ...(opts.tokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.tokenTtlSeconds } : {}),
+      ...(opts.refreshGraceMs !== undefined ? { refreshGraceMs: opts.refreshGraceMs } : {}),
+      ...(opts.consentScopes ? { consentScopes: opts.consentScopes } : {}),
+      now: () => this.now(),
+    });
+  }
+
+  /** What the OAuth endpoints did: refreshes (and grace retries), invalid_grant answers, codes exchanged. */
+  public oauthStats(): XeroOAuthStats {
+    return this.oauth.stats();
+  }
+
+  /** The user disconnects the app: every refresh token is invalid_grant from now on, access tokens 401. */
+  public revokeOAuth(): void {
+    this.oauth.revokeAll();
   }
 
   // ---------------------------------------------------------------- inspection
@@ -225,22 +268,37 @@ export class XeroFake extends FakeServer {
 
   protected override process(call: FakeCall, raw: string): Reply {
     if (call.path === '/connect/token' && call.method === 'POST') return this.token(call, raw);
+    if (call.path === '/identity/connect/authorize' && call.method === 'GET')
+      return this.oauth.authorize(call.query);
     const auth = header(call, 'authorization') ?? '';
     const bearer = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    const oauth = bearer === undefined ? undefined : this.oauth.accessTokens.get(bearer);
     const expiry =
-      bearer === undefined ? undefined : bearer === this.accessToken ? Infinity : this.tokens.get(bearer);
+      bearer === undefined
+        ? undefined
+        : bearer === this.accessToken
+          ? Infinity
+          : (this.tokens.get(bearer) ?? oauth?.expiresAt);
     if (expiry === undefined) return { status: 401, body: problem(401, 'AuthenticationUnsuccessful') };
     if (expiry <= this.now()) return { status: 401, body: problem(401, 'TokenExpired') };
     if (call.path === '/connections' && call.method === 'GET') {
       return {
         status: 200,
         body: [...this.tenants.keys()].map((id) => ({
-          id: randomUUID(),
+          id: this.connectionId(id),
+          authEventId: this.connectionId(`auth:${id}`),
           tenantId: id,
           tenantType: 'ORGANISATION',
-          tenantName: `Fake organisation ${id.slice(0, 8)}`,
+          tenantName: this.opts.tenantNames?.[id] ?? `Fake organisation ${id.slice(0, 8)}`,
+          createdDateUtc: new Date(this.now()).toISOString(),
+          updatedDateUtc: new Date(this.now()).toISOString(),
         })),
       };
+    }
+    // A user's token carries the scopes consented to: Contacts need accounting.contacts, Invoices
+    // accounting.transactions (their .read variants for GET).
+    if (oauth && !scopeAllows(oauth.scope, call.method, call.path)) {
+      return { status: 401, body: problem(401, 'AuthorizationUnsuccessful') };
     }
     const t = this.tenants.get(header(call, 'xero-tenant-id') ?? '');
     if (!t || !call.path.startsWith(API)) {
@@ -260,7 +318,7 @@ export class XeroFake extends FakeServer {
     const basic = (header(call, 'authorization') ?? '').replace(/^Basic\s+/i, '');
     const [id, secret] = Buffer.from(basic, 'base64').toString('utf8').split(':');
     if (form.get('grant_type') !== 'client_credentials') {
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
+      return this.oauth.token(form, header(call, 'authorization'));
     }
     if (
       id !== (this.opts.clientId ?? XERO_FAKE_CLIENT_ID) ||
@@ -493,6 +551,15 @@ export class XeroFake extends FakeServer {
     };
   }
 
+  private connectionId(key: string): string {
+    let id = this.connectionIds.get(key);
+    if (!id) {
+      id = randomUUID();
+      this.connectionIds.set(key, id);
+    }
+    return id;
+  }
+
   private tenant(id: string): Tenant {
     const t = this.tenants.get(id);
     if (!t) throw new Error(`Xero fake: unknown tenant ${id}`);
@@ -506,6 +573,15 @@ function plural(body: unknown, collection: string): unknown[] | undefined {
   const b = body as Record<string, unknown>;
   if (Array.isArray(b[collection])) return [...(b[collection] as unknown[])];
   return Object.keys(b).length > 0 ? [b] : undefined;
+}
+
+/** Whether a token with these scopes may make this call (Accounting API paths only). */
+function scopeAllows(scope: string, method: string, path: string): boolean {
+  const m = /^\/api\.xro\/2\.0\/(Contacts|Invoices)/i.exec(path);
+  if (!m) return true;
+  const needed = m[1]!.toLowerCase() === 'contacts' ? 'accounting.contacts' : 'accounting.transactions';
+  const granted = scope.split(' ');
+  return granted.includes(needed) || (method === 'GET' && granted.includes(`${needed}.read`));
 }
 
 /** Starts the fake and resolves once it listens. */
