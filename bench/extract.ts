@@ -1,7 +1,10 @@
 /**
  * Extract benchmark (issue 4). On an N-row source in the embedded Postgres (default 1M):
- *  (a) a no-op run after the backfill: rows read (only the lookback window), messages sent,
- *      target calls, and its time as a ratio to a bare indexed `SELECT … LIMIT 1`;
+ *  (a) a no-op run after the backfill: its DynamoDB requests and SQL statements (counted on the
+ *      clients and the pool), rows read, messages sent, target calls, and its time as a ratio to a
+ *      bare indexed `SELECT … LIMIT 1` in the same run (issue 19: at most 4 requests, 2 statements,
+ *      within 10×). The child process ran the backfill first, as a warm Lambda container would have
+ *      (its readers kept the column types: a cold container adds two statements);
  *  (b) the full backfill: rows/s, and its ratio to a floor measured in the same run (streaming
  *      the same rows out of Postgres and sending as many messages to the same SQS emulator);
  *  (c) peak RSS of a backfill of N/10 rows vs N rows, each in a fresh process (flat = bounded);
@@ -30,6 +33,7 @@ import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
 import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import { chunks } from '../shared/util/chunks.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
+import { AwsMeter, ddbRequestCount, diffCounts } from './_awsMeter.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -113,7 +117,11 @@ async function child(): Promise<void> {
   const config = benchConfig(table);
   const aws = createAwsClients({ dynamodb: env.ddb, sqs: env.sqs });
   const res = await provisionLocal(aws, `b${randomUUID().slice(0, 6)}`, config.syncs);
-  const sql = warehousePool(env.pg, { max: 2 });
+  // Every statement the pool sends, and every AWS request: what the no-op run costs.
+  let statements = 0;
+  const sql = warehousePool(env.pg, { max: 2, debug: () => void statements++ });
+  const meter = new AwsMeter();
+  meter.attach(aws);
   const deps = {
     sql,
     state: new DynamoStateStore(aws.ddb, res.stateTable),
@@ -158,15 +166,29 @@ async function child(): Promise<void> {
       now: Date.now(),
     });
   }
+  const before = meter.snapshot();
+  statements = 0;
   const t1 = performance.now();
   const noop = await runExtract(config.syncs[0]!, deps, {
     runId: randomUUID(),
     remainingMs: () => 3_600_000,
   });
   const noopMs = performance.now() - t1;
+  const noopSql = statements;
+  const noopAws = diffCounts(meter.snapshot(), before);
   await sql.end();
   process.stdout.write(
-    `${JSON.stringify({ backfill: backfill.counts, backfillMs, rss, noop: noop.counts, noopMs })}\n`,
+    `${JSON.stringify({
+      backfill: backfill.counts,
+      backfillMs,
+      rss,
+      noop: noop.counts,
+      noopMs,
+      noopQuiet: noop.quiet === true,
+      noopSql,
+      noopDdb: ddbRequestCount(noopAws),
+      noopDdbByOperation: noopAws.ddbRequests,
+    })}\n`,
   );
   process.exit(0);
 }
@@ -238,6 +260,10 @@ async function main(): Promise<void> {
         rss: number;
         noop: { read: number; enqueued: number; unchanged: number };
         noopMs: number;
+        noopQuiet: boolean;
+        noopSql: number;
+        noopDdb: number;
+        noopDdbByOperation: Record<string, number>;
       }>(['--child', '--table', table]);
     process.stderr.write(`backfill of ${small} rows (fresh process)…\n`);
     const smallRun = runChild('bench.items_small');
@@ -311,6 +337,10 @@ async function main(): Promise<void> {
       noop_messages: largeRun.noop.enqueued,
       noop_target_calls: 0,
       noop_ms: Number(largeRun.noopMs.toFixed(1)),
+      noop_quiet: largeRun.noopQuiet,
+      noop_dynamodb_requests: largeRun.noopDdb,
+      noop_dynamodb_by_operation: largeRun.noopDdbByOperation,
+      noop_sql_statements: largeRun.noopSql,
       bare_select_ms: Number(bareMs.toFixed(2)),
       noop_vs_bare_select: Number((largeRun.noopMs / bareMs).toFixed(1)),
       peak_rss_mb_small: Math.round(smallRun.rss / 2 ** 20),
@@ -329,7 +359,9 @@ async function main(): Promise<void> {
       `backfill: ${figures.backfill_rows_per_s} rows/s vs floor ${figures.floor_rows_per_s} rows/s (ratio ${figures.backfill_vs_floor})`,
     );
     console.log(
-      `no-op run: read ${figures.noop_rows_read} rows (lookback window), ${figures.noop_messages} messages, 0 target calls, ${figures.noop_ms} ms = ${figures.noop_vs_bare_select}× a bare indexed SELECT … LIMIT 1 (${figures.bare_select_ms} ms)`,
+      `no-op run${figures.noop_quiet ? ' (quiet)' : ''}: ${figures.noop_dynamodb_requests} DynamoDB requests ${JSON.stringify(figures.noop_dynamodb_by_operation)}, ` +
+        `${figures.noop_sql_statements} SQL statements, read ${figures.noop_rows_read} rows, ${figures.noop_messages} messages, 0 target calls, ` +
+        `${figures.noop_ms} ms = ${figures.noop_vs_bare_select}× a bare indexed SELECT … LIMIT 1 (${figures.bare_select_ms} ms, same run)`,
     );
     console.log(
       `peak RSS: ${figures.peak_rss_mb_small} MB at ${small} rows, ${figures.peak_rss_mb_large} MB at ${rows} rows (ratio ${figures.rss_large_vs_small})`,

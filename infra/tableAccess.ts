@@ -18,7 +18,7 @@ import { LINKS_TABLE } from '../shared/state/tableDefinitions.ts';
  * | links | a link | `<sync>#<key>`, or `<sync>~sha256:<hash>` when too long | linkKeys.ts (linkPk) |
  * | links, `attention` index | links that need a look | `<sync>#<status>` | linkKeys.ts (attentionKey) |
  * | links, `byTarget` index | reverse lookup | `<sync>#<targetId>` or hashed | linkKeys.ts (targetRef); no function queries it |
- * | links | target health buckets | `~health#<sync>#<bucket>` | DynamoTargetHealthStore |
+ * | links | target health buckets, auth outage, redrive flag | `~health#<sync>#<bucket>`, `…#auth`, `…#redrive` | DynamoTargetHealthStore |
  * | links | shared pacing of a connection | `~rate#<connection>` | DynamoRateLimiter |
  *
  * Sync and connection names are `[a-z][a-z0-9-]*` (config schema): no `#`, `~`, `*` or `?`, so a
@@ -61,11 +61,13 @@ export interface ItemGrant {
 
 /**
  * The extract function (functions/extract.ts → runExtract):
- * - state: GetItem (state.get, getStreamBookmark), UpdateItem (acquireLease, saveMapping,
+ * - state: GetItem (state.get, getStreamBookmark), UpdateItem (takeLease, saveMapping,
  *   saveProgress, saveStreamBookmark, releaseLease), PutItem (recordRun);
  * - links: BatchGetItem (selectChanged, deleteGuard, DeletedKeysStream; the health buckets in
- *   checkTargetHealth), UpdateItem (selectChanged's touchVersion, redriveFailed's markRedriven),
- *   Query on `attention` (redriveFailed: listByStatus, countByStatus).
+ *   checkTargetHealth; the redrive flag and auth outage in readGate), UpdateItem (selectChanged's
+ *   touchVersion, redriveFailed's markRedriven; settleRedrive on the redrive flag
+ *   `~health#<sync>#redrive`), Query on `attention` (redriveFailed: listByStatus, countByStatus,
+ *   oldestUpdate).
  */
 export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
   const s = sync.name;
@@ -82,7 +84,12 @@ export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
       actions: ['dynamodb:BatchGetItem'],
       keys: [...itemKeys.links(s), ...itemKeys.health(s)],
     },
-    { sid: 'MarkItsLinks', table: 'links', actions: ['dynamodb:UpdateItem'], keys: itemKeys.links(s) },
+    {
+      sid: 'MarkItsLinks',
+      table: 'links',
+      actions: ['dynamodb:UpdateItem'],
+      keys: [...itemKeys.links(s), ...itemKeys.health(s)],
+    },
     {
       sid: 'QueryItsAttentionIndex',
       table: 'links',
@@ -97,7 +104,7 @@ export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
  * The write function (functions/write.ts → processWriteBatch); it has no access to the state table:
  * - links: GetItem (claim's re-read, resolveClaimCheck; the pacing item), BatchGetItem (the batch's
  *   links; resolveParents reads the parent sync's links, read only), UpdateItem (claim, commit,
- *   commitDeleted, recordFailure, touchVersion; the health bucket; the pacing item).
+ *   commitDeleted, recordFailure, touchVersion; the health bucket and the redrive flag; the pacing item).
  */
 export function writeItemGrants(sync: SyncConfig): ItemGrant[] {
   const s = sync.name;

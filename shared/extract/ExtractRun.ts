@@ -1,6 +1,7 @@
 import type { SyncConfig } from '../config/schema.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
+import type { SourceReader } from '../source/SourceReader.ts';
 import type { RunCounts } from '../state/RunRecord.ts';
 import type { ExtractDeps } from './runExtract.ts';
 
@@ -25,6 +26,8 @@ export interface ExtractRun {
   readonly leaseMs: number;
   /** True once less time is left than the run keeps in reserve: read no new page. */
   readonly outOfTime: () => boolean;
+  /** The reader of the sync's source (kept per container, see sourceReaders). */
+  readonly source: SourceReader;
   /** The readers of the sync's embedded children. */
   readonly children: readonly ChildReader[];
   readonly counts: RunCounts;

@@ -26,9 +26,12 @@ export async function readPass(
   run: ExtractRun,
   reader: SourceReader,
   from: PassFrom,
+  clockRead?: string,
 ): Promise<string | undefined> {
   const { sync, counts } = run;
-  const passAt = from.pass?.at ?? (await reader.now());
+  // A new pass starts at the warehouse clock read before anything was read (the run's probe, when
+  // it made one): the next pass's lookback window opens from it.
+  const passAt = from.pass?.at ?? clockRead ?? (await reader.now());
   const start = from.pass
     ? { after: from.pass.position }
     : await reader.passStart(run.before, from.lastPassAt);

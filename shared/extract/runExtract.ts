@@ -1,20 +1,21 @@
 import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
-import type { LinkStore } from '../links/LinkStore.ts';
+import type { LinkStore, RunGate } from '../links/LinkStore.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { Position } from '../source/Position.ts';
-import { type SetAsideRows, SourceReader } from '../source/SourceReader.ts';
+import type { SetAsideRows } from '../source/SourceReader.ts';
 import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
 import type { StateStore, SyncState } from '../state/StateStore.ts';
-import type { TargetHealthOptions } from '../write/checkTargetHealth.ts';
+import { AUTH_PAUSE_MS, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { redriveFailed } from '../write/redriveFailed.ts';
-import { buildMessages, childReadersOf } from './buildMessages.ts';
+import { buildMessages } from './buildMessages.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
 import { guardSoftDeletes } from './deleteGuard.ts';
 import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
 import { readPass } from './readPass.ts';
 import { childStreamStarts, sendChangedParents } from './sendChangedParents.ts';
+import { forgetSourceReaders, sourceReaders } from './sourceReaders.ts';
 
 export interface ExtractDeps {
   readonly sql: Sql;
@@ -54,22 +55,31 @@ export async function runExtract(
   deps: ExtractDeps,
   opts: ExtractOptions,
 ): Promise<RunRecord> {
-  const run = newRun(sync, deps, opts);
-  const skipped = await takeLease(run);
-  if (skipped) return recordRun(run, 'skipped', { message: skipped });
-  const state = await deps.state.get(sync.name);
+  let run = newRun(sync, deps, opts);
+  // One read of the state and one of the redrive flag and auth outage, side by side.
+  const [seen, gate] = await Promise.all([deps.state.get(sync.name), deps.links.health.readGate(sync.name)]);
+  if (!(seen.enabled ?? sync.enabled)) return recordRun(run, 'skipped', { message: 'sync is disabled' });
+  // Nothing changed and nothing flagged: no lease, no run record (an error here is the full path's to report).
+  const probe = await probeQuiet(run, seen, gate).catch(() => undefined);
+  if (probe?.quiet) return quietRun(run, seen);
+  // The full path checks the source afresh (preflight, column types); the new readers are kept for
+  // the quiet runs after it.
+  forgetSourceReaders(deps.sql, sync);
+  run = { ...run, ...readersOf(deps, sync) };
+  const state = await deps.state.takeLease(sync.name, run.runId, deps.now(), run.leaseMs);
+  if (!state) return recordRun(run, 'skipped', { message: 'skipped: previous run still active' });
   run.before = state.bookmark;
   run.bookmark = state.bookmark;
   try {
     const remapped = await restartOnMappingChange(run, state);
     const { reader, setAside, deletedKeys } = await openSource(run);
-    const childStarts = await childStreamStarts(run);
+    const childStarts = await childStreamStarts(run, state.streams);
     // Paused by the target's health already: the run record says so even without a page to send.
-    const redrivePaused = await redrive(run);
-    // A restarted run begins a new pass from the first row.
-    const paused =
-      (await readPass(run, reader, remapped ? { pass: undefined, lastPassAt: undefined } : state)) ??
-      redrivePaused;
+    const redrivePaused = await redrive(run, gate);
+    // A restarted run begins a new pass from the first row. The probe's clock reading came before
+    // anything was read: a pass starting then is a safe start for the next lookback window.
+    const from = remapped ? { pass: undefined, lastPassAt: undefined } : state;
+    const paused = (await readPass(run, reader, from, probe?.now)) ?? redrivePaused;
     if (!paused) await sendChangedParents(run, reader, childStarts);
     // Keys deleted outright (deletes.keys): their records are deleted like soft-deleted rows.
     if (deletedKeys && !paused && (await deletedKeys.run(reader, run.runId, run.counts, run.outOfTime))) {
@@ -78,6 +88,7 @@ export async function runExtract(
     await deps.state.releaseLease(sync.name, run.runId);
     return finishRun(run, setAside, [paused ? `paused, bookmark kept: ${paused}` : undefined, remapped]);
   } catch (err) {
+    forgetSourceReaders(deps.sql, sync);
     await deps.state.releaseLease(sync.name, run.runId).catch(() => undefined);
     const { code, message } = describeError(err);
     return recordRun(run, 'failed', {
@@ -86,6 +97,54 @@ export async function runExtract(
       message: `${code}: ${message}`,
     });
   }
+}
+
+/**
+ * Whether the run has nothing to do, checked before it takes a lease or writes anything: no pass
+ * left unfinished, the same mapping, no other run holding the lease, no links flagged for a
+ * redrive, no open auth outage (the run records the pause), and, in one statement on the source
+ * (SourceReader.probe), no row where the pass would read and no row set aside; one more per
+ * embedded child (a row changed after its stream's bookmark). A sync with `deletes.keys` is never
+ * quiet (its log is not probed).
+ */
+async function probeQuiet(
+  run: ExtractRun,
+  state: SyncState,
+  gate: RunGate,
+): Promise<{ quiet: boolean; now: string | undefined }> {
+  const { sync, deps } = run;
+  const now = deps.now();
+  const loud = { quiet: false, now: undefined };
+  if (state.pass || sync.deletes?.keys) return loud;
+  if (deps.mappingFingerprint !== undefined && state.mapping !== deps.mappingFingerprint) return loud;
+  if (state.leaseOwner !== undefined && (state.leaseUntil ?? 0) >= now) return loud;
+  if (gate.redriveDueAt !== undefined && gate.redriveDueAt <= now) return loud;
+  const authPauseMs = deps.health === false ? 0 : (deps.health?.authPauseMs ?? AUTH_PAUSE_MS);
+  if (gate.auth && now - gate.auth.lastAt < authPauseMs) return loud;
+  if (run.children.some((c) => state.streams[c.as] === undefined)) return loud;
+  const found = await run.source.probe(state.bookmark, state.lastPassAt);
+  if (found.changed || found.setAside.length > 0) return { quiet: false, now: found.now };
+  for (const child of run.children) {
+    if ((await child.changedParents(state.streams[child.as], 1)).read > 0)
+      return { quiet: false, now: found.now };
+  }
+  return { quiet: true, now: found.now };
+}
+
+/** The record of a quiet run: returned to the handler (metrics, logs), not stored. */
+function quietRun(run: ExtractRun, state: SyncState): RunRecord {
+  return {
+    sync: run.sync.name,
+    runId: run.runId,
+    startedAt: run.startedAt,
+    finishedAt: new Date(run.deps.now()).toISOString(),
+    outcome: 'succeeded',
+    counts: run.counts,
+    bookmarkBefore: state.bookmark,
+    bookmarkAfter: state.bookmark,
+    backlog: false,
+    quiet: true,
+  };
 }
 
 function newRun(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): ExtractRun {
@@ -97,7 +156,7 @@ function newRun(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): Extr
     startedAt: new Date(deps.now()).toISOString(),
     leaseMs: opts.leaseMs ?? 300_000,
     outOfTime: () => opts.remainingMs() < reserveMs,
-    children: childReadersOf(deps.sql, sync),
+    ...readersOf(deps, sync),
     counts: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 },
     unsent: [],
     before: undefined,
@@ -106,15 +165,10 @@ function newRun(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): Extr
   };
 }
 
-/** Take the sync's lease; returns why the run is skipped instead (disabled, or a run still active). */
-async function takeLease(run: ExtractRun): Promise<string | undefined> {
-  const { sync, deps } = run;
-  const initial = await deps.state.get(sync.name);
-  if (!(initial.enabled ?? sync.enabled)) return 'sync is disabled';
-  if (!(await deps.state.acquireLease(sync.name, run.runId, deps.now(), run.leaseMs))) {
-    return 'skipped: previous run still active';
-  }
-  return undefined;
+/** The sync's readers, kept per container (sourceReaders). */
+function readersOf(deps: ExtractDeps, sync: SyncConfig) {
+  const { source, children } = sourceReaders(deps.sql, sync, deps.now(), deps.sourceClock);
+  return { source, children };
 }
 
 /**
@@ -136,9 +190,7 @@ async function restartOnMappingChange(run: ExtractRun, state: SyncState): Promis
 /** The source's reader, once the checks that must pass before anything is sent have passed. */
 async function openSource(run: ExtractRun) {
   const { sync, deps } = run;
-  const reader = new SourceReader(deps.sql, sync.name, sync.source, {
-    ...(deps.sourceClock ? { clock: deps.sourceClock } : {}),
-  });
+  const reader = run.source;
   await reader.preflight();
   // Rows no page can return are counted and named, never passed over in silence.
   const setAside = await reader.setAside();
@@ -149,16 +201,26 @@ async function openSource(run: ExtractRun) {
   return { reader, setAside, deletedKeys };
 }
 
-/** Failed records are not forgotten: dead and stuck keys go again, whatever the cursor. */
-/** Re-drives failed and stuck keys; returns why the target's health paused the sync, if it did. */
-async function redrive(run: ExtractRun): Promise<string | undefined> {
+/**
+ * Failed records are not forgotten: dead and stuck keys go again, whatever the cursor, when links
+ * are flagged for it (writers flag them when a message comes back; an open auth outage looks too,
+ * so that the run records its pause). Then the flag moves to when the next link will be due.
+ * @returns why the target's health paused the sync, if it did
+ */
+async function redrive(run: ExtractRun, gate: RunGate): Promise<string | undefined> {
   const { sync, deps } = run;
+  const now = deps.now();
+  const flagged = gate.redriveDueAt !== undefined && gate.redriveDueAt <= now;
+  if (!flagged && !gate.auth) return undefined;
   const result = await redriveFailed(
     sync,
     { ...deps, buildMessages: (rows, runId) => buildMessages(sync, rows, runId, run.children, deps.now) },
     { runId: run.runId, ...(deps.health !== undefined ? { health: deps.health } : {}) },
   );
   Object.assign(run.counts, { redriven: result.redriven, failed: result.failed, dead: result.dead });
+  if (flagged || result.nextDueAt !== undefined) {
+    await deps.links.health.settleRedrive(sync.name, gate.redriveDueAt, result.nextDueAt);
+  }
   return result.paused ? result.pausedReason : undefined;
 }
 

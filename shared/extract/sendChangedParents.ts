@@ -8,14 +8,18 @@ import { enqueueChanged } from './enqueueChanged.ts';
 export type ChildStreamStarts = ReadonlyMap<ChildReader, Position | undefined>;
 
 /**
- * Where each child's change stream starts: its stream bookmark. A first run embeds the children as
+ * Where each child's change stream starts: its stream bookmark (from the state the run's lease
+ * read). A first run embeds the children as
  * they are now, so it bookmarks their head and watches their changes from there on.
  */
-export async function childStreamStarts(run: ExtractRun): Promise<ChildStreamStarts> {
+export async function childStreamStarts(
+  run: ExtractRun,
+  streams: Readonly<Record<string, Position>>,
+): Promise<ChildStreamStarts> {
   const { sync, deps } = run;
   const starts = new Map<ChildReader, Position | undefined>();
   for (const child of run.children) {
-    let pos = await deps.state.getStreamBookmark(sync.name, child.as);
+    let pos = streams[child.as];
     if (!pos) {
       pos = await child.headPosition();
       if (pos) await deps.state.saveStreamBookmark(sync.name, run.runId, child.as, pos);

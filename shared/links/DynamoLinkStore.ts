@@ -387,6 +387,30 @@ export class DynamoLinkStore implements LinkStore {
     return keys.slice(0, limit);
   }
 
+  /** When the least recently touched link of a sync with this status was touched (ISO 8601), from the sparse index. */
+  public async oldestUpdate(sync: string, status: Exclude<LinkStatus, 'ok'>): Promise<string | undefined> {
+    let oldest: string | undefined;
+    await this.query(
+      {
+        IndexName: LINKS_TABLE.attentionIndex.name,
+        KeyConditionExpression: '#a = :a',
+        ExpressionAttributeNames: {
+          '#a': LINKS_TABLE.attentionIndex.partitionKey,
+          '#u': LINKS_TABLE.attentionIndex.sortKey,
+        },
+        ExpressionAttributeValues: { ':a': S(attentionKey(sync, status)) },
+        ProjectionExpression: '#u',
+        ScanIndexForward: true,
+        Limit: 1,
+      },
+      (items) => {
+        oldest = items[0] ? str(items[0], LINKS_TABLE.attentionIndex.sortKey) : undefined;
+        return false;
+      },
+    );
+    return oldest;
+  }
+
   /** How many links of a sync have this status (a COUNT query on the sparse attention index). */
   public async countByStatus(sync: string, status: Exclude<LinkStatus, 'ok'>): Promise<number> {
     let count = 0;

@@ -5,7 +5,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
-import type { AuthOutage, AuthRefusal, TargetCallStats, TargetHealthStore } from './LinkStore.ts';
+import type { AuthOutage, AuthRefusal, RunGate, TargetCallStats, TargetHealthStore } from './LinkStore.ts';
 
 /** Length of one bucket; a window is read as the buckets it overlaps. */
 const BUCKET_MS = 15_000;
@@ -48,6 +48,101 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
   /** The sync's auth outage item (no bucket is called `auth`). */
   private static authPk(sync: string): Record<string, AttributeValue> {
     return { pk: S(`~health#${sync}#auth`) };
+  }
+
+  /** The sync's redrive flag (`~health#<sync>#redrive`): when the extract should next look for links to redrive. */
+  private static redrivePk(sync: string): Record<string, AttributeValue> {
+    return { pk: S(`~health#${sync}#redrive`) };
+  }
+
+  /**
+   * What a run must know before it can call itself quiet, in one strongly consistent BatchGetItem:
+   * whether links are flagged for a redrive (and from when), and an open auth outage.
+   */
+  public async readGate(sync: string): Promise<RunGate> {
+    const keys = [DynamoTargetHealthStore.authPk(sync), DynamoTargetHealthStore.redrivePk(sync)];
+    // No flag item at all (a sync that never settled one, a store from before the flag): due.
+    let redriveDueAt: number | undefined = 0;
+    let auth: AuthOutage | undefined;
+    let request:
+      | Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }>
+      | undefined = {
+      [this.table]: { Keys: keys, ConsistentRead: true },
+    };
+    for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
+      const res = await this.ddb.send(new BatchGetItemCommand({ RequestItems: request }));
+      for (const item of res.Responses?.[this.table] ?? []) {
+        if (str(item, 'pk') === keys[0]!.pk!.S) auth = authOutage(item);
+        else redriveDueAt = num(item, 'dueAt');
+      }
+      request = res.UnprocessedKeys as typeof request;
+    }
+    if (request && Object.keys(request).length > 0) {
+      // Unread: look, as if flagged (a missed redrive would be worse than one more listing).
+      return { redriveDueAt: 0, auth };
+    }
+    return { redriveDueAt, ...(auth ? { auth } : {}) };
+  }
+
+  /**
+   * Flags links for the extract's redrive from `dueAt` on: kept when an earlier time is already
+   * set, replaced when the flag is due already (a run may be redriving now, from a listing that
+   * did not see this link: its own update of the flag then fails its condition and leaves ours).
+   */
+  public async flagRedrive(sync: string, dueAt: number, now: number): Promise<void> {
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: DynamoTargetHealthStore.redrivePk(sync),
+          ConditionExpression: 'attribute_not_exists(dueAt) OR dueAt > :due OR dueAt <= :now',
+          UpdateExpression: 'SET dueAt = :due',
+          ExpressionAttributeValues: { ':due': N(dueAt), ':now': N(now) },
+        }),
+      );
+    } catch (err) {
+      // An earlier time is set: it stays.
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  /**
+   * The extract, after a redrive: the flag moves to when the next link becomes due (`next`), or is
+   * removed when none will, only if it still holds what the run read (`seen`); a writer that
+   * flagged in between wins.
+   */
+  public async settleRedrive(
+    sync: string,
+    seen: number | undefined,
+    next: number | undefined,
+  ): Promise<void> {
+    if (seen === next) return;
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: DynamoTargetHealthStore.redrivePk(sync),
+          // seen 0: no flag item was there (or one without a time): still none, or still 0.
+          ConditionExpression:
+            seen === undefined
+              ? 'attribute_not_exists(dueAt)'
+              : seen === 0
+                ? 'attribute_not_exists(dueAt) OR dueAt = :seen'
+                : 'dueAt = :seen',
+          UpdateExpression: next === undefined ? 'REMOVE dueAt' : 'SET dueAt = :next',
+          ...(seen === undefined && next === undefined
+            ? {}
+            : {
+                ExpressionAttributeValues: {
+                  ...(seen === undefined ? {} : { ':seen': N(seen) }),
+                  ...(next === undefined ? {} : { ':next': N(next) }),
+                },
+              }),
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 
   /** Adds one batch's counts to the current bucket. */

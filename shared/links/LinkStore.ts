@@ -63,6 +63,8 @@ export interface LinkStore {
   keysByStatus(sync: string, status: Exclude<LinkStatus, 'ok'>, limit: number): Promise<string[]>;
   /** How many links of a sync have this status. */
   countByStatus(sync: string, status: Exclude<LinkStatus, 'ok'>): Promise<number>;
+  /** When the least recently touched link with this status was touched (ISO 8601); undefined: none. */
+  oldestUpdate(sync: string, status: Exclude<LinkStatus, 'ok'>): Promise<string | undefined>;
 
   /**
    * Every link counted by sync and status, and by the run that last wrote it. `ok` links are in no
@@ -90,6 +92,15 @@ export interface TargetHealthStore {
   recordAuthRefusal(sync: string, now: number, refusal: AuthRefusal): Promise<void>;
   /** A target call went through: the credentials work (again), so an open auth outage ends. */
   clearAuthRefusal(sync: string, now: number): Promise<void>;
+  /** The redrive flag and the auth outage, in one read: what a quiet run checks. */
+  readGate(sync: string): Promise<RunGate>;
+  /**
+   * Links of the sync may need a redrive from `dueAt` on (they went dead, retrying, or a message
+   * came back): the extract looks for them then. An earlier time already set stays.
+   */
+  flagRedrive(sync: string, dueAt: number, now: number): Promise<void>;
+  /** After a redrive: the flag moves to `next` (removed when undefined) if it still holds `seen`. */
+  settleRedrive(sync: string, seen: number | undefined, next: number | undefined): Promise<void>;
 }
 
 /** What a writer knows when the target refuses its credentials. */
@@ -108,6 +119,17 @@ export interface AuthRefusal {
 export interface AuthOutage extends AuthRefusal {
   readonly since: number;
   readonly lastAt: number;
+}
+
+/** What a run reads before deciding that it is quiet (see TargetHealthStore.readGate). */
+export interface RunGate {
+  /**
+   * Links are flagged for a redrive from this time on (ms); 0 when no flag was ever settled (look
+   * once); undefined: none is flagged.
+   */
+  readonly redriveDueAt: number | undefined;
+  /** An open auth outage: the run pauses and says so. */
+  readonly auth?: AuthOutage | undefined;
 }
 
 /** What the writers of one sync observed over a window of time. */

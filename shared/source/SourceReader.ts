@@ -205,9 +205,17 @@ export class SourceReader {
    * out is not probed (a NULL-key probe would otherwise scan the whole cursor index every run).
    */
   public async setAside(): Promise<SetAsideRows[]> {
-    const shape = await this.shape();
-    const { c, keys } = shape;
     const params: Params = [];
+    const probes = this.setAsideProbes(await this.shape(), params);
+    if (!probes) return [];
+    // sql.unsafe: quoted identifiers from config and the user's own SQL; values are parameters.
+    const [row] = (await this.sql.unsafe(`select ${probes} as found`, params)) as Row[];
+    return this.setAsideFound(row?.found);
+  }
+
+  /** The set-aside probes as one JSON array expression, or undefined when no class can occur. */
+  private setAsideProbes(shape: Shape, params: Params): string | undefined {
+    const { c, keys } = shape;
     const keyText =
       this.source.key.length === 1 ? `${keys[0]}::text` : `json_build_array(${keys.join(', ')})::text`;
     const classes: [SourceSetAsideCode, string, string][] = [];
@@ -233,18 +241,18 @@ export class SourceReader {
         keyText,
       ]);
     }
-    if (classes.length === 0) return [];
+    if (classes.length === 0) return undefined;
     const probes = classes.map(
       ([code, cond, sample]) =>
         `(select json_build_object('code', '${code}', 'count', count(*), 'samples', (array_agg(s))[1:3])
           from (select ${sample} as s from ${this.relation()} src where ${cond}${this.userFilter()} limit ${SET_ASIDE_CAP}) x)`,
     );
-    // sql.unsafe: quoted identifiers from config and the user's own SQL; values are parameters.
-    const [row] = (await this.sql.unsafe(
-      `select json_build_array(${probes.join(', ')}) as found`,
-      params,
-    )) as Row[];
-    const found = (row?.found ?? []) as {
+    return `json_build_array(${probes.join(', ')})`;
+  }
+
+  /** The set-aside classes a probe found rows in, with their messages. */
+  private setAsideFound(value: unknown): SetAsideRows[] {
+    const found = (value ?? []) as {
       code: SourceSetAsideCode;
       count: number;
       samples: string[] | null;
@@ -256,6 +264,54 @@ export class SourceReader {
         samples: f.samples ?? [],
         message: this.setAsideMessage(f.code, f.count, f.samples ?? []),
       }));
+  }
+
+  /**
+   * Whether a run has anything to read, in one statement (the quiet path of a run: nothing changed,
+   * nothing to do): the warehouse clock (where a pass starting now would start, for its lookback
+   * window), whether any row lies where the pass would read (after the bookmark or in the lookback
+   * window, up to the upper bound, exactly as passStart and readPage select them), and the rows set
+   * aside (setAside). One index probe each, however large the table.
+   */
+  public async probe(
+    bookmark: Position | undefined,
+    lastPassAt: string | undefined,
+  ): Promise<{ now: string; changed: boolean; setAside: SetAsideRows[] }> {
+    const shape = await this.shape();
+    const { c, keys } = shape;
+    const params: Params = [];
+    const where = [`${c} is not null`, ...keys.map((k) => `${k} is not null`)];
+    if (bookmark) {
+      const opens = this.windowOpens(shape, params, bookmark, lastPassAt);
+      const after = this.after(shape, params, bookmark);
+      if (!opens) where.push(after);
+      else {
+        // Either bound may be the lower one; least() gives the index its range start.
+        const b = bind(params, bookmark.cursor, shape.types.cursor);
+        where.push(`${c} >= least(${opens}, ${b})`, `(${after} or ${c} >= ${opens})`);
+      }
+    }
+    if (shape.isTime) {
+      where.push(
+        this.source.settle > 0
+          ? `${c} < ${this.upperBound(shape, params, this.source.settle)}`
+          : `${c} <= ${this.upperBound(shape, params, 0)}`,
+      );
+    }
+    const now = this.clock ? bind(params, this.clock(), 'timestamptz') : 'now()';
+    const probes = this.setAsideProbes(shape, params) ?? 'null::json';
+    // sql.unsafe: quoted identifiers from config and the user's own SQL; values are parameters.
+    const [row] = (await this.sql.unsafe(
+      `select ${now}::text as now,
+        exists (select 1 from ${this.relation()} src where ${where.join(' and ')}${this.userFilter()}) as changed,
+        ${probes} as found`,
+      params,
+    )) as Row[];
+    return {
+      now: row!.now as string,
+      changed: row!.changed as boolean,
+      setAside: this.setAsideFound(row!.found),
+    };
   }
 
   private setAsideMessage(code: SourceSetAsideCode, count: number, samples: readonly string[]): string {
@@ -292,19 +348,33 @@ export class SourceReader {
   public async passStart(bookmark: Position | undefined, lastPassAt: string | undefined): Promise<PageStart> {
     if (!bookmark) return undefined;
     const shape = await this.shape();
-    const isDate = shape.types.cursor === 'date';
-    if (!shape.isTime || (this.source.lookback === 0 && !isDate)) return { after: bookmark };
     const params: Params = [];
-    const opensAt = lastPassAt
-      ? `(${this.asCursorClock(shape, bind(params, lastPassAt, 'timestamptz'), params)} - make_interval(secs => ${bind(params, this.source.lookback, 'float8')}))`
-      : `(${bind(params, bookmark.cursor, shape.types.cursor)} - make_interval(secs => ${bind(params, this.source.lookback, 'float8')}))`;
-    const w = isDate ? `${opensAt}::date` : `${opensAt}::${shape.types.cursor}`;
+    const w = this.windowOpens(shape, params, bookmark, lastPassAt);
+    if (!w) return { after: bookmark };
     // sql.unsafe: type names from the catalogue; values are parameters.
     const [row] = (await this.sql.unsafe(
       `select ${w}::text as w, ${w} > ${bind(params, bookmark.cursor, shape.types.cursor)} as beyond`,
       params,
     )) as Row[];
     return row!.beyond ? { after: bookmark } : { fromCursor: row!.w as string };
+  }
+
+  /**
+   * Where the lookback window of a pass after `bookmark` opens, as an SQL expression of the cursor's
+   * type (see passStart); undefined when the sync has no window (no lookback, not a date cursor).
+   */
+  private windowOpens(
+    shape: Shape,
+    params: Params,
+    bookmark: Position,
+    lastPassAt: string | undefined,
+  ): string | undefined {
+    const isDate = shape.types.cursor === 'date';
+    if (!shape.isTime || (this.source.lookback === 0 && !isDate)) return undefined;
+    const opensAt = lastPassAt
+      ? `(${this.asCursorClock(shape, bind(params, lastPassAt, 'timestamptz'), params)} - make_interval(secs => ${bind(params, this.source.lookback, 'float8')}))`
+      : `(${bind(params, bookmark.cursor, shape.types.cursor)} - make_interval(secs => ${bind(params, this.source.lookback, 'float8')}))`;
+    return isDate ? `(${opensAt}::date)` : `(${opensAt}::${shape.types.cursor})`;
   }
 
   /**

@@ -70,19 +70,36 @@ export class DynamoStateStore implements StateStore {
     const { Item } = await this.ddb.send(
       new GetItemCommand({ TableName: this.table, Key: this.stateKey(sync), ConsistentRead: true }),
     );
-    const cursor = str(Item, 'bookmarkCursor');
-    const key = str(Item, 'bookmarkKey');
-    const enabled = Item?.enabled && 'BOOL' in Item.enabled ? Item.enabled.BOOL : undefined;
-    return {
-      bookmark:
-        cursor !== undefined && key !== undefined ? { cursor, key: JSON.parse(key) as string[] } : undefined,
-      leaseOwner: str(Item, 'leaseOwner'),
-      leaseUntil: num(Item, 'leaseUntil'),
-      enabled,
-      mapping: str(Item, 'mapping'),
-      pass: passOf(Item),
-      lastPassAt: str(Item, 'lastPassAt'),
-    };
+    return stateOf(Item);
+  }
+
+  /**
+   * Takes the run lease when nobody holds a live one (or we do) and returns the state as the lease
+   * write left it: one request, and the state a run reads is the one its lease holds. Undefined
+   * when another run is active.
+   */
+  public async takeLease(
+    sync: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+  ): Promise<SyncState | undefined> {
+    try {
+      const { Attributes } = await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: this.stateKey(sync),
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ExpressionAttributeValues: { ':owner': S(owner), ':now': N(now), ':until': N(now + ttlMs) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return stateOf(Attributes);
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -363,6 +380,29 @@ export class DynamoStateStore implements StateStore {
     }
     return out.slice(0, limit);
   }
+}
+
+/** The state item as the domain sees it (an absent item: a sync that never ran). */
+function stateOf(item: Record<string, AttributeValue> | undefined): SyncState {
+  const cursor = str(item, 'bookmarkCursor');
+  const key = str(item, 'bookmarkKey');
+  const enabled = item?.enabled && 'BOOL' in item.enabled ? item.enabled.BOOL : undefined;
+  const streams: Record<string, Position> = {};
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith('stream_') && 'S' in value && value.S)
+      streams[name.slice(7)] = JSON.parse(value.S) as Position;
+  }
+  return {
+    bookmark:
+      cursor !== undefined && key !== undefined ? { cursor, key: JSON.parse(key) as string[] } : undefined,
+    leaseOwner: str(item, 'leaseOwner'),
+    leaseUntil: num(item, 'leaseUntil'),
+    enabled,
+    mapping: str(item, 'mapping'),
+    pass: passOf(item),
+    lastPassAt: str(item, 'lastPassAt'),
+    streams,
+  };
 }
 
 function passOf(item: Record<string, AttributeValue> | undefined): PassProgress | undefined {

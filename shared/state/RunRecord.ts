@@ -34,4 +34,9 @@ export interface RunRecord {
   readonly backlog: boolean;
   /** Rows this run could not read as they are, by reason (the outcome is then `partial`). */
   readonly setAside?: readonly SetAsideRows[];
+  /**
+   * Nothing had changed and nothing was flagged: the run read its state and probed the source,
+   * took no lease and wrote nothing, this record included (it is returned and logged, not stored).
+   */
+  readonly quiet?: boolean;
 }

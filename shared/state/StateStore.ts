@@ -13,6 +13,11 @@ import type { RunRecord } from './RunRecord.ts';
 export interface StateStore {
   /** The state of a sync, read strongly (empty for a sync that never ran). */
   get(sync: string): Promise<SyncState>;
+  /**
+   * Takes the run lease like acquireLease and returns the state the lease write left (one request);
+   * undefined when another run is active.
+   */
+  takeLease(sync: string, owner: string, now: number, ttlMs: number): Promise<SyncState | undefined>;
   /** Takes the run lease when nobody holds a live one (or we do); false when another run is active. */
   acquireLease(sync: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
   /** Gives the lease up, if still ours. */
@@ -61,6 +66,8 @@ export interface SyncState {
   readonly pass: PassProgress | undefined;
   /** When the last complete pass started (warehouse clock): the next lookback window opens from it. */
   readonly lastPassAt: string | undefined;
+  /** The bookmarks of the sync's secondary streams (embedded children by `as`, `~deletedKeys`). */
+  readonly streams: Readonly<Record<string, Position>>;
 }
 
 /** A pass that an invocation left unfinished (out of time, test limit, paused): the next one resumes it. */

@@ -1,5 +1,8 @@
 import type { AuthOutage, LinkStore } from '../links/LinkStore.ts';
 
+/** How long an auth outage pauses the sync after its last refusal, by default (TargetHealthOptions.authPauseMs). */
+export const AUTH_PAUSE_MS = 1_800_000;
+
 /** When a sync's target counts as down. */
 export interface TargetHealthOptions {
   /** Window of writer reports considered. @default 120000 */
@@ -53,7 +56,7 @@ export async function checkTargetHealth(
   const minCalls = opts.minCalls ?? 5;
   const maxFailureRate = opts.maxFailureRate ?? 0.5;
   const maxLagMs = opts.maxLagMs ?? 900_000;
-  const authPauseMs = opts.authPauseMs ?? 1_800_000;
+  const authPauseMs = opts.authPauseMs ?? AUTH_PAUSE_MS;
   const stats = await links.health.read(sync, now, windowMs);
   const base = {
     calls: stats.calls,

@@ -10,8 +10,9 @@ import { backoffSeconds } from './backoff.ts';
 import type { DeadLetterSink } from './DeadLetterSink.ts';
 import type { CredentialSource } from './RenewableConnection.ts';
 import { readInbound } from './readInbound.ts';
+import { STUCK_AFTER_MS } from './redriveFailed.ts';
 import type { SharedRateLimiter } from './SharedRateLimiter.ts';
-import { settleDeferred, settleUnchanged } from './settle.ts';
+import { retryBudget, settleDeferred, settleUnchanged } from './settle.ts';
 import { writeChunk } from './writeChunk.ts';
 
 export { retryBudget } from './settle.ts';
@@ -148,6 +149,23 @@ export interface WriteBatchResult {
 const LEASE_MS = 120_000;
 
 /**
+ * Flags the sync's links for a redrive when a message of the batch is redelivered: at once when it
+ * is on its last attempt (it may go dead, whose backoff the extract then reads), else from when a
+ * link it leaves retrying or pending would turn stuck.
+ */
+async function flagComebacks(
+  sync: SyncConfig,
+  inbound: readonly InboundMessage[],
+  deps: WriteDeps,
+): Promise<void> {
+  const budget = retryBudget(sync.maxReceiveCount);
+  const last = inbound.some((m) => m.receiveCount >= budget);
+  if (!last && !inbound.some((m) => m.receiveCount >= 2)) return;
+  const now = deps.now();
+  await deps.links.health.flagRedrive(sync.name, last ? now : now + STUCK_AFTER_MS, now);
+}
+
+/**
  * The write protocol for one batch of messages of one sync (DESIGN.md, "The write protocol";
  * docs/write-protocol.md): drop duplicates and stale versions through the links, then per chunk
  * of the target's batch size claim each key with a lease, write through the connector (with the
@@ -179,6 +197,12 @@ export async function processWriteBatch(
     startableMs: remainingMs ? () => remainingMs() - reserveMs : () => Number.POSITIVE_INFINITY,
     auth: {},
   };
+
+  // 0. A message that comes back may leave its link for the extract's redrive: claimed by a delivery
+  //    that crashed, retrying, parked, or dead on its last attempt. Flagged before anything is
+  //    claimed, so that a crash on this delivery still leaves the flag (the quiet extract looks for
+  //    links to redrive only when flagged; the happy path, first deliveries, writes no flag).
+  await flagComebacks(sync, inbound, deps);
 
   // 1. Parse, after following claim-check pointers to the stored body; a message we cannot read
   //    is dead-lettered at once, never retried (only a failing object store is retried).

@@ -62,9 +62,21 @@ export interface RedriveSummary {
   paused: boolean;
   /** Why it is paused (checkTargetHealth's reason), for the run record. */
   pausedReason?: string;
+  /**
+   * When a link will next be due (a dead key's backoff, a retrying or pending key turning stuck),
+   * ms; undefined when none will (the redrive flag is then removed). `now` when work is left.
+   */
+  nextDueAt?: number | undefined;
 }
 
 const READ_CHUNK = 500;
+
+/**
+ * A retrying or pending link untouched this long has lost its message (see RedriveOptions.stuckAfterMs);
+ * writers flag a sync's links for a redrive this far ahead when they leave links retrying or see a
+ * message come back (TargetHealthStore.flagRedrive).
+ */
+export const STUCK_AFTER_MS = 1_800_000;
 
 /**
  * Gives failed records another chance, whatever the cursor: each run re-reads the current source
@@ -82,7 +94,8 @@ export async function redriveFailed(
   const maxRedrives = opts.maxRedrives ?? 5;
   const baseDelayMs = opts.baseDelayMs ?? 300_000;
   const maxDelayMs = opts.maxDelayMs ?? 21_600_000;
-  const stuckBefore = new Date(now - (opts.stuckAfterMs ?? 1_800_000)).toISOString();
+  const stuckAfterMs = opts.stuckAfterMs ?? STUCK_AFTER_MS;
+  const stuckBefore = new Date(now - stuckAfterMs).toISOString();
   const limit = opts.limit ?? 1000;
   const summary: RedriveSummary = {
     redriven: 0,
@@ -104,6 +117,8 @@ export async function redriveFailed(
   if (health?.paused) {
     summary.paused = true;
     if (health.reason) summary.pausedReason = health.reason;
+    // Nothing was looked at: look again next run.
+    summary.nextDueAt = now;
   } else {
     const [dead, retrying, pending] = await Promise.all([
       deps.links.listByStatus(sync.name, 'dead', limit),
@@ -111,20 +126,37 @@ export async function redriveFailed(
       deps.links.listByStatus(sync.name, 'pending', limit, stuckBefore),
     ]);
     const due: Link[] = [];
+    const next = (at: number) => {
+      summary.nextDueAt = Math.min(summary.nextDueAt ?? at, at);
+    };
+    // A list cut at its limit leaves work for the next run.
+    if ([dead, retrying, pending].some((l) => l.length >= limit)) next(now);
     for (const link of [...dead, ...retrying, ...pending]) {
-      if (link.leaseUntil !== undefined && link.leaseUntil >= now) continue;
+      if (link.leaseUntil !== undefined && link.leaseUntil >= now) {
+        next(link.leaseUntil);
+        continue;
+      }
       // A key parked on refused credentials never reached the target: its redrives do not count.
       if (link.redrives >= maxRedrives && !isAuthRefusal(link.lastError)) {
         summary.gaveUp++;
         continue;
       }
       const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** link.redrives);
-      if (link.status === 'dead' && Date.parse(link.updatedAt ?? '') + delay > now) summary.waiting++;
-      else due.push(link);
+      if (link.status === 'dead' && Date.parse(link.updatedAt ?? '') + delay > now) {
+        summary.waiting++;
+        next(Date.parse(link.updatedAt ?? '') + delay);
+      } else due.push(link);
     }
     for (const chunk of chunks(due, READ_CHUNK)) {
       await redriveChunk(sync, deps, opts.runId, chunk, summary);
     }
+    // Retrying and pending links turn stuck once untouched for stuckAfterMs: the oldest decides
+    // (read after the redrive, which touched the ones it sent).
+    const oldest = await Promise.all([
+      deps.links.oldestUpdate(sync.name, 'retrying'),
+      deps.links.oldestUpdate(sync.name, 'pending'),
+    ]);
+    for (const at of oldest) if (at !== undefined) next(Math.max(now, Date.parse(at) + stuckAfterMs));
   }
   [summary.failed, summary.dead] = await Promise.all([
     deps.links.countByStatus(sync.name, 'failed'),

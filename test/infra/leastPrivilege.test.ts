@@ -142,6 +142,7 @@ async function extractCalls(sync: string): Promise<Sent[]> {
   const links = new DynamoLinkStore(client, 'LINKS');
   await state.get(sync);
   await state.acquireLease(sync, 'run-1', NOW, 300_000);
+  await state.takeLease(sync, 'run-1', NOW, 300_000);
   await state.saveMapping(sync, 'run-1', 'fingerprint', true);
   await state.getStreamBookmark(sync, 'lines');
   await state.saveStreamBookmark(sync, 'run-1', 'lines', position);
@@ -160,7 +161,10 @@ async function extractCalls(sync: string): Promise<Sent[]> {
     runId: 'r',
     now: NOW,
   });
+  await links.oldestUpdate(sync, 'pending');
   await links.health.read(sync, NOW, 120_000);
+  await links.health.readGate(sync);
+  await links.health.settleRedrive(sync, 0, NOW);
   return sent;
 }
 
@@ -178,6 +182,7 @@ async function writeCalls(sync: string, opts: { parent?: string; connection: str
   await links.commitDeleted({ ...lease, key: '1', version: '3' });
   await links.recordFailure({ ...lease, key: '1', status: 'retrying', error: { code: 'X', message: 'm' } });
   await links.health.record(sync, NOW, { calls: 1, failedCalls: 0, lagMs: 5 });
+  await links.health.flagRedrive(sync, NOW, NOW);
   const refusal = { code: 'HUBSPOT_UNAUTHORIZED', message: 'm', connection: opts.connection, secret: 's' };
   await ifPresent(links.health, 'recordAuthRefusal')?.(sync, NOW, refusal);
   await ifPresent(links.health, 'clearAuthRefusal')?.(sync, NOW);
@@ -248,7 +253,7 @@ describe('Least privilege between syncs', () => {
           'dynamodb:GetItem StateTable dynamodb:LeadingKeys=sync#contacts',
           'dynamodb:PutItem StateTable dynamodb:LeadingKeys=sync#contacts',
           'dynamodb:Query LinksTable/index/attention dynamodb:LeadingKeys=contacts#*',
-          'dynamodb:UpdateItem LinksTable dynamodb:LeadingKeys=contacts#* contacts~sha256:*',
+          'dynamodb:UpdateItem LinksTable dynamodb:LeadingKeys=contacts#* contacts~sha256:* ~health#contacts#*',
           'dynamodb:UpdateItem StateTable dynamodb:LeadingKeys=sync#contacts',
           's3:PutObject ClaimCheckBucket/contacts/*',
           'secretsmanager:GetSecretValue secret:writeback/dwh-??????',
