@@ -87,7 +87,7 @@ try {
   }));
   for (const b of perBundle) {
     console.log(
-      `  bundle ${b.bundleKb} KB: ${b.coldStarts} cold starts, init median ${b.medianInitMs} ms, max ${b.maxInitMs} ms`,
+      `  ${b.handler} bundle ${b.bundleKb} KB: ${b.coldStarts} cold starts, init median ${b.medianInitMs} ms, max ${b.maxInitMs} ms`,
     );
   }
   console.log(
