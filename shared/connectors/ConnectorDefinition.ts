@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Payload, SyncConfig } from '../config/schema.ts';
+import type { TokenRotationPorts } from '../oauth/TokenRotationPorts.ts';
 import type { SessionTimeouts } from '../postgresPools.ts';
 import type { ConnectionCredentials } from './ConnectionCredentials.ts';
 import type { Connector, ConnectorCapabilities } from './Connector.ts';
@@ -16,6 +17,12 @@ export interface ConnectorOptions {
    * where our pacing would only slow the run down). @default true
    */
   readonly pace?: boolean;
+  /**
+   * Where an OAuth 2.0 connection's rotating tokens are kept and the lease to refresh them (the
+   * write function: the connection's secret and the state table). Without it, a connection that
+   * lives on a refresh token uses its stored access token until it expires and never refreshes.
+   */
+  readonly tokenRotation?: TokenRotationPorts;
 }
 
 /** What a definition's factory is given to build one sync's connector. */

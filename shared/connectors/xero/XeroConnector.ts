@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
+import type { TokenRotationPorts } from '../../oauth/TokenRotationPorts.ts';
 import { chunks, writeInCalls } from '../batching.ts';
 import type {
   Connector,
@@ -18,6 +19,7 @@ import {
 } from '../http/connectorHttpClient.ts';
 import { type HttpClient, type HttpResponse, parseJson } from '../http/HttpClient.ts';
 import type { RateLimitSpec } from '../http/RateLimiter.ts';
+import { RefreshTokenAuth } from '../http/RefreshTokenAuth.ts';
 import { readJsonAnswer } from '../http/readJsonAnswer.ts';
 import { parseRetryAfterMs } from '../http/retryAfter.ts';
 import { bodyExcerpt, errorForStatus } from '../http/statusError.ts';
@@ -44,8 +46,10 @@ export const XeroErrorCode = {
   badResponse: 'XERO_BAD_RESPONSE',
   /** The sync's target.object is not one this connector writes. */
   unknownObject: 'XERO_UNKNOWN_OBJECT',
-  /** The token endpoint failed. */
+  /** The token endpoint failed, or another writer's refresh did not land in time: retried. */
   authUnavailable: 'XERO_AUTH_UNAVAILABLE',
+  /** Xero rejected the refresh token (revoked, 60 days unused, or rotated over 30 minutes ago): run `writeback connect` again. */
+  invalidGrant: 'XERO_INVALID_GRANT',
 } as const;
 
 /** Per tenant (organisation): 60 calls a minute, 5000 a day, 5 in progress (developer.xero.com, OAuth 2.0 limits). */
@@ -65,6 +69,20 @@ export interface XeroConnectorOptions extends HttpConnectorOptions {
   /** Custom connection credentials: tokens are fetched with the client-credentials grant and renewed. */
   readonly clientId?: string;
   readonly clientSecret?: string;
+  /**
+   * An OAuth 2.0 app's connection (`writeback connect`): the refresh token, with the access token
+   * and its expiry as stored, and clientId (+ clientSecret unless a PKCE app). Refreshed through
+   * `rotation`, one writer at a time, written back before use.
+   */
+  readonly refreshToken?: string;
+  /** Epoch ms at which `accessToken` expires (with refreshToken). */
+  readonly accessTokenExpiresAt?: number;
+  /** The store and lease of the connection's rotating tokens; without them they are never refreshed. */
+  readonly rotation?: TokenRotationPorts;
+  /** Renew the access token this long before it expires. @default 60_000 */
+  readonly refreshMarginMs?: number;
+  /** The connection's name, for what to do when the refresh token is rejected (`writeback connect <name>`). */
+  readonly connectionName?: string;
   /** Scopes to ask for. @default the app's configured scopes */
   readonly scope?: string;
   /** @default https://api.xero.com */
@@ -134,18 +152,37 @@ export class XeroConnector implements Connector {
   public readonly capabilities: ConnectorCapabilities;
   private readonly http: HttpClient;
   private readonly tenantId: string;
-  private readonly auth: BearerAuth;
+  private readonly auth: BearerAuth | RefreshTokenAuth;
   private readonly batchSize: number;
   private readonly nulls: NullPolicy;
 
   public constructor(opts: XeroConnectorOptions) {
-    this.auth = new BearerAuth('XeroConnector', opts, {
-      tokenUrl: `${(opts.identityUrl ?? 'https://identity.xero.com').replace(/\/+$/, '')}/connect/token`,
-      ...(opts.scope ? { scope: opts.scope } : {}),
-      codePrefix: 'XERO',
-      vendor: 'Xero',
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    });
+    const tokenUrl = `${(opts.identityUrl ?? 'https://identity.xero.com').replace(/\/+$/, '')}/connect/token`;
+    this.auth =
+      opts.refreshToken && opts.clientId
+        ? new RefreshTokenAuth({
+            tokenUrl,
+            clientId: opts.clientId,
+            ...(opts.clientSecret ? { clientSecret: opts.clientSecret } : {}),
+            tokens: {
+              accessToken: opts.accessToken ?? '',
+              refreshToken: opts.refreshToken,
+              expiresAt: opts.accessTokenExpiresAt ?? 0,
+            },
+            ...(opts.rotation ? { rotation: opts.rotation } : {}),
+            ...(opts.refreshMarginMs !== undefined ? { refreshMarginMs: opts.refreshMarginMs } : {}),
+            codePrefix: 'XERO',
+            vendor: 'Xero',
+            ...(opts.connectionName ? { connection: opts.connectionName } : {}),
+            ...(opts.fetch ? { fetch: opts.fetch } : {}),
+          })
+        : new BearerAuth('XeroConnector', opts, {
+            tokenUrl,
+            ...(opts.scope ? { scope: opts.scope } : {}),
+            codePrefix: 'XERO',
+            vendor: 'Xero',
+            ...(opts.fetch ? { fetch: opts.fetch } : {}),
+          });
     this.tenantId = opts.tenantId;
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? 50, 100));
     this.nulls = opts.nulls ?? 'clear';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
+import { tokenSetOf } from '../../oauth/TokenSet.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { XERO_RATE_LIMITS, XeroConnector } from './XeroConnector.ts';
 
@@ -7,7 +8,9 @@ const XeroConnection = z
   .object({
     type: z.literal('xero'),
     /**
-     * Secrets Manager secret (name or ARN): `{"clientId","clientSecret"}` of a Xero custom
+     * Secrets Manager secret (name or ARN): what `writeback connect` stores for an OAuth 2.0 app
+     * (`{"clientId","clientSecret"?,"refreshToken","accessToken","expiresAt","tenantId","scope"}`,
+     * refreshed by the writers, one at a time), `{"clientId","clientSecret"}` of a Xero custom
      * connection (tokens are fetched and renewed), or `{"token"}` (an access token, 30 minutes).
      */
     secret: z.string().min(1).optional(),
@@ -17,6 +20,8 @@ const XeroConnection = z
     baseUrl: z.url().optional(),
     /** Token endpoint base URL. @default https://identity.xero.com */
     identityUrl: z.url().optional(),
+    /** Where `writeback connect` sends the user to authorise the app. @default https://login.xero.com */
+    loginUrl: z.url().optional(),
     /** Lower limits than Xero's defaults (60 a minute, 5000 a day, 5 at once), e.g. perDay 1000 on Starter. */
     rateLimit: z
       .object({
@@ -34,7 +39,16 @@ export const xeroDefinition = defineConnector({
   type: 'xero',
   title: 'Xero',
   connection: XeroConnection,
-  secretFields: ['clientId', 'clientSecret', 'token', 'tenantId'],
+  secretFields: [
+    'clientId',
+    'clientSecret',
+    'token',
+    'tenantId',
+    'refreshToken',
+    'accessToken',
+    'expiresAt',
+    'scope',
+  ],
   capabilities: {
     nativeUpsert: true,
     idempotencyKey: true,
@@ -50,16 +64,32 @@ export const xeroDefinition = defineConnector({
     const tenantId = connection.tenantId ?? creds.tenantId;
     const errors: string[] = [];
     if (!tenantId) errors.push(`${where}.tenantId: required (the organisation's xero-tenant-id)`);
-    if (!creds.token && !(creds.clientId && creds.clientSecret)) {
+    if (creds.refreshToken && !creds.clientId) {
+      errors.push(
+        `${where}: its secret holds a refreshToken without the clientId it was issued to; run \`writeback connect ${connectionName}\``,
+      );
+    }
+    if (!creds.token && !creds.refreshToken && !(creds.clientId && creds.clientSecret)) {
       errors.push(`${where}: its secret needs clientId and clientSecret (custom connection) or a token`);
     }
     if (errors.length > 0 || !tenantId) throw new ConfigValidationError(errors);
     const baseUrl = creds.baseUrl ?? connection.baseUrl;
+    const tokens = tokenSetOf(creds);
     return new XeroConnector({
       tenantId,
-      ...(creds.token
-        ? { accessToken: creds.token }
-        : { clientId: creds.clientId, clientSecret: creds.clientSecret }),
+      ...(tokens
+        ? {
+            clientId: creds.clientId,
+            ...(creds.clientSecret ? { clientSecret: creds.clientSecret } : {}),
+            accessToken: tokens.accessToken,
+            refreshToken: tokens.refreshToken,
+            accessTokenExpiresAt: tokens.expiresAt,
+            connectionName,
+            ...(options.tokenRotation ? { rotation: options.tokenRotation } : {}),
+          }
+        : creds.token
+          ? { accessToken: creds.token }
+          : { clientId: creds.clientId, clientSecret: creds.clientSecret }),
       ...(baseUrl ? { baseUrl, identityUrl: connection.identityUrl ?? baseUrl } : {}),
       ...(connection.identityUrl ? { identityUrl: connection.identityUrl } : {}),
       ...(connection.rateLimit ? { rateLimit: connection.rateLimit } : {}),
