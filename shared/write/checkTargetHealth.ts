@@ -1,3 +1,4 @@
+import { needsReconnect } from '../connectors/authErrors.ts';
 import type { AuthOutage, LinkStore } from '../links/LinkStore.ts';
 
 /** How long an auth outage pauses the sync after its last refusal, by default (TargetHealthOptions.authPauseMs). */
@@ -87,8 +88,13 @@ export async function checkTargetHealth(
 
 /**
  * The run record's (and so `writeback status`'s) line for an auth outage:
- * `credentials refused by <connection> (<code>) since <ISO time>: update the secret <name>`.
+ * `credentials refused by <connection> (<code>) since <ISO time>: update the secret <name>`, or
+ * for a rejected refresh token (which only a new authorisation cures): `…: run \`writeback
+ * connect <connection>\``.
  */
 export function authPauseReason(auth: AuthOutage): string {
-  return `credentials refused by ${auth.connection} (${auth.code}) since ${new Date(auth.since).toISOString()}: update the secret ${auth.secret}`;
+  const todo = needsReconnect(auth)
+    ? `run \`writeback connect ${auth.connection}\``
+    : `update the secret ${auth.secret}`;
+  return `credentials refused by ${auth.connection} (${auth.code}) since ${new Date(auth.since).toISOString()}: ${todo}`;
 }
