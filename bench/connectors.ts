@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- connectors [--windows N] [--xero-scale S]`: each SaaS connector drains a
+ * `npm run bench -- connectors [--windows N] [--xero-scale S] [--qbo-scale S] [--only <name>]`: each SaaS connector drains a
  * backlog against its fake at the vendor's real limits, with several writers sharing the
  * connection's limiter, and reports
  * - records/s achieved in steady state (after the first window's quota) vs the theoretical
  *   maximum, batch size × allowed requests per second;
  * - target calls per changed record; 429s answered by the fake.
- * Xero's minute is compressed (`--xero-scale`, default 6: a 10 s "minute") so the run stays
+ * Xero's and QuickBooks' minutes are compressed (`--xero-scale`, `--qbo-scale`, default 6: a
+ * 10 s "minute") so the run stays
  * short; figures are converted back to real time. Salesforce has only a 24-hour allocation:
  * its figure is the unthrottled rate against the allocation spread over a day (a ratio above 1
  * means the allocation, not the rate, is what bounds a sync). The last line is one JSON object.
@@ -13,11 +14,13 @@
 
 import { drainBacklog, maxInAnyWindow } from '../local/drainBacklog.ts';
 import { startHubSpotFake } from '../local/fakes/hubspot/HubSpotFake.ts';
+import { startQuickBooksFake } from '../local/fakes/quickbooks/QuickBooksFake.ts';
 import { startSalesforceFake } from '../local/fakes/salesforce/SalesforceFake.ts';
 import { startStripeFake } from '../local/fakes/stripe/StripeFake.ts';
 import { startXeroFake } from '../local/fakes/xero/XeroFake.ts';
 import type { Connector, UpsertRecord } from '../shared/connectors/Connector.ts';
 import { HubSpotConnector } from '../shared/connectors/hubspot/HubSpotConnector.ts';
+import { QuickBooksConnector } from '../shared/connectors/quickbooks/QuickBooksConnector.ts';
 import { SalesforceConnector } from '../shared/connectors/salesforce/SalesforceConnector.ts';
 import { StripeConnector } from '../shared/connectors/stripe/StripeConnector.ts';
 import { XeroConnector } from '../shared/connectors/xero/XeroConnector.ts';
@@ -30,6 +33,7 @@ const arg = (name: string, fallback: number): number => {
 /** Steady-state windows to run after the first one (the first is a burst on an empty window). */
 const WINDOWS = arg('windows', 2);
 const XERO_SCALE = arg('xero-scale', 6);
+const QBO_SCALE = arg('qbo-scale', 6);
 
 interface Figures {
   name: string;
@@ -218,6 +222,44 @@ async function xeroCase(): Promise<Case> {
   };
 }
 
+async function quickbooksCase(): Promise<Case> {
+  // Per realm: 500 requests and 40 batch requests a minute, 10 at once; 30 items a batch. Every
+  // write call is one batch (after one query of where its records stand), so 40 a minute binds.
+  const minuteMs = 60_000 / QBO_SCALE;
+  const fake = await startQuickBooksFake({ rateLimit: { minuteMs } });
+  const writers = Array.from(
+    { length: 4 },
+    () =>
+      new QuickBooksConnector({
+        baseUrl: fake.url,
+        realmId: fake.realmId,
+        accessToken: fake.accessToken,
+        // As the connector paces by default, in the compressed minute: every request, then batches.
+        rateLimit: { windows: [{ name: 'minute', limit: 500, intervalMs: minuteMs }], maxConcurrency: 10 },
+        batchRateLimit: { windows: [{ name: 'batch-minute', limit: 40, intervalMs: minuteMs }] },
+        limiterKey: 'bench-quickbooks',
+        maxLimiterWaitMs: 60_000,
+      }),
+  );
+  return {
+    name: 'quickbooks',
+    batchSize: 30,
+    limit: 40,
+    intervalMs: 60_000,
+    scale: QBO_SCALE,
+    writers,
+    object: 'Customer',
+    payload: (i) => ({ GivenName: `First ${i}`, FamilyName: `Last ${i}` }),
+    writes: () =>
+      fake
+        .calls({ method: 'POST', path: /\/batch$/ })
+        .map((c) => ({ at: c.at, status: c.status, records: c.elements ?? 0 })),
+    allCalls: () => fake.callCount(),
+    count: () => fake.entities('Customer').length,
+    stop: () => fake.stop(),
+  };
+}
+
 async function salesforceCase(): Promise<Case> {
   // Enterprise org: 100,000 requests per rolling 24 h; sObject Collections upsert of 200.
   const fake = await startSalesforceFake({ dailyLimit: 100_000 });
@@ -287,11 +329,21 @@ async function stripeCase(): Promise<Case> {
 }
 
 const results: Figures[] = [];
-for (const make of [hubspotCase, xeroCase, salesforceCase, stripeCase]) {
+// `--only <name>`: one connector's case.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const cases = {
+  hubspot: hubspotCase,
+  xero: xeroCase,
+  quickbooks: quickbooksCase,
+  salesforce: salesforceCase,
+  stripe: stripeCase,
+};
+for (const [name, make] of Object.entries(cases)) {
+  if (only && name !== only) continue;
   const f = await run(await make());
   results.push(f);
   process.stdout.write(
-    `${f.name.padEnd(8)} ${String(f.achievedRecordsPerSec).padStart(7)} rec/s of ${f.theoreticalRecordsPerSec} ` +
+    `${f.name.padEnd(10)} ${String(f.achievedRecordsPerSec).padStart(7)} rec/s of ${f.theoreticalRecordsPerSec} ` +
       `(${(f.ratio * 100).toFixed(1)}%)  calls/record ${f.callsPerRecord}  429s ${f.http429}  ` +
       `lost ${f.lost}  max calls in a window ${f.maxCallsInAnyWindow}/${f.limit}  ` +
       `drained in ${f.elapsedSec}s (ideal ${f.idealElapsedSec}s)\n`,

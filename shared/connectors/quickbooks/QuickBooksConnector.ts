@@ -72,8 +72,10 @@ export interface QuickBooksConnectorOptions extends HttpConnectorOptions {
   readonly externalIdField?: string | Readonly<Record<string, string>>;
   /** Payloads per batch request, at most 30. @default 30 */
   readonly batchSize?: number;
-  /** @default QBO_RATE_LIMITS (and QBO_BATCH_LIMITS for batches); false paces nothing */
+  /** Every request's pace. @default QBO_RATE_LIMITS; false paces nothing (batches neither) */
   readonly rateLimit?: RateLimitSpec | false;
+  /** The batch endpoint's own pace, on top of rateLimit. @default QBO_BATCH_LIMITS */
+  readonly batchRateLimit?: RateLimitSpec;
   /** @default 'clear' (sent as "", which a sparse update takes as clearing the field) */
   readonly nulls?: NullPolicy;
 }
@@ -132,7 +134,9 @@ export class QuickBooksConnector implements Connector {
       nulls: defaultNullRule(this.nulls),
     };
     const limiterKey = opts.limiterKey ?? `quickbooks:${opts.realmId}`;
-    this.batchLimiter = spec ? RateLimiter.shared(`${limiterKey}:batch`, QBO_BATCH_LIMITS) : undefined;
+    this.batchLimiter = spec
+      ? RateLimiter.shared(`${limiterKey}:batch`, opts.batchRateLimit ?? QBO_BATCH_LIMITS)
+      : undefined;
     this.http = connectorHttpClient(
       { ...opts, limiterKey },
       {
