@@ -126,9 +126,10 @@ export class WritebackStack extends Stack {
     this.linksTable.addGlobalSecondaryIndex({
       indexName: LINKS_TABLE.targetIndex.name,
       partitionKey: { name: LINKS_TABLE.targetIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      // ALL, as the local runtime (local/provisionLocal.ts) creates it, so a query behaves the
-      // same here and there. KEYS_ONLY would save an index write on every link update.
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Only skey, as the local runtime (local/provisionLocal.ts) creates it: an update of a link
+      // (claim, commit of new content) leaves the entry alone and writes no index unit.
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...LINKS_TABLE.targetIndex.projectedAttributes],
     });
 
     this.claimCheckBucket = new s3.Bucket(this, 'ClaimCheckBucket', {

@@ -68,7 +68,10 @@ export async function provisionLocal(
         {
           IndexName: LINKS_TABLE.targetIndex.name,
           KeySchema: [{ AttributeName: LINKS_TABLE.targetIndex.partitionKey, KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [...LINKS_TABLE.targetIndex.projectedAttributes],
+          },
         },
       ],
     }),

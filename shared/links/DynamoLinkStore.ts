@@ -158,11 +158,15 @@ export class DynamoLinkStore implements LinkStore {
               conditions.notOlderThanClaimed,
               ...(req.repair ? [] : [conditions.notAlreadyWritten]),
             ].join(' AND ')})`,
-            UpdateExpression: [
-              'SET #sync = :sync, skey = :key, #status = :pending, attention = :attention',
-              'leaseToken = :token, leaseUntil = :until, pendingVersion = :v, pendingHash = :h, runId = :run',
-              'attempts = if_not_exists(attempts, :zero), createdAt = if_not_exists(createdAt, :iso), updatedAt = :iso',
-            ].join(', '),
+            UpdateExpression:
+              [
+                `SET #sync = :sync, skey = :key, #status = :pending${req.retried ? ', attention = :attention' : ''}`,
+                'leaseToken = :token, leaseUntil = :until, pendingVersion = :v, pendingHash = :h, runId = :run',
+                'attempts = if_not_exists(attempts, :zero), createdAt = if_not_exists(createdAt, :iso), updatedAt = :iso',
+              ].join(', ') +
+              // A first delivery's claim stays out of the attention index (no index write on the
+              // happy path); a key that was failed or dead leaves it.
+              (req.retried ? '' : ' REMOVE attention'),
             ExpressionAttributeNames: {
               '#sync': 'sync',
               '#status': 'status',
@@ -175,7 +179,7 @@ export class DynamoLinkStore implements LinkStore {
               ':pending': S('pending'),
               // DynamoDB refuses names and values no expression uses.
               ...(req.repair ? {} : { ':ok': S('ok') }),
-              ':attention': S(attentionKey(req.sync, 'pending')),
+              ...(req.retried ? { ':attention': S(attentionKey(req.sync, 'pending')) } : {}),
               ':token': S(req.token),
               ':until': N(req.now + req.leaseMs),
               ':now': N(req.now),

@@ -168,6 +168,13 @@ export interface ClaimRequest {
    * content, because the target lost or changed it behind our back. Lease and version still decide.
    */
   readonly repair?: boolean;
+  /**
+   * The message came back (its receive count is 2 or more): the claimed link goes into the
+   * `attention` index as pending, where redriveFailed finds it should this delivery crash too and
+   * the message be lost. A first delivery's claim stays out of the index: the happy path writes
+   * no index entry (its commit follows at once, or the message comes back and claims again).
+   */
+  readonly retried?: boolean;
 }
 
 export interface TouchVersionRequest {

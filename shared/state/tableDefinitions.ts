@@ -22,8 +22,16 @@ export const LINKS_TABLE = {
   partitionKey: 'pk',
   /** Epoch seconds; only set on items that are safe to forget (none today). */
   ttlAttribute: 'expiresAt',
-  /** Sparse index of links that need attention: only items whose status is not `ok` carry `attention`. */
+  /**
+   * Sparse index of the links an operator or a redrive must find: failed, dead, retrying, and
+   * pending only when claimed by a delivery that came back (a first delivery's claim carries no
+   * `attention`, so the happy path writes no index entry). Projects everything: its items are few.
+   */
   attentionIndex: { name: 'attention', partitionKey: 'attention', sortKey: 'updatedAt' },
-  /** Reverse lookup from the target's id: `<sync>#<targetId>`, hashed like `pk` when too long. */
-  targetIndex: { name: 'byTarget', partitionKey: 'targetRef' },
+  /**
+   * Reverse lookup from the target's id: `<sync>#<targetId>`, hashed like `pk` when too long.
+   * Projects only `skey`, which never changes for a link: a claim or commit that changes hash,
+   * version or status writes no index entry (only the commit that sets or changes the target id).
+   */
+  targetIndex: { name: 'byTarget', partitionKey: 'targetRef', projectedAttributes: ['skey'] },
 } as const;

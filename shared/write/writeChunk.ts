@@ -91,6 +91,7 @@ async function claimChunk(ctx: BatchContext, chunk: readonly Item[]): Promise<Cl
       now: deps.now(),
       leaseMs: ctx.leaseMs,
       ...(it.msg.repair ? { repair: true } : {}),
+      ...(it.inbound.receiveCount >= 2 ? { retried: true } : {}),
     });
     if (res.outcome === 'claimed') claimed.push({ ...it, token, previous: res.previous });
     else if (res.outcome === 'stale') counts.stale++;

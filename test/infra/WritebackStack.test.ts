@@ -55,7 +55,8 @@ describe('Class: WritebackStack', () => {
           {
             IndexName: LINKS_TABLE.targetIndex.name,
             KeySchema: [{ AttributeName: LINKS_TABLE.targetIndex.partitionKey, KeyType: 'HASH' }],
-            Projection: { ProjectionType: 'ALL' },
+            // Only skey: a link update that changes hash, version or status writes no index entry.
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['skey'] },
           },
         ],
       });

@@ -413,6 +413,51 @@ describe(`Class: DynamoLinkStore (against ${process.env.WB_DYNAMODB === 'local' 
       expect(await fx.links.countByStatus(sync, 'retrying')).toBe(1);
     });
 
+    it("keeps a first delivery's claim out of the attention index, and a claim of a message that came back in it until its commit", async () => {
+      // Prepare
+      const sync = `s-${randomUUID().slice(0, 6)}`;
+      const first = claimReq('first', { sync });
+      const retried = claimReq('again', { sync, retried: true });
+      // Act
+      await fx.links.claim(first);
+      await fx.links.claim(retried);
+      // Assess: only the retried claim can be found as pending (where a stuck one is looked for)
+      expect((await fx.links.listByStatus(sync, 'pending')).map((l) => l.key)).toEqual(['again']);
+      expect(await fx.links.oldestUpdate(sync, 'pending')).toBe(new Date(NOW).toISOString());
+      await fx.links.commit({
+        sync,
+        key: 'again',
+        token: retried.token,
+        targetId: 't',
+        hash: 'h10',
+        version: '10',
+        now: NOW + 1,
+      });
+      expect(await fx.links.countByStatus(sync, 'pending')).toBe(0);
+      expect(await fx.links.oldestUpdate(sync, 'pending')).toBeUndefined();
+    });
+
+    it('takes a failed link out of the attention index when a first delivery claims it again', async () => {
+      // Prepare
+      const sync = `s-${randomUUID().slice(0, 6)}`;
+      const req = claimReq('k', { sync });
+      await fx.links.claim(req);
+      await fx.links.recordFailure({
+        sync,
+        key: 'k',
+        token: req.token,
+        status: 'failed',
+        error: { code: 'X', message: 'x' },
+        now: NOW,
+      });
+      expect(await fx.links.countByStatus(sync, 'failed')).toBe(1);
+      // Act: the row changed, its new content is claimed
+      await fx.links.claim(claimReq('k', { sync, version: '11', hash: 'h11', now: NOW + 1 }));
+      // Assess
+      expect(await fx.links.countByStatus(sync, 'failed')).toBe(0);
+      expect(await fx.links.get(sync, 'k')).toMatchObject({ status: 'pending', pendingHash: 'h11' });
+    });
+
     it('lists only links last touched before a time', async () => {
       // Prepare
       const sync = `s-${randomUUID().slice(0, 6)}`;

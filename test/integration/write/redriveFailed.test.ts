@@ -38,6 +38,9 @@ describe('Function: redriveFailed (embedded Postgres, dynalite)', () => {
         runId: 'run-1',
         now: t,
         leaseMs: 1000,
+        // A pending key can be stuck only once its message came back (a first delivery's claim is
+        // redelivered while its message lives): that claim puts it in the attention index.
+        ...(status === 'pending' ? { retried: true } : {}),
       });
       if (status === 'pending') return;
       await stack.links.recordFailure({
