@@ -25,7 +25,7 @@ import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
 import { DynamoRateLimiter } from '../shared/write/DynamoRateLimiter.ts';
 import { paceForWindows } from '../shared/write/paceForWindows.ts';
-import { connectionFromSecret, secretReader } from './secrets.ts';
+import { connectionFromSecret, secretReader, tokenRotation } from './secrets.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -138,20 +138,34 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
   const creds = runtime.connectionSecretArn
     ? toCredentials(await readSecret(runtime.connectionSecretArn))
     : {};
-  const connector = createConnector(sync, connection, creds, timeoutsOf(runtime));
+  const aws = createAwsClients();
+  const secretId = runtime.connectionSecretArn;
+  // An OAuth 2.0 connection's rotating tokens: refreshed by one writer at a time, stored before use.
+  const options = {
+    ...timeoutsOf(runtime),
+    ...(secretId
+      ? {
+          tokenRotation: tokenRotation({
+            secretId,
+            ddb: aws.ddb,
+            stateTable: runtime.stateTable,
+            connection: sync.target.connection,
+          }),
+        }
+      : {}),
+  };
+  const connector = createConnector(sync, connection, creds, options);
   // A rotated or replaced secret reaches the writer: re-read with a time to live, and at once when
   // the target refuses the credentials (the refused call is then repeated with the new connector).
-  const secretId = runtime.connectionSecretArn;
   const credentials = secretId
     ? connectionFromSecret({
         name: connection.secret ?? secretId,
         secretId,
         read: readSecret,
-        build: (c) => createConnector(sync, connection, c, timeoutsOf(runtime)),
+        build: (c) => createConnector(sync, connection, c, options),
         initial: { creds, connector },
       })
     : undefined;
-  const aws = createAwsClients();
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
   const deadLetters = new SqsDeadLetterSink(aws.sqs, runtime.dlqUrl);
   const claimChecks = claimChecksOf(aws, runtime);

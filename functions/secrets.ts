@@ -1,8 +1,12 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerTokenStore } from '../shared/aws/SecretsManagerTokenStore.ts';
 import type { Connector } from '../shared/connectors/Connector.ts';
 import { type ConnectionCredentials, credentialsFromSecret } from '../shared/connectors/createConnector.ts';
 import { describeError, WritebackError } from '../shared/errors.ts';
+import type { TokenRotationPorts } from '../shared/oauth/TokenRotationPorts.ts';
+import { DynamoRefreshLease } from '../shared/state/DynamoRefreshLease.ts';
 import { RenewableConnection } from '../shared/write/RenewableConnection.ts';
 
 /**
@@ -27,7 +31,7 @@ export type SecretReader = (
 export function secretReader(provider?: SecretsProvider): SecretReader {
   let secrets = provider;
   return async (secretId, opts = {}) => {
-    secrets ??= new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
+    secrets ??= new SecretsProvider({ awsSdkV3Client: secretsManagerClient() });
     let value: string | Uint8Array | undefined;
     try {
       value = await secrets.get(secretId, {
@@ -50,6 +54,31 @@ export function secretReader(provider?: SecretsProvider): SecretReader {
       // Not JSON: a plain-text secret.
     }
     return { value: text };
+  };
+}
+
+let client: SecretsManagerClient | undefined;
+
+/** The container's one Secrets Manager client (the reader's and the token store's). */
+function secretsManagerClient(): SecretsManagerClient {
+  client ??= new SecretsManagerClient({});
+  return client;
+}
+
+/**
+ * Where an OAuth 2.0 connection's rotating tokens go (its secret: read past the cache, written as
+ * a new version before use) and the lease that lets one writer of the connection refresh them at a
+ * time (one item of the state table). Connectors that hold no refresh token ignore them.
+ */
+export function tokenRotation(opts: {
+  readonly secretId: string;
+  readonly ddb: DynamoDBClient;
+  readonly stateTable: string;
+  readonly connection: string;
+}): TokenRotationPorts {
+  return {
+    store: new SecretsManagerTokenStore(secretsManagerClient(), opts.secretId),
+    lease: new DynamoRefreshLease(opts.ddb, opts.stateTable, opts.connection),
   };
 }
 

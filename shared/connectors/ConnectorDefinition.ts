@@ -78,6 +78,13 @@ export interface ConnectorDefinition<C extends { readonly type: string } = { rea
    * warehouse's network); 'api': over HTTPS on the internet. @default 'api'
    */
   readonly reach?: 'api' | 'database';
+  /**
+   * true: a connection may live on a rotating OAuth 2.0 refresh token (`writeback connect`), which
+   * its writers refresh and write back to the connection's secret: the stack grants its write
+   * function secretsmanager:PutSecretValue/UpdateSecretVersionStage on that secret and the
+   * connection's refresh lease in the state table. @default false
+   */
+  readonly refreshesTokens?: boolean;
   /** Builds one sync's connector; throws ConfigValidationError naming every missing piece at once. */
   create(ctx: ConnectorFactoryContext<C>): Connector;
   /** Sample records for the contract kit; without them `writeback test-connector` cannot run. */

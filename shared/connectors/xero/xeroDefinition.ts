@@ -39,6 +39,7 @@ export const xeroDefinition = defineConnector({
   type: 'xero',
   title: 'Xero',
   connection: XeroConnection,
+  refreshesTokens: true,
   secretFields: [
     'clientId',
     'clientSecret',
