@@ -106,6 +106,12 @@ export interface SyncPipelineProps {
    * certificate authorities to verify it (POSTGRES_CA_ENVIRONMENT). @default false
    */
   readonly targetIsDatabase?: boolean;
+  /**
+   * The connection may live on rotating OAuth tokens (its connector's `refreshesTokens`): the write
+   * function writes refreshed tokens back to the connection secret and takes the connection's
+   * refresh lease in the state table. @default false
+   */
+  readonly refreshesTokens?: boolean;
   /** Write function timeout; the queue's visibility timeout follows from it. @default 60 seconds */
   readonly writeTimeout?: Duration;
   /** Extract function timeout. @default 5 minutes */
@@ -272,9 +278,20 @@ export class SyncPipeline extends Construct {
     grantSend(this.writeFunction, this.deadLetterQueue);
     this.grantClaimChecks(props.claimCheckBucket, this.writeFunction, 'read');
     // Its links (its parent's, read only), its health buckets and its connection's pacing item, all
-    // in the links table; nothing in the state table.
-    grantItems(this.writeFunction.role!, tables, writeItemGrants(sync));
+    // in the links table; in the state table at most its connection's OAuth refresh lease.
+    const refreshesTokens = props.refreshesTokens === true;
+    grantItems(this.writeFunction.role!, tables, writeItemGrants(sync, { refreshesTokens }));
     grantSecretValue(this.writeFunction, props.connectionSecret);
+    if (refreshesTokens) {
+      // Rotated OAuth tokens are written back to the secret before use (SecretsManagerTokenStore: a
+      // new version, then AWSCURRENT moved to it from the version read).
+      this.writeFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+          resources: [props.connectionSecret.secretFullArn ?? `${props.connectionSecret.secretArn}-??????`],
+        }),
+      );
+    }
 
     const schedulerRole = new iam.Role(this, 'ScheduleRole', {
       description: `EventBridge Scheduler invokes the ${sync.name} extract function`,

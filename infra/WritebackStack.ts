@@ -195,6 +195,8 @@ export class WritebackStack extends Stack {
         connectionSecret,
         // A database target (Postgres) is reached with TLS verified against the runtime's CA bundle.
         targetIsDatabase: connectorDefinition(config.connections[connection]!.type)?.reach === 'database',
+        // OAuth 2.0 connections: refreshed tokens go back to the secret, under the connection's lease.
+        refreshesTokens: connectorDefinition(config.connections[connection]!.type)?.refreshesTokens === true,
         claimCheckBucket: this.claimCheckBucket,
         entries: props.entries ?? DEFAULT_ENTRIES,
         scheduleGroup,

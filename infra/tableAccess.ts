@@ -20,6 +20,7 @@ import { LINKS_TABLE } from '../shared/state/tableDefinitions.ts';
  * | links, `byTarget` index | reverse lookup | `<sync>#<targetId>` or hashed | linkKeys.ts (targetRef); no function queries it |
  * | links | target health buckets, auth outage, redrive flag | `~health#<sync>#<bucket>`, `…#auth`, `…#redrive` | DynamoTargetHealthStore |
  * | links | shared pacing of a connection | `~rate#<connection>` | DynamoRateLimiter |
+ * | state | OAuth refresh lease of a connection | `connection#<connection>` | DynamoRefreshLease |
  *
  * Sync and connection names are `[a-z][a-z0-9-]*` (config schema): no `#`, `~`, `*` or `?`, so a
  * pattern of one sync (`crm#*`) never matches another's (`crm-eu#…`). The pacing item is the one key
@@ -45,6 +46,8 @@ export const itemKeys = {
   health: (sync: string): string[] => [`~health#${sync}#*`],
   /** Links table: the shared pacing item of a connection (every writer of it). */
   pacing: (connection: string): string[] => [`~rate#${connection}`],
+  /** State table: the refresh lease of a connection's rotating OAuth tokens (every writer of it). */
+  refreshLease: (connection: string): string[] => [`connection#${connection}`],
 };
 
 /** One grant: these actions on these items of one table (or of one of its indexes). */
@@ -101,12 +104,14 @@ export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
 }
 
 /**
- * The write function (functions/write.ts → processWriteBatch); it has no access to the state table:
+ * The write function (functions/write.ts → processWriteBatch):
  * - links: GetItem (claim's re-read, resolveClaimCheck; the pacing item), BatchGetItem (the batch's
  *   links; resolveParents reads the parent sync's links, read only), UpdateItem (claim, commit,
- *   commitDeleted, recordFailure, touchVersion; the health bucket and the redrive flag; the pacing item).
+ *   commitDeleted, recordFailure, touchVersion; the health bucket and the redrive flag; the pacing item);
+ * - state: only when its connection refreshes rotating OAuth tokens (`refreshesTokens`), UpdateItem
+ *   of that connection's refresh lease (DynamoRefreshLease: acquire, release); nothing of any sync.
  */
-export function writeItemGrants(sync: SyncConfig): ItemGrant[] {
+export function writeItemGrants(sync: SyncConfig, opts: { refreshesTokens?: boolean } = {}): ItemGrant[] {
   const s = sync.name;
   const pacing = itemKeys.pacing(sync.target.connection);
   return [
@@ -122,6 +127,16 @@ export function writeItemGrants(sync: SyncConfig): ItemGrant[] {
       actions: ['dynamodb:UpdateItem'],
       keys: [...itemKeys.links(s), ...itemKeys.health(s), ...pacing],
     },
+    ...(opts.refreshesTokens
+      ? [
+          {
+            sid: 'RefreshLeaseOfItsConnection',
+            table: 'state' as const,
+            actions: ['dynamodb:UpdateItem'],
+            keys: itemKeys.refreshLease(sync.target.connection),
+          },
+        ]
+      : []),
   ];
 }
 
