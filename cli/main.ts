@@ -95,6 +95,48 @@ program
   });
 
 program
+  .command('connect <connection>')
+  .description(
+    "authorise an account with the vendor's OAuth app (Xero): prints a URL to open, stores the tokens in the connection's secret (--stack) or a local 0600 file",
+  )
+  .option('--tenant <id|name>', 'the organisation to connect when the authorisation reaches several')
+  .option(
+    '--client-id <id>',
+    "the OAuth app's client id (default: asked); its secret comes from WRITEBACK_CLIENT_SECRET or is asked without echo",
+  )
+  .option('--public-client', 'a PKCE app without a client secret')
+  .option(
+    '--port <n>',
+    'loopback port of the redirect URI http://127.0.0.1:<port>/callback (default: a random free one)',
+    count,
+  )
+  .option(
+    '--secret-file <path>',
+    'without --stack: the file to write (default .wb/connections/<connection>.json)',
+  )
+  .action(
+    async (
+      connection: string,
+      opts: {
+        tenant?: string;
+        clientId?: string;
+        publicClient?: boolean;
+        port?: number;
+        secretFile?: string;
+      },
+    ) => {
+      const { runConnect } = await import('./connect.ts');
+      const g = globals();
+      process.exitCode = await runConnect(connection, {
+        configPath: g.config,
+        ...(g.stack ? { stack: g.stack } : {}),
+        ...(g.region ? { region: g.region } : {}),
+        ...opts,
+      });
+    },
+  );
+
+program
   .command('demo')
   .description('run the whole pipeline locally: embedded Postgres, DynamoDB and SQS emulators, target fakes')
   .option('--interval <duration>', 'run every sync this often instead of its schedule', '15s')

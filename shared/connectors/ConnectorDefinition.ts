@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Payload, SyncConfig } from '../config/schema.ts';
+import type { OAuthApp } from '../oauth/OAuthApp.ts';
 import type { TokenRotationPorts } from '../oauth/TokenRotationPorts.ts';
 import type { SessionTimeouts } from '../postgresPools.ts';
 import type { ConnectionCredentials } from './ConnectionCredentials.ts';
@@ -85,6 +86,11 @@ export interface ConnectorDefinition<C extends { readonly type: string } = { rea
    * connection's refresh lease in the state table. @default false
    */
   readonly refreshesTokens?: boolean;
+  /**
+   * How `writeback connect` authorises an account of this vendor with its OAuth 2.0 app, and how
+   * `writeback validate --connections` checks the grant (identity endpoint, scopes per object).
+   */
+  readonly oauth?: OAuthApp<NoInfer<C>>;
   /** Builds one sync's connector; throws ConfigValidationError naming every missing piece at once. */
   create(ctx: ConnectorFactoryContext<C>): Connector;
   /** Sample records for the contract kit; without them `writeback test-connector` cannot run. */

@@ -3,6 +3,7 @@ import { ConfigValidationError } from '../../errors.ts';
 import { tokenSetOf } from '../../oauth/TokenSet.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { XERO_RATE_LIMITS, XeroConnector } from './XeroConnector.ts';
+import { xeroOAuth } from './xeroOAuth.ts';
 
 const XeroConnection = z
   .object({
@@ -40,6 +41,7 @@ export const xeroDefinition = defineConnector({
   title: 'Xero',
   connection: XeroConnection,
   refreshesTokens: true,
+  oauth: xeroOAuth,
   secretFields: [
     'clientId',
     'clientSecret',

@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * A config file for `writeback connect` tests: one Xero connection on the fake at `xeroUrl`, and
+ * syncs of customers (Contacts) and, unless left out, invoices (Invoices) written through it.
+ */
+export function writeConnectConfig(
+  dir: string,
+  name: string,
+  opts: {
+    readonly xeroUrl: string;
+    readonly invoices?: boolean;
+    readonly batchSize?: number;
+    readonly concurrency?: number;
+  },
+): string {
+  const path = join(dir, `${name}.config.ts`);
+  const invoices =
+    opts.invoices === false
+      ? ''
+      : `defineSync({
+      name: 'invoices',
+      schedule: 'rate(5 minutes)',
+      source: { table: 'src.invoices', key: 'id', cursor: 'updated_at' },
+      target: { connection: 'xero', object: 'Invoices' },
+      parent: { sync: 'customers', key: 'customer_id' },
+      map: (row) => ({ Type: 'ACCREC', Contact: { ContactID: row.customer_id } }),
+    }),`;
+  writeFileSync(
+    path,
+    `import { defineConfig, defineSync } from '${join(ROOT, 'shared/config/defineConfig.ts')}';
+export default defineConfig({
+  connections: { xero: { type: 'xero', secret: 'writeback/xero', baseUrl: '${opts.xeroUrl}' } },
+  syncs: [
+    defineSync({
+      name: 'customers',
+      schedule: 'rate(5 minutes)',
+      source: { table: 'src.customers', key: 'id', cursor: 'updated_at' },
+      target: { connection: 'xero', object: 'Contacts' },
+      map: (row) => ({ Name: String(row.name), EmailAddress: String(row.email) }),
+      batchSize: ${opts.batchSize ?? 50},
+      concurrency: ${opts.concurrency ?? 2},
+    }),
+    ${invoices}
+  ],
+});
+`,
+  );
+  return path;
+}
+
+/**
+ * Plays the browser: opens the authorize URL (the vendor consents at once and redirects), then
+ * follows the redirect to the loopback server of `writeback connect`. The loopback's answer.
+ */
+export async function playBrowser(authorizeUrl: string): Promise<Response> {
+  const consent = await fetch(authorizeUrl, { redirect: 'manual' });
+  const location = consent.headers.get('location');
+  if (consent.status !== 302 || !location) {
+    throw new Error(`authorize answered ${consent.status} without a redirect: ${await consent.text()}`);
+  }
+  return fetch(location);
+}
+
+/** The URL `writeback connect` prints for the user to open, from its output so far. */
+export function printedUrl(output: string): string | undefined {
+  return /^\s+(https?:\/\/\S+\/identity\/connect\/authorize\?\S+)$/m.exec(output)?.[1];
+}
+
+/** `node cli/main.ts <args>` as a user runs it, with its output collected as it arrives. */
+export function startCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): { child: ChildProcess; output: () => string; exit: Promise<number> } {
+  const child = spawn(process.execPath, ['cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exit = new Promise<number>((res) => child.on('exit', (code) => res(code ?? 1)));
+  return { child, output: () => out, exit };
+}
