@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addRunMetrics, publishRunStarted } from '../functions/runMetrics.ts';
+import { addRunMetrics } from '../functions/runMetrics.ts';
 import { touchCustomers } from '../local/demoData.ts';
 import { type HandlerInvocation, LocalStack } from '../local/LocalStack.ts';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
@@ -101,9 +101,7 @@ function runMetricNames(run: RunRecord): string[] {
     addDimension: () => undefined,
     addMetric: (name: string) => names.add(name),
   };
-  const metrics = recorder as unknown as Parameters<typeof publishRunStarted>[0];
-  publishRunStarted(metrics, run.sync);
-  addRunMetrics(metrics, run);
+  addRunMetrics(recorder as unknown as Parameters<typeof addRunMetrics>[0], run);
   return [...names];
 }
 

@@ -10,7 +10,7 @@ import { type ExtractHandlerDeps, findSync, syncToRun } from '../shared/runtime/
 import type { RunRecord } from '../shared/state/RunRecord.ts';
 import { once } from '../shared/util/once.ts';
 import { logger, tracer } from './logger.ts';
-import { addRunMetrics, publishMetrics, publishRunStarted } from './runMetrics.ts';
+import { addRunMetrics, publishMetrics } from './runMetrics.ts';
 
 /** The schedule's input: `{"sync": "crm-customers"}`. */
 export interface ExtractEvent {
@@ -19,8 +19,8 @@ export interface ExtractEvent {
 
 /**
  * Builds the extract handler around injected dependencies (AWS or local). With `metrics`, each run
- * publishes RunsStarted when it starts and its outcome and counts when it ends (runMetrics.ts); the
- * caller's publishMetrics middleware flushes them, also when the handler throws.
+ * that did something publishes its outcome and counts when it ends (runMetrics.ts; a quiet run
+ * publishes nothing); the caller's publishMetrics middleware flushes them, also when the handler throws.
  */
 export function createExtractHandler(
   getDeps: () => Promise<ExtractHandlerDeps>,
@@ -29,7 +29,6 @@ export function createExtractHandler(
   return middy(async (event: ExtractEvent, context: Context): Promise<RunRecord> => {
     const deps = await getDeps();
     const sync = findSync(deps.config, syncToRun('extract', event.sync, deps.defaultSync));
-    if (opts.metrics) publishRunStarted(opts.metrics, sync.name);
     const run = await runExtract(sync, deps.depsFor(sync), {
       runId: randomUUID(),
       remainingMs: () => context.getRemainingTimeInMillis(),

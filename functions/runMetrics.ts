@@ -10,24 +10,20 @@ import type { WriteCounts } from '../shared/write/processWriteBatch.ts';
  * Counters are added only when they are not zero: CloudWatch bills a custom metric for every hour
  * it receives data, so a sync that never fails pays nothing for RunsFailed, and a Sum over a period
  * without data is zero anyway. Gauges (LinksFailed, LinksDead) are added whenever the run counted
- * them, zero included, so that the graph comes back down when the links recover.
+ * them (a run that looked for links to redrive), zero included, so that the graph comes back down
+ * when the links recover.
  */
 
 /**
- * Publishes RunsStarted for `sync` at once, in its own EMF record, before the run does anything:
- * a run that then times out or crashes has still been started, and the missed-schedule alarm
- * (no RunsStarted for about two schedule intervals) tells "the schedule did not fire" apart from
- * "the run failed".
+ * Adds a finished run's outcome and counts; the middleware publishes them when the handler ends.
+ * A quiet run (nothing changed, nothing flagged) adds nothing: it carries no information, and
+ * every metric published in an hour is billed for it. Whether the schedule fires is Lambda's own
+ * Invocations metric (the missed-schedule alarm), not ours.
  */
-export function publishRunStarted(metrics: Metrics, sync: string): void {
-  const single = metrics.singleMetric();
-  single.addDimension('sync', sync);
-  single.addMetric(RUN_METRICS.runsStarted, MetricUnit.Count, 1);
-}
-
-/** Adds a finished run's outcome and counts; the middleware publishes them when the handler ends. */
 export function addRunMetrics(metrics: Metrics, run: RunRecord): void {
+  if (run.quiet) return;
   metrics.addDimension('sync', run.sync);
+  metrics.addMetric(RUN_METRICS.runsStarted, MetricUnit.Count, 1);
   const { counts } = run;
   const outcome = {
     failed: RUN_METRICS.runsFailed,

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { RUN_METRICS, WRITE_METRICS } from '../shared/contracts/metricNames.ts';
+import { WRITE_METRICS } from '../shared/contracts/metricNames.ts';
 import { missedScheduleWindow } from './missedSchedule.ts';
 import { syncMetric } from './syncMetrics.ts';
 
@@ -30,11 +30,15 @@ export interface SyncAlarmTargets {
  *   last five minutes. Unlike the DLQ alarm it returns to OK by itself, so a new wave of failures
  *   notifies again while older ones still sit in the DLQ;
  * - the queue stopped draining (oldest message age);
- * - a run failed (RunsFailed, with the reason in the run history), or a function failed as a whole
- *   (Lambda Errors: also timeouts and crashes that leave no run record);
- * - the schedule did not start a run when it should have (no RunsStarted for about two schedule
- *   intervals, missing data breaching), or an invocation was lost: Scheduler could not deliver it,
- *   or Lambda gave up on an asynchronous one after its retries (both land in the schedule DLQ).
+ * - a function failed (Lambda Errors: a failed run, whose handler fails the invocation after
+ *   recording it, and timeouts and crashes that leave no run record);
+ * - the schedule did not start a run when it should have (no invocation of the extract function for
+ *   about two schedule intervals, missing data breaching), or an invocation was lost: Scheduler
+ *   could not deliver it, or Lambda gave up on an asynchronous one after its retries (both land in
+ *   the schedule DLQ).
+ *
+ * Each alarm bills one metric ($0.10 a month): the shapes are chosen so that an idle sync costs
+ * little (`npm run bench -- cost` counts them from the template).
  *
  * Their actions come from the stack (applyAlarmAction): every alarm notifies the alarm topic.
  */
@@ -93,13 +97,10 @@ export function createSyncAlarms(
       cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     ),
     alarm(
-      'RunsFailedAlarm',
-      'an extract run failed (its bookmark stays after the last page it enqueued); `writeback runs` (the run history) says why.',
-      sum(RUN_METRICS.runsFailed),
-    ),
-    alarm(
       'ExtractErrorsAlarm',
-      'the extract function failed (a failed run, an error before the run, a timeout or a crash); the run history and the logs say why.',
+      // Also every failed run: the handler fails its invocation after recording the run, so a
+      // separate alarm on RunsFailed would only bill one more metric for the same notification.
+      'the extract function failed (a failed run, an error before the run, a timeout or a crash); `writeback runs` (the run history) and the logs say why.',
       targets.extractFunction.metricErrors({ period, statistic: 'Sum' }),
     ),
     alarm(
@@ -132,14 +133,16 @@ export function createSyncAlarms(
     alarms.push(
       alarm(
         'MissedScheduleAlarm',
-        `no run has started for ${Duration.seconds(2 * window.longestGap.toSeconds()).toHumanString()} (schedule ${targets.schedule}): the schedule is disabled or failing, or the extract function cannot start.`,
+        `the extract function has not been invoked for ${Duration.seconds(2 * window.longestGap.toSeconds()).toHumanString()} (schedule ${targets.schedule}): the schedule is disabled or failing, or the extract function cannot start.`,
         new cloudwatch.MathExpression({
           // FILL turns periods without a run into zeros, so that the alarm sees them as breaching
           // even while older periods still have data (CloudWatch only applies the missing-data
           // treatment when fewer datapoints than evaluation periods exist in its look-back range).
           expression: 'FILL(started, 0)',
+          // Lambda's own Invocations of the extract function (no custom metric to publish, so a
+          // quiet run publishes nothing): every tick invokes it, whether the run then has work or not.
           usingMetrics: {
-            started: syncMetric(name, RUN_METRICS.runsStarted, { period: window.period, statistic: 'Sum' }),
+            started: targets.extractFunction.metricInvocations({ period: window.period, statistic: 'Sum' }),
           },
           period: window.period,
           label: `${name} runs started`,

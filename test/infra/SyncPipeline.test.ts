@@ -495,22 +495,15 @@ describe('Class: SyncPipeline', () => {
       });
     });
 
-    it('alarms on a failed run', () => {
-      // Assess
-      expect(alarmOf('SyncContactsRunsFailedAlarm')).toMatchObject({
-        Namespace: 'Writeback',
-        MetricName: 'RunsFailed',
-        Dimensions: syncDimensions('contacts'),
-        Statistic: 'Sum',
-        Period: 300,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        EvaluationPeriods: 1,
-        TreatMissingData: 'notBreaching',
-      });
+    it('has no alarm of its own on RunsFailed: a failed run fails its invocation, which the extract errors alarm watches', () => {
+      expect(
+        Object.keys(template.findResources('AWS::CloudWatch::Alarm')).some((i) =>
+          i.includes('RunsFailedAlarm'),
+        ),
+      ).toBe(false);
     });
 
-    it('alarms when no run has started for two schedule intervals, treating missing data as breaching', () => {
+    it('alarms when the extract function was not invoked for two schedule intervals, treating missing data as breaching', () => {
       // Prepare
       const alarm = alarmOf('SyncContactsMissedScheduleAlarm');
       // Assess: rate(5 minutes) → three 5-minute periods (two whole ones and the one filling), all empty.
@@ -527,9 +520,9 @@ describe('Class: SyncPipeline', () => {
           Id: 'started',
           MetricStat: {
             Metric: {
-              Namespace: 'Writeback',
-              MetricName: 'RunsStarted',
-              Dimensions: syncDimensions('contacts'),
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Invocations',
+              Dimensions: [{ Name: 'FunctionName', Value: expect.anything() }],
             },
             Period: 300,
             Stat: 'Sum',
@@ -542,7 +535,7 @@ describe('Class: SyncPipeline', () => {
     it('has no missed-schedule alarm for a disabled sync', () => {
       // Assess
       const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(ids.filter((i) => i.startsWith('SyncInvoices'))).toHaveLength(8);
+      expect(ids.filter((i) => i.startsWith('SyncInvoices'))).toHaveLength(7);
       expect(ids.some((i) => i.startsWith('SyncInvoicesMissedScheduleAlarm'))).toBe(false);
     });
 
@@ -571,7 +564,7 @@ describe('Class: SyncPipeline', () => {
 
     it('notifies the alarm topic on alarm and on recovery', () => {
       // Assess
-      expect(alarms).toHaveLength(9);
+      expect(alarms).toHaveLength(8);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
         expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { addRunMetrics, addWriteMetrics, publishRunStarted } from '../../functions/runMetrics.ts';
+import { addRunMetrics, addWriteMetrics } from '../../functions/runMetrics.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import type { SyncConfig } from '../../shared/config/schema.ts';
 import {
@@ -200,7 +200,6 @@ const metricsInstance = () => new Metrics({ namespace: METRICS_NAMESPACE, servic
  */
 async function publishedByHandlers(sync: SyncConfig): Promise<EmfMetric[]> {
   const emf = await captureEmf(async () => {
-    publishRunStarted(metricsInstance(), sync.name);
     for (const outcome of RUN_OUTCOMES) {
       const m = metricsInstance();
       addRunMetrics(m, {
@@ -391,13 +390,9 @@ describe('Contracts between the stack and the handlers (shared/contracts/)', () 
         watched
           .filter((m) => m.where.startsWith(from) && m.namespace === METRICS_NAMESPACE)
           .map((m) => m.name);
-      // Alarms on run failures, record failures, missed schedules and verify findings, at least.
-      for (const name of [
-        RUN_METRICS.runsFailed,
-        RUN_METRICS.runsStarted,
-        WRITE_METRICS.failed,
-        VERIFY_METRICS.missing,
-      ])
+      // Alarms on record failures and verify findings, at least (failed runs and missed schedules
+      // are watched through the extract function's own Errors and Invocations).
+      for (const name of [WRITE_METRICS.failed, VERIFY_METRICS.missing])
         expect(ours('alarm')).toContain(name);
       expect(ours('dashboard').length).toBeGreaterThan(0);
       expect(watched.some((m) => m.namespace !== METRICS_NAMESPACE)).toBe(true);
@@ -410,8 +405,8 @@ describe('Contracts between the stack and the handlers (shared/contracts/)', () 
     it.each([
       [
         'a metric name no handler publishes',
-        (j: string) => j.replaceAll('"RunsFailed"', '"RunFailed"'),
-        'RunFailed',
+        (j: string) => j.replaceAll('"Failed"', '"RecordFailed"'),
+        'RecordFailed',
       ],
       [
         'a name on the dashboard only',

@@ -1,11 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  addRunMetrics,
-  addWriteMetrics,
-  publishMetrics,
-  publishRunStarted,
-} from '../../../functions/runMetrics.ts';
+import { addRunMetrics, addWriteMetrics, publishMetrics } from '../../../functions/runMetrics.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../../shared/contracts/metricNames.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 import { emptyWriteCounts, type WriteCounts } from '../../../shared/write/processWriteBatch.ts';
@@ -34,17 +29,22 @@ const writeCounts = (overrides: Partial<WriteCounts> = {}): WriteCounts => ({
 describe('Functions: run metrics', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('publishes RunsStarted at once, in the Writeback namespace with the service and sync dimensions', async () => {
+  it('publishes nothing for a quiet run, and RunsStarted with the outcome of a run that did something', async () => {
+    // Prepare
+    const quiet = metrics();
+    const busy = metrics();
     // Act
-    const emf = await captureEmf(() => publishRunStarted(metrics(), 'contacts'));
+    addRunMetrics(quiet, { ...run(), quiet: true });
+    addRunMetrics(busy, run());
+    const emf = await captureEmf(() => busy.publishStoredMetrics());
     // Assess
-    expect(emf).toHaveLength(1);
+    expect(quiet.hasStoredMetrics()).toBe(false);
     expect(emf[0]!._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: 'Writeback',
       Dimensions: [['service', 'sync']],
     });
     expect(emf[0]).toMatchObject({ service: 'writeback', sync: 'contacts' });
-    expect(emfValues(emf[0]!)).toEqual({ RunsStarted: 1 });
+    expect(emfValues(emf[0]!)).toMatchObject({ RunsStarted: 1 });
   });
 
   it("maps a run's counts; links failed and dead are gauges, published even when zero", async () => {
@@ -60,6 +60,7 @@ describe('Functions: run metrics', () => {
       Redriven: 3,
       LinksFailed: 2,
       LinksDead: 0,
+      RunsStarted: 1,
     });
     expect(emf[0]).toMatchObject({ sync: 'contacts' });
   });
@@ -75,7 +76,7 @@ describe('Functions: run metrics', () => {
     addRunMetrics(m, run({ outcome, counts: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 } }));
     const emf = await captureEmf(() => m.publishStoredMetrics());
     // Assess: zero counters and unknown gauges are left out
-    expect(emfValues(emf[0]!)).toEqual({ [metric]: 1 });
+    expect(emfValues(emf[0]!)).toEqual({ RunsStarted: 1, [metric]: 1 });
   });
 
   it('maps a write batch: every dead-lettered record counts as Failed, those out of retries also as Dead', async () => {
