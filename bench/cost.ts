@@ -12,10 +12,11 @@
  * Phases: (1) the demo's backfill (creates), (2) a quiet round once nothing changed (each sync's
  * no-op run), (3) `--touch` customers edited and written again (updates).
  *
- * Usage: npm run bench -- cost [--customers 2000] [--touch 1000] [--template cdk.out/Writeback.template.json]
+ * Usage: npm run bench -- cost [--customers 2000] [--touch 1000] [--template cdk.out/Writeback.template.json] [--write-docs]
+ * (--write-docs: rewrites the generated part of docs/deploy.md's cost section from these figures)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,15 +41,15 @@ const prices = JSON.parse(readFileSync(new URL('./prices.json', import.meta.url)
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 
 /** The synthesized template: `--template`, or a fresh `cdk synth` of this checkout. */
-function loadTemplate(): Record<string, Resource> {
-  const given = process.argv.includes('--template') ? arg('template', '') : undefined;
+function loadTemplate(context: string[] = []): Record<string, Resource> {
+  const given = process.argv.includes('--template') && context.length === 0 ? arg('template', '') : undefined;
   if (given) return JSON.parse(readFileSync(given, 'utf8')).Resources;
   const out = mkdtempSync(join(tmpdir(), 'wb-cost-synth-'));
   try {
-    process.stderr.write('synthesizing the stack (cdk synth)…\n');
-    execFileSync('npx', ['cdk', 'synth', '--quiet', '-o', out], {
+    process.stderr.write(`synthesizing the stack (cdk synth ${context.join(' ')})…\n`);
+    execFileSync('npx', ['cdk', 'synth', '--quiet', ...context.flatMap((c) => ['-c', c]), '-o', out], {
       cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'ignore'],
     });
     return JSON.parse(readFileSync(join(out, 'Writeback.template.json'), 'utf8')).Resources;
   } finally {
@@ -220,6 +221,7 @@ async function main(): Promise<void> {
         failedConditionalWrites: per(p.counts.failedConditionalWrites),
         rru: per(p.counts.rru),
         sqsBilled: per(p.counts.sqsBilled),
+        sqsByOperation: Object.fromEntries(Object.entries(p.counts.sqsRequests).map(([k, v]) => [k, per(v)])),
         invocations: per(p.invocations.length),
         gbSeconds: per(gbSeconds(p.invocations, templates)),
         usdPerMillion: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, per(v) * 1e6])) as Record<
@@ -259,6 +261,13 @@ async function main(): Promise<void> {
     const endpoints = Object.values(resources).filter(
       (r) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties?.VpcEndpointType === 'Interface',
     );
+    const secrets = new Set(
+      [
+        config.warehouse?.secret,
+        config.warehouse?.writerSecret,
+        ...Object.values(config.connections).map((c) => c.secret),
+      ].filter((x): x is string => x !== undefined),
+    ).size;
 
     const usd = (n: number) => `$${n.toFixed(n < 0.1 ? 4 : 2)}`;
     const f = (n: number, d = 2) => Number(n.toFixed(d));
@@ -324,9 +333,133 @@ async function main(): Promise<void> {
         fixed: { dashboards, interfaceEndpoints: endpoints.length },
       }),
     );
+    if (process.argv.includes('--write-docs')) {
+      // The private-warehouse shape: the trial database's VPC has the endpoints a dwh* deployment gets.
+      const vpc = loadTemplate(['trialDatabase=true']);
+      const interfaceEndpoints = Object.values(vpc).filter(
+        (r) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties?.VpcEndpointType === 'Interface',
+      );
+      const azs = Math.max(
+        ...interfaceEndpoints.map((r) => ((r.Properties?.SubnetIds as unknown[] | undefined) ?? []).length),
+      );
+      writeCostSection({
+        changed,
+        creates,
+        idle,
+        idleTotal,
+        idleSync: { name: idleSync.name, schedule: idleSync.schedule ?? '', runsPerMonth },
+        quiet: ddbRequestCount(q.counts),
+        alarms: t.alarms,
+        alarmMetrics: t.alarmMetrics,
+        metricNames,
+        dashboards,
+        secrets,
+        endpoints: interfaceEndpoints.length,
+        azs,
+        customers,
+        touch,
+      });
+    }
   } finally {
     await stack.stop();
   }
+}
+
+interface CostFigures {
+  changed: ReturnType<typeof perRecordShape>;
+  creates: ReturnType<typeof perRecordShape>;
+  idle: Record<string, number>;
+  idleTotal: number;
+  idleSync: { name: string; schedule: string; runsPerMonth: number };
+  quiet: number;
+  alarms: number;
+  alarmMetrics: number;
+  metricNames: string[];
+  dashboards: number;
+  secrets: number;
+  endpoints: number;
+  azs: number;
+  customers: number;
+  touch: number;
+}
+
+/** The shape perRecord returns (declared for CostFigures). */
+function perRecordShape() {
+  return {
+    records: 0,
+    wru: 0,
+    tableWru: 0,
+    indexWru: {} as Record<string, number>,
+    rru: 0,
+    sqsBilled: 0,
+    invocations: 0,
+    gbSeconds: 0,
+    usdPerMillion: {} as Record<string, number>,
+  };
+}
+
+const BEGIN = '<!-- cost:begin (generated by npm run bench -- cost --write-docs; do not edit by hand) -->';
+const END = '<!-- cost:end -->';
+
+/** Replaces the generated part of docs/deploy.md's cost section with these figures. */
+function writeCostSection(f: CostFigures): void {
+  const usd = (n: number) => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
+  const n2 = (n: number) => n.toFixed(2);
+  const row = (label: string, r: CostFigures['changed']) => {
+    const m = r.usdPerMillion;
+    const idx = Object.entries(r.indexWru)
+      .filter(([, v]) => v > 0.005)
+      .map(([k, v]) => `${k} ${n2(v)}`)
+      .join(', ');
+    return `| ${label} | ${r.records} | ${n2(r.wru)} (table ${n2(r.tableWru)}${idx ? `, ${idx}` : ''}) | ${n2(r.rru)} | ${r.sqsBilled.toFixed(3)} | ${r.gbSeconds.toFixed(4)} | ${usd(m.dynamodbWrites! + m.dynamodbReads!)} | ${usd(m.sqs!)} | ${usd(m.lambdaRequests! + m.lambdaDuration!)} | **${usd(m.total!)}** |`;
+  };
+  const vpcMonth = f.endpoints * f.azs * prices.hoursPerMonth * prices.vpc.interfaceEndpointAzHour;
+  const vpcOneAz = f.endpoints * prices.hoursPerMonth * prices.vpc.interfaceEndpointAzHour;
+  const nat = prices.hoursPerMonth * prices.vpc.natGatewayHour;
+  const lines = [
+    BEGIN,
+    '',
+    `Measured on ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- cost --customers ${f.customers} --touch ${f.touch} --write-docs\`: the demo syncs on the local stack (DynamoDB Local's consumed capacity, every SQS request, each handler's measured duration × its memory in the synthesized template), priced from \`bench/prices.json\` (us-east-1 on-demand list prices recorded ${prices.recorded}, before free tiers). Durations are this machine's, with the emulators on the same cores: Lambda's will differ.`,
+    '',
+    '**Per changed record** (one million a month costs a million times this; the run overheads of the measured rounds are included):',
+    '',
+    '| records | measured | WRU / record | RRU / record | SQS requests / record | GB-s / record | DynamoDB per 1M | SQS per 1M | Lambda per 1M | total per 1M |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    row('changed (updates)', f.changed),
+    row('new (creates)', f.creates),
+    '',
+    `**An idle sync** (\`${f.idleSync.schedule}\`, ${f.idleSync.runsPerMonth} quiet runs a month, each ${f.quiet} DynamoDB requests): **${usd(f.idleTotal)} a month**`,
+    '',
+    '| part | per month | from |',
+    '| --- | --- | --- |',
+    `| quiet runs: DynamoDB | ${usd(f.idle.dynamodb!)} | the quiet run's read units × runs |`,
+    `| quiet runs: Lambda | ${usd(f.idle.lambda!)} | its measured duration × the extract function's memory, and the requests |`,
+    `| Scheduler | ${usd(f.idle.scheduler!)} | one invocation a run (within the free 14 million a month) |`,
+    `| SQS polling of the idle queue | ${usd(f.idle.sqsPolling!)} | Lambda's event source mapping long-polls an empty queue: ${prices.awsBehaviour.idleEsmReceivesPerMinute} receives a minute assumed (not measurable locally; the first million SQS requests a month are free account-wide) |`,
+    `| alarms | ${usd(f.idle.alarms!)} | ${f.alarms} alarms on ${f.alarmMetrics} metrics in the template, $${prices.cloudwatch.alarmMetricMonth} per alarm metric |`,
+    `| custom metrics | ${usd(f.idle.metrics!)} | published by a quiet run: ${f.metricNames.length ? f.metricNames.join(', ') : 'none'} |`,
+    `| logs | ${usd(f.idle.logs!)} | the run line each quiet run logs |`,
+    '',
+    '**Fixed, per deployment** (shared by every sync):',
+    '',
+    '| part | per month |',
+    '| --- | --- |',
+    `| dashboard (${f.dashboards}) | ${usd(f.dashboards * prices.cloudwatch.dashboardMonth)}, or free as one of the account's first ${prices.cloudwatch.freeDashboards} |`,
+    `| secrets of this config (${f.secrets}) | ${usd(f.secrets * prices.secretsManager.secretMonth)} |`,
+    `| alarm topic key (only with \`alarmEmail\`) | ${usd(prices.kms.keyMonth)} |`,
+    `| private warehouse (\`dwh*\` context or \`trialDatabase\`): ${f.endpoints} interface endpoints in ${f.azs} AZs | ${usd(vpcMonth)} (+ $${prices.vpc.interfaceEndpointGb}/GB) |`,
+    '',
+    `Network options for a private warehouse, cheapest first: (1) no VPC, the warehouse reachable over the internet with TLS verified (\`verify-full\`, the default) and its security group limited to known ranges: $0, but Lambda has no fixed egress address, so the warehouse cannot be closed to Writeback alone and the password and TLS are the barrier; (2) the endpoints in one AZ (subnets of one AZ in \`dwhSubnetIds\`): ${usd(vpcOneAz)}, and an AZ outage stops the extract until it ends (bookmarks keep their place; nothing is lost); (3) one NAT gateway instead of the endpoints: ${usd(nat)} plus $${prices.vpc.natGatewayGb}/GB, a route to the internet from the subnets; (4) the endpoints in ${f.azs} AZs (the default): ${usd(vpcMonth)}, no internet route, survives an AZ. Endpoints the VPC already has are reused with \`dwhVpcEndpoints=false\`.`,
+    '',
+    END,
+  ];
+  const path = join(root, 'docs/deploy.md');
+  const doc = readFileSync(path, 'utf8');
+  const a = doc.indexOf('<!-- cost:begin');
+  const b = doc.indexOf(END);
+  if (a < 0 || b < 0) throw new Error('docs/deploy.md has no generated cost block (cost:begin … cost:end)');
+  writeFileSync(path, doc.slice(0, a) + lines.join('\n') + doc.slice(b + END.length));
+  process.stderr.write('docs/deploy.md: cost section updated\n');
 }
 
 await main();
