@@ -16,6 +16,7 @@ export function writeConnectConfig(
     readonly invoices?: boolean;
     readonly batchSize?: number;
     readonly concurrency?: number;
+    readonly maxReceiveCount?: number;
   },
 ): string {
   const path = join(dir, `${name}.config.ts`);
@@ -44,6 +45,7 @@ export default defineConfig({
       map: (row) => ({ Name: String(row.name), EmailAddress: String(row.email) }),
       batchSize: ${opts.batchSize ?? 50},
       concurrency: ${opts.concurrency ?? 2},
+      ${opts.maxReceiveCount ? `maxReceiveCount: ${opts.maxReceiveCount},` : ''}
     }),
     ${invoices}
   ],
