@@ -49,7 +49,22 @@ const ops = async (command: (ctx: OpsContext) => Promise<number | undefined>): P
 program
   .command('validate')
   .description('check writeback.config.ts and print the syncs it defines')
-  .action(async () => (await import('./validate.ts')).runValidate(globals().config));
+  .option(
+    '--connections',
+    "also check each connection's credentials with its vendor (identity endpoint, scopes the syncs need): the stack's secrets with --stack, else the files of writeback connect",
+  )
+  .action(async (opts: { connections?: boolean }) => {
+    const { runValidate, runValidateConnections } = await import('./validate.ts');
+    const g = globals();
+    await runValidate(g.config);
+    if (!opts.connections) return;
+    process.exitCode = await runValidateConnections({
+      configPath: g.config,
+      localStatePath: g.localState,
+      ...(g.stack ? { stack: g.stack } : {}),
+      ...(g.region ? { region: g.region } : {}),
+    });
+  });
 
 program
   .command('rehearse')
