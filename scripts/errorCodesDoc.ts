@@ -231,7 +231,9 @@ export function renderErrorCodesDoc(): string {
     'to the queue with a long backoff (their links say `retrying` with the code), the sync pauses',
     '(`writeback status`: `paused, bookmark kept: credentials refused by <connection> (<code>) since',
     "<time>: update the secret <name>`) and the `AuthFailures` metric's alarm fires. Update the secret;",
-    'the next delivery re-reads it and the backlog drains.',
+    'the next delivery re-reads it and the backlog drains. A refresh token the vendor rejects',
+    '(`…_INVALID_GRANT`: revoked, unused too long, rotated too long ago) is refused the same way, and',
+    '`status` ends with `` run `writeback connect <connection>` ``: authorise the app again.',
   );
   for (const c of CONNECTORS) {
     const comments = connectorCodeComments(readFileSync(new URL(c.file, ROOT), 'utf8'), c.object);
