@@ -293,17 +293,22 @@ export class SyncPipeline extends Construct {
       );
     }
 
-    const schedulerRole = new iam.Role(this, 'ScheduleRole', {
-      description: `EventBridge Scheduler invokes the ${sync.name} extract function`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy protection: only schedules in this account may assume the role.
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    });
+    // A child that runs after its parent and does not verify has no schedule of its own: no role
+    // for Scheduler to assume (the rehearsal's IAM check listed it as a role nothing used).
+    const schedulerRole =
+      props.runAfter && !sync.verify
+        ? undefined
+        : new iam.Role(this, 'ScheduleRole', {
+            description: `EventBridge Scheduler invokes the ${sync.name} extract function`,
+            assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+              // Confused-deputy protection: only schedules in this account may assume the role.
+              conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+            }),
+          });
     this.schedule = props.runAfter
       ? props.runAfter.chain(this.extractFunction)
-      : this.createSchedule(sync, schedulerRole, props.scheduleGroup);
-    this.verifyFunction = sync.verify ? this.createVerify(props, common, schedulerRole) : undefined;
+      : this.createSchedule(sync, schedulerRole!, props.scheduleGroup);
+    this.verifyFunction = sync.verify ? this.createVerify(props, common, schedulerRole!) : undefined;
 
     // Of Writeback's functions, only the sync's extract (and verify, for a repair) may send to its
     // queue, only its writer to its DLQ, and only the failed invocations of its extract and verify

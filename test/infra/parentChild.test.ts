@@ -20,6 +20,13 @@ describe('Parents before children on AWS', () => {
     expect(schedules.some((d) => d.startsWith('Writeback notes:'))).toBe(true);
   });
 
+  it('creates a Scheduler role only for a sync something schedules', () => {
+    const roles = Object.keys(template.findResources('AWS::IAM::Role'));
+    expect(roles.some((id) => id.startsWith('SyncInvoicesScheduleRole'))).toBe(false);
+    expect(roles.some((id) => id.startsWith('SyncCustomersScheduleRole'))).toBe(true);
+    expect(roles.some((id) => id.startsWith('SyncNotesScheduleRole'))).toBe(true);
+  });
+
   it("has the parent's extract function start the child's when it is done", () => {
     const fn = resource(template, 'AWS::Lambda::Function', 'SyncCustomersExtractFunction').Properties as {
       Environment: { Variables: Record<string, unknown> };
