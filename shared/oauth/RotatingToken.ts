@@ -33,8 +33,6 @@ export interface RotatingTokenOptions {
   readonly holder?: string;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Observes each refresh this instance made (tests, metrics). */
-  readonly onRefresh?: (tokens: TokenSet) => void;
 }
 
 /**
@@ -119,7 +117,7 @@ export class RotatingToken {
     for (;;) {
       const stored = await this.read();
       if (this.usable(stored.tokens)) return this.adopt(stored.tokens);
-      if (await this.opts.lease.acquire(this.holder, this.opts.leaseMs ?? 60_000)) {
+      if (await this.acquire()) {
         try {
           const done = await this.refreshUnderLease();
           if (done !== undefined) return done;
@@ -152,7 +150,6 @@ export class RotatingToken {
       }
       throw err;
     }
-    this.opts.onRefresh?.(next);
     if (!(await this.writeBack(stored, next))) return undefined;
     return this.adopt(next);
   }
@@ -176,6 +173,18 @@ export class RotatingToken {
       `${this.opts.vendor} tokens were refreshed but could not be stored (${lastError instanceof Error ? lastError.message : String(lastError)}); the next writer retries the previous refresh token`,
       { disposition: 'retryable', cause: lastError },
     );
+  }
+
+  private async acquire(): Promise<boolean> {
+    try {
+      return await this.opts.lease.acquire(this.holder, this.opts.leaseMs ?? 60_000);
+    } catch (err) {
+      throw new TargetError(
+        `${this.opts.codePrefix}_AUTH_UNAVAILABLE`,
+        `the ${this.opts.vendor} refresh lease could not be taken: ${err instanceof Error ? err.message : String(err)}`,
+        { disposition: 'retryable', cause: err },
+      );
+    }
   }
 
   private async read(): Promise<StoredTokens> {

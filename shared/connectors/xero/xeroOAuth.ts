@@ -67,10 +67,14 @@ export const xeroOAuth: OAuthApp<XeroEndpoints> = {
           : res.status === 403
             ? 'XERO_FORBIDDEN'
             : 'XERO_REQUEST_REJECTED';
-      throw new TargetError(code, `Xero GET /connections answered ${res.status}: ${bodyExcerpt(text, res.status)}`, {
-        disposition: res.status >= 500 || res.status === 429 ? 'retryable' : 'permanent',
-        httpStatus: res.status,
-      });
+      throw new TargetError(
+        code,
+        `Xero GET /connections answered ${res.status}: ${bodyExcerpt(text, res.status)}`,
+        {
+          disposition: res.status >= 500 || res.status === 429 ? 'retryable' : 'permanent',
+          httpStatus: res.status,
+        },
+      );
     }
     const list = JSON.parse(text) as { tenantId?: string; tenantName?: string; tenantType?: string }[];
     return list
