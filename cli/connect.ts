@@ -125,7 +125,7 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
     });
     const where = opts.stack
       ? await storeInSecret(connection, connectionName, fields, opts)
-      : storeInFile(opts.secretFile ?? `.wb/connections/${connectionName}.json`, fields);
+      : storeInFile(opts.secretFile ?? localTokenFile(connectionName, connection), fields);
     out(`Connected ${connectionName} to ${account.name} (${account.id}); scopes: ${tokens.scope ?? ''}`);
     out(`Stored in ${where}.`);
     return EXIT.ok;
@@ -189,6 +189,11 @@ async function chooseAccount(
   const chosen = accounts[Number.parseInt(answer, 10) - 1];
   if (!chosen) throw new UsageError(`'${answer.trim()}' is not one of 1-${accounts.length}`);
   return chosen;
+}
+
+/** Where a connection's tokens go without --stack: its `tokenFile` (the local stack reads it), or .wb/connections/. */
+export function localTokenFile(name: string, connection: ConnectionConfig, dir = '.wb/connections'): string {
+  return (connection as { tokenFile?: string }).tokenFile ?? `${dir}/${name}.json`;
 }
 
 function storeInFile(path: string, fields: Record<string, string>): string {

@@ -14,6 +14,7 @@ import { RotatingToken } from '../shared/oauth/RotatingToken.ts';
 import { tokenSetOf } from '../shared/oauth/TokenSet.ts';
 import type { TokenStore } from '../shared/oauth/TokenStore.ts';
 import { DynamoRefreshLease } from '../shared/state/DynamoRefreshLease.ts';
+import { localTokenFile } from './connect.ts';
 
 /** Where a deployment keeps each connection's credentials, as `writeback validate --connections` reads them. */
 export interface ConnectionStores {
@@ -130,17 +131,17 @@ export async function checkConnections(
 
 /** The local files `writeback connect` writes without --stack: `<dir>/<connection>.json`, 0600. */
 export function localStores(dir = '.wb/connections'): ConnectionStores {
-  const path = (name: string) => `${dir}/${name}.json`;
+  const path = (name: string, c: ConnectionConfig) => localTokenFile(name, c, dir);
   return {
-    read: async (name) =>
-      existsSync(path(name))
-        ? (JSON.parse(readFileSync(path(name), 'utf8')) as Record<string, string>)
+    read: async (name, c) =>
+      existsSync(path(name, c))
+        ? (JSON.parse(readFileSync(path(name, c), 'utf8')) as Record<string, string>)
         : undefined,
-    rotation: (name) => ({
-      store: new FileTokenStore(path(name)),
-      lease: new FileLease(`${path(name)}.lock`),
+    rotation: (name, c) => ({
+      store: new FileTokenStore(path(name, c)),
+      lease: new FileLease(`${path(name, c)}.lock`),
     }),
-    describe: (name) => path(name),
+    describe: (name, c) => path(name, c),
   };
 }
 

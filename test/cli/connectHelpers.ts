@@ -17,6 +17,8 @@ export function writeConnectConfig(
     readonly batchSize?: number;
     readonly concurrency?: number;
     readonly maxReceiveCount?: number;
+    /** The connection's tokenFile (the local stack writes through the account it holds). */
+    readonly tokenFile?: string;
   },
 ): string {
   const path = join(dir, `${name}.config.ts`);
@@ -35,7 +37,7 @@ export function writeConnectConfig(
     path,
     `import { defineConfig, defineSync } from '${join(ROOT, 'shared/config/defineConfig.ts')}';
 export default defineConfig({
-  connections: { xero: { type: 'xero', secret: 'writeback/xero', baseUrl: '${opts.xeroUrl}' } },
+  connections: { xero: { type: 'xero', secret: 'writeback/xero', baseUrl: '${opts.xeroUrl}'${opts.tokenFile ? `, tokenFile: '${opts.tokenFile}'` : ''} } },
   syncs: [
     defineSync({
       name: 'customers',

@@ -1,9 +1,14 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigValidationError } from '../../../shared/errors.ts';
 import type { LocalConnector } from '../LocalConnector.ts';
 import { startXeroFake } from './XeroFake.ts';
 
 const WRITES = { method: 'POST', path: '/api.xro/2.0/' };
 
-/** Xero locally: the stack's Xero fake (one organisation). No local loader of its copies yet. */
+/**
+ * Xero locally: the stack's Xero fake (one organisation), or the account of the connection's
+ * tokenFile. No local loader of its copies yet.
+ */
 export const xeroLocal: LocalConnector = {
   type: 'xero',
   startFake: async () => {
@@ -22,9 +27,18 @@ export const xeroLocal: LocalConnector = {
       stop: () => fake.stop(),
     };
   },
-  credentials: (_connection, { xero }) => ({
-    token: xero.accessToken,
-    baseUrl: xero.url,
-    tenantId: xero.tenantId,
-  }),
+  // A connection with a tokenFile (writeback connect without --stack) writes through the account
+  // it holds; any other through the stack's fake.
+  credentials: (connection, { xero }) => {
+    const tokenFile = (connection as { tokenFile?: string }).tokenFile;
+    if (tokenFile) {
+      if (!existsSync(tokenFile)) {
+        throw new ConfigValidationError([
+          `a Xero connection's tokenFile ${tokenFile} does not exist: run \`writeback connect <connection>\` first`,
+        ]);
+      }
+      return { ...(JSON.parse(readFileSync(tokenFile, 'utf8')) as Record<string, string>), tokenFile };
+    }
+    return { token: xero.accessToken, baseUrl: xero.url, tenantId: xero.tenantId };
+  },
 };

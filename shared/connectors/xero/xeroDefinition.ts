@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
+import { FileLease } from '../../oauth/FileLease.ts';
+import { FileTokenStore } from '../../oauth/FileTokenStore.ts';
+import type { TokenRotationPorts } from '../../oauth/TokenRotationPorts.ts';
 import { tokenSetOf } from '../../oauth/TokenSet.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { XERO_RATE_LIMITS, XeroConnector } from './XeroConnector.ts';
@@ -23,6 +26,12 @@ const XeroConnection = z
     identityUrl: z.url().optional(),
     /** Where `writeback connect` sends the user to authorise the app. @default https://login.xero.com */
     loginUrl: z.url().optional(),
+    /**
+     * Local runs only: the 0600 file `writeback connect <name>` writes (without --stack). When set,
+     * the local stack writes through the account it holds, refreshing its tokens in the file, instead
+     * of the Xero fake. Deployed functions read the secret and ignore it.
+     */
+    tokenFile: z.string().min(1).optional(),
     /** Lower limits than Xero's defaults (60 a minute, 5000 a day, 5 at once), e.g. perDay 1000 on Starter. */
     rateLimit: z
       .object({
@@ -34,6 +43,22 @@ const XeroConnection = z
       .optional(),
   })
   .strict();
+
+/**
+ * Where refreshed tokens go: the ports the process was given (the write function: the secret and
+ * the lease), else the local token file the credentials came from (the local stack), else nowhere
+ * (the access token is used until it expires).
+ */
+function rotationFor(
+  given: TokenRotationPorts | undefined,
+  tokenFile: string | undefined,
+): { rotation?: TokenRotationPorts } {
+  if (given) return { rotation: given };
+  if (tokenFile) {
+    return { rotation: { store: new FileTokenStore(tokenFile), lease: new FileLease(`${tokenFile}.lock`) } };
+  }
+  return {};
+}
 
 /** Xero Accounting contacts and invoices (lines embedded), one organisation per connection. */
 export const xeroDefinition = defineConnector({
@@ -88,7 +113,7 @@ export const xeroDefinition = defineConnector({
             refreshToken: tokens.refreshToken,
             accessTokenExpiresAt: tokens.expiresAt,
             connectionName,
-            ...(options.tokenRotation ? { rotation: options.tokenRotation } : {}),
+            ...rotationFor(options.tokenRotation, creds.tokenFile),
           }
         : creds.token
           ? { accessToken: creds.token }
