@@ -1,5 +1,6 @@
 import { TargetError } from '../../errors.ts';
 import { parseJson } from './HttpClient.ts';
+import { postTokenForm } from './postTokenForm.ts';
 import { redact } from './redact.ts';
 import type { Secret } from './Secret.ts';
 
@@ -75,27 +76,16 @@ export class ClientCredentialsToken {
       form.set('client_id', clientId);
       form.set('client_secret', secret);
     }
-    let res: Response;
-    let text: string;
-    try {
-      res = await (this.opts.fetch ?? globalThis.fetch)(this.opts.tokenUrl, {
-        method: 'POST',
-        headers: {
-          ...(inBody ? {} : { Authorization: `Basic ${basic}` }),
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
-        },
-        body: form,
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw new TargetError(
-        `${codePrefix}_AUTH_UNAVAILABLE`,
-        redact(`${vendor} token endpoint failed before an answer: ${String(err)}`, scrub),
-        { disposition: 'retryable', cause: err },
-      );
-    }
+    const { res, text } = await postTokenForm({
+      tokenUrl: this.opts.tokenUrl,
+      form,
+      basic: inBody ? undefined : basic,
+      vendor,
+      codePrefix,
+      scrub,
+      fetch: this.opts.fetch,
+      timeoutMs: this.opts.timeoutMs,
+    });
     const body = parseJson<{ access_token?: string; expires_in?: number; error?: string }>(text);
     if (res.ok && typeof body?.access_token === 'string') {
       const ttl = Number(body.expires_in ?? this.opts.defaultTtlSeconds ?? 1800) * 1000;

@@ -1,6 +1,7 @@
 import { TargetError } from '../../errors.ts';
 import type { TokenSet } from '../../oauth/TokenSet.ts';
 import { parseJson } from './HttpClient.ts';
+import { postTokenForm } from './postTokenForm.ts';
 import { redact } from './redact.ts';
 import type { Secret } from './Secret.ts';
 
@@ -75,27 +76,16 @@ export class OAuthTokenEndpoint {
       if (secret !== undefined) form.set('client_secret', secret);
     }
     const started = (this.opts.now ?? Date.now)();
-    let res: Response;
-    let text: string;
-    try {
-      res = await (this.opts.fetch ?? globalThis.fetch)(this.opts.tokenUrl, {
-        method: 'POST',
-        headers: {
-          ...(inBody ? {} : { Authorization: `Basic ${basic}` }),
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
-        },
-        body: form,
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw new TargetError(
-        `${codePrefix}_AUTH_UNAVAILABLE`,
-        redact(`${vendor} token endpoint failed before an answer: ${String(err)}`, scrub),
-        { disposition: 'retryable', cause: err },
-      );
-    }
+    const { res, text } = await postTokenForm({
+      tokenUrl: this.opts.tokenUrl,
+      form,
+      basic: inBody ? undefined : basic,
+      vendor,
+      codePrefix,
+      scrub,
+      fetch: this.opts.fetch,
+      timeoutMs: this.opts.timeoutMs,
+    });
     const body = parseJson<TokenAnswer>(text);
     if (res.ok && typeof body?.access_token === 'string') {
       const next = body.refresh_token ?? refreshToken;
