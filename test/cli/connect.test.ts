@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnect } from '../../cli/connect.ts';
 import { LocalSecretsManager } from '../../local/aws/LocalSecretsManager.ts';
 import {
@@ -13,7 +13,7 @@ import {
   XERO_FAKE_TENANT,
   type XeroFake,
 } from '../../local/fakes/xero/XeroFake.ts';
-import { playBrowser, printedUrl, startCli, writeConnectConfig } from './connectHelpers.ts';
+import { browserOnPrintedUrl, browseWhenPrinted, startCli, writeConnectConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
 const TENANT_B = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -24,20 +24,16 @@ async function connectPlayingBrowser(
   opts: Omit<Parameters<typeof runConnect>[1], 'out'>,
 ): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  let browser: Promise<Response> | undefined;
+  const browser = browserOnPrintedUrl((line) => lines.push(line));
   const code = await runConnect(connection, {
     ...opts,
     env: opts.env ?? {},
-    out: (line) => {
-      lines.push(line);
-      const url = printedUrl(line);
-      if (url) browser = playBrowser(url);
-    },
+    out: browser.out,
   }).catch(async (err: unknown) => {
-    await browser?.catch(() => undefined);
+    await browser.browsed().catch(() => undefined);
     throw err;
   });
-  await browser;
+  await browser.browsed();
   return { code, lines };
 }
 
@@ -88,15 +84,7 @@ describe('CLI: writeback connect (Xero, against the fake)', () => {
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       },
     );
-    const url = await vi.waitFor(
-      () => {
-        const u = printedUrl(cli.output());
-        if (!u) throw new Error('no URL printed yet');
-        return u;
-      },
-      { timeout: 20_000, interval: 50 },
-    );
-    const page = await playBrowser(url);
+    const { url, page } = await browseWhenPrinted(cli);
     const code = await cli.exit;
     // Assess
     expect(page.status).toBe(200);

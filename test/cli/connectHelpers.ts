@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { vi } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -73,6 +74,40 @@ export async function playBrowser(authorizeUrl: string): Promise<Response> {
 /** The URL `writeback connect` prints for the user to open, from its output so far. */
 export function printedUrl(output: string): string | undefined {
   return /^\s+(https?:\/\/\S+\/identity\/connect\/authorize\?\S+)$/m.exec(output)?.[1];
+}
+
+/**
+ * The `out` of an in-process `runConnect` that plays the browser as soon as the URL is printed;
+ * `browsed()` settles with the browser's last answer (undefined: no URL was printed).
+ */
+export function browserOnPrintedUrl(onLine: (line: string) => void = () => {}): {
+  out: (line: string) => void;
+  browsed: () => Promise<Response | undefined>;
+} {
+  let browser: Promise<Response> | undefined;
+  return {
+    out: (line) => {
+      onLine(line);
+      const url = printedUrl(line);
+      if (url) browser = playBrowser(url);
+    },
+    browsed: async () => browser,
+  };
+}
+
+/** Waits for a `writeback connect` process to print its URL, then plays the browser: the URL and the answer. */
+export async function browseWhenPrinted(cli: {
+  output: () => string;
+}): Promise<{ url: string; page: Response }> {
+  const url = await vi.waitFor(
+    () => {
+      const u = printedUrl(cli.output());
+      if (!u) throw new Error('no URL printed yet');
+      return u;
+    },
+    { timeout: 20_000, interval: 50 },
+  );
+  return { url, page: await playBrowser(url) };
 }
 
 /** `node cli/main.ts <args>` as a user runs it, with its output collected as it arrives. */

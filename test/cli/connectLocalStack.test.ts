@@ -7,7 +7,7 @@ import { startXeroFake, XERO_FAKE_PKCE_CLIENT_ID, type XeroFake } from '../../lo
 import { xeroLocal } from '../../local/fakes/xero/xeroLocal.ts';
 import { LocalStack } from '../../local/LocalStack.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
-import { playBrowser, printedUrl, writeConnectConfig } from './connectHelpers.ts';
+import { browserOnPrintedUrl, writeConnectConfig } from './connectHelpers.ts';
 
 const ROWS = 30;
 
@@ -50,18 +50,15 @@ describe('writeback connect for the local stack (a Xero connection with a tokenF
     // Prepare: connect into the tokenFile, whose access token has since expired
     const tokenFile = join(dir, 'xero.json');
     const configPath = writeConnectConfig(dir, 'local', { xeroUrl: fake.url, invoices: false, tokenFile });
-    let browser: Promise<Response> | undefined;
+    const browser = browserOnPrintedUrl();
     const code = await runConnect('xero', {
       configPath,
       clientId: XERO_FAKE_PKCE_CLIENT_ID,
       publicClient: true,
       env: {},
-      out: (line) => {
-        const url = printedUrl(line);
-        if (url) browser = playBrowser(url);
-      },
+      out: browser.out,
     });
-    await browser;
+    await browser.browsed();
     expect(code).toBe(0);
     const connected = JSON.parse(readFileSync(tokenFile, 'utf8')) as Record<string, string>;
     writeFileSync(

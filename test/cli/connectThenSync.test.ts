@@ -21,7 +21,7 @@ import { syncStatus } from '../../shared/ops/status.ts';
 import { DynamoRefreshLease } from '../../shared/state/DynamoRefreshLease.ts';
 import type { RenewableConnection } from '../../shared/write/RenewableConnection.ts';
 import { localOpsContext } from '../helpers/localOpsContext.ts';
-import { playBrowser, printedUrl, startCli, writeConnectConfig } from './connectHelpers.ts';
+import { browseWhenPrinted, startCli, writeConnectConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
 /** Access tokens live 3 s at the fake; writers renew them 1 s before: one refresh every 2 s. */
@@ -75,15 +75,7 @@ describe('writeback connect xero, then a sync across token expiries with concurr
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       },
     );
-    const url = await vi.waitFor(
-      () => {
-        const u = printedUrl(cli.output());
-        if (!u) throw new Error('no URL printed yet');
-        return u;
-      },
-      { timeout: 20_000, interval: 50 },
-    );
-    const page = await playBrowser(url);
+    const { page } = await browseWhenPrinted(cli);
     expect(page.status).toBe(200);
     return { code: await cli.exit, output: cli.output() };
   }

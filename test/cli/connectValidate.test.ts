@@ -14,7 +14,7 @@ import { LocalSecretsManager } from '../../local/aws/LocalSecretsManager.ts';
 import { startXeroFake, XERO_FAKE_PKCE_CLIENT_ID, type XeroFake } from '../../local/fakes/xero/XeroFake.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { type EmulatorFixture, startEmulatorFixture } from '../helpers/emulatorFixture.ts';
-import { playBrowser, printedUrl, writeConnectConfig } from './connectHelpers.ts';
+import { browserOnPrintedUrl, writeConnectConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
 
@@ -28,19 +28,16 @@ describe('CLI: writeback validate --connections', () => {
 
   /** Connects the PKCE app into the local file, playing the browser. */
   async function connect(): Promise<void> {
-    let browser: Promise<Response> | undefined;
+    const browser = browserOnPrintedUrl();
     const code = await runConnect('xero', {
       configPath: config,
       secretFile: file(),
       clientId: XERO_FAKE_PKCE_CLIENT_ID,
       publicClient: true,
       env: {},
-      out: (line) => {
-        const url = printedUrl(line);
-        if (url) browser = playBrowser(url);
-      },
+      out: browser.out,
     });
-    await browser;
+    await browser.browsed();
     expect(code).toBe(0);
   }
 
@@ -153,7 +150,7 @@ describe('validate --connections on a stack: the secret, and the writers refresh
 
   it('refreshes the expired token of the secret under the lease and checks the account', async () => {
     // Prepare: a connection stored by writeback connect --stack, its access token expired since
-    let browser: Promise<Response> | undefined;
+    const browser = browserOnPrintedUrl();
     const config = writeConnectConfig(dir, 'stack', { xeroUrl: fake.url });
     await runConnect('xero', {
       configPath: config,
@@ -162,12 +159,9 @@ describe('validate --connections on a stack: the secret, and the writers refresh
       clientId: XERO_FAKE_PKCE_CLIENT_ID,
       publicClient: true,
       env: {},
-      out: (line) => {
-        const url = printedUrl(line);
-        if (url) browser = playBrowser(url);
-      },
+      out: browser.out,
     });
-    await browser;
+    await browser.browsed();
     const stored = JSON.parse(
       (await client.send(new GetSecretValueCommand({ SecretId: 'writeback/xero' }))).SecretString!,
     ) as Record<string, string>;
