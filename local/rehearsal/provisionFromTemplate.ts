@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { countRepeats } from './countRepeats.ts';
 import type { ResolvedStack } from './resolveTemplate.ts';
 
 /**
@@ -71,13 +72,6 @@ const REHEARSED_TYPES = new Set([
   'AWS::Scheduler::ScheduleGroup',
   'AWS::Logs::LogGroup',
 ]);
-
-/** `X ×n` for repeated entries, in first-seen order. */
-function summarise(entries: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const e of entries) counts.set(e, (counts.get(e) ?? 0) + 1);
-  return [...counts].map(([e, n]) => (n > 1 ? `${e} ×${n}` : e));
-}
 
 /** SQS queue attributes that CloudFormation passes through as CreateQueue attributes. */
 const QUEUE_ATTRIBUTES = [
@@ -184,5 +178,5 @@ export async function provisionFromTemplate(
     if (r.Type === 'AWS::Lambda::Function' && r.Properties?.VpcConfig)
       notRehearsed.push(`${r.Type}.VpcConfig`);
   }
-  return { queueArns, queueUrls, notRehearsed: summarise(notRehearsed) };
+  return { queueArns, queueUrls, notRehearsed: countRepeats(notRehearsed, (n) => ` ×${n}`) };
 }

@@ -7,6 +7,7 @@ import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { WritebackError } from '../../shared/errors.ts';
 import { UsageError } from '../../shared/ops/errors.ts';
 import { fakeAssociatedIds, loadTargetCopies } from '../loadTargetCopies.ts';
+import { countRepeats } from './countRepeats.ts';
 import { type CliResult, type FunctionReport, Rehearsal, type RoundResult } from './Rehearsal.ts';
 import type { IamFindings } from './rehearsalGateway.ts';
 import type { CfnTemplate } from './resolveTemplate.ts';
@@ -140,7 +141,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearsalResult> 
     const problems = [...rehearsal.problems, ...iam.denied.map((d) => `IAM denied ${d}`)];
     return {
       ok: problems.length === 0 && checks.every((c) => c.ok),
-      problems: dedupe(problems),
+      problems: countRepeats(problems, (n) => ` (×${n})`),
       iam,
       checks,
       rounds,
@@ -309,10 +310,4 @@ function readSecretsFile(path: string): Record<string, unknown> {
     throw new UsageError(`--secrets ${path}: expected a JSON object of secret name → value`);
   }
   return parsed as Record<string, unknown>;
-}
-
-function dedupe(lines: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
-  return [...counts].map(([l, n]) => (n > 1 ? `${l} (×${n})` : l));
 }
