@@ -14,17 +14,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { LocalStack } from '../local/LocalStack.ts';
+import { median } from '../local/rehearsal/formatRehearsal.ts';
 import { rehearse } from '../local/rehearsal/rehearse.ts';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
 
 const { values } = parseArgs({ options: { customers: { type: 'string', default: '1000' } } });
 const customers = Number(values.customers);
 const CONFIG = 'writeback.config.ts';
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** The local runtime: schedule rounds of every sync's extract, writers draining the queues. */
 async function localRate(): Promise<{ records: number; seconds: number }> {

@@ -1,6 +1,7 @@
 import type { RehearsalResult } from './rehearse.ts';
 
-function median(values: readonly number[]): number {
+/** The middle value (the upper one of an even count); 0 for none. */
+export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
