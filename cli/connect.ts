@@ -1,14 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { dirname } from 'node:path';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
 import type { ConnectionConfig, WritebackConfig } from '../shared/config/schema.ts';
 import type { ConnectorDefinition } from '../shared/connectors/ConnectorDefinition.ts';
 import { OAuthTokenEndpoint } from '../shared/connectors/http/OAuthTokenEndpoint.ts';
 import { Secret } from '../shared/connectors/http/Secret.ts';
 import { connectorDefinition } from '../shared/connectors/registry.ts';
-import { writeSecretFile } from '../shared/oauth/FileTokenStore.ts';
 import {
   describeMissing,
   missingScopes,
@@ -18,19 +14,17 @@ import {
 import { newPkce } from '../shared/oauth/pkce.ts';
 import { tokenSetFields } from '../shared/oauth/TokenSet.ts';
 import { UsageError } from '../shared/ops/errors.ts';
+import { runStaticConnect } from './connectStatic.ts';
+import { type StoreOptions, storeConnection } from './connectStore.ts';
+import { syncUses } from './connectUses.ts';
 import { EXIT } from './output.ts';
 import { type Prompt, terminalPrompt } from './prompt.ts';
 
 /** The environment variable `writeback connect` reads an OAuth app's client secret from. */
 export const CLIENT_SECRET_ENV = 'WRITEBACK_CLIENT_SECRET';
 
-export interface ConnectOptions {
+export interface ConnectOptions extends StoreOptions {
   readonly configPath: string;
-  /** Store in the connection's Secrets Manager secret (the stack reads it) instead of a local file. */
-  readonly stack?: string;
-  readonly region?: string;
-  /** The local file to write. @default .wb/connections/<connection>.json */
-  readonly secretFile?: string;
   /** The organisation/tenant to connect, by id or name, when the grant reaches several. */
   readonly tenant?: string;
   /** The OAuth app's client id. @default prompted */
@@ -46,13 +40,12 @@ export interface ConnectOptions {
   /** Questions to the user. @default the terminal (none without one) */
   readonly prompt?: Prompt;
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** The Secrets Manager client for --stack (tests point it at a local endpoint). */
-  readonly secretsManager?: SecretsManagerClient;
 }
 
 /**
- * `writeback connect <connection>`: authorises an account with the vendor's OAuth 2.0 app from a
- * terminal. PKCE plus a loopback redirect on 127.0.0.1 (the URL to open is printed; the browser
+ * `writeback connect <connection>`. A vendor with static credentials (the definition's
+ * `credentials`: HubSpot, Stripe, Salesforce) goes through runStaticConnect. Otherwise it
+ * authorises an account with the vendor's OAuth 2.0 app from a terminal. PKCE plus a loopback redirect on 127.0.0.1 (the URL to open is printed; the browser
  * comes back to a one-request server here), the code exchanged for tokens, the granted scopes
  * checked against what the configured syncs write, the organisation chosen, and the token set
  * stored where the deployment reads it: the connection's secret (`--stack`, a new version; the
@@ -63,12 +56,22 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
   const env = opts.env ?? process.env;
   const prompt = opts.prompt ?? terminalPrompt();
   const config = await loadConfigFile(opts.configPath);
-  const { connection, definition, oauth } = oauthConnection(config, connectionName);
-  const needs = oauth.scopesFor(
-    config.syncs
-      .filter((s) => s.target.connection === connectionName)
-      .map((s) => ({ sync: s.name, object: s.target.object })),
-  );
+  const { connection, definition } = connectionOf(config, connectionName);
+  if (definition.credentials) {
+    return runStaticConnect(connectionName, connection, definition, syncUses(config, connectionName), {
+      ...opts,
+      out,
+      env,
+      prompt,
+    });
+  }
+  const oauth = definition.oauth as OAuthApp | undefined;
+  if (!oauth) {
+    throw new UsageError(
+      `${definition.title} connections are not connected with \`writeback connect\`: put the credentials in the connection's secret (${connection.secret ?? `connections.${connectionName}.secret`})`,
+    );
+  }
+  const needs = oauth.scopesFor(syncUses(config, connectionName));
   const clientId = opts.clientId ?? (await ask(prompt, `${definition.title} app client id: `, false));
   const secretText =
     env[CLIENT_SECRET_ENV] ??
@@ -123,9 +126,7 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
       ...(clientSecret ? { clientSecret: clientSecret.reveal() } : {}),
       ...oauth.accountFields(account),
     });
-    const where = opts.stack
-      ? await storeInSecret(connection, connectionName, fields, opts)
-      : storeInFile(opts.secretFile ?? localTokenFile(connectionName, connection), fields);
+    const where = await storeConnection(connectionName, connection, fields, opts);
     out(`Connected ${connectionName} to ${account.name} (${account.id}); scopes: ${tokens.scope ?? ''}`);
     out(`Stored in ${where}.`);
     return EXIT.ok;
@@ -134,24 +135,18 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
   }
 }
 
-/** The connection, its definition and its OAuth app; a usage error naming what is wrong otherwise. */
-function oauthConnection(
+/** The connection and its definition; a usage error naming the known ones otherwise. */
+function connectionOf(
   config: WritebackConfig,
   name: string,
-): { connection: ConnectionConfig; definition: ConnectorDefinition; oauth: OAuthApp } {
+): { connection: ConnectionConfig; definition: ConnectorDefinition } {
   const connection = config.connections[name];
   if (!connection) {
     throw new UsageError(
       `unknown connection '${name}' (known: ${Object.keys(config.connections).join(', ')})`,
     );
   }
-  const definition = connectorDefinition(connection.type)!;
-  if (!definition.oauth) {
-    throw new UsageError(
-      `${definition.title} connections are not connected with an OAuth app: put the credentials in the connection's secret (${connection.secret ?? 'connections.' + name + '.secret'})`,
-    );
-  }
-  return { connection, definition, oauth: definition.oauth as OAuthApp };
+  return { connection, definition: connectorDefinition(connection.type)! };
 }
 
 async function ask(prompt: Prompt | undefined, question: string, hidden: boolean): Promise<string> {
@@ -189,41 +184,6 @@ async function chooseAccount(
   const chosen = accounts[Number.parseInt(answer, 10) - 1];
   if (!chosen) throw new UsageError(`'${answer.trim()}' is not one of 1-${accounts.length}`);
   return chosen;
-}
-
-/** Where a connection's tokens go without --stack: its `tokenFile` (the local stack reads it), or .wb/connections/. */
-export function localTokenFile(name: string, connection: ConnectionConfig, dir = '.wb/connections'): string {
-  return (connection as { tokenFile?: string }).tokenFile ?? `${dir}/${name}.json`;
-}
-
-function storeInFile(path: string, fields: Record<string, string>): string {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeSecretFile(path, fields);
-  return `${path} (mode 0600)`;
-}
-
-async function storeInSecret(
-  connection: ConnectionConfig,
-  name: string,
-  fields: Record<string, string>,
-  opts: ConnectOptions,
-): Promise<string> {
-  if (!connection.secret)
-    throw new UsageError(`--stack: connections.${name}.secret names no secret to store the tokens in`);
-  const sdk = await import('@aws-sdk/client-secrets-manager');
-  const client =
-    opts.secretsManager ?? new sdk.SecretsManagerClient(opts.region ? { region: opts.region } : {});
-  const SecretString = JSON.stringify(fields);
-  try {
-    await client.send(new sdk.PutSecretValueCommand({ SecretId: connection.secret, SecretString }));
-    return `the secret ${connection.secret} (a new version; the previous one is kept as AWSPREVIOUS)`;
-  } catch (err) {
-    if (!(err instanceof sdk.ResourceNotFoundException)) throw err;
-    await client.send(new sdk.CreateSecretCommand({ Name: connection.secret, SecretString }));
-    return `the new secret ${connection.secret}`;
-  } finally {
-    if (!opts.secretsManager) client.destroy();
-  }
 }
 
 /**

@@ -112,12 +112,12 @@ program
 program
   .command('connect <connection>')
   .description(
-    "authorise an account with the vendor's OAuth app (Xero): prints a URL to open, stores the tokens in the connection's secret (--stack) or a local 0600 file",
+    "connect an account: an OAuth app (Xero: prints a URL to open) or a token, key or client credentials asked without echo (HubSpot, Stripe, Salesforce; or WRITEBACK_TOKEN / WRITEBACK_CLIENT_SECRET), checked with the vendor, then stored in the connection's secret (--stack) or a local 0600 file",
   )
   .option('--tenant <id|name>', 'the organisation to connect when the authorisation reaches several')
   .option(
     '--client-id <id>',
-    "the OAuth app's client id (default: asked); its secret comes from WRITEBACK_CLIENT_SECRET or is asked without echo",
+    "the OAuth app's client id or Salesforce consumer key (default: asked); its secret comes from WRITEBACK_CLIENT_SECRET or is asked without echo",
   )
   .option('--public-client', 'a PKCE app without a client secret')
   .option(

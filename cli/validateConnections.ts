@@ -6,6 +6,7 @@ import { OAuthTokenEndpoint } from '../shared/connectors/http/OAuthTokenEndpoint
 import { Secret } from '../shared/connectors/http/Secret.ts';
 import { connectorDefinition } from '../shared/connectors/registry.ts';
 import { describeError } from '../shared/errors.ts';
+import type { StaticCredentials } from '../shared/oauth/CredentialCheck.ts';
 import { FileLease } from '../shared/oauth/FileLease.ts';
 import { FileTokenStore } from '../shared/oauth/FileTokenStore.ts';
 import { describeMissing, missingScopes, type OAuthApp } from '../shared/oauth/OAuthApp.ts';
@@ -14,7 +15,8 @@ import { RotatingToken } from '../shared/oauth/RotatingToken.ts';
 import { tokenSetOf } from '../shared/oauth/TokenSet.ts';
 import type { TokenStore } from '../shared/oauth/TokenStore.ts';
 import { DynamoRefreshLease } from '../shared/state/DynamoRefreshLease.ts';
-import { localTokenFile } from './connect.ts';
+import { localTokenFile } from './connectStore.ts';
+import { syncUses } from './connectUses.ts';
 
 /** Where a deployment keeps each connection's credentials, as `writeback validate --connections` reads them. */
 export interface ConnectionStores {
@@ -53,6 +55,17 @@ export async function checkConnections(
     const definition = connectorDefinition(connection.type)!;
     const oauth = definition.oauth as OAuthApp | undefined;
     const base = { connection: name, type: connection.type };
+    if (definition.credentials) {
+      const check = await checkStatic(
+        name,
+        connection,
+        definition.credentials,
+        syncUses(config, name),
+        stores,
+      );
+      checks.push({ ...base, ...check });
+      continue;
+    }
     if (!oauth) {
       checks.push({
         ...base,
@@ -61,11 +74,7 @@ export async function checkConnections(
       });
       continue;
     }
-    const needs = oauth.scopesFor(
-      config.syncs
-        .filter((s) => s.target.connection === name)
-        .map((s) => ({ sync: s.name, object: s.target.object })),
-    );
+    const needs = oauth.scopesFor(syncUses(config, name));
     try {
       const fields = await stores.read(name, connection);
       const tokens = fields ? tokenSetOf(fields) : undefined;
@@ -127,6 +136,41 @@ export async function checkConnections(
     }
   }
   return checks;
+}
+
+/**
+ * A static credential (a token, a key, client credentials) as stored: the vendor's identity call
+ * accepts it, and what it may do covers what the syncs do.
+ */
+async function checkStatic(
+  name: string,
+  connection: ConnectionConfig,
+  credentials: StaticCredentials,
+  uses: Parameters<StaticCredentials['check']>[2],
+  stores: ConnectionStores,
+): Promise<Pick<ConnectionCheck, 'status' | 'detail'>> {
+  try {
+    const fields = await stores.read(name, connection);
+    const absent = credentials.fields.filter(
+      (f) => !fields?.[f.field] && !(f.fromConfig && (connection as Record<string, unknown>)[f.fromConfig]),
+    );
+    if (!fields || absent.length > 0) {
+      return {
+        status: 'failed',
+        detail: `not connected (${stores.describe(name, connection)} holds no ${absent.map((f) => f.field).join(', ')}): run \`writeback connect ${name}\``,
+      };
+    }
+    const { account, granted, missing } = await credentials.check(connection, fields, uses);
+    return missing.length > 0
+      ? {
+          status: 'failed',
+          detail: `${account.name}: missing ${describeMissing(missing)}: grant them, then run \`writeback connect ${name}\` again`,
+        }
+      : { status: 'ok', detail: `${account.name} (${account.id}); granted ${granted}: covers its syncs` };
+  } catch (err) {
+    const { code, message } = describeError(err);
+    return { status: 'failed', detail: `${code}: ${message}` };
+  }
 }
 
 /** The local files `writeback connect` writes without --stack: `<dir>/<connection>.json`, 0600. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Payload, SyncConfig } from '../config/schema.ts';
+import type { StaticCredentials } from '../oauth/CredentialCheck.ts';
 import type { OAuthApp } from '../oauth/OAuthApp.ts';
 import type { TokenRotationPorts } from '../oauth/TokenRotationPorts.ts';
 import type { SessionTimeouts } from '../postgresPools.ts';
@@ -91,6 +92,11 @@ export interface ConnectorDefinition<C extends { readonly type: string } = { rea
    * `writeback validate --connections` checks the grant (identity endpoint, scopes per object).
    */
   readonly oauth?: OAuthApp<NoInfer<C>>;
+  /**
+   * How `writeback connect` asks for a static credential of this vendor (a token, a key, client
+   * credentials) and how it and `writeback validate --connections` check one with the vendor.
+   */
+  readonly credentials?: StaticCredentials<NoInfer<C>>;
   /** Builds one sync's connector; throws ConfigValidationError naming every missing piece at once. */
   create(ctx: ConnectorFactoryContext<C>): Connector;
   /** Sample records for the contract kit; without them `writeback test-connector` cannot run. */

@@ -130,3 +130,52 @@ export function startCli(
   const exit = new Promise<number>((res) => child.on('exit', (code) => res(code ?? 1)));
   return { child, output: () => out, exit };
 }
+
+/** One sync of a `writeVendorConfig` config: the object it writes, with deletes or an association. */
+export interface VendorSync {
+  readonly name: string;
+  readonly connection: string;
+  readonly object: string;
+  readonly deletes?: boolean;
+  readonly associateWith?: string;
+}
+
+/**
+ * A config file for `writeback connect` and `validate --connections` tests of any vendor: the
+ * connections as given (type, secret, baseUrl…) and syncs that write `object` through them.
+ */
+export function writeVendorConfig(
+  dir: string,
+  name: string,
+  connections: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  syncs: readonly VendorSync[],
+): string {
+  const path = join(dir, `${name}.config.ts`);
+  const parentOf = (s: VendorSync) => syncs.find((p) => p.object === s.associateWith && p !== s);
+  const body = syncs
+    .map((s) => {
+      const parent = s.associateWith ? parentOf(s) : undefined;
+      return `defineSync({
+      name: '${s.name}',
+      schedule: 'rate(5 minutes)',
+      source: { table: 'src.${s.name}', key: 'id', cursor: 'updated_at' },
+      target: { connection: '${s.connection}', object: '${s.object}', externalId: 'ext_id'${s.associateWith ? `, associate: { with: '${s.associateWith}' }` : ''} },
+      map: (row) => ({ name: String(row.name) }),
+      ${parent ? `parent: { sync: '${parent.name}', key: 'parent_id' },` : ''}
+      ${s.deletes ? "deletes: { column: 'deleted_at' }," : ''}
+    })`;
+    })
+    .join(',\n    ');
+  writeFileSync(
+    path,
+    `import { defineConfig, defineSync } from '${join(ROOT, 'shared/config/defineConfig.ts')}';
+export default defineConfig({
+  connections: ${JSON.stringify(connections)},
+  syncs: [
+    ${body}
+  ],
+});
+`,
+  );
+  return path;
+}

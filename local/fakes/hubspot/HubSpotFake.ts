@@ -9,6 +9,7 @@ import {
   SINGULAR_ALIASES,
 } from './associations.ts';
 import { AUTH_MISSING_MESSAGE, errorBody, type RateLimitPolicy, rateLimitBody } from './bodies.ts';
+import { HubSpotIdentity, type HubSpotIdentityOptions } from './hubspotIdentity.ts';
 import { type HubSpotFakeRateLimit, HubSpotLimits } from './limits.ts';
 import { CrmObjects, isRecord } from './objects.ts';
 import { buildObjectTypes, type FakeObjectTypeOptions, storedValue } from './objectTypes.ts';
@@ -83,6 +84,8 @@ export interface HubSpotFakeOptions {
   readonly firstId?: number;
   /** Clock (ms since epoch) for timestamps and rate limits. @default Date.now */
   readonly now?: () => number;
+  /** The account the token belongs to and the scopes of its private app (hubspotIdentity.ts). */
+  readonly identity?: HubSpotIdentityOptions;
 }
 
 /** A status fault: a 429 names `policy` in its body. */
@@ -107,9 +110,11 @@ export class HubSpotFake extends FakeServer<FakeCall, HubSpotStatusFault> {
   private readonly objects: CrmObjects;
   private readonly assoc: Associations;
   private readonly limits: HubSpotLimits | undefined;
+  public readonly identity: HubSpotIdentity;
 
   public constructor(opts: HubSpotFakeOptions = {}) {
     super({ now: opts.now, maxBodyBytes: 5 * 1024 * 1024 });
+    this.identity = new HubSpotIdentity(opts.identity);
     this.token = opts.token ?? 'pat-fake-hubspot-token';
     this.limits = opts.rateLimit === false ? undefined : new HubSpotLimits(opts.rateLimit);
     for (const model of buildObjectTypes(opts.objects)) {
@@ -275,12 +280,14 @@ export class HubSpotFake extends FakeServer<FakeCall, HubSpotStatusFault> {
   }
 
   protected override process(call: FakeCall, raw: string, url: URL): Reply {
+    const tokenInfo = this.identity.tokenInfo(call, raw, this.token);
+    if (tokenInfo) return tokenInfo;
     if (header(call, 'authorization') !== `Bearer ${this.token}`) {
       return { status: 401, body: errorBody(AUTH_MISSING_MESSAGE, 'INVALID_AUTHENTICATION') };
     }
     const refused = this.limits?.admit(isBurstExempt(call.method, call.path), this.now());
     if (refused) return refused;
-    const reply = this.route(call, url, raw);
+    const reply = this.identity.details(call) ?? this.route(call, url, raw);
     reply.headers = { ...this.rateHeaders(), ...(reply.headers ?? {}) };
     return reply;
   }

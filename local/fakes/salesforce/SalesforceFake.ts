@@ -3,6 +3,7 @@ import { type FakeCall, FakeServer, header, type Reply } from '../common/FakeSer
 import type { StatusFault } from '../common/faults.ts';
 import { SlidingWindow } from '../common/SlidingWindow.ts';
 import { snapshotMap } from '../common/snapshot.ts';
+import { SalesforceIdentity, type SalesforceIdentityOptions } from './salesforceIdentity.ts';
 
 export type { FakeCall } from '../common/FakeServer.ts';
 export type { CallMatch, Fault } from '../common/faults.ts';
@@ -31,6 +32,8 @@ export interface SalesforceFakeOptions {
   readonly objects?: Readonly<Record<string, readonly FakeSObjectField[]>>;
   /** @default Date.now */
   readonly now?: () => number;
+  /** The org, the user its tokens act as, the scopes and object permissions (salesforceIdentity.ts). */
+  readonly identity?: SalesforceIdentityOptions;
 }
 
 export const SALESFORCE_FAKE_CLIENT_ID = '3MVG9FAKECLIENTID';
@@ -105,10 +108,12 @@ export class SalesforceFake extends FakeServer {
   private readonly day: SlidingWindow | undefined;
   private readonly cursors = new Map<string, { rows: Record<string, unknown>[]; at: number }>();
   private nextId = 1;
+  public readonly identity: SalesforceIdentity;
 
   public constructor(opts: SalesforceFakeOptions = {}) {
     super({ now: opts.now });
     this.opts = opts;
+    this.identity = new SalesforceIdentity(opts.identity);
     const limit = opts.dailyLimit ?? 100_000;
     this.day = limit === false ? undefined : new SlidingWindow(limit, 86_400_000);
     let custom = 0;
@@ -188,7 +193,11 @@ export class SalesforceFake extends FakeServer {
       };
     }
     this.day?.record(now);
-    const reply = this.route(call, raw);
+    const reply =
+      this.identity.answer(call, this.url, (name) => {
+        const type = this.types.get(name);
+        return type && [...type.fields.values()];
+      }) ?? this.route(call, raw);
     reply.headers = { ...this.limitHeader(), ...(reply.headers ?? {}) };
     return reply;
   }
@@ -226,6 +235,8 @@ export class SalesforceFake extends FakeServer {
       status: 200,
       body: {
         access_token: access,
+        signature: randomUUID(),
+        scope: this.identity.scope,
         instance_url: this.url,
         token_type: 'Bearer',
         issued_at: String(this.now()),

@@ -14,6 +14,7 @@ import {
   StripeInputError,
   stripeError,
 } from './resources.ts';
+import { StripeIdentity, type StripeIdentityOptions } from './stripeIdentity.ts';
 
 export type { FakeCall } from '../common/FakeServer.ts';
 export type { CallMatch, Fault } from '../common/faults.ts';
@@ -33,6 +34,8 @@ export interface StripeFakeOptions {
   readonly idempotencyTtlMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /** The account, and restricted keys with their permissions (stripeIdentity.ts). */
+  readonly identity?: StripeIdentityOptions;
 }
 
 interface Saved {
@@ -75,10 +78,12 @@ export class StripeFake extends FakeServer {
   private readonly endpoints = new Map<string, SlidingWindow>();
   private replays = 0;
   private limited = 0;
+  public readonly identity: StripeIdentity;
 
   public constructor(opts: StripeFakeOptions = {}) {
     super({ now: opts.now });
     this.opts = opts;
+    this.identity = new StripeIdentity(opts.identity);
     const live = this.apiKey.startsWith('sk_live_');
     this.global =
       opts.rateLimit === false
@@ -131,7 +136,7 @@ export class StripeFake extends FakeServer {
       : auth.startsWith('Basic ')
         ? Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':')[0]
         : undefined;
-    if (key !== this.apiKey) {
+    if (key !== this.apiKey && !this.identity.knows(key)) {
       const masked = key ? `${key.slice(0, 8)}****${key.slice(-4)}` : '';
       return {
         status: 401,
@@ -141,7 +146,11 @@ export class StripeFake extends FakeServer {
         ),
       };
     }
+    const account = this.identity.account(call, key!);
+    if (account) return account;
     const route = this.routeOf(call);
+    const denied = route && this.identity.deny(call, key!, route.kind);
+    if (denied) return denied;
     if (!route)
       return {
         status: 404,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { HubSpotConnector } from './HubSpotConnector.ts';
+import { hubspotCredentials } from './hubspotCredentials.ts';
 
 const HubSpotConnection = z
   .object({
@@ -18,6 +19,7 @@ export const hubspotDefinition = defineConnector({
   type: 'hubspot',
   title: 'HubSpot',
   connection: HubSpotConnection,
+  credentials: hubspotCredentials,
   secretFields: ['token'],
   capabilities: HubSpotConnector.CAPABILITIES,
   create: ({ sync, connectionName, connection, creds, options }) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { SALESFORCE_RATE_LIMITS, SalesforceConnector } from './SalesforceConnector.ts';
+import { salesforceCredentials } from './salesforceCredentials.ts';
 
 const SalesforceConnection = z
   .object({
@@ -25,6 +26,7 @@ export const salesforceDefinition = defineConnector({
   type: 'salesforce',
   title: 'Salesforce',
   connection: SalesforceConnection,
+  credentials: salesforceCredentials,
   secretFields: ['clientId', 'clientSecret', 'token', 'instanceUrl'],
   capabilities: {
     nativeUpsert: true,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { STRIPE_RATE_LIMITS, StripeConnector } from './StripeConnector.ts';
+import { stripeCredentials } from './stripeCredentials.ts';
 
 const StripeConnection = z
   .object({
@@ -25,6 +26,7 @@ export const stripeDefinition = defineConnector({
   type: 'stripe',
   title: 'Stripe',
   connection: StripeConnection,
+  credentials: stripeCredentials,
   secretFields: ['token'],
   capabilities: {
     nativeUpsert: false,
