@@ -13,6 +13,7 @@ import { createConnector, credentialsFromSecret } from '../shared/connectors/cre
 import { ENV, type RuntimeEnv, readRuntimeEnv } from '../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
+import { DynamoPairStore } from '../shared/pair/DynamoPairStore.ts';
 import { type SessionTimeouts, timeoutsForBudget, warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
 import type {
@@ -88,6 +89,7 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
       sql,
       state,
       links,
+      ...(sync.pair ? { pairs: new DynamoPairStore(aws.ddb, runtime.linksTable) } : {}),
       enqueuer,
       now: Date.now,
       ...(sync.name === runtime.sync && runtime.mappingFingerprint
@@ -180,6 +182,7 @@ export async function createAwsWriteDeps(env: Env, logger: Logger): Promise<Writ
     syncForSource: () => runtime.sync,
     depsFor: () => ({
       links,
+      ...(sync.pair ? { pairs: new DynamoPairStore(aws.ddb, runtime.linksTable) } : {}),
       connector,
       ...(credentials ? { credentials } : {}),
       deadLetters,

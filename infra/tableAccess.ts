@@ -21,6 +21,7 @@ import { LINKS_TABLE } from '../shared/state/tableDefinitions.ts';
  * | links | target health buckets, auth outage, redrive flag | `~health#<sync>#<bucket>`, `…#auth`, `…#redrive` | DynamoTargetHealthStore |
  * | links | shared pacing of a connection | `~rate#<connection>` | DynamoRateLimiter |
  * | state | OAuth refresh lease of a connection | `connection#<connection>` | DynamoRefreshLease |
+ * | links | entity state of a two-way pair (baseline, write times) | `~pair#<pair>#<entity>` or hashed | DynamoPairStore |
  *
  * Sync and connection names are `[a-z][a-z0-9-]*` (config schema): no `#`, `~`, `*` or `?`, so a
  * pattern of one sync (`crm#*`) never matches another's (`crm-eu#…`). The pacing item is the one key
@@ -46,6 +47,8 @@ export const itemKeys = {
   health: (sync: string): string[] => [`~health#${sync}#*`],
   /** Links table: the shared pacing item of a connection (every writer of it). */
   pacing: (connection: string): string[] => [`~rate#${connection}`],
+  /** Links table: the entity items of a two-way pair (both directions share them). */
+  pair: (pair: string): string[] => [`~pair#${pair}#*`, `~pair#${pair}~sha256:*`],
   /** State table: the refresh lease of a connection's rotating OAuth tokens (every writer of it). */
   refreshLease: (connection: string): string[] => [`connection#${connection}`],
 };
@@ -66,7 +69,7 @@ export interface ItemGrant {
  * The extract function (functions/extract.ts → runExtract):
  * - state: GetItem (state.get, getStreamBookmark), UpdateItem (takeLease, saveMapping,
  *   saveProgress, saveStreamBookmark, releaseLease), PutItem (recordRun);
- * - links: BatchGetItem (selectChanged, deleteGuard, DeletedKeysStream; the health buckets in
+ * - links: BatchGetItem (selectChanged, deleteGuard, DeletedKeysStream, planPairPage's entity items; the health buckets in
  *   checkTargetHealth; the redrive flag and auth outage in readGate), UpdateItem (selectChanged's
  *   touchVersion, redriveFailed's markRedriven; settleRedrive on the redrive flag
  *   `~health#<sync>#redrive`), Query on `attention` (redriveFailed: listByStatus, countByStatus,
@@ -93,6 +96,16 @@ export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
       actions: ['dynamodb:UpdateItem'],
       keys: [...itemKeys.links(s), ...itemKeys.health(s)],
     },
+    ...(sync.pair
+      ? [
+          {
+            sid: 'ReadItsPairEntities',
+            table: 'links' as const,
+            actions: ['dynamodb:BatchGetItem'],
+            keys: itemKeys.pair(sync.pair.name),
+          },
+        ]
+      : []),
     {
       sid: 'QueryItsAttentionIndex',
       table: 'links',
@@ -108,6 +121,8 @@ export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
  * - links: GetItem (claim's re-read, resolveClaimCheck; the pacing item), BatchGetItem (the batch's
  *   links; resolveParents reads the parent sync's links, read only), UpdateItem (claim, commit,
  *   commitDeleted, recordFailure, touchVersion; the health bucket and the redrive flag; the pacing item);
+ *   one direction of a two-way pair also UpdateItem of the pair's entity items and of the other
+ *   direction's links (DynamoPairStore.recordWrite: the partner's link to a record it did not create);
  * - state: only when its connection refreshes rotating OAuth tokens (`refreshesTokens`), UpdateItem
  *   of that connection's refresh lease (DynamoRefreshLease: acquire, release); nothing of any sync.
  */
@@ -127,6 +142,16 @@ export function writeItemGrants(sync: SyncConfig, opts: { refreshesTokens?: bool
       actions: ['dynamodb:UpdateItem'],
       keys: [...itemKeys.links(s), ...itemKeys.health(s), ...pacing],
     },
+    ...(sync.pair
+      ? [
+          {
+            sid: 'RecordPairWrites',
+            table: 'links' as const,
+            actions: ['dynamodb:UpdateItem'],
+            keys: [...itemKeys.pair(sync.pair.name), ...itemKeys.links(sync.pair.partner)],
+          },
+        ]
+      : []),
     ...(opts.refreshesTokens
       ? [
           {

@@ -22,6 +22,7 @@ import { type ConnectionCredentials, createConnector } from '../shared/connector
 import type { ContractTarget } from '../shared/connectors/kit/ContractTarget.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { UsageError } from '../shared/ops/errors.ts';
+import { DynamoPairStore } from '../shared/pair/DynamoPairStore.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import type { ClaimCheckStore } from '../shared/queue/ClaimCheck.ts';
 import { SqsEnqueuer, type SqsEnqueuerOptions } from '../shared/queue/SqsEnqueuer.ts';
@@ -109,6 +110,8 @@ export class LocalStack {
   /** The warehouse (database `dwh`). */
   public readonly dwh: Sql;
   public readonly links: DynamoLinkStore;
+  /** The entity state of two-way pairs, in the link table. */
+  public readonly pairs: DynamoPairStore;
   public readonly state: StateStore;
   /** The claim-check bucket in the emulator: message bodies too large for SQS. */
   public readonly claimChecks: ClaimCheckStore;
@@ -149,6 +152,7 @@ export class LocalStack {
     this.onInvocation = opts.onInvocation;
     this.logger = opts.logger ?? new Logger({ serviceName: 'writeback-local', logLevel: 'SILENT' });
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
+    this.pairs = new DynamoPairStore(this.aws.ddb, this.resources.linksTable);
     this.state = new DynamoStateStore(this.aws.ddb, this.resources.stateTable);
     this.claimChecks = new S3ClaimCheckStore(this.aws.s3, this.resources.claimCheckBucket!);
     this.enqueuerOptions = {
@@ -167,6 +171,7 @@ export class LocalStack {
         sql: this.dwh,
         state: this.state,
         links: this.links,
+        pairs: this.pairs,
         enqueuer: this.enqueuer(sync.name),
         now,
         mappingFingerprint: mappingFingerprint(sync),
@@ -193,6 +198,7 @@ export class LocalStack {
       depsFor: (sync) => ({
         ...opts.writeOptions?.(sync),
         links: this.links,
+        pairs: this.pairs,
         connector: connectorFor.get(sync.name)!,
         deadLetters: new SqsDeadLetterSink(this.aws.sqs, this.resources.queues[sync.name]!.dlqUrl, now),
         claimChecks: this.claimChecks,
@@ -221,8 +227,13 @@ export class LocalStack {
       startEmbeddedPostgres({ dataDir: opts.dataDir ?? join(ownDataDir!, 'data') }),
       startLocalEmulators(),
       startHubSpotFake({
-        // The demo's deals and line items carry the warehouse ids as unique properties.
+        // The demo's deals and line items carry the warehouse ids as unique properties; contacts
+        // also the Xero id of the two-way pair's records, and the account number Xero owns.
         objects: {
+          contacts: {
+            uniqueProperties: ['email', 'dwh_customer_id', 'xero_contact_id'],
+            properties: ['xero_account_number'],
+          },
           deals: { uniqueProperties: ['dwh_invoice_id'] },
           line_items: { uniqueProperties: ['dwh_line_id'] },
         },

@@ -156,6 +156,14 @@ export const ERROR_CODES = {
     action:
       'Fill the parent key in the source row (or exclude such rows with `source.where`), then `writeback dlq redrive <sync> --key <key>`.',
   },
+  WB_PAIR_STORE_MISSING: {
+    where: 'extract',
+    retryable: false,
+    meaning:
+      'A sync that is one direction of a two-way pair (`defineTwoWay`) ran without the store of the pair\'s entity state: a wiring fault of a program that builds its own extract dependencies, never a data problem. Nothing was read or sent.',
+    action:
+      'Pass `pairs: new DynamoPairStore(ddb, linksTable)` in the extract and writer dependencies (functions/awsDeps.ts and local/LocalStack.ts do).',
+  },
   WB_WRONG_SYNC: {
     where: 'extract',
     retryable: false,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../connectors/ConnectorDefinition.ts';
 import { connectorDefinition, connectorTypes } from '../connectors/registry.ts';
+import { PairSchema } from '../pair/pairSchema.ts';
 import { sqlFragmentProblem } from '../source/sqlFragment.ts';
 import { parseDuration } from './duration.ts';
 import { isScheduleExpression } from './schedule.ts';
@@ -285,6 +286,8 @@ export const SyncSchema = z
         }
       })
       .optional(),
+    /** One direction of a two-way pair (made by defineTwoWay, not written by hand). */
+    pair: PairSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -46,11 +46,37 @@ export function validateConfig(input: unknown): WritebackConfig {
       );
     }
   }
+  errors.push(...pairProblems(config.syncs));
   for (const cycle of orderSyncs(config.syncs).cycles) {
     if (cycle.length > 2) errors.push(`syncs[${cycle[0]}].parent: cycle ${cycle.join(' → ')}`);
   }
   if (errors.length > 0) throw new ConfigValidationError(errors);
   return config;
+}
+
+/** The two directions of each pair must name each other, read each other's target and stay flat. */
+function pairProblems(syncs: WritebackConfig['syncs']): string[] {
+  const byName = new Map(syncs.map((s) => [s.name, s]));
+  const problems: string[] = [];
+  for (const sync of syncs) {
+    const pair = sync.pair;
+    if (!pair) continue;
+    const at = `syncs[${sync.name}].pair`;
+    const partner = byName.get(pair.partner);
+    if (!partner?.pair) {
+      problems.push(
+        `${at}.partner: the other direction '${pair.partner}' is not among the syncs (list both syncs defineTwoWay returns)`,
+      );
+    } else if (
+      partner.pair.partner !== sync.name ||
+      partner.pair.name !== pair.name ||
+      partner.pair.side === pair.side
+    ) {
+      problems.push(`${at}.partner: '${pair.partner}' is not the other direction of pair '${pair.name}'`);
+    }
+    if (sync.parent || sync.children) problems.push(`${at}: a two-way pair cannot have a parent or children`);
+  }
+  return problems;
 }
 
 function ownConnectors(input: unknown): ConnectorDefinition[] {

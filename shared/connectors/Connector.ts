@@ -49,6 +49,12 @@ export interface UpsertRecord {
   readonly externalId: string;
   /** Target id from the link, when the record was written before. */
   readonly targetId?: string;
+  /**
+   * Update the record by `targetId`, not by external id: one direction of a two-way pair writes
+   * records the other app created, which do not carry our external id. A connector whose upsert
+   * already goes by the target's id when given one (Xero) can ignore it.
+   */
+  readonly byId?: boolean;
   /** Deterministic per (sync, source key): a replay after a crash sends the same key (see docs/write-protocol.md). */
   readonly idempotencyKey: string;
   readonly payload: Payload;

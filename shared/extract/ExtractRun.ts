@@ -1,4 +1,5 @@
 import type { SyncConfig } from '../config/schema.ts';
+import type { PairConflict } from '../pair/planPairPage.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
 import type { SourceReader } from '../source/SourceReader.ts';
@@ -33,6 +34,8 @@ export interface ExtractRun {
   readonly counts: RunCounts;
   /** Records not sent (SQS refused them, or their key is too long): set aside by code at the end. */
   readonly unsent: UnsentRecord[];
+  /** Two-way pairs: the conflicts resolved, for the run record. */
+  readonly conflicts: PairConflict[];
   /** The bookmark the run reads after; undefined when a mapping change restarts it from the first row. */
   before: Position | undefined;
   /** Where the bookmark stands: it moves only over pages that are enqueued. */

@@ -1,7 +1,7 @@
 import { selectChanged } from '../links/selectChanged.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
-import { buildMessages } from './buildMessages.ts';
 import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
+import { pageMessages } from './pageMessages.ts';
 
 /**
  * Enqueue the messages of rows whose content the target does not hold yet, and count the rows as
@@ -14,7 +14,7 @@ export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]
     run.unsent.push(tooLong(r));
     return false;
   });
-  const candidates = await buildMessages(sync, sendable, run.runId, run.children, deps.now);
+  const candidates = await pageMessages(run, sendable);
   counts.invalid += candidates.filter((m) => m.invalid).length;
   // Rows whose content the links already hold are dropped; one whose content the target holds at
   // an older version moves the link's version on (so a different message still queued becomes

@@ -2,17 +2,23 @@ import type { Sql } from 'postgres';
 import type { SyncConfig } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
 import type { LinkStore, RunGate } from '../links/LinkStore.ts';
+import type { PairStore } from '../pair/PairStore.ts';
 import type { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
 import type { Position } from '../source/Position.ts';
 import type { SetAsideRows } from '../source/SourceReader.ts';
-import type { RunCounts, RunOutcome, RunRecord } from '../state/RunRecord.ts';
+import {
+  MAX_RECORDED_CONFLICTS,
+  type RunCounts,
+  type RunOutcome,
+  type RunRecord,
+} from '../state/RunRecord.ts';
 import type { StateStore, SyncState } from '../state/StateStore.ts';
 import { AUTH_PAUSE_MS, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { redriveFailed } from '../write/redriveFailed.ts';
-import { buildMessages } from './buildMessages.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
 import { guardSoftDeletes } from './deleteGuard.ts';
 import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
+import { pageMessages } from './pageMessages.ts';
 import { readPass } from './readPass.ts';
 import { childStreamStarts, sendChangedParents } from './sendChangedParents.ts';
 import { forgetSourceReaders, sourceReaders } from './sourceReaders.ts';
@@ -21,6 +27,8 @@ export interface ExtractDeps {
   readonly sql: Sql;
   readonly state: StateStore;
   readonly links: LinkStore;
+  /** The entity state of two-way pairs; required by a sync that is one direction of a pair. */
+  readonly pairs?: PairStore;
   readonly enqueuer: SqsEnqueuer;
   readonly now: () => number;
   /** When the target counts as down (the sync pauses); false never pauses. @default checkTargetHealth's defaults */
@@ -159,6 +167,7 @@ function newRun(sync: SyncConfig, deps: ExtractDeps, opts: ExtractOptions): Extr
     ...readersOf(deps, sync),
     counts: { read: 0, unchanged: 0, enqueued: 0, invalid: 0 },
     unsent: [],
+    conflicts: [],
     before: undefined,
     bookmark: undefined,
     backlog: false,
@@ -214,7 +223,7 @@ async function redrive(run: ExtractRun, gate: RunGate): Promise<string | undefin
   if (!flagged && !gate.auth) return undefined;
   const result = await redriveFailed(
     sync,
-    { ...deps, buildMessages: (rows, runId) => buildMessages(sync, rows, runId, run.children, deps.now) },
+    { ...deps, buildMessages: (rows, runId) => pageMessages(run, rows, runId) },
     { runId: run.runId, ...(deps.health !== undefined ? { health: deps.health } : {}) },
   );
   Object.assign(run.counts, { redriven: result.redriven, failed: result.failed, dead: result.dead });
@@ -268,6 +277,7 @@ async function recordRun(
     backlog: extra.backlog ?? false,
     ...(extra.message ? { message: extra.message } : {}),
     ...(extra.setAside?.length ? { setAside: extra.setAside } : {}),
+    ...(run.conflicts.length ? { conflicts: run.conflicts.slice(0, MAX_RECORDED_CONFLICTS) } : {}),
   };
   await run.deps.state.recordRun(record);
   return record;

@@ -25,6 +25,13 @@ export const WriteMessageSchema = z.object({
   repair: z.boolean().optional(),
   /** The source row was soft-deleted (opt-in `deletes`): delete or archive the record in the target. */
   delete: z.literal(true).optional(),
+  /**
+   * One direction of a two-way pair: the entity (side a's record id; absent on a create into side
+   * a, whose id the write returns) and the values the written fields agree on once written.
+   */
+  pair: z
+    .object({ entity: z.string().min(1).optional(), agreed: z.record(z.string(), z.string().nullable()) })
+    .optional(),
   runId: z.string().min(1),
   enqueuedAt: z.string(),
 });

@@ -2,6 +2,7 @@ import type { SyncConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import { newestVersion } from '../links/newestVersion.ts';
+import type { PairStore } from '../pair/PairStore.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { chunks } from '../util/chunks.ts';
 import { forEachLimit } from '../util/forEachLimit.ts';
@@ -36,6 +37,8 @@ export interface WriteFaults {
 
 export interface WriteDeps {
   readonly links: LinkStore;
+  /** The entity state of two-way pairs; required by a sync that is one direction of a pair. */
+  readonly pairs?: PairStore;
   /** The target's connector; with `credentials`, the one it gives each batch is used instead. */
   readonly connector: Connector;
   /**

@@ -1,4 +1,4 @@
-import type { Payload } from '../config/schema.ts';
+import type { Payload, SyncConfig } from '../config/schema.ts';
 import { isAuthRefusal } from '../connectors/authErrors.ts';
 import type { AssociationResult, Connector, UpsertResult } from '../connectors/Connector.ts';
 import { TargetError } from '../errors.ts';
@@ -7,6 +7,7 @@ import { associateWithParents } from './associateWithParents.ts';
 import { type BatchContext, type Claimed, type Item, LINK_CONCURRENCY } from './BatchContext.ts';
 import { callTarget, type TargetWrite } from './callTarget.ts';
 import { deleteInTarget } from './deleteInTarget.ts';
+import { recordPairWrite } from './recordPairWrite.ts';
 import { resolveParents } from './resolveParents.ts';
 import { settleBusy, settleFailure, settleUnchanged } from './settle.ts';
 
@@ -41,6 +42,8 @@ export async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Pro
       maxRateWaitMs: Math.max(0, Math.min(deps.maxRateWaitMs ?? MAX_RATE_WAIT_MS, ctx.startableMs())),
       stats: ctx.stats,
     });
+  // Taken before the call: the apps of a two-way pair stamp the record as modified after it.
+  const calledAt = deps.now();
   const results = await call(ctx.connector, writes);
   // Credentials refused: re-read them once (a rotated or replaced secret) and, when that gave
   // another connector, repeat the refused records' call before anything is declared failed.
@@ -51,7 +54,7 @@ export async function writeChunk(ctx: BatchContext, chunk: readonly Item[]): Pro
   if ([...results.values()].some((r) => r.ok)) ctx.auth.accepted = true;
   // Associated children: once upserted, each record is associated with its parent (idempotent).
   const associated = await associateWithParents(ctx, byKey, results, parentOf);
-  await commitWrites(ctx, byKey, results, associated);
+  await commitWrites(ctx, byKey, results, associated, calledAt);
 }
 
 function refusedForCredentials(result: UpsertResult | undefined): boolean {
@@ -137,13 +140,14 @@ async function prepareWrites(ctx: BatchContext, valid: readonly Claimed[]): Prom
     }
     prepared.byKey.set(c.msg.key, c);
     if (resolved.parentTargetId) prepared.parentOf.set(c.msg.key, resolved.parentTargetId);
-    prepared.writes.push(toTargetWrite(ctx.sync.name, c, resolved.payload));
+    prepared.writes.push(toTargetWrite(ctx.sync, c, resolved.payload));
   }
   return prepared;
 }
 
 /** The upsert of one claimed record, with the recovery path its link calls for (see callTarget). */
-function toTargetWrite(syncName: string, c: Claimed, payload: Payload): TargetWrite {
+function toTargetWrite(sync: SyncConfig, c: Claimed, payload: Payload): TargetWrite {
+  const syncName = sync.name;
   // A repair does not trust the link's target id: the record may be gone from the target. It is
   // written by external id (native upsert), or looked up by it first (see callTarget).
   const repair = c.msg.repair === true;
@@ -153,6 +157,8 @@ function toTargetWrite(syncName: string, c: Claimed, payload: Payload): TargetWr
       key: c.msg.key,
       externalId: c.msg.key,
       ...(targetId ? { targetId } : {}),
+      // A pair's record may have been created by the other app, without our external id in it.
+      ...(targetId && sync.pair ? { byId: true } : {}),
       // Per (sync, key), not per version: a newer version replaying a crashed create must not create
       // twice. A repair's own key (its run id is unique per repair) keeps the target from answering
       // it with a write it remembers under the usual key.
@@ -170,6 +176,7 @@ async function commitWrites(
   byKey: ReadonlyMap<string, Claimed>,
   results: ReadonlyMap<string, UpsertResult>,
   associated: ReadonlyMap<string, AssociationResult>,
+  calledAt: number,
 ): Promise<void> {
   const { sync, deps, counts } = ctx;
   await forEachLimit([...byKey.values()], LINK_CONCURRENCY, async (c) => {
@@ -178,6 +185,8 @@ async function commitWrites(
     const association = associated.get(c.msg.key);
     if (association && !association.ok) return settleFailure(ctx, c, association.error);
     await deps.faults?.at('written', c.msg.key);
+    // Before the commit: a crash in between redelivers the message, which records it again.
+    await recordPairWrite(ctx, c.msg, result.targetId, calledAt);
     // A lost lease means another delivery took over after ours expired; it writes the same or newer content.
     await deps.links.commit({
       sync: sync.name,

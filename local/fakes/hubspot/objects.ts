@@ -57,7 +57,7 @@ function validationFailure(results: readonly PropertyValidationResult[]): ItemEr
 
 /**
  * The HubSpot fake's CRM v3 objects and properties endpoints over its object stores: create,
- * update, archive and read one record, list, batch upsert/read/archive, and property definitions
+ * update, archive and read one record, list, batch upsert/update/read/archive, and property definitions
  * (see HubSpotFake.ts for the rules they follow).
  */
 export class CrmObjects {
@@ -87,7 +87,10 @@ export class CrmObjects {
       if (method === 'GET') return this.list(store, q, url);
       if (method === 'POST') return this.createOne(store, body);
     } else if (rest === 'batch/upsert' && method === 'POST') {
-      return this.batchUpsert(store, body, q.get('idProperty') ?? undefined);
+      const idProperty = q.get('idProperty') ?? undefined;
+      return this.batchWrite(store, body, (input) => this.upsertOne(store, input, idProperty), true);
+    } else if (rest === 'batch/update' && method === 'POST') {
+      return this.batchWrite(store, body, (input) => this.updateInput(store, input), false);
     } else if (rest === 'batch/read' && method === 'POST') {
       return this.batchRead(store, body, q);
     } else if (rest === 'batch/archive' && method === 'POST') {
@@ -213,7 +216,47 @@ export class CrmObjects {
     return body.inputs;
   }
 
-  private batchUpsert(store: ObjectStore, body: unknown, queryIdProperty: string | undefined): Reply {
+  /**
+   * One input of `batch/update`: `{id, properties, idProperty?}`, the record found by its id (or
+   * the unique property named), never created: an unknown id is OBJECT_NOT_FOUND.
+   */
+  private updateInput(
+    store: ObjectStore,
+    input: unknown,
+  ): { record: StoredRecord; created: boolean } | { error: ItemError } {
+    if (
+      !isRecord(input) ||
+      !isRecord(input.properties) ||
+      (typeof input.id !== 'string' && typeof input.id !== 'number')
+    ) {
+      return {
+        error: { status: 400, category: 'VALIDATION_ERROR', message: 'Each input needs id and properties' },
+      };
+    }
+    const id = String(input.id);
+    const found = this.lookup(store, id, typeof input.idProperty === 'string' ? input.idProperty : undefined);
+    if ('status' in found) {
+      return {
+        error: {
+          status: 404,
+          category: 'OBJECT_NOT_FOUND',
+          message: `No ${store.model.label} with id ${id} exists`,
+        },
+      };
+    }
+    const err = this.checkWrite(store, found.record, input.properties);
+    if (err) return { error: err };
+    const values = new Map(Object.entries(input.properties).map(([k, v]) => [k, storedValue(v)]));
+    return { record: store.write(found.record, found.record.id, values, this.opts.now()), created: false };
+  }
+
+  /** `batch/upsert` and `batch/update`: duplicate ids refused, then each input written, multi-status or all or nothing. */
+  private batchWrite(
+    store: ObjectStore,
+    body: unknown,
+    writeOne: (input: unknown) => { record: StoredRecord; created: boolean } | { error: ItemError },
+    upsert: boolean,
+  ): Reply {
     const inputs = this.batchInputs(body);
     if (!Array.isArray(inputs)) return inputs;
     const ids = inputs.map((i) => (isRecord(i) && i.id !== undefined ? String(i.id) : ''));
@@ -240,7 +283,7 @@ export class CrmObjects {
     const results: Record<string, unknown>[] = [];
     const errors: Record<string, unknown>[] = [];
     for (const [i, input] of inputs.entries()) {
-      const outcome = this.upsertOne(store, input, queryIdProperty);
+      const outcome = writeOne(input);
       const traceId =
         isRecord(input) && typeof input.objectWriteTraceId === 'string'
           ? input.objectWriteTraceId
@@ -262,7 +305,8 @@ export class CrmObjects {
       }
       results.push({
         ...apiRecord(store.model, outcome.record, 'all'),
-        new: outcome.created,
+        // An upsert's result says whether it created the record; an update's has no `new`.
+        ...(upsert ? { new: outcome.created } : {}),
         ...(traceId ? { objectWriteTraceId: traceId } : {}),
       });
     }

@@ -16,6 +16,7 @@ import type {
 } from '../Connector.ts';
 import { HttpClient, type RetryPolicy } from '../http/HttpClient.ts';
 import { RateLimiter, type RateLimitSpec } from '../http/RateLimiter.ts';
+import type { BearerSource } from '../../oauth/StableRefreshAuth.ts';
 import { Secret } from '../http/Secret.ts';
 import { errorForStatus } from '../http/statusError.ts';
 import { HubSpotAssociations, type HubSpotExchange, parseAnswer } from './HubSpotAssociations.ts';
@@ -34,7 +35,9 @@ export interface HubSpotConnectorOptions {
   /** API base URL; a local fake's URL in tests. @default https://api.hubapi.com */
   readonly baseUrl?: string;
   /** Private app access token (sent as `Authorization: Bearer`). Never appears in errors. */
-  readonly token: string;
+  readonly token?: string;
+  /** Instead of `token`: an OAuth app's access tokens, renewed with its refresh token. */
+  readonly auth?: BearerSource;
   /**
    * The unique property (hasUniqueValue) that holds our external id: one name for every object
    * type, or one per object type (`{ contacts: 'dwh_customer_id', companies: 'dwh_company_id' }`).
@@ -139,21 +142,30 @@ export class HubSpotConnector implements Connector {
   private readonly readProperties: HubSpotConnectorOptions['readProperties'];
   private readonly http: HttpClient;
   private readonly assoc: HubSpotAssociations;
+  private readonly auth: BearerSource | undefined;
 
   public constructor(opts: HubSpotConnectorOptions) {
-    const token = new Secret(opts.token);
+    if (!opts.token && !opts.auth) throw new Error('HubSpotConnector: give token or auth');
+    const token = new Secret(opts.token ?? '');
+    const auth = opts.auth;
+    this.auth = auth;
     this.idProperty = opts.idProperty;
     this.readProperties = opts.readProperties;
     const spec = opts.rateLimit === undefined ? HUBSPOT_RATE_LIMITS : opts.rateLimit;
-    const tokenHash = createHash('sha256').update(opts.token).digest('hex').slice(0, 12);
+    const tokenHash = createHash('sha256')
+      .update(opts.token ?? '')
+      .digest('hex')
+      .slice(0, 12);
     this.http = new HttpClient({
       vendor: 'HubSpot',
       codePrefix: 'HUBSPOT',
       baseUrl: opts.baseUrl ?? 'https://api.hubapi.com',
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       timeoutMs: opts.timeoutMs ?? 30_000,
-      authHeaders: () => ({ Authorization: `Bearer ${token.reveal()}` }),
-      secrets: () => [token.reveal()],
+      authHeaders: async () => ({
+        Authorization: auth ? await auth.authorization() : `Bearer ${token.reveal()}`,
+      }),
+      secrets: () => (auth ? auth.secrets() : [token.reveal()]),
       // Limits are per account (per token): connectors built with one token share one limiter.
       ...(spec ? { limiter: RateLimiter.shared(opts.limiterKey ?? `hubspot:${tokenHash}`, spec) } : {}),
       maxLimiterWaitMs: opts.maxLimiterWaitMs ?? 10_000,
@@ -231,9 +243,19 @@ export class HubSpotConnector implements Connector {
     }
     // HubSpot refuses a batch naming one id twice: later occurrences go in later calls, in order.
     const budget = { splits: SPLIT_BUDGET };
-    for (const wave of waves(pending)) {
-      for (let i = 0; i < wave.length; i += MAX_BATCH) {
-        results.push(...(await this.upsertChunk(object, idProperty, wave.slice(i, i + MAX_BATCH), budget)));
+    // Records to update by HubSpot's id (a two-way pair's records the other app created carry no
+    // external id of ours) go to batch/update, the rest to batch/upsert.
+    const byId = pending.filter((r) => r.byId && r.targetId);
+    const byExternalId = pending.filter((r) => !(r.byId && r.targetId));
+    for (const [mode, list] of [
+      ['update', byId],
+      ['upsert', byExternalId],
+    ] as const) {
+      for (const wave of waves(list)) {
+        for (let i = 0; i < wave.length; i += MAX_BATCH) {
+          const chunk = wave.slice(i, i + MAX_BATCH);
+          results.push(...(await this.upsertChunk(object, idProperty, chunk, budget, mode)));
+        }
       }
     }
     return results;
@@ -244,24 +266,28 @@ export class HubSpotConnector implements Connector {
     idProperty: string,
     records: readonly UpsertRecord[],
     budget: { splits: number },
+    mode: 'upsert' | 'update' = 'upsert',
   ): Promise<UpsertResult[]> {
+    // An update also stamps our external id on the record: later writes find it either way.
     const inputs = records.map((r, i) => ({
-      idProperty,
-      id: r.externalId,
+      ...(mode === 'upsert' ? { idProperty, id: r.externalId } : { id: r.targetId }),
       objectWriteTraceId: String(i),
       properties: { ...toHubSpotProperties(r.payload), [idProperty]: r.externalId },
     }));
-    const path = `${API}/${encodeURIComponent(object)}/batch/upsert`;
+    const path = `${API}/${encodeURIComponent(object)}/batch/${mode}`;
     const ex = await this.exchange('POST', path, { inputs });
     if (!ex.ok) return records.map((r) => ({ key: r.key, ok: false, error: ex.error }));
     if (ex.status !== 200 && ex.status !== 207) {
-      const error = this.classifyResponse(ex, `POST ${API}/${object}/batch/upsert`);
+      const error = this.classifyResponse(ex, `POST ${API}/${object}/batch/${mode}`);
       if (records.length > 1 && refusesSomeRecords(ex.status, ex.text)) {
         if (budget.splits >= 2) {
           budget.splits -= 2;
           const half = Math.ceil(records.length / 2);
-          const first = await this.upsertChunk(object, idProperty, records.slice(0, half), budget);
-          return [...first, ...(await this.upsertChunk(object, idProperty, records.slice(half), budget))];
+          const first = await this.upsertChunk(object, idProperty, records.slice(0, half), budget, mode);
+          return [
+            ...first,
+            ...(await this.upsertChunk(object, idProperty, records.slice(half), budget, mode)),
+          ];
         }
         // Not isolated: these records may be fine, so they are retried (in another batch) rather than dead-lettered.
         const notIsolated = new TargetError(
@@ -287,7 +313,7 @@ export class HubSpotConnector implements Connector {
       );
       return records.map((r) => ({ key: r.key, ok: false, error }));
     }
-    return this.mapBatchAnswer(records, idProperty, answer, ex.status);
+    return this.mapBatchAnswer(records, idProperty, answer, ex.status, mode);
   }
 
   /** Matches results and per-input errors back to records; records mentioned by neither are retryable. */
@@ -296,9 +322,12 @@ export class HubSpotConnector implements Connector {
     idProperty: string,
     answer: BatchAnswer,
     status: number,
+    mode: 'upsert' | 'update' = 'upsert',
   ): UpsertResult[] {
     const byTrace = new Map(records.map((r, i) => [String(i), r]));
     const byExternalId = new Map(records.map((r) => [r.externalId, r]));
+    // The ids an error names: our external ids in an upsert, HubSpot's own in an update.
+    const byErrorId = mode === 'update' ? new Map(records.map((r) => [r.targetId ?? '', r])) : byExternalId;
     const out = new Map<string, UpsertResult>();
     for (const res of answer.results ?? []) {
       const r =
@@ -313,7 +342,7 @@ export class HubSpotConnector implements Connector {
       const traces = stringList(e.context?.objectWriteTraceId);
       const ids = stringList(e.context?.ids);
       const targets =
-        traces.length > 0 ? traces.map((t) => byTrace.get(t)) : ids.map((id) => byExternalId.get(id));
+        traces.length > 0 ? traces.map((t) => byTrace.get(t)) : ids.map((id) => byErrorId.get(id));
       let matched = false;
       for (const r of targets) {
         if (r && !out.has(r.key)) {
@@ -457,13 +486,15 @@ export class HubSpotConnector implements Connector {
 
   /** One HTTP call through the shared layer (timeout, rate limiter, blip retries, redaction). */
   private async exchange(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Exchange> {
-    const res = await this.http.request({
-      method,
-      path,
-      ...(body === undefined ? {} : { body }),
-      // Batch upsert by idProperty: sending it twice has the effect of sending it once.
-      replaySafe: true,
-    });
+    const send = () =>
+      this.http.request({
+        method,
+        path,
+        ...(body === undefined ? {} : { body }),
+        // Batch upsert by idProperty: sending it twice has the effect of sending it once.
+        replaySafe: true,
+      });
+    const res = await (this.auth ? this.auth.renewingOn401(send) : send());
     return res.ok ? { ok: true, status: res.status, headers: res.headers, text: res.text } : res;
   }
 
