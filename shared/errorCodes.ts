@@ -160,7 +160,7 @@ export const ERROR_CODES = {
     where: 'extract',
     retryable: false,
     meaning:
-      'A sync that is one direction of a two-way pair (`defineTwoWay`) ran without the store of the pair\'s entity state: a wiring fault of a program that builds its own extract dependencies, never a data problem. Nothing was read or sent.',
+      "A sync that is one direction of a two-way pair (`defineTwoWay`) ran without the store of the pair's entity state: a wiring fault of a program that builds its own extract dependencies, never a data problem. Nothing was read or sent.",
     action:
       'Pass `pairs: new DynamoPairStore(ddb, linksTable)` in the extract and writer dependencies (functions/awsDeps.ts and local/LocalStack.ts do).',
   },
