@@ -25,6 +25,8 @@ export const CLIENT_SECRET_ENV = 'WRITEBACK_CLIENT_SECRET';
 
 export interface ConnectOptions extends StoreOptions {
   readonly configPath: string;
+  /** Connect through the vendor's OAuth app where it also takes a static credential (HubSpot, Salesforce). */
+  readonly oauth?: boolean;
   /** The organisation/tenant to connect, by id or name, when the grant reaches several. */
   readonly tenant?: string;
   /** The OAuth app's client id. @default prompted */
@@ -57,7 +59,7 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
   const prompt = opts.prompt ?? terminalPrompt();
   const config = await loadConfigFile(opts.configPath);
   const { connection, definition } = connectionOf(config, connectionName);
-  if (definition.credentials) {
+  if (definition.credentials && !opts.oauth) {
     return runStaticConnect(connectionName, connection, definition, syncUses(config, connectionName), {
       ...opts,
       out,
@@ -102,12 +104,15 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
       codePrefix: definition.type.toUpperCase().replace(/-/g, '_'),
       vendor: definition.title,
       connection: connectionName,
+      ...(oauth.invalidGrant ? { invalidGrant: (b) => oauth.invalidGrant!(b) } : {}),
     });
-    const tokens = await endpoint.exchangeCode(
+    const answered = await endpoint.exchangeCode(
       code,
       callback.redirectUri,
       oauth.pkce ? pkce.verifier : undefined,
     );
+    const scope = answered.scope ?? (await oauth.scopesOf?.(connection, answered.accessToken));
+    const tokens = { ...answered, ...(scope ? { scope } : {}) };
     const missing = missingScopes(tokens.scope, needs);
     if (missing.length > 0) {
       out(

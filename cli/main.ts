@@ -121,6 +121,10 @@ program
   )
   .option('--public-client', 'a PKCE app without a client secret')
   .option(
+    '--oauth',
+    "HubSpot, Salesforce: authorise the vendor's OAuth app in a browser instead of giving a token or client credentials",
+  )
+  .option(
     '--port <n>',
     'loopback port of the redirect URI http://127.0.0.1:<port>/callback (default: a random free one)',
     count,
@@ -136,6 +140,7 @@ program
         tenant?: string;
         clientId?: string;
         publicClient?: boolean;
+        oauth?: boolean;
         port?: number;
         secretFile?: string;
       },

@@ -55,7 +55,12 @@ export async function checkConnections(
     const definition = connectorDefinition(connection.type)!;
     const oauth = definition.oauth as OAuthApp | undefined;
     const base = { connection: name, type: connection.type };
-    if (definition.credentials) {
+    const stored =
+      definition.credentials && oauth
+        ? await stores.read(name, connection).catch(() => undefined)
+        : undefined;
+    // A vendor with both: the stored fields say which way it was connected.
+    if (definition.credentials && !(oauth && stored?.refreshToken)) {
       const check = await checkStatic(
         name,
         connection,
@@ -95,6 +100,7 @@ export async function checkConnections(
         codePrefix: connection.type.toUpperCase().replace(/-/g, '_'),
         vendor: definition.title,
         connection: name,
+        ...(oauth.invalidGrant ? { invalidGrant: (b) => oauth.invalidGrant!(b) } : {}),
       });
       const token = new RotatingToken({
         store,
@@ -104,7 +110,8 @@ export async function checkConnections(
         codePrefix: connection.type.toUpperCase().replace(/-/g, '_'),
         vendor: definition.title,
       });
-      const accounts = await oauth.accounts(connection, await token.get());
+      const accessToken = await token.get();
+      const accounts = await oauth.accounts(connection, accessToken);
       const wanted = oauth.accountOf(fields);
       const account = accounts.find((a) => a.id === wanted);
       if (!account) {
@@ -115,7 +122,9 @@ export async function checkConnections(
         });
         continue;
       }
-      const granted = (await store.read().catch(() => undefined))?.tokens.scope ?? tokens.scope;
+      const granted = oauth.scopesOf
+        ? await oauth.scopesOf(connection, accessToken)
+        : ((await store.read().catch(() => undefined))?.tokens.scope ?? tokens.scope);
       const missing = missingScopes(granted, needs);
       checks.push(
         missing.length > 0

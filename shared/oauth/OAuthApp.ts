@@ -1,3 +1,5 @@
+import type { SyncUse } from './CredentialCheck.ts';
+
 /** A scope a connection needs, and why (which sync and object), to name it when it is missing. */
 export interface ScopeNeed {
   readonly scope: string;
@@ -9,6 +11,8 @@ export interface ScopeNeed {
 export interface OAuthAccount {
   readonly id: string;
   readonly name: string;
+  /** Where its API is, when the vendor says so per account (Salesforce: the org's instance URL). */
+  readonly url?: string;
 }
 
 /**
@@ -26,7 +30,14 @@ export interface OAuthApp<C = unknown> {
   /** How a confidential client authenticates at the token endpoint. */
   readonly clientAuth: 'basic' | 'body';
   /** The scopes that writing these objects needs (and refresh tokens), each with what needs it. */
-  scopesFor(objects: readonly { readonly sync: string; readonly object: string }[]): ScopeNeed[];
+  scopesFor(objects: readonly SyncUse[]): ScopeNeed[];
+  /**
+   * The scopes an access token carries, for a vendor whose token answer does not say (HubSpot:
+   * GET /oauth/v1/access-tokens/{token}); space-separated.
+   */
+  scopesOf?(connection: C, accessToken: string, fetchImpl?: typeof fetch): Promise<string>;
+  /** Whether a token endpoint's 4xx body rejects the grant itself. @default RFC 6749 `invalid_grant` */
+  invalidGrant?(body: Readonly<Record<string, unknown>>): boolean;
   /**
    * The accounts the access token reaches, from the vendor's cheapest identity endpoint (Xero:
    * GET /connections). Throws a TargetError when the token is refused.

@@ -73,7 +73,7 @@ export async function playBrowser(authorizeUrl: string): Promise<Response> {
 
 /** The URL `writeback connect` prints for the user to open, from its output so far. */
 export function printedUrl(output: string): string | undefined {
-  return /^\s+(https?:\/\/\S+\/identity\/connect\/authorize\?\S+)$/m.exec(output)?.[1];
+  return /^\s+(https?:\/\/\S+\?response_type=code&\S+)$/m.exec(output)?.[1];
 }
 
 /**
@@ -136,6 +136,8 @@ export interface VendorSync {
   readonly name: string;
   readonly connection: string;
   readonly object: string;
+  /** The target field holding the external id. @default ext_id */
+  readonly externalId?: string;
   readonly deletes?: boolean;
   readonly associateWith?: string;
 }
@@ -159,7 +161,7 @@ export function writeVendorConfig(
       name: '${s.name}',
       schedule: 'rate(5 minutes)',
       source: { table: 'src.${s.name}', key: 'id', cursor: 'updated_at' },
-      target: { connection: '${s.connection}', object: '${s.object}', externalId: 'ext_id'${s.associateWith ? `, associate: { with: '${s.associateWith}' }` : ''} },
+      target: { connection: '${s.connection}', object: '${s.object}', externalId: '${s.externalId ?? 'ext_id'}'${s.associateWith ? `, associate: { with: '${s.associateWith}' }` : ''} },
       map: (row) => ({ name: String(row.name) }),
       ${parent ? `parent: { sync: '${parent.name}', key: 'parent_id' },` : ''}
       ${s.deletes ? "deletes: { column: 'deleted_at' }," : ''}

@@ -10,6 +10,7 @@ import {
 } from './associations.ts';
 import { AUTH_MISSING_MESSAGE, errorBody, type RateLimitPolicy, rateLimitBody } from './bodies.ts';
 import { HubSpotIdentity, type HubSpotIdentityOptions } from './hubspotIdentity.ts';
+import { type HubSpotFakeApp, HubSpotOAuthFake } from './hubspotOAuthFake.ts';
 import { type HubSpotFakeRateLimit, HubSpotLimits } from './limits.ts';
 import { CrmObjects, isRecord } from './objects.ts';
 import { buildObjectTypes, type FakeObjectTypeOptions, storedValue } from './objectTypes.ts';
@@ -86,6 +87,12 @@ export interface HubSpotFakeOptions {
   readonly now?: () => number;
   /** The account the token belongs to and the scopes of its private app (hubspotIdentity.ts). */
   readonly identity?: HubSpotIdentityOptions;
+  /** Public (OAuth) apps, the scopes the user grants and the access token lifetime (hubspotOAuthFake.ts). */
+  readonly oauth?: {
+    readonly apps?: readonly HubSpotFakeApp[];
+    readonly consentScopes?: readonly string[];
+    readonly accessTokenTtlSeconds?: number;
+  };
 }
 
 /** A status fault: a 429 names `policy` in its body. */
@@ -111,10 +118,12 @@ export class HubSpotFake extends FakeServer<FakeCall, HubSpotStatusFault> {
   private readonly assoc: Associations;
   private readonly limits: HubSpotLimits | undefined;
   public readonly identity: HubSpotIdentity;
+  public readonly oauth: HubSpotOAuthFake;
 
   public constructor(opts: HubSpotFakeOptions = {}) {
     super({ now: opts.now, maxBodyBytes: 5 * 1024 * 1024 });
     this.identity = new HubSpotIdentity(opts.identity);
+    this.oauth = new HubSpotOAuthFake({ ...opts.oauth, portalId: this.identity.portalId, now: this.now });
     this.token = opts.token ?? 'pat-fake-hubspot-token';
     this.limits = opts.rateLimit === false ? undefined : new HubSpotLimits(opts.rateLimit);
     for (const model of buildObjectTypes(opts.objects)) {
@@ -280,9 +289,10 @@ export class HubSpotFake extends FakeServer<FakeCall, HubSpotStatusFault> {
   }
 
   protected override process(call: FakeCall, raw: string, url: URL): Reply {
-    const tokenInfo = this.identity.tokenInfo(call, raw, this.token);
-    if (tokenInfo) return tokenInfo;
-    if (header(call, 'authorization') !== `Bearer ${this.token}`) {
+    const unauthenticated = this.identity.tokenInfo(call, raw, this.token) ?? this.oauth.answer(call, raw);
+    if (unauthenticated) return unauthenticated;
+    const bearer = header(call, 'authorization');
+    if (bearer !== `Bearer ${this.token}` && !this.oauth.accepts(bearer?.replace(/^Bearer /, '') ?? '')) {
       return { status: 401, body: errorBody(AUTH_MISSING_MESSAGE, 'INVALID_AUTHENTICATION') };
     }
     const refused = this.limits?.admit(isBurstExempt(call.method, call.path), this.now());

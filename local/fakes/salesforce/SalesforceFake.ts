@@ -4,6 +4,7 @@ import type { StatusFault } from '../common/faults.ts';
 import { SlidingWindow } from '../common/SlidingWindow.ts';
 import { snapshotMap } from '../common/snapshot.ts';
 import { SalesforceIdentity, type SalesforceIdentityOptions } from './salesforceIdentity.ts';
+import { type SalesforceFakeApp, SalesforceOAuthFake } from './salesforceOAuthFake.ts';
 
 export type { FakeCall } from '../common/FakeServer.ts';
 export type { CallMatch, Fault } from '../common/faults.ts';
@@ -34,6 +35,14 @@ export interface SalesforceFakeOptions {
   readonly now?: () => number;
   /** The org, the user its tokens act as, the scopes and object permissions (salesforceIdentity.ts). */
   readonly identity?: SalesforceIdentityOptions;
+  /**
+   * Web-server flow apps and the scopes the user approves (salesforceOAuthFake.ts).
+   * @default the client-credentials app (clientId, clientSecret) also enabled for the web-server flow
+   */
+  readonly oauth?: {
+    readonly apps?: readonly SalesforceFakeApp[];
+    readonly consentScopes?: readonly string[];
+  };
 }
 
 export const SALESFORCE_FAKE_CLIENT_ID = '3MVG9FAKECLIENTID';
@@ -109,11 +118,23 @@ export class SalesforceFake extends FakeServer {
   private readonly cursors = new Map<string, { rows: Record<string, unknown>[]; at: number }>();
   private nextId = 1;
   public readonly identity: SalesforceIdentity;
+  public readonly oauth: SalesforceOAuthFake;
 
   public constructor(opts: SalesforceFakeOptions = {}) {
     super({ now: opts.now });
     this.opts = opts;
     this.identity = new SalesforceIdentity(opts.identity);
+    this.oauth = new SalesforceOAuthFake({
+      apps: opts.oauth?.apps ?? [
+        {
+          clientId: opts.clientId ?? SALESFORCE_FAKE_CLIENT_ID,
+          clientSecret: opts.clientSecret ?? SALESFORCE_FAKE_CLIENT_SECRET,
+        },
+      ],
+      ...(opts.oauth?.consentScopes ? { consentScopes: opts.oauth.consentScopes } : {}),
+      organizationId: this.identity.organizationId,
+      now: this.now,
+    });
     const limit = opts.dailyLimit ?? 100_000;
     this.day = limit === false ? undefined : new SlidingWindow(limit, 86_400_000);
     let custom = 0;
@@ -178,10 +199,12 @@ export class SalesforceFake extends FakeServer {
   }
 
   protected override process(call: FakeCall, raw: string): Reply {
+    const flow = this.oauth.answer(call, raw, this.url);
+    if (flow) return flow;
     if (call.path === '/services/oauth2/token' && call.method === 'POST') return this.token(call, raw);
     const auth = header(call, 'authorization') ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    if (token !== this.accessToken && !this.tokens.has(token)) {
+    if (token !== this.accessToken && !this.tokens.has(token) && !this.oauth.accepts(token)) {
       return { status: 401, body: errorList('INVALID_SESSION_ID', 'Session expired or invalid') };
     }
     const now = this.now();

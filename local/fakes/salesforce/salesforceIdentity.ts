@@ -66,6 +66,7 @@ export class SalesforceIdentity {
           email_verified: true,
           user_type: 'STANDARD',
           active: true,
+          urls: { custom_domain: baseUrl, rest: `${baseUrl}/services/data/v{version}/` },
         },
       };
     }

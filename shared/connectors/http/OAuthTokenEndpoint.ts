@@ -18,6 +18,11 @@ export interface OAuthTokenEndpointOptions {
   readonly vendor: string;
   /** Names the connection in what to do about a rejected refresh token. */
   readonly connection?: string;
+  /**
+   * Whether a 4xx answer rejects the code or refresh token itself (RFC 6749 `invalid_grant`; HubSpot
+   * answers `{"status":"BAD_REFRESH_TOKEN"}` instead). @default body.error === 'invalid_grant'
+   */
+  readonly invalidGrant?: (body: Readonly<Record<string, unknown>>) => boolean;
   /** @default globalThis.fetch */
   readonly fetch?: typeof globalThis.fetch;
   /** @default 15_000 */
@@ -32,6 +37,8 @@ interface TokenAnswer {
   scope?: string;
   error?: string;
   error_description?: string;
+  /** HubSpot's error bodies name the error here (BAD_REFRESH_TOKEN, BAD_CLIENT_ID…). */
+  status?: string;
 }
 
 /**
@@ -111,7 +118,10 @@ export class OAuthTokenEndpoint {
         { disposition: 'retryable', httpStatus: res.status },
       );
     }
-    if (body?.error === 'invalid_grant') {
+    const rejected = body
+      ? (this.opts.invalidGrant ?? ((b) => b.error === 'invalid_grant'))(body as Record<string, unknown>)
+      : false;
+    if (rejected) {
       const what = refreshToken ? 'the refresh token' : 'the authorization code';
       const reconnect = this.opts.connection
         ? `run \`writeback connect ${this.opts.connection}\` again`
@@ -125,7 +135,7 @@ export class OAuthTokenEndpoint {
     throw new TargetError(
       `${codePrefix}_UNAUTHORIZED`,
       redact(
-        `${vendor} token endpoint refused the client (${res.status}${body?.error ? ` ${body.error}` : ''}); check the client id and secret`,
+        `${vendor} token endpoint refused the client (${res.status}${body?.error || body?.status ? ` ${body.error ?? body.status}` : ''}); check the client id and secret`,
         scrub,
       ),
       { disposition: 'permanent', httpStatus: res.status },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
+import type { BearerSource } from '../../oauth/StableRefreshAuth.ts';
 import { waves } from '../batching.ts';
 import type {
   AssociatedRecord,
@@ -34,7 +35,9 @@ export interface HubSpotConnectorOptions {
   /** API base URL; a local fake's URL in tests. @default https://api.hubapi.com */
   readonly baseUrl?: string;
   /** Private app access token (sent as `Authorization: Bearer`). Never appears in errors. */
-  readonly token: string;
+  readonly token?: string;
+  /** Instead of `token`: an OAuth app's access tokens, renewed with its refresh token. */
+  readonly auth?: BearerSource;
   /**
    * The unique property (hasUniqueValue) that holds our external id: one name for every object
    * type, or one per object type (`{ contacts: 'dwh_customer_id', companies: 'dwh_company_id' }`).
@@ -139,21 +142,30 @@ export class HubSpotConnector implements Connector {
   private readonly readProperties: HubSpotConnectorOptions['readProperties'];
   private readonly http: HttpClient;
   private readonly assoc: HubSpotAssociations;
+  private readonly auth: BearerSource | undefined;
 
   public constructor(opts: HubSpotConnectorOptions) {
-    const token = new Secret(opts.token);
+    if (!opts.token && !opts.auth) throw new Error('HubSpotConnector: give token or auth');
+    const token = new Secret(opts.token ?? '');
+    const auth = opts.auth;
+    this.auth = auth;
     this.idProperty = opts.idProperty;
     this.readProperties = opts.readProperties;
     const spec = opts.rateLimit === undefined ? HUBSPOT_RATE_LIMITS : opts.rateLimit;
-    const tokenHash = createHash('sha256').update(opts.token).digest('hex').slice(0, 12);
+    const tokenHash = createHash('sha256')
+      .update(opts.token ?? '')
+      .digest('hex')
+      .slice(0, 12);
     this.http = new HttpClient({
       vendor: 'HubSpot',
       codePrefix: 'HUBSPOT',
       baseUrl: opts.baseUrl ?? 'https://api.hubapi.com',
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       timeoutMs: opts.timeoutMs ?? 30_000,
-      authHeaders: () => ({ Authorization: `Bearer ${token.reveal()}` }),
-      secrets: () => [token.reveal()],
+      authHeaders: async () => ({
+        Authorization: auth ? await auth.authorization() : `Bearer ${token.reveal()}`,
+      }),
+      secrets: () => (auth ? auth.secrets() : [token.reveal()]),
       // Limits are per account (per token): connectors built with one token share one limiter.
       ...(spec ? { limiter: RateLimiter.shared(opts.limiterKey ?? `hubspot:${tokenHash}`, spec) } : {}),
       maxLimiterWaitMs: opts.maxLimiterWaitMs ?? 10_000,
@@ -474,13 +486,15 @@ export class HubSpotConnector implements Connector {
 
   /** One HTTP call through the shared layer (timeout, rate limiter, blip retries, redaction). */
   private async exchange(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Exchange> {
-    const res = await this.http.request({
-      method,
-      path,
-      ...(body === undefined ? {} : { body }),
-      // Batch upsert by idProperty: sending it twice has the effect of sending it once.
-      replaySafe: true,
-    });
+    const send = () =>
+      this.http.request({
+        method,
+        path,
+        ...(body === undefined ? {} : { body }),
+        // Batch upsert by idProperty: sending it twice has the effect of sending it once.
+        replaySafe: true,
+      });
+    const res = await (this.auth ? this.auth.renewingOn401(send) : send());
     return res.ok ? { ok: true, status: res.status, headers: res.headers, text: res.text } : res;
   }
 

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
+import { stableRefreshFrom } from '../../oauth/StableRefreshAuth.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { HubSpotConnector } from './HubSpotConnector.ts';
 import { hubspotCredentials } from './hubspotCredentials.ts';
+import { hubspotOAuth } from './hubspotOAuth.ts';
 
 const HubSpotConnection = z
   .object({
@@ -11,6 +13,8 @@ const HubSpotConnection = z
     secret: z.string().min(1).optional(),
     /** API base URL. @default https://api.hubapi.com */
     baseUrl: z.url().optional(),
+    /** Where `writeback connect --oauth` sends the user to install the app. @default https://app.hubspot.com */
+    loginUrl: z.url().optional(),
   })
   .strict();
 
@@ -20,9 +24,27 @@ export const hubspotDefinition = defineConnector({
   title: 'HubSpot',
   connection: HubSpotConnection,
   credentials: hubspotCredentials,
-  secretFields: ['token'],
+  oauth: hubspotOAuth,
+  secretFields: [
+    'token',
+    'clientId',
+    'clientSecret',
+    'refreshToken',
+    'accessToken',
+    'expiresAt',
+    'scope',
+    'hubId',
+  ],
   capabilities: HubSpotConnector.CAPABILITIES,
   create: ({ sync, connectionName, connection, creds, options }) => {
+    const oauthAuth = stableRefreshFrom(creds, {
+      tokenUrl: hubspotOAuth.tokenUrl(connection),
+      clientAuth: hubspotOAuth.clientAuth,
+      codePrefix: 'HUBSPOT',
+      vendor: 'HubSpot',
+      connection: connectionName,
+      invalidGrant: (b) => hubspotOAuth.invalidGrant!(b),
+    });
     if (!creds.token)
       throw new ConfigValidationError([`connections[${connectionName}]: no token in its secret`]);
     if (!sync.target.externalId) {
@@ -32,7 +54,9 @@ export const hubspotDefinition = defineConnector({
     }
     const baseUrl = creds.baseUrl ?? connection.baseUrl;
     return new HubSpotConnector({
-      token: creds.token,
+      ...(oauthAuth
+        ? { auth: oauthAuth, limiterKey: `hubspot:${connectionName}:${creds.hubId ?? ''}` }
+        : { token: creds.token }),
       idProperty: sync.target.externalId,
       ...(baseUrl ? { baseUrl } : {}),
       ...(options.readFields ? { readProperties: [...options.readFields] } : {}),

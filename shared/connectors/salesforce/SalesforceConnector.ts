@@ -1,5 +1,6 @@
 import type { Payload } from '../../config/schema.ts';
 import { TargetError } from '../../errors.ts';
+import type { BearerSource } from '../../oauth/StableRefreshAuth.ts';
 import { writeInCalls } from '../batching.ts';
 import type {
   Connector,
@@ -60,6 +61,8 @@ export interface SalesforceConnectorOptions extends HttpConnectorOptions {
   readonly instanceUrl: string;
   /** @default 'v62.0' (collections upsert needs 46.0 or later) */
   readonly apiVersion?: string;
+  /** Instead of the credentials below: a web-server flow's access tokens, renewed with its refresh token. */
+  readonly auth?: BearerSource;
   /** A session or OAuth access token used as is. Either this or clientId + clientSecret. */
   readonly accessToken?: string;
   /** Client-credentials flow of a connected app (token from {instanceUrl}/services/oauth2/token). */
@@ -112,19 +115,21 @@ export class SalesforceConnector implements Connector {
   private readonly api: string;
   private readonly externalIdField: SalesforceConnectorOptions['externalIdField'];
   private readonly readFields: SalesforceConnectorOptions['readFields'];
-  private readonly auth: BearerAuth;
+  private readonly auth: BearerSource;
   private readonly batchSize: number;
   private readonly nulls: NullPolicy;
 
   public constructor(opts: SalesforceConnectorOptions) {
     const instanceUrl = opts.instanceUrl.replace(/\/+$/, '');
-    this.auth = new BearerAuth('SalesforceConnector', opts, {
-      tokenUrl: `${instanceUrl}/services/oauth2/token`,
-      clientAuth: 'body',
-      codePrefix: 'SALESFORCE',
-      vendor: 'Salesforce',
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    });
+    this.auth =
+      opts.auth ??
+      new BearerAuth('SalesforceConnector', opts, {
+        tokenUrl: `${instanceUrl}/services/oauth2/token`,
+        clientAuth: 'body',
+        codePrefix: 'SALESFORCE',
+        vendor: 'Salesforce',
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      });
     this.api = `/services/data/${opts.apiVersion ?? 'v62.0'}`;
     this.externalIdField = opts.externalIdField;
     this.readFields = opts.readFields;

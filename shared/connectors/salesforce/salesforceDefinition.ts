@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
+import { stableRefreshFrom } from '../../oauth/StableRefreshAuth.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { SALESFORCE_RATE_LIMITS, SalesforceConnector } from './SalesforceConnector.ts';
 import { salesforceCredentials } from './salesforceCredentials.ts';
+import { salesforceOAuth } from './salesforceOAuth.ts';
 
 const SalesforceConnection = z
   .object({
@@ -27,7 +29,18 @@ export const salesforceDefinition = defineConnector({
   title: 'Salesforce',
   connection: SalesforceConnection,
   credentials: salesforceCredentials,
-  secretFields: ['clientId', 'clientSecret', 'token', 'instanceUrl'],
+  oauth: salesforceOAuth,
+  secretFields: [
+    'clientId',
+    'clientSecret',
+    'token',
+    'instanceUrl',
+    'refreshToken',
+    'accessToken',
+    'expiresAt',
+    'scope',
+    'organizationId',
+  ],
   capabilities: {
     nativeUpsert: true,
     idempotencyKey: false,
@@ -54,9 +67,17 @@ export const salesforceDefinition = defineConnector({
       );
     }
     if (errors.length > 0 || !instanceUrl || !sync.target.externalId) throw new ConfigValidationError(errors);
+    const oauthAuth = stableRefreshFrom(creds, {
+      tokenUrl: salesforceOAuth.tokenUrl(connection),
+      clientAuth: salesforceOAuth.clientAuth,
+      codePrefix: 'SALESFORCE',
+      vendor: 'Salesforce',
+      connection: connectionName,
+    });
     return new SalesforceConnector({
       instanceUrl,
       externalIdField: sync.target.externalId,
+      ...(oauthAuth ? { auth: oauthAuth } : {}),
       ...(creds.token
         ? { accessToken: creds.token }
         : { clientId: creds.clientId, clientSecret: creds.clientSecret }),

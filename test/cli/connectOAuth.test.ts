@@ -1,0 +1,272 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConnect } from '../../cli/connect.ts';
+import { runValidateConnections } from '../../cli/validate.ts';
+import { type HubSpotFake, startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
+import {
+  HUBSPOT_FAKE_CLIENT_ID,
+  HUBSPOT_FAKE_CLIENT_SECRET,
+} from '../../local/fakes/hubspot/hubspotOAuthFake.ts';
+import {
+  SALESFORCE_FAKE_CLIENT_ID,
+  SALESFORCE_FAKE_CLIENT_SECRET,
+  type SalesforceFake,
+  startSalesforceFake,
+} from '../../local/fakes/salesforce/SalesforceFake.ts';
+import { loadConfigFile } from '../../shared/config/loadConfig.ts';
+import { credentialsFromSecret } from '../../shared/connectors/ConnectionCredentials.ts';
+import { createConnector } from '../../shared/connectors/createConnector.ts';
+import { writeSecretFile } from '../../shared/oauth/FileTokenStore.ts';
+import { browserOnPrintedUrl, browseWhenPrinted, startCli, writeVendorConfig } from './connectHelpers.ts';
+
+/** runConnect --oauth in this process, playing the browser as soon as the URL is printed. */
+async function connectOAuth(
+  name: string,
+  opts: Omit<Parameters<typeof runConnect>[1], 'out' | 'oauth'>,
+): Promise<{ code: number; output: string; url: string | undefined }> {
+  const lines: string[] = [];
+  const browser = browserOnPrintedUrl((l) => lines.push(l));
+  const code = await runConnect(name, { ...opts, oauth: true, out: browser.out });
+  await browser.browsed();
+  const url = lines.find((l) => /^\s+http/.test(l))?.trim();
+  return { code, output: lines.join('\n'), url };
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+
+/** The stored fields with the access token expired: the next use must refresh. */
+function expire(path: string): void {
+  writeSecretFile(path, { ...readJson(path), expiresAt: new Date(Date.now() - 1000).toISOString() });
+}
+
+describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-server flow)', () => {
+  let dir: string;
+  let hubspot: HubSpotFake;
+  let salesforce: SalesforceFake;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wb-connect-oauth-'));
+    [hubspot, salesforce] = await Promise.all([
+      startHubSpotFake({ rateLimit: false }),
+      startSalesforceFake({ dailyLimit: false }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([hubspot?.stop(), salesforce?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('HubSpot', () => {
+    const config = () =>
+      writeVendorConfig(dir, 'hubspot-oauth', { hubspot: { type: 'hubspot', baseUrl: hubspot.url } }, [
+        {
+          name: 'customers',
+          connection: 'hubspot',
+          object: 'contacts',
+          externalId: 'dwh_customer_id',
+          deletes: true,
+        },
+      ]);
+    const file = () => join(dir, 'hubspot-oauth.json');
+
+    it('runs as a process: prints the app.hubspot.com-style URL, takes the code on its loopback, stores the token set with the account and scopes', async () => {
+      // Act
+      const cli = startCli(
+        [
+          '-c',
+          config(),
+          'connect',
+          'hubspot',
+          '--oauth',
+          '--client-id',
+          HUBSPOT_FAKE_CLIENT_ID,
+          '--secret-file',
+          file(),
+        ],
+        { WRITEBACK_CLIENT_SECRET: HUBSPOT_FAKE_CLIENT_SECRET },
+      );
+      const { url, page } = await browseWhenPrinted(cli);
+      const code = await cli.exit;
+      // Assess
+      expect(page.status).toBe(200);
+      expect(cli.output()).toMatch(/Connected hubspot to writeback-fake\.hubspot\.com \(24681357\)/);
+      expect(code).toBe(0);
+      const asked = new URL(url);
+      expect(asked.pathname).toBe('/oauth/authorize');
+      expect(asked.searchParams.get('scope')).toBe(
+        'oauth crm.objects.contacts.write crm.objects.contacts.read',
+      );
+      expect(asked.searchParams.has('code_challenge')).toBe(false);
+      expect(readJson(file())).toMatchObject({
+        clientId: HUBSPOT_FAKE_CLIENT_ID,
+        clientSecret: HUBSPOT_FAKE_CLIENT_SECRET,
+        hubId: '24681357',
+        refreshToken: expect.stringMatching(/^na1-/),
+        scope: 'oauth crm.objects.contacts.write crm.objects.contacts.read',
+      });
+    }, 60_000);
+
+    it('writes with the stored token set after its access token expired: the connector refreshes once, the refresh token unchanged', async () => {
+      // Prepare
+      expire(file());
+      const refreshes = hubspot.oauth.refreshes;
+      const cfg = await loadConfigFile(config());
+      const connector = createConnector(
+        cfg.syncs[0]!,
+        cfg.connections.hubspot!,
+        credentialsFromSecret(readJson(file())),
+        { pace: false },
+      );
+      // Act
+      const results = await connector.upsertBatch('contacts', [
+        {
+          key: 'c1',
+          externalId: 'c1',
+          idempotencyKey: 'c1-v1',
+          payload: { email: 'one@example.com', firstname: 'One' },
+        },
+      ]);
+      // Assess
+      expect(results).toEqual([expect.objectContaining({ key: 'c1', ok: true })]);
+      expect(hubspot.oauth.refreshes).toBe(refreshes + 1);
+    });
+
+    it('validate --connections checks the stored grant: account and scopes from the token metadata; a revoked app is HUBSPOT_INVALID_GRANT', async () => {
+      const validate = async () => {
+        const lines: string[] = [];
+        const code = await runValidateConnections({
+          configPath: config(),
+          localStatePath: join(dir, 'none.json'),
+          secretDir: dir,
+          out: (l) => lines.push(l),
+        });
+        return { code, lines };
+      };
+      // hubspot-oauth.json is not <connection>.json: copy it where validate looks
+      writeSecretFile(join(dir, 'hubspot.json'), readJson(file()));
+      const ok = await validate();
+      expect(ok.lines[1]).toMatch(
+        /^ {2}OK {4}hubspot \(hubspot\): writeback-fake\.hubspot\.com \(24681357\); scopes oauth crm\.objects\.contacts\.write crm\.objects\.contacts\.read cover its syncs$/,
+      );
+      expect(ok.code).toBe(0);
+      // The account uninstalls the app
+      hubspot.oauth.revokeAll();
+      expire(join(dir, 'hubspot.json'));
+      const revoked = await validate();
+      expect(revoked.code).toBe(1);
+      expect(revoked.lines[1]).toMatch(
+        /^ {2}FAIL {2}hubspot \(hubspot\): HUBSPOT_INVALID_GRANT: HubSpot rejected the refresh token .*run `writeback connect hubspot` again$/,
+      );
+    });
+
+    it('names the scopes the user did not grant and stores nothing', async () => {
+      const stingy = await startHubSpotFake({
+        rateLimit: false,
+        oauth: { consentScopes: ['oauth', 'crm.objects.contacts.read'] },
+      });
+      const stored = join(dir, 'hubspot-stingy.json');
+      try {
+        const { code, output } = await connectOAuth('hubspot', {
+          configPath: writeVendorConfig(
+            dir,
+            'hubspot-stingy',
+            { hubspot: { type: 'hubspot', baseUrl: stingy.url } },
+            [{ name: 'customers', connection: 'hubspot', object: 'contacts' }],
+          ),
+          secretFile: stored,
+          clientId: HUBSPOT_FAKE_CLIENT_ID,
+          env: { WRITEBACK_CLIENT_SECRET: HUBSPOT_FAKE_CLIENT_SECRET },
+        });
+        expect(code).toBe(1);
+        expect(output).toMatch(
+          /missing: crm\.objects\.contacts\.write \(sync customers \(contacts: create, update\)\)\. Nothing was stored/,
+        );
+        expect(existsSync(stored)).toBe(false);
+      } finally {
+        await stingy.stop();
+      }
+    });
+
+    it('refuses a wrong client secret at the token endpoint (HubSpot BAD_CLIENT_SECRET), nothing stored', async () => {
+      const stored = join(dir, 'hubspot-bad-secret.json');
+      await expect(
+        connectOAuth('hubspot', {
+          configPath: config(),
+          secretFile: stored,
+          clientId: HUBSPOT_FAKE_CLIENT_ID,
+          env: { WRITEBACK_CLIENT_SECRET: 'not-the-secret' },
+        }),
+      ).rejects.toThrow(/HubSpot token endpoint refused the client \(400 BAD_CLIENT_SECRET\)/);
+      expect(existsSync(stored)).toBe(false);
+    });
+  });
+
+  describe('Salesforce', () => {
+    const config = () =>
+      writeVendorConfig(
+        dir,
+        'salesforce-oauth',
+        { salesforce: { type: 'salesforce', instanceUrl: salesforce.url } },
+        [{ name: 'accounts', connection: 'salesforce', object: 'Account', externalId: 'Ext_Id__c' }],
+      );
+    const file = () => join(dir, 'salesforce.json');
+
+    it('connects with PKCE: the token answer’s scopes, the org and its instance URL stored beside the refresh token', async () => {
+      const { code, output, url } = await connectOAuth('salesforce', {
+        configPath: config(),
+        secretFile: file(),
+        clientId: SALESFORCE_FAKE_CLIENT_ID,
+        env: { WRITEBACK_CLIENT_SECRET: SALESFORCE_FAKE_CLIENT_SECRET },
+      });
+      expect(output).toMatch(
+        /Connected salesforce to integration@writeback\.example in org 00D5g000004FAKEEAW \(00D5g000004FAKEEAW\); scopes: api refresh_token/,
+      );
+      expect(code).toBe(0);
+      const asked = new URL(url!).searchParams;
+      expect(asked.get('code_challenge_method')).toBe('S256');
+      expect(asked.get('scope')).toBe('api refresh_token');
+      expect(readJson(file())).toMatchObject({
+        clientId: SALESFORCE_FAKE_CLIENT_ID,
+        refreshToken: expect.any(String),
+        organizationId: '00D5g000004FAKEEAW',
+        instanceUrl: salesforce.url,
+      });
+    });
+
+    it('reads through the connector after the access token expired: one refresh, no new refresh token', async () => {
+      expire(file());
+      const before = readJson(file()).refreshToken;
+      const refreshes = salesforce.oauth.refreshes;
+      const cfg = await loadConfigFile(config());
+      const connector = createConnector(
+        cfg.syncs[0]!,
+        cfg.connections.salesforce!,
+        credentialsFromSecret(readJson(file())),
+        { pace: false },
+      );
+      const found: unknown[] = [];
+      for await (const r of connector.list('Account')) found.push(r);
+      expect(found).toEqual([]);
+      expect(salesforce.oauth.refreshes).toBe(refreshes + 1);
+      expect(readJson(file()).refreshToken).toBe(before);
+    });
+
+    it('a revoked refresh token is SALESFORCE_INVALID_GRANT telling to connect again', async () => {
+      salesforce.oauth.revokeAll();
+      expire(file());
+      const lines: string[] = [];
+      const code = await runValidateConnections({
+        configPath: config(),
+        localStatePath: join(dir, 'none.json'),
+        secretDir: dir,
+        out: (l) => lines.push(l),
+      });
+      expect(code).toBe(1);
+      expect(lines[1]).toMatch(
+        /^ {2}FAIL {2}salesforce \(salesforce\): SALESFORCE_INVALID_GRANT: Salesforce rejected the refresh token .*run `writeback connect salesforce` again$/,
+      );
+    });
+  });
+});
