@@ -23,6 +23,8 @@ export interface MeterCounts {
    * reports no consumed capacity with the error; counted at 1 WRU (our items are under 1 KB).
    */
   failedConditionalWrites: number;
+  /** Request units (read and write, indexes included) by `<operation> <table>`: where the units go. */
+  unitsByCall: Record<string, number>;
   sqsRequests: Record<string, number>;
   /** SQS requests as billed: every 64 KB of a request's payload is one request. Empty receives apart. */
   sqsBilled: number;
@@ -51,6 +53,7 @@ export function emptyCounts(): MeterCounts {
     tableWru: 0,
     indexWru: {},
     failedConditionalWrites: 0,
+    unitsByCall: {},
     sqsRequests: {},
     sqsBilled: 0,
     sqsEmptyReceives: 0,
@@ -81,6 +84,7 @@ export function diffCounts(b: MeterCounts, a: MeterCounts): MeterCounts {
     tableWru: b.tableWru - a.tableWru,
     indexWru: sub(b.indexWru, a.indexWru),
     failedConditionalWrites: b.failedConditionalWrites - a.failedConditionalWrites,
+    unitsByCall: sub(b.unitsByCall, a.unitsByCall),
     sqsRequests: sub(b.sqsRequests, a.sqsRequests),
     sqsBilled: b.sqsBilled - a.sqsBilled,
     sqsEmptyReceives: b.sqsEmptyReceives - a.sqsEmptyReceives,
@@ -89,6 +93,7 @@ export function diffCounts(b: MeterCounts, a: MeterCounts): MeterCounts {
 }
 
 interface Capacity {
+  TableName?: string;
   Table?: { CapacityUnits?: number };
   GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
   CapacityUnits?: number;
@@ -132,6 +137,7 @@ export class AwsMeter {
           const consumed = (out.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
           for (const cap of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
             const table = cap.Table?.CapacityUnits ?? cap.CapacityUnits ?? 0;
+            bump(c.unitsByCall, `${name} ${cap.TableName ?? '?'}`, cap.CapacityUnits ?? table);
             if (READS.has(name)) {
               c.rru += cap.CapacityUnits ?? table;
               continue;

@@ -82,16 +82,27 @@ function syncTemplate(resources: Record<string, Resource>, sync: string): SyncTe
     if (!fn) throw new Error(`no ${kind} function for ${sync} in the template`);
     return Number(fn[1].Properties!.MemorySize ?? 128);
   };
-  const alarms = own.filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
-  const alarmMetrics = alarms.reduce((n, [, r]) => {
-    const metrics = r.Properties!.Metrics as { MetricStat?: unknown }[] | undefined;
-    return n + (metrics ? metrics.filter((m) => m.MetricStat).length : 1);
-  }, 0);
+  const alarms = own.filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([, r]) => r);
   return {
     memory: { extract: memory('Extract'), write: memory('Write') },
     alarms: alarms.length,
-    alarmMetrics,
+    alarmMetrics: billedAlarmMetrics(alarms),
   };
+}
+
+/** Billed alarm metrics of some alarms: one per metric an alarm evaluates (metric math counts each). */
+function billedAlarmMetrics(alarms: readonly Resource[]): number {
+  return alarms.reduce((n, r) => {
+    const metrics = r.Properties!.Metrics as { MetricStat?: unknown }[] | undefined;
+    return n + (metrics ? metrics.filter((m) => m.MetricStat).length : 1);
+  }, 0);
+}
+
+/** The stack's own alarms (not of one sync: their logical ids do not start with `Sync`), shared by every sync. */
+function stackAlarms(resources: Record<string, Resource>): Resource[] {
+  return Object.entries(resources)
+    .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && !id.startsWith('Sync'))
+    .map(([, r]) => r);
 }
 
 /** The custom metrics the extract handler publishes for a run (names; one metric each per sync). */
@@ -220,6 +231,9 @@ async function main(): Promise<void> {
         indexWru: Object.fromEntries(Object.entries(p.counts.indexWru).map(([k, v]) => [k, per(v)])),
         failedConditionalWrites: per(p.counts.failedConditionalWrites),
         rru: per(p.counts.rru),
+        unitsByCall: Object.fromEntries(
+          Object.entries(p.counts.unitsByCall).map(([k, v]) => [k, Number(per(v).toFixed(4))]),
+        ),
         sqsBilled: per(p.counts.sqsBilled),
         sqsByOperation: Object.fromEntries(Object.entries(p.counts.sqsRequests).map(([k, v]) => [k, per(v)])),
         invocations: per(p.invocations.length),
@@ -258,6 +272,8 @@ async function main(): Promise<void> {
     };
     const idleTotal = Object.values(idle).reduce((a, b) => a + b, 0);
     const dashboards = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard').length;
+    const shared = stackAlarms(resources);
+    const sharedAlarmMetrics = billedAlarmMetrics(shared);
     const endpoints = Object.values(resources).filter(
       (r) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties?.VpcEndpointType === 'Interface',
     );
@@ -296,6 +312,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `fixed: ${dashboards} dashboard(s) (${usd(prices.cloudwatch.dashboardMonth)} each beyond ${prices.cloudwatch.freeDashboards} free), ` +
+        `${shared.length} stack alarm(s) on ${sharedAlarmMetrics} metric(s) (${usd(sharedAlarmMetrics * prices.cloudwatch.alarmMetricMonth)}), ` +
         `${endpoints.length} interface endpoint(s) in this template`,
     );
     console.log(
@@ -330,7 +347,12 @@ async function main(): Promise<void> {
           metricsEveryRun: metricNames,
           logBytesPerRun: logBytes,
         },
-        fixed: { dashboards, interfaceEndpoints: endpoints.length },
+        fixed: {
+          dashboards,
+          stackAlarms: shared.length,
+          stackAlarmMetrics: sharedAlarmMetrics,
+          interfaceEndpoints: endpoints.length,
+        },
       }),
     );
     if (process.argv.includes('--write-docs')) {
@@ -353,6 +375,8 @@ async function main(): Promise<void> {
         alarmMetrics: t.alarmMetrics,
         metricNames,
         dashboards,
+        stackAlarms: shared.length,
+        stackAlarmMetrics: sharedAlarmMetrics,
         secrets,
         endpoints: interfaceEndpoints.length,
         azs,
@@ -376,6 +400,8 @@ interface CostFigures {
   alarmMetrics: number;
   metricNames: string[];
   dashboards: number;
+  stackAlarms: number;
+  stackAlarmMetrics: number;
   secrets: number;
   endpoints: number;
   azs: number;
@@ -445,6 +471,7 @@ function writeCostSection(f: CostFigures): void {
     '| part | per month |',
     '| --- | --- |',
     `| dashboard (${f.dashboards}) | ${usd(f.dashboards * prices.cloudwatch.dashboardMonth)}, or free as one of the account's first ${prices.cloudwatch.freeDashboards} |`,
+    `| alarms of the stack, shared by every sync (${f.stackAlarms}, on ${f.stackAlarmMetrics} metric${f.stackAlarmMetrics === 1 ? '' : 's'}) | ${usd(f.stackAlarmMetrics * prices.cloudwatch.alarmMetricMonth)} |`,
     `| secrets of this config (${f.secrets}) | ${usd(f.secrets * prices.secretsManager.secretMonth)} |`,
     `| alarm topic key (only with \`alarmEmail\`) | ${usd(prices.kms.keyMonth)} |`,
     `| private warehouse (\`dwh*\` context or \`trialDatabase\`): ${f.endpoints} interface endpoints in ${f.azs} AZs | ${usd(vpcMonth)} (+ $${prices.vpc.interfaceEndpointGb}/GB) |`,

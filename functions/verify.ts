@@ -3,7 +3,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { METRICS_NAMESPACE, METRICS_SERVICE, VERIFY_METRICS } from '../shared/contracts/metricNames.ts';
+import {
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  VERIFY_METRICS,
+  VERIFY_MISMATCHED,
+} from '../shared/contracts/metricNames.ts';
 import { findSync, syncToRun, type VerifyHandlerDeps } from '../shared/runtime/HandlerDeps.ts';
 import { once } from '../shared/util/once.ts';
 import { type RepairResult, repairFindings } from '../shared/verify/repairSync.ts';
@@ -41,6 +46,12 @@ export function createVerifyHandler(getDeps: () => Promise<VerifyHandlerDeps>) {
     for (const kind of FINDING_KINDS) {
       deps.metrics?.addMetric(VERIFY_METRICS[kind], MetricUnit.Count, report.counts[kind]);
     }
+    // The kinds that mean a mismatch (not backlog), summed without the sync dimension: the stack's
+    // one verify alarm watches it for every sync (one billed alarm metric, not four per sync).
+    const { missing, drift, orphan, dead } = report.counts;
+    deps.metrics
+      ?.singleMetric()
+      .addMetric(VERIFY_MISMATCHED, MetricUnit.Count, missing + drift + orphan + dead);
     deps.logger.info('verify finished', { sync: sync.name, counts: report.counts, clean: report.clean });
     let repair: RepairResult | undefined;
     if (event.repair) {

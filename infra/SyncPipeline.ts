@@ -9,7 +9,7 @@ import {
   TimeZone,
   Validations,
 } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -24,7 +24,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { mappingFingerprint } from '../shared/config/mappingFingerprint.ts';
 import type { SyncConfig } from '../shared/config/schema.ts';
-import { VERIFY_MISMATCH_METRICS } from '../shared/contracts/metricNames.ts';
 import { ENV } from '../shared/contracts/RuntimeEnv.ts';
 import { ConfigValidationError } from '../shared/errors.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
@@ -149,8 +148,8 @@ export class SyncPipeline extends Construct {
   /** Compares the source with the target's copy on `sync.verify.schedule`; only when `verify` is configured. */
   public readonly verifyFunction: NodejsFunction | undefined;
   /**
-   * DLQ not empty, records failed (partial runs), oldest message age, failed runs, extract errors,
-   * write errors, schedule failures and, for an enabled sync, a missed schedule (createSyncAlarms).
+   * DLQ not empty, records failed (partial runs), oldest message age, extract errors (failed runs
+   * too), schedule failures and, for an enabled sync, a missed schedule (createSyncAlarms).
    */
   public readonly alarms: cloudwatch.Alarm[];
 
@@ -329,7 +328,6 @@ export class SyncPipeline extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
         extractFunction: this.extractFunction,
-        writeFunction: this.writeFunction,
       },
       { maxMessageAge: props.maxMessageAge ?? Duration.hours(1) },
     );
@@ -388,7 +386,8 @@ export class SyncPipeline extends Construct {
 
   /**
    * The verify function: reads the warehouse (source and the target's copy), scans this sync's
-   * links, and keeps its report in the state table; metrics per finding kind feed an alarm. Asked
+   * links, and keeps its report in the state table; its metrics feed the stack's verify alarm
+   * (createVerifyFindingsAlarm) and the dashboard. Asked
    * to repair, it sends the missing and drifted records to the sync's queue.
    */
   private createVerify(
@@ -450,26 +449,6 @@ export class SyncPipeline extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,
       reason:
         'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the verify function and its versions/aliases.',
-    });
-    // Findings of any kind but backlog mean the target does not match the source.
-    const findings = new cloudwatch.MathExpression({
-      // m: missing, d: drift, o: orphan, x: dead (VERIFY_MISMATCH_METRICS, in that order).
-      expression: 'm + d + o + x',
-      usingMetrics: Object.fromEntries(
-        VERIFY_MISMATCH_METRICS.map((name, i) => [
-          'mdox'[i]!,
-          syncMetric(sync.name, name, { statistic: 'Maximum', period: Duration.hours(1) }),
-        ]),
-      ),
-      period: Duration.hours(1),
-      label: `${sync.name} verify findings`,
-    });
-    findings.createAlarm(this, 'VerifyFindingsAlarm', {
-      alarmDescription: `Writeback ${sync.name}: verify found records missing, drifted, orphaned or dead in the target`,
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     return fn;
   }

@@ -28,6 +28,7 @@ import { pascalCase, STACK_OUTPUTS, syncOutputNames } from '../shared/contracts/
 import { ConfigValidationError } from '../shared/errors.ts';
 import { LINKS_TABLE, STATE_TABLE } from '../shared/state/tableDefinitions.ts';
 import { applyAlarmAction } from './alarmActions.ts';
+import { createVerifyFindingsAlarm } from './createSyncAlarms.ts';
 import { DwhNetwork, type DwhNetworkProps } from './DwhNetwork.ts';
 import { CLAIM_CHECK_BUCKET, TABLE_DEFAULTS } from './defaults.ts';
 import { importSecret } from './importSecret.ts';
@@ -238,6 +239,8 @@ export class WritebackStack extends Stack {
       if (pipeline.verifyFunction)
         output(names.verifyFunctionName, pipeline.verifyFunction.functionName, 'verify function');
     }
+
+    if (config.syncs.some((s) => s.verify)) createVerifyFindingsAlarm(this);
 
     new CfnOutput(this, STACK_OUTPUTS.stateTableName, {
       value: this.stateTable.tableName,

@@ -3,7 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { WRITE_METRICS } from '../shared/contracts/metricNames.ts';
+import {
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  VERIFY_MISMATCHED,
+  WRITE_METRICS,
+} from '../shared/contracts/metricNames.ts';
 import { missedScheduleWindow } from './missedSchedule.ts';
 import { syncMetric } from './syncMetrics.ts';
 
@@ -19,7 +24,6 @@ export interface SyncAlarmTargets {
   readonly deadLetterQueue: sqs.IQueue;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   readonly extractFunction: lambda.IFunction;
-  readonly writeFunction: lambda.IFunction;
 }
 
 /**
@@ -30,8 +34,12 @@ export interface SyncAlarmTargets {
  *   last five minutes. Unlike the DLQ alarm it returns to OK by itself, so a new wave of failures
  *   notifies again while older ones still sit in the DLQ;
  * - the queue stopped draining (oldest message age);
- * - a function failed (Lambda Errors: a failed run, whose handler fails the invocation after
- *   recording it, and timeouts and crashes that leave no run record);
+ * - the extract function failed (Lambda Errors: a failed run, whose handler fails the invocation
+ *   after recording it, and timeouts and crashes that leave no run record). The write function's
+ *   Errors have no alarm of their own: a batch that fails as a whole goes back to the queue, so a
+ *   writer that keeps failing ages the queue (the oldest-message alarm) and SQS then moves the
+ *   records to the DLQ (the DLQ alarm), while one that failed once needs no one. Its own alarm
+ *   would bill a metric per sync for an earlier copy of those notifications;
  * - the schedule did not start a run when it should have (no invocation of the extract function for
  *   about two schedule intervals, missing data breaching), or an invocation was lost: Scheduler
  *   could not deliver it, or Lambda gave up on an asynchronous one after its retries (both land in
@@ -104,11 +112,6 @@ export function createSyncAlarms(
       targets.extractFunction.metricErrors({ period, statistic: 'Sum' }),
     ),
     alarm(
-      'WriteErrorsAlarm',
-      'the write function failed as a whole (an error, a timeout or a crash, not a record-level failure).',
-      targets.writeFunction.metricErrors({ period, statistic: 'Sum' }),
-    ),
-    alarm(
       'CredentialsRefusedAlarm',
       "the target refuses the connection's credentials (revoked, expired or rotated), even after the writer re-read the secret: the sync is paused and nothing is dead-lettered. `writeback status` names the secret to update; the backlog drains once it holds valid credentials.",
       sum(WRITE_METRICS.authFailures),
@@ -159,4 +162,33 @@ export function createSyncAlarms(
     );
   }
   return alarms;
+}
+
+/**
+ * The stack's one verify alarm: a verification of any sync found records missing, drifted, orphaned
+ * or dead in the target. It watches VERIFY_MISMATCHED, which the verify functions publish without
+ * the sync dimension, so it bills one alarm metric for every verifying sync of the stack (a
+ * per-sync alarm on the four finding gauges billed four per sync). Which sync and which kind: the
+ * per-sync gauges (VERIFY_METRICS), the verify functions' logs and `writeback verify <sync>`.
+ *
+ * The metric carries no stack name: a second Writeback stack in the same account and region
+ * publishes into the same metric, so this alarm also goes off for that stack's findings (its
+ * per-sync metrics share names the same way when their syncs do).
+ */
+export function createVerifyFindingsAlarm(scope: Construct): cloudwatch.Alarm {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: VERIFY_MISMATCHED,
+    dimensionsMap: { service: METRICS_SERVICE },
+    statistic: 'Maximum',
+    // A verification publishes once; an hour keeps its finding in view across EMF's delay.
+    period: Duration.hours(1),
+  }).createAlarm(scope, 'VerifyFindingsAlarm', {
+    alarmDescription:
+      'Writeback: a verification found records missing, drifted, orphaned or dead in the target. The VerifyMissing/VerifyDrift/VerifyOrphan/VerifyDead metrics and the verify functions\' "verify finished" log lines say which sync; `writeback verify <sync>` lists the findings.',
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }

@@ -3,7 +3,8 @@
  * Powertools Metrics). The stack's alarms and dashboard read the same names from here; this file
  * has no dependencies so that the CDK app can import it.
  *
- * Every metric has the dimensions `service` (always `writeback`) and `sync`.
+ * Every metric has the dimensions `service` (always `writeback`) and `sync`, except VERIFY_MISMATCHED
+ * (`service` only).
  */
 export const METRICS_NAMESPACE = 'Writeback';
 
@@ -67,10 +68,11 @@ export const VERIFY_METRICS = {
   backlog: 'VerifyBacklog',
 } as const;
 
-/** The verify findings that mean the target does not match the source (backlog is only late). */
-export const VERIFY_MISMATCH_METRICS = [
-  VERIFY_METRICS.missing,
-  VERIFY_METRICS.drift,
-  VERIFY_METRICS.orphan,
-  VERIFY_METRICS.dead,
-] as const;
+/**
+ * Published by the verify function once per verification, beside the per-kind gauges, with the
+ * `service` dimension only: missing + drift + orphan + dead, the findings that mean the target does
+ * not match the source (backlog is only late). The stack's one verify alarm watches it for every
+ * sync: one billed alarm metric, where metric math over the four gauges of each sync billed four
+ * per sync. The gauges, with the sync, say which sync and which kind.
+ */
+export const VERIFY_MISMATCHED = 'VerifyMismatched';

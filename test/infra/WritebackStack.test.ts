@@ -172,7 +172,7 @@ describe('Class: WritebackStack', () => {
       built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', names.length);
       built.template.resourceCountIs('AWS::Scheduler::Schedule', names.length);
       built.template.resourceCountIs('AWS::SQS::Queue', 3 * names.length);
-      built.template.resourceCountIs('AWS::CloudWatch::Alarm', 8 * names.length);
+      built.template.resourceCountIs('AWS::CloudWatch::Alarm', 7 * names.length);
       built.template.resourceCountIs('AWS::DynamoDB::Table', 2);
     });
 

@@ -31,7 +31,7 @@ describe('Alarm actions', () => {
     for (const [id, alarm] of alarms) {
       expect([id, alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([id, [TOPIC], [TOPIC]]);
     }
-    expect(alarms.some(([id]) => id.startsWith('SyncContactsVerifyFindingsAlarm'))).toBe(true);
+    expect(alarms.some(([id]) => id.startsWith('VerifyFindingsAlarm'))).toBe(true);
   });
 
   it('notifies the topic it creates for alarmEmail', () => {

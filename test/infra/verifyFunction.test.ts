@@ -84,10 +84,28 @@ describe('Verify function', () => {
     expect(actionsOn(statements, dlq)).toEqual([]);
   });
 
-  it('raises an alarm when a verification finds anything but backlog', () => {
-    const alarm = resource(template, 'AWS::CloudWatch::Alarm', 'SyncContactsVerifyFindingsAlarm').Properties;
-    expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
-    expect(JSON.stringify(alarm.Metrics)).toMatch(/VerifyMissing.*VerifyDrift.*VerifyOrphan.*VerifyDead/);
+  it("raises one alarm for the stack's verifications, on one billed metric, when any finds anything but backlog", () => {
+    const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.filter(([id]) => id.includes('VerifyFindingsAlarm')).map(([id]) => id)).toEqual([
+      logicalId(template, 'AWS::CloudWatch::Alarm', 'VerifyFindingsAlarm'),
+    ]);
+    const alarm = resource(template, 'AWS::CloudWatch::Alarm', 'VerifyFindingsAlarm').Properties;
+    expect(alarm).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Namespace: 'Writeback',
+      MetricName: 'VerifyMismatched',
+      Dimensions: [{ Name: 'service', Value: 'writeback' }],
+      Statistic: 'Maximum',
+    });
+    expect(alarm.Metrics).toBeUndefined();
+  });
+
+  it('has no verify alarm when no sync verifies', () => {
+    const { template: unverified } = buildStack(testConfig([syncInput('companies')]));
+    expect(
+      Object.keys(unverified.findResources('AWS::CloudWatch::Alarm')).some((id) => id.includes('Verify')),
+    ).toBe(false);
   });
 });
 
