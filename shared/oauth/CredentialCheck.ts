@@ -59,7 +59,7 @@ export interface StaticCredentials<C = unknown> {
   ): Promise<CheckedCredential>;
 }
 
-/** `sync customers (contacts)`: what a need is for, as messages name it. */
-export function forSync(use: SyncUse, what?: string): string {
-  return `sync ${use.sync} (${use.object}${what ? ` ${what}` : ''})`;
+/** A token or key typed without echo, or given in WRITEBACK_TOKEN: what HubSpot and Stripe ask for. */
+export function tokenField(question: string): CredentialField {
+  return { field: 'token', question, hidden: true, env: 'WRITEBACK_TOKEN' };
 }

@@ -2,6 +2,9 @@ import { redact } from '../connectors/http/redact.ts';
 import { bodyExcerpt } from '../connectors/http/statusError.ts';
 import { TargetError } from '../errors.ts';
 
+/** A base URL without its trailing slashes, to append paths to. */
+export const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
 /** One call of a credential check: the vendor's answer, or a TargetError when there was none. */
 export interface IdentityCall {
   readonly method?: 'GET' | 'POST';

@@ -13,29 +13,10 @@ import {
   XERO_FAKE_TENANT,
   type XeroFake,
 } from '../../local/fakes/xero/XeroFake.ts';
-import { browserOnPrintedUrl, browseWhenPrinted, startCli, writeConnectConfig } from './connectHelpers.ts';
+import { browseWhenPrinted, connectPlayingBrowser, startCli, writeConnectConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
 const TENANT_B = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
-
-/** runConnect in this process, playing the browser as soon as the URL is printed. */
-async function connectPlayingBrowser(
-  connection: string,
-  opts: Omit<Parameters<typeof runConnect>[1], 'out'>,
-): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const browser = browserOnPrintedUrl((line) => lines.push(line));
-  const code = await runConnect(connection, {
-    ...opts,
-    env: opts.env ?? {},
-    out: browser.out,
-  }).catch(async (err: unknown) => {
-    await browser.browsed().catch(() => undefined);
-    throw err;
-  });
-  await browser.browsed();
-  return { code, lines };
-}
 
 describe('CLI: writeback connect (Xero, against the fake)', () => {
   let dir: string;

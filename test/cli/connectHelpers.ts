@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { vi } from 'vitest';
+import { runConnect } from '../../cli/connect.ts';
+import { runValidateConnections } from '../../cli/validate.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -180,4 +182,41 @@ export default defineConfig({
 `,
   );
   return path;
+}
+
+/**
+ * runConnect in this process, playing the browser as soon as a URL is printed (none is for a
+ * static credential): the exit code and the lines it printed.
+ */
+export async function connectPlayingBrowser(
+  connection: string,
+  opts: Omit<Parameters<typeof runConnect>[1], 'out'>,
+): Promise<{ code: number; lines: string[]; output: string }> {
+  const lines: string[] = [];
+  const browser = browserOnPrintedUrl((line) => lines.push(line));
+  const code = await runConnect(connection, {
+    ...opts,
+    env: opts.env ?? {},
+    out: browser.out,
+  }).catch(async (err: unknown) => {
+    await browser.browsed().catch(() => undefined);
+    throw err;
+  });
+  await browser.browsed();
+  return { code, lines, output: lines.join('\n') };
+}
+
+/** `writeback validate --connections` on the local files in `secretDir`: the exit code and the lines. */
+export async function validateLocal(
+  configPath: string,
+  secretDir: string,
+): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await runValidateConnections({
+    configPath,
+    localStatePath: join(secretDir, 'no-local-stack.json'),
+    secretDir,
+    out: (l) => lines.push(l),
+  });
+  return { code, lines };
 }

@@ -2,8 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConnect } from '../../cli/connect.ts';
-import { runValidateConnections } from '../../cli/validate.ts';
+import type { runConnect } from '../../cli/connect.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
 import {
   HUBSPOT_FAKE_CLIENT_ID,
@@ -19,22 +18,38 @@ import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { credentialsFromSecret } from '../../shared/connectors/ConnectionCredentials.ts';
 import { createConnector } from '../../shared/connectors/createConnector.ts';
 import { writeSecretFile } from '../../shared/oauth/FileTokenStore.ts';
-import { browserOnPrintedUrl, browseWhenPrinted, startCli, writeVendorConfig } from './connectHelpers.ts';
+import {
+  browseWhenPrinted,
+  connectPlayingBrowser,
+  startCli,
+  validateLocal,
+  writeVendorConfig,
+} from './connectHelpers.ts';
 
-/** runConnect --oauth in this process, playing the browser as soon as the URL is printed. */
+/** runConnect --oauth in this process, playing the browser: the exit code, the output and the URL printed. */
 async function connectOAuth(
   name: string,
   opts: Omit<Parameters<typeof runConnect>[1], 'out' | 'oauth'>,
 ): Promise<{ code: number; output: string; url: string | undefined }> {
-  const lines: string[] = [];
-  const browser = browserOnPrintedUrl((l) => lines.push(l));
-  const code = await runConnect(name, { ...opts, oauth: true, out: browser.out });
-  await browser.browsed();
-  const url = lines.find((l) => /^\s+http/.test(l))?.trim();
-  return { code, output: lines.join('\n'), url };
+  const { code, lines, output } = await connectPlayingBrowser(name, { ...opts, oauth: true });
+  return { code, output, url: lines.find((l) => /^\s+http/.test(l))?.trim() };
 }
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+
+/** The connector a writer builds from the stored fields (the secret's JSON). */
+async function connectorOnStored(configPath: string, stored: string) {
+  const cfg = await loadConfigFile(configPath);
+  const sync = cfg.syncs[0]!;
+  return createConnector(
+    sync,
+    cfg.connections[sync.target.connection]!,
+    credentialsFromSecret(readJson(stored)),
+    {
+      pace: false,
+    },
+  );
+}
 
 /** The stored fields with the access token expired: the next use must refresh. */
 function expire(path: string): void {
@@ -112,13 +127,7 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
       // Prepare
       expire(file());
       const refreshes = hubspot.oauth.refreshes;
-      const cfg = await loadConfigFile(config());
-      const connector = createConnector(
-        cfg.syncs[0]!,
-        cfg.connections.hubspot!,
-        credentialsFromSecret(readJson(file())),
-        { pace: false },
-      );
+      const connector = await connectorOnStored(config(), file());
       // Act
       const results = await connector.upsertBatch('contacts', [
         {
@@ -134,16 +143,7 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
     });
 
     it('validate --connections checks the stored grant: account and scopes from the token metadata; a revoked app is HUBSPOT_INVALID_GRANT', async () => {
-      const validate = async () => {
-        const lines: string[] = [];
-        const code = await runValidateConnections({
-          configPath: config(),
-          localStatePath: join(dir, 'none.json'),
-          secretDir: dir,
-          out: (l) => lines.push(l),
-        });
-        return { code, lines };
-      };
+      const validate = () => validateLocal(config(), dir);
       // hubspot-oauth.json is not <connection>.json: copy it where validate looks
       writeSecretFile(join(dir, 'hubspot.json'), readJson(file()));
       const ok = await validate();
@@ -239,13 +239,7 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
       expire(file());
       const before = readJson(file()).refreshToken;
       const refreshes = salesforce.oauth.refreshes;
-      const cfg = await loadConfigFile(config());
-      const connector = createConnector(
-        cfg.syncs[0]!,
-        cfg.connections.salesforce!,
-        credentialsFromSecret(readJson(file())),
-        { pace: false },
-      );
+      const connector = await connectorOnStored(config(), file());
       const found: unknown[] = [];
       for await (const r of connector.list('Account')) found.push(r);
       expect(found).toEqual([]);
@@ -256,13 +250,7 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
     it('a revoked refresh token is SALESFORCE_INVALID_GRANT telling to connect again', async () => {
       salesforce.oauth.revokeAll();
       expire(file());
-      const lines: string[] = [];
-      const code = await runValidateConnections({
-        configPath: config(),
-        localStatePath: join(dir, 'none.json'),
-        secretDir: dir,
-        out: (l) => lines.push(l),
-      });
+      const { code, lines } = await validateLocal(config(), dir);
       expect(code).toBe(1);
       expect(lines[1]).toMatch(
         /^ {2}FAIL {2}salesforce \(salesforce\): SALESFORCE_INVALID_GRANT: Salesforce rejected the refresh token .*run `writeback connect salesforce` again$/,

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConnect } from '../../cli/connect.ts';
 import { LocalSecretsManager } from '../../local/aws/LocalSecretsManager.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
 import {
@@ -13,21 +12,11 @@ import {
   startSalesforceFake,
 } from '../../local/fakes/salesforce/SalesforceFake.ts';
 import { type StripeFake, startStripeFake } from '../../local/fakes/stripe/StripeFake.ts';
-import { startCli, writeVendorConfig } from './connectHelpers.ts';
+import { connectPlayingBrowser, startCli, writeVendorConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
 const RK_FULL = 'rk_test_51WritebackFullAccessKey';
 const RK_NO_INVOICES = 'rk_test_51WritebackCustomersOnly';
-
-/** runConnect in this process without a terminal: what it printed and its exit code. */
-async function connect(
-  name: string,
-  opts: Omit<Parameters<typeof runConnect>[1], 'out'>,
-): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const code = await runConnect(name, { ...opts, out: (l) => lines.push(l) });
-  return { code, output: lines.join('\n') };
-}
 
 describe('CLI: writeback connect for static credentials (HubSpot private app, Stripe restricted key, Salesforce client credentials)', () => {
   let dir: string;
@@ -95,7 +84,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('refuses a token HubSpot does not know: the connection named, HUBSPOT_UNAUTHORIZED, nothing stored', async () => {
       const file = join(dir, 'hubspot-refused.json');
-      const { code, output } = await connect('hubspot', {
+      const { code, output } = await connectPlayingBrowser('hubspot', {
         configPath: config(),
         secretFile: file,
         env: { WRITEBACK_TOKEN: 'pat-eu1-not-a-real-token' },
@@ -121,7 +110,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
         ],
       );
       // Act
-      const { code, output } = await connect('hubspot', {
+      const { code, output } = await connectPlayingBrowser('hubspot', {
         configPath: withDeals,
         secretFile: file,
         env: { WRITEBACK_TOKEN: hubspot.accessToken },
@@ -136,14 +125,18 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('asks for the token only on a terminal: without one it names the environment variable', async () => {
       await expect(
-        connect('hubspot', { configPath: config(), env: {}, secretFile: join(dir, 'never.json') }),
+        connectPlayingBrowser('hubspot', {
+          configPath: config(),
+          env: {},
+          secretFile: join(dir, 'never.json'),
+        }),
       ).rejects.toThrow(/no terminal to ask for the HubSpot token on: set WRITEBACK_TOKEN/);
     });
 
     it('takes the token at the prompt without echo', async () => {
       const file = join(dir, 'hubspot-prompted.json');
       const asked: string[] = [];
-      const { code } = await connect('hubspot', {
+      const { code } = await connectPlayingBrowser('hubspot', {
         configPath: config(),
         secretFile: file,
         env: {},
@@ -189,7 +182,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('stores a key that may write every object the syncs write in the connection secret (--stack)', async () => {
       // Act
-      const { code, output } = await connect('stripe', {
+      const { code, output } = await connectPlayingBrowser('stripe', {
         configPath: config(),
         stack: 'writeback',
         secretsManager: client,
@@ -209,7 +202,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('names the permission a restricted key lacks (Stripe names it in its 403), with the sync, and stores nothing', async () => {
       const file = join(dir, 'stripe-limited.json');
-      const { code, output } = await connect('stripe', {
+      const { code, output } = await connectPlayingBrowser('stripe', {
         configPath: config(),
         secretFile: file,
         env: { WRITEBACK_TOKEN: RK_NO_INVOICES },
@@ -223,7 +216,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('refuses a key Stripe does not know: STRIPE_UNAUTHORIZED without the key in the message, nothing stored', async () => {
       const file = join(dir, 'stripe-refused.json');
-      const { code, output } = await connect('stripe', {
+      const { code, output } = await connectPlayingBrowser('stripe', {
         configPath: config(),
         secretFile: file,
         env: { WRITEBACK_TOKEN: 'rk_test_51Revoked0000000000' },
@@ -237,7 +230,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
     });
 
     it('accepts a full secret key, saying a restricted key is safer', async () => {
-      const { code, output } = await connect('stripe', {
+      const { code, output } = await connectPlayingBrowser('stripe', {
         configPath: config(),
         secretFile: join(dir, 'stripe-secret-key.json'),
         env: { WRITEBACK_TOKEN: stripe.apiKey },
@@ -301,7 +294,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('refuses a wrong consumer secret: SALESFORCE_UNAUTHORIZED naming invalid_client, the secret kept out, nothing stored', async () => {
       const file = join(dir, 'salesforce-refused.json');
-      const { code, output } = await connect('salesforce', {
+      const { code, output } = await connectPlayingBrowser('salesforce', {
         configPath: config(),
         clientId: SALESFORCE_FAKE_CLIENT_ID,
         secretFile: file,
@@ -317,7 +310,7 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
 
     it('names an object permission the integration user lacks for a sync with deletes', async () => {
       const file = join(dir, 'salesforce-deletes.json');
-      const { code, output } = await connect('salesforce', {
+      const { code, output } = await connectPlayingBrowser('salesforce', {
         configPath: config(true),
         clientId: SALESFORCE_FAKE_CLIENT_ID,
         secretFile: file,

@@ -8,13 +8,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnect } from '../../cli/connect.ts';
-import { runValidateConnections } from '../../cli/validate.ts';
 import { checkConnections, stackStores } from '../../cli/validateConnections.ts';
 import { LocalSecretsManager } from '../../local/aws/LocalSecretsManager.ts';
 import { startXeroFake, XERO_FAKE_PKCE_CLIENT_ID, type XeroFake } from '../../local/fakes/xero/XeroFake.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { type EmulatorFixture, startEmulatorFixture } from '../helpers/emulatorFixture.ts';
-import { browserOnPrintedUrl, writeConnectConfig } from './connectHelpers.ts';
+import { browserOnPrintedUrl, validateLocal, writeConnectConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
 
@@ -41,16 +40,7 @@ describe('CLI: writeback validate --connections', () => {
     expect(code).toBe(0);
   }
 
-  async function validate(): Promise<{ code: number; lines: string[] }> {
-    const lines: string[] = [];
-    const code = await runValidateConnections({
-      configPath: config,
-      localStatePath: join(dir, 'none.json'),
-      secretDir,
-      out: (l) => lines.push(l),
-    });
-    return { code, lines };
-  }
+  const validate = () => validateLocal(config, secretDir);
 
   const editFile = (change: (f: Record<string, string>) => void) => {
     const fields = JSON.parse(readFileSync(file(), 'utf8')) as Record<string, string>;

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnect } from '../../cli/connect.ts';
-import { runValidateConnections } from '../../cli/validate.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
 import {
   SALESFORCE_FAKE_CLIENT_ID,
@@ -13,7 +12,7 @@ import {
 } from '../../local/fakes/salesforce/SalesforceFake.ts';
 import { type StripeFake, startStripeFake } from '../../local/fakes/stripe/StripeFake.ts';
 import { writeSecretFile } from '../../shared/oauth/FileTokenStore.ts';
-import { writeVendorConfig } from './connectHelpers.ts';
+import { validateLocal, writeVendorConfig } from './connectHelpers.ts';
 
 const RK_FULL = 'rk_test_51WritebackFullAccessKey';
 const RK_READ_ONLY = 'rk_test_51WritebackReadOnlyKey';
@@ -27,16 +26,7 @@ describe('CLI: writeback validate --connections (HubSpot, Stripe, Salesforce)', 
   let stripe: StripeFake;
   let salesforce: SalesforceFake;
 
-  async function validate(): Promise<{ code: number; lines: string[] }> {
-    const lines: string[] = [];
-    const code = await runValidateConnections({
-      configPath: config,
-      localStatePath: join(dir, 'none.json'),
-      secretDir,
-      out: (l) => lines.push(l),
-    });
-    return { code, lines };
-  }
+  const validate = () => validateLocal(config, secretDir);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wb-validate-static-'));

@@ -1,5 +1,10 @@
-import type { CheckedCredential, StaticCredentials, SyncUse } from '../../oauth/CredentialCheck.ts';
-import { identityCall, refusal } from '../../oauth/identityCall.ts';
+import {
+  type CheckedCredential,
+  type StaticCredentials,
+  type SyncUse,
+  tokenField,
+} from '../../oauth/CredentialCheck.ts';
+import { identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { ScopeNeed } from '../../oauth/OAuthApp.ts';
 
 /** HubSpot's standard objects by name and objectTypeId; anything else is a custom object. */
@@ -49,25 +54,16 @@ export function hubspotScopeNeeds(uses: readonly SyncUse[]): ScopeNeed[] {
   return needs;
 }
 
-const trim = (url: string) => url.replace(/\/+$/, '');
-
 /**
  * A HubSpot private app's access token: asked without echo, checked with GET
  * /account-info/v3/details (the account it belongs to: the cheapest authenticated call) and POST
  * /oauth/v2/private-apps/get/access-token-info (the scopes the app was given).
  */
 export const hubspotCredentials: StaticCredentials<{ readonly baseUrl?: string | undefined }> = {
-  fields: [
-    {
-      field: 'token',
-      question: 'HubSpot private app access token (pat-…): ',
-      hidden: true,
-      env: 'WRITEBACK_TOKEN',
-    },
-  ],
+  fields: [tokenField('HubSpot private app access token (pat-…): ')],
   async check(connection, fields, uses, fetchImpl): Promise<CheckedCredential> {
     const token = fields.token ?? '';
-    const base = trim(connection.baseUrl ?? 'https://api.hubapi.com');
+    const base = trimSlash(connection.baseUrl ?? 'https://api.hubapi.com');
     const call = { vendor: 'HubSpot', codePrefix: 'HUBSPOT', secrets: [token], fetch: fetchImpl };
     const details = await identityCall({
       ...call,

@@ -1,4 +1,4 @@
-import { identityCall, refusal } from '../../oauth/identityCall.ts';
+import { identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { OAuthApp } from '../../oauth/OAuthApp.ts';
 import { hubspotScopeNeeds } from './hubspotCredentials.ts';
 
@@ -7,8 +7,6 @@ interface HubSpotEndpoints {
   readonly baseUrl?: string | undefined;
   readonly loginUrl?: string | undefined;
 }
-
-const trim = (url: string) => url.replace(/\/+$/, '');
 
 /** What GET /oauth/v1/access-tokens/{token} answers. */
 interface TokenMetadata {
@@ -27,7 +25,7 @@ async function metadata(
   const call = { vendor: 'HubSpot', codePrefix: 'HUBSPOT', secrets: [accessToken], fetch: fetchImpl };
   const answer = await identityCall({
     ...call,
-    url: `${trim(c.baseUrl ?? 'https://api.hubapi.com')}/oauth/v1/access-tokens/${encodeURIComponent(accessToken)}`,
+    url: `${trimSlash(c.baseUrl ?? 'https://api.hubapi.com')}/oauth/v1/access-tokens/${encodeURIComponent(accessToken)}`,
   });
   // An unknown or expired token is a 404 here, not a 401: still the access token that is refused.
   if (answer.status !== 200)
@@ -46,8 +44,8 @@ async function metadata(
  * RFC 6749's `invalid_grant`.
  */
 export const hubspotOAuth: OAuthApp<HubSpotEndpoints> = {
-  authorizeUrl: (c) => `${trim(c.loginUrl ?? c.baseUrl ?? 'https://app.hubspot.com')}/oauth/authorize`,
-  tokenUrl: (c) => `${trim(c.baseUrl ?? 'https://api.hubapi.com')}/oauth/v1/token`,
+  authorizeUrl: (c) => `${trimSlash(c.loginUrl ?? c.baseUrl ?? 'https://app.hubspot.com')}/oauth/authorize`,
+  tokenUrl: (c) => `${trimSlash(c.baseUrl ?? 'https://api.hubapi.com')}/oauth/v1/token`,
   pkce: false,
   clientAuth: 'body',
   scopesFor: (uses) => [

@@ -1,6 +1,6 @@
 import { TargetError } from '../../errors.ts';
 import type { CheckedCredential, StaticCredentials } from '../../oauth/CredentialCheck.ts';
-import { identityCall, refusal } from '../../oauth/identityCall.ts';
+import { identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { ScopeNeed } from '../../oauth/OAuthApp.ts';
 
 /** The parts of a Salesforce connection's config the credential check reads. */
@@ -8,8 +8,6 @@ interface SalesforceEndpoints {
   readonly instanceUrl?: string | undefined;
   readonly apiVersion?: string | undefined;
 }
-
-const trim = (url: string) => url.replace(/\/+$/, '');
 
 interface Describe {
   createable?: boolean;
@@ -43,7 +41,7 @@ export const salesforceCredentials: StaticCredentials<SalesforceEndpoints> = {
   ],
   async check(connection, fields, uses, fetchImpl): Promise<CheckedCredential> {
     const { clientId = '', clientSecret = '' } = fields;
-    const instanceUrl = trim(connection.instanceUrl ?? fields.instanceUrl ?? '');
+    const instanceUrl = trimSlash(connection.instanceUrl ?? fields.instanceUrl ?? '');
     if (!instanceUrl) {
       throw new TargetError(
         'SALESFORCE_UNAUTHORIZED',
@@ -84,7 +82,7 @@ export const salesforceCredentials: StaticCredentials<SalesforceEndpoints> = {
       }
       throw refusal(token, call, 'the client credentials');
     }
-    const api = trim(answer.instance_url ?? instanceUrl);
+    const api = trimSlash(answer.instance_url ?? instanceUrl);
     const headers = { Authorization: `Bearer ${answer.access_token}` };
     call.secrets = [...call.secrets, answer.access_token];
     const user = await identityCall({ ...call, url: `${api}/services/oauth2/userinfo`, headers });

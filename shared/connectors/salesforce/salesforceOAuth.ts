@@ -1,4 +1,4 @@
-import { identityCall, refusal } from '../../oauth/identityCall.ts';
+import { identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { OAuthApp, ScopeNeed } from '../../oauth/OAuthApp.ts';
 
 /** The parts of a Salesforce connection's config the OAuth flow reads. */
@@ -6,9 +6,8 @@ interface SalesforceEndpoints {
   readonly instanceUrl?: string | undefined;
 }
 
-const trim = (url: string) => url.replace(/\/+$/, '');
 /** Where the user logs in: the org's My Domain when the config names it, else login.salesforce.com. */
-const loginBase = (c: SalesforceEndpoints) => trim(c.instanceUrl ?? 'https://login.salesforce.com');
+const loginBase = (c: SalesforceEndpoints) => trimSlash(c.instanceUrl ?? 'https://login.salesforce.com');
 
 const NEEDS: readonly ScopeNeed[] = [
   { scope: 'api', for: 'the REST API every sync writes through' },

@@ -1,11 +1,14 @@
-import type { CheckedCredential, StaticCredentials, SyncUse } from '../../oauth/CredentialCheck.ts';
-import { type IdentityAnswer, identityCall, refusal } from '../../oauth/identityCall.ts';
+import {
+  type CheckedCredential,
+  type StaticCredentials,
+  type SyncUse,
+  tokenField,
+} from '../../oauth/CredentialCheck.ts';
+import { type IdentityAnswer, identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { ScopeNeed } from '../../oauth/OAuthApp.ts';
 
 /** An id no object has: a write probe on it is refused for the permission, or answered 404. */
 const PROBE_ID = 'writeback_permission_check';
-
-const trim = (url: string) => url.replace(/\/+$/, '');
 
 interface StripeErrorBody {
   error?: { message?: string; type?: string; code?: string };
@@ -26,17 +29,10 @@ const namedPermission = (a: IdentityAnswer) => /Having the '([a-z0-9_]+)' permis
  * permission. A secret key (sk_…) may do everything.
  */
 export const stripeCredentials: StaticCredentials<{ readonly baseUrl?: string | undefined }> = {
-  fields: [
-    {
-      field: 'token',
-      question: 'Stripe restricted key (rk_live_… or rk_test_…): ',
-      hidden: true,
-      env: 'WRITEBACK_TOKEN',
-    },
-  ],
+  fields: [tokenField('Stripe restricted key (rk_live_… or rk_test_…): ')],
   async check(connection, fields, uses, fetchImpl): Promise<CheckedCredential> {
     const key = fields.token ?? '';
-    const base = trim(connection.baseUrl ?? 'https://api.stripe.com');
+    const base = trimSlash(connection.baseUrl ?? 'https://api.stripe.com');
     const call = {
       vendor: 'Stripe',
       codePrefix: 'STRIPE',
