@@ -26,6 +26,10 @@ export const HubSpotErrorCode = {
   badResponse: 'HUBSPOT_BAD_RESPONSE',
   /** No idProperty is configured for the object. */
   noIdProperty: 'HUBSPOT_ID_PROPERTY_MISSING',
+  /** An OAuth app's token endpoint failed or did not answer: retried. */
+  authUnavailable: 'HUBSPOT_AUTH_UNAVAILABLE',
+  /** HubSpot rejected the OAuth app's refresh token (BAD_REFRESH_TOKEN: the app was uninstalled): run `writeback connect --oauth` again. */
+  invalidGrant: 'HUBSPOT_INVALID_GRANT',
 } as const;
 
 /** HubSpot's `Error` / `StandardError` body (and the 429 body's policyName, errorType). */

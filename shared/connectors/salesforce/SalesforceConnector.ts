@@ -45,6 +45,10 @@ export const SalesforceErrorCode = {
   badResponse: 'SALESFORCE_BAD_RESPONSE',
   /** No External ID field is configured for the object. */
   noExternalId: 'SALESFORCE_EXTERNAL_ID_MISSING',
+  /** The token endpoint failed or did not answer (client credentials, web-server flow refresh): retried. */
+  authUnavailable: 'SALESFORCE_AUTH_UNAVAILABLE',
+  /** Salesforce rejected the web-server flow's refresh token (invalid_grant: revoked or expired by the app's policy): run `writeback connect --oauth` again. */
+  invalidGrant: 'SALESFORCE_INVALID_GRANT',
 } as const;
 
 /**
