@@ -15,8 +15,10 @@ import {
   startSalesforceFake,
 } from '../../local/fakes/salesforce/SalesforceFake.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
+import { isAuthRefusal, needsReconnect } from '../../shared/connectors/authErrors.ts';
 import { credentialsFromSecret } from '../../shared/connectors/ConnectionCredentials.ts';
 import { createConnector } from '../../shared/connectors/createConnector.ts';
+import type { TargetError } from '../../shared/errors.ts';
 import { writeSecretFile } from '../../shared/oauth/FileTokenStore.ts';
 import {
   browseWhenPrinted,
@@ -159,6 +161,35 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
       expect(revoked.lines[1]).toMatch(
         /^ {2}FAIL {2}hubspot \(hubspot\): HUBSPOT_INVALID_GRANT: HubSpot rejected the refresh token .*run `writeback connect hubspot` again$/,
       );
+    });
+
+    it('a writer whose refresh token was rejected fails the whole call as HUBSPOT_INVALID_GRANT: an auth refusal that needs writeback connect, not a bad record', async () => {
+      // Prepare: connected again (the previous test revoked the app), then uninstalled
+      const stored = join(dir, 'hubspot-writer.json');
+      const { code } = await connectOAuth('hubspot', {
+        configPath: config(),
+        secretFile: stored,
+        clientId: HUBSPOT_FAKE_CLIENT_ID,
+        env: { WRITEBACK_CLIENT_SECRET: HUBSPOT_FAKE_CLIENT_SECRET },
+      });
+      expect(code).toBe(0);
+      hubspot.oauth.revokeAll();
+      expire(stored);
+      const connector = await connectorOnStored(config(), stored);
+      // Act
+      const failure = await connector
+        .upsertBatch('contacts', [
+          { key: 'c2', externalId: 'c2', idempotencyKey: 'c2-v1', payload: { email: 'two@example.com' } },
+        ])
+        .then(
+          (results) => results[0]?.error,
+          (err: unknown) => err as TargetError,
+        );
+      // Assess
+      expect(failure).toMatchObject({ code: 'HUBSPOT_INVALID_GRANT' });
+      expect(isAuthRefusal(failure)).toBe(true);
+      expect(needsReconnect(failure)).toBe(true);
+      expect(failure?.message).not.toContain(readJson(stored).refreshToken);
     });
 
     it('names the scopes the user did not grant and stores nothing', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkConnections, stackStores } from '../../cli/validateConnections.ts';
 import { LocalSecretsManager } from '../../local/aws/LocalSecretsManager.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
 import {
@@ -12,6 +13,8 @@ import {
   startSalesforceFake,
 } from '../../local/fakes/salesforce/SalesforceFake.ts';
 import { type StripeFake, startStripeFake } from '../../local/fakes/stripe/StripeFake.ts';
+import { loadConfigFile } from '../../shared/config/loadConfig.ts';
+import { startEmulatorFixture } from '../helpers/emulatorFixture.ts';
 import { connectPlayingBrowser, startCli, writeVendorConfig } from './connectHelpers.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
@@ -198,6 +201,28 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
       // The write probes wrote nothing
       expect(stripe.objects('customers')).toEqual([]);
       expect(stripe.objects('invoices')).toEqual([]);
+    });
+
+    it('validate --connections --stack checks the key the secret holds', async () => {
+      // Prepare: the state table of a stack (its refresh lease is not needed for a key)
+      const fx = await startEmulatorFixture();
+      try {
+        const stores = stackStores(client, { ddb: fx.aws.ddb, stateTable: fx.resources.stateTable });
+        // Act
+        const checks = await checkConnections(await loadConfigFile(config()), stores);
+        // Assess
+        expect(checks).toEqual([
+          {
+            connection: 'stripe',
+            type: 'stripe',
+            status: 'ok',
+            detail:
+              'acct_1FakeWriteback00, test mode (acct_1FakeWriteback00); granted customers: write, invoices: write: covers its syncs',
+          },
+        ]);
+      } finally {
+        await fx.stop();
+      }
     });
 
     it('names the permission a restricted key lacks (Stripe names it in its 403), with the sync, and stores nothing', async () => {
