@@ -182,7 +182,7 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
           { key: 'c2', externalId: 'c2', idempotencyKey: 'c2-v1', payload: { email: 'two@example.com' } },
         ])
         .then(
-          (results) => results[0]?.error,
+          (results) => (results[0]?.ok === false ? results[0].error : undefined),
           (err: unknown) => err as TargetError,
         );
       // Assess
