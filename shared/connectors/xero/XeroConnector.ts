@@ -254,7 +254,7 @@ export class XeroConnector implements Connector {
         }),
       );
     let res = await send(key);
-    if (res.ok && res.status === 400 && /Idempotency Key .* different request/i.test(res.text)) {
+    if (key && res.ok && res.status === 400 && /Idempotency Key .* different request/i.test(res.text)) {
       // Our key met another request (a batch reshaped by redelivery): the upsert is safe without it.
       res = await send(`${key}-r`);
     }
@@ -524,11 +524,21 @@ export function toXeroFields(payload: Payload): Record<string, unknown> {
   return out;
 }
 
-/** A deterministic key per batch (≤ 128 characters): the same records at the same versions give the same key. */
-export function idempotencyKey(object: string, records: readonly UpsertRecord[]): string {
+/**
+ * A deterministic key per batch (≤ 128 characters) of the records it may create: the same creates
+ * give the same key, so a replay after a lost answer is answered from Xero's memory instead of
+ * creating twice. Updates (records addressed by their ContactID or InvoiceID) need none: replaying
+ * one writes the same again. Under a key shared with its earlier writes, an update would be refused
+ * as "used with a different request" for as long as Xero keeps the key, and one reverting a record
+ * to content it had before would be answered from memory and not written at all.
+ * Undefined when the batch creates nothing.
+ */
+export function idempotencyKey(object: string, records: readonly UpsertRecord[]): string | undefined {
+  const creates = records.filter((r) => r.targetId === undefined);
+  if (creates.length === 0) return undefined;
   const h = createHash('sha256');
   h.update(object);
-  for (const r of records) h.update(`\n${r.idempotencyKey}`);
+  for (const r of creates) h.update(`\n${r.idempotencyKey}`);
   return `wb-${h.digest('hex').slice(0, 48)}`;
 }
 

@@ -233,8 +233,8 @@ describe('XeroConnector against the Xero fake', () => {
       expect(fake.contactsByNumber('C-1')).toHaveLength(1);
     });
 
-    it('resends without the key when Xero says the key was used with a different request', async () => {
-      // Prepare: the same records and versions, but a payload that changed in between (key reuse).
+    it('resends under another key when Xero says the key was used with a different request', async () => {
+      // Prepare: a create whose commit was lost, sent again with a payload that changed in between.
       await xero.upsertBatch('Contacts', [rec('1', { Name: 'Ada Ltd' })]);
 
       // Act
@@ -244,6 +244,24 @@ describe('XeroConnector against the Xero fake', () => {
       expect(success(r).created).toBe(true);
       expect(fake.calls(CONTACTS).map((c) => c.status)).toEqual([200, 400, 200]);
       expect(fake.contactsByNumber('C-1')[0]?.Name).toBe('Ada Lovelace Ltd');
+    });
+
+    it('writes every update of a record at once, a revert to earlier content included: updates carry no key', async () => {
+      const [created] = await xero.upsertBatch('Contacts', [rec('1', { Name: 'Ada Ltd' })]);
+      const targetId = success(created).targetId;
+      for (const name of ['Ada Lovelace Ltd', 'Ada Lovelace & Co', 'Ada Ltd']) {
+        const [r] = await xero.upsertBatch('Contacts', [rec('1', { Name: name }, { targetId })]);
+        expect(r?.ok).toBe(true);
+      }
+
+      expect(fake.calls(CONTACTS).map((c) => c.status)).toEqual([200, 200, 200, 200]);
+      expect(
+        fake
+          .calls(CONTACTS)
+          .slice(1)
+          .map((c) => c.headers['idempotency-key']),
+      ).toEqual([undefined, undefined, undefined]);
+      expect(fake.contactsByNumber('C-1')[0]?.Name).toBe('Ada Ltd');
     });
   });
 

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { editHubSpotContact, editXeroContact } from '../../../local/appEdits.ts';
 import type { HubSpotFake } from '../../../local/fakes/hubspot/HubSpotFake.ts';
 import type { XeroFake } from '../../../local/fakes/xero/XeroFake.ts';
 import { LocalStack } from '../../../local/LocalStack.ts';
@@ -31,10 +32,30 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
     await stack.drain(60_000);
     return { toXero, toHubSpot };
   };
+  /**
+   * Rounds until one writes nothing (a further round then makes no target call: no loop), at most
+   * five; the rounds that ran, the quiet one last.
+   */
+  const settle = async () => {
+    const rounds: Awaited<ReturnType<typeof round>>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = writes();
+      rounds.push(await round());
+      if (writes() === before) return rounds;
+    }
+    throw new Error(
+      `not settled after 5 rounds: ${JSON.stringify(rounds.map((r) => [r.toXero.counts, r.toHubSpot.counts]))}`,
+    );
+  };
+  /** Records written into either app (successful write calls; a retried call counts once). */
   const writes = () =>
-    hubspot.calls().filter((c) => c.method === 'POST' && /batch\/(upsert|update)$/.test(c.path)).length +
-    xero.calls().filter((c) => c.method === 'POST' || c.method === 'PUT').length;
+    hubspot
+      .calls()
+      .filter((c) => c.method === 'POST' && /batch\/(upsert|update)$/.test(c.path) && ok(c.status)).length +
+    xero.calls().filter((c) => c.method === 'POST' && c.query.summarizeErrors && ok(c.status)).length;
   const xeroContacts = () => xero.contacts();
+  const hubspotApp = () => ({ url: hubspot.url, token: hubspot.accessToken });
+  const xeroApp = () => ({ url: xero.url, accessToken: xero.accessToken, tenantId: xero.tenantId });
   const hubspotContacts = () => hubspot.records('contacts');
 
   beforeAll(async () => {
@@ -92,4 +113,73 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
     const third = await round();
     expect(third.toXero.counts.read + third.toHubSpot.counts.read).toBe(0);
   });
+
+  it('carries an edit of a field to the other app only from the side that owns it', async () => {
+    const ada = hubspotContacts().find((c) => c.properties.email === 'ada@example.com')!;
+    const adaInXero = xeroContacts().find((c) => c.ContactNumber === ada.id)!;
+    // HubSpot owns the names, Xero the account number: each edit where it belongs…
+    await editHubSpotContact(hubspotApp(), ada.id, { firstname: 'Augusta' });
+    await editXeroContact(xeroApp(), String(adaInXero.ContactID), { AccountNumber: 'ACC-7' });
+    // …and one where it does not: Xero's first name is HubSpot's to set.
+    const bob = xeroContacts().find((c) => c.EmailAddress === 'bob@example.com')!;
+    await editXeroContact(xeroApp(), String(bob.ContactID), { FirstName: 'Robert' });
+
+    // A row loaded before our write into its app waits for the load that shows it: the Xero edit
+    // may take a second round. Exactly one write each way, however the rounds fall.
+    const before = writes();
+    await settle();
+    expect(writes() - before).toBe(2);
+    expect(xero.contacts().find((c) => c.ContactID === adaInXero.ContactID)).toMatchObject({
+      FirstName: 'Augusta',
+      AccountNumber: 'ACC-7',
+    });
+    expect(hubspot.getRecord('contacts', ada.id)!.properties).toMatchObject({
+      firstname: 'Augusta',
+      xero_account_number: 'ACC-7',
+    });
+    const bobInHubSpot = hubspotContacts().find((c) => c.properties.email === 'bob@example.com')!;
+    expect(bobInHubSpot.properties.firstname).toBe('Bob');
+  });
+
+  it('resolves an address both apps changed by the newer edit, and records the conflict in the run', async () => {
+    const ada = hubspotContacts().find((c) => c.properties.firstname === 'Augusta')!;
+    const adaInXero = xeroContacts().find((c) => c.ContactNumber === ada.id)!;
+    await editXeroContact(xeroApp(), String(adaInXero.ContactID), { EmailAddress: 'ada@xero.example' });
+    // The HubSpot edit is the newer one (the apps stamp their modification times).
+    await waitForClockTick();
+    await editHubSpotContact(hubspotApp(), ada.id, { email: 'ada@hubspot.example' });
+
+    const before = writes();
+    const rounds = await settle();
+    expect(writes() - before).toBe(1);
+    const toXero = rounds.find((r) => r.toXero.counts.conflicts)!.toXero;
+    expect(toXero.conflicts).toEqual([
+      { key: ada.id, field: 'email', source: 'ada@hubspot.example', target: 'ada@xero.example', winner: 'a' },
+    ]);
+    expect(rounds.every((r) => r.toHubSpot.counts.enqueued === 0)).toBe(true);
+    expect(xero.contacts().find((c) => c.ContactID === adaInXero.ContactID)!.EmailAddress).toBe(
+      'ada@hubspot.example',
+    );
+    expect(hubspot.getRecord('contacts', ada.id)!.properties.email).toBe('ada@hubspot.example');
+    const stored = await stack.state.listRuns(TO_XERO, 10);
+    expect(stored.find((r) => r.runId === toXero.runId)!.conflicts).toEqual(toXero.conflicts);
+  });
+
+  it('takes a value that differs only in form for the same value: no write either way', async () => {
+    const bob = xeroContacts().find((c) => c.EmailAddress === 'bob@example.com')!;
+    await editXeroContact(xeroApp(), String(bob.ContactID), { EmailAddress: 'BOB@Example.com' });
+    const before = writes();
+    const { toXero, toHubSpot } = await round();
+    expect(toHubSpot.counts).toMatchObject({ read: 1, enqueued: 0, echoes: 1 });
+    expect(toXero.counts.enqueued).toBe(0);
+    expect(writes()).toBe(before);
+  });
 });
+
+const ok = (status: number | undefined) => status !== undefined && status < 300;
+
+/** The apps' modification times are in milliseconds: the next edit is stamped later. */
+async function waitForClockTick(): Promise<void> {
+  const start = Date.now();
+  await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(start + 1), { interval: 1 });
+}
