@@ -8,7 +8,7 @@ import type { SourceRow } from '../source/SourceReader.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import { contentHash } from '../util/contentHash.ts';
 import { type Conflict, decideFields } from './decideFields.ts';
-import type { PairStore } from './PairStore.ts';
+import type { PairEntity, PairStore } from './PairStore.ts';
 import type { PairConfig } from './pairSchema.ts';
 
 /** A conflict as the run history records it: the record, the field, both values and the side that won. */
@@ -61,7 +61,6 @@ export async function planPairPage(
   deps: PairPageDeps,
 ): Promise<PairPage> {
   const { pair } = sync;
-  const other = pair.side === 'a' ? 'b' : 'a';
   const built = await buildMessages(sync, rows, runId, children, deps.now);
   const links = await deps.links.batchGet(
     sync.name,
@@ -79,19 +78,43 @@ export async function planPairPage(
     );
     for (const [k, l] of strong) links.set(k, l);
   }
-  const entityOf = (r: SourceRow): string | undefined => {
-    const targetId = links.get(r.key)?.targetId;
-    return pair.side === 'a' ? r.key : targetId;
-  };
+  const entityKeys = rows.map((r) => (pair.side === 'a' ? r.key : links.get(r.key)?.targetId));
   const entities = await deps.pairs.batchGet(
     pair.name,
-    rows.map(entityOf).filter((e): e is string => e !== undefined),
+    entityKeys.filter((e): e is string => e !== undefined),
   );
   const targetRows = await readTargetCopy(
     deps.sql,
     pair,
     rows.map((r) => links.get(r.key)?.targetId).filter((id): id is string => id !== undefined),
   );
+  const targetIds = new Map<string, string>();
+  for (const [key, link] of links) if (link.targetId !== undefined) targetIds.set(key, link.targetId);
+  return planRows(pair, rows, built, { targetIds, entities, targetRows });
+}
+
+/** What the hub knows of a page's records besides their rows: read by planPairPage, given by tests. */
+export interface PairView {
+  /** Each row's record in the target (its link's target id), by source key; absent: not linked. */
+  readonly targetIds: ReadonlyMap<string, string>;
+  /** The pair's entities, by side a's record id. */
+  readonly entities: ReadonlyMap<string, PairEntity>;
+  /** The target app's copy rows, by the target's record id. */
+  readonly targetRows: ReadonlyMap<string, Row>;
+}
+
+/**
+ * The pure part of planPairPage: each row's message from what the hub knows of its record (no
+ * I/O, so that a property test can drive the protocol through it).
+ */
+export function planRows(
+  pair: PairConfig,
+  rows: readonly { readonly key: string; readonly row: Row }[],
+  built: readonly WriteMessage[],
+  view: PairView,
+): PairPage {
+  const other = pair.side === 'a' ? 'b' : 'a';
+  const entityOf = (key: string): string | undefined => (pair.side === 'a' ? key : view.targetIds.get(key));
   const page = { messages: [] as WriteMessage[], echoes: 0, awaiting: 0, conflicts: [] as PairConflict[] };
   for (const [i, r] of rows.entries()) {
     const msg = built[i]!;
@@ -99,9 +122,9 @@ export async function planPairPage(
       page.messages.push(msg);
       continue;
     }
-    const targetId = links.get(r.key)?.targetId;
-    const entityKey = entityOf(r);
-    const entity = entityKey === undefined ? undefined : entities.get(entityKey);
+    const targetId = view.targetIds.get(r.key);
+    const entityKey = entityOf(r.key);
+    const entity = entityKey === undefined ? undefined : view.entities.get(entityKey);
     if (targetId === undefined && stampOf(pair, r.row) !== undefined) {
       page.awaiting++;
       continue;
@@ -110,7 +133,7 @@ export async function planPairPage(
       page.awaiting++;
       continue;
     }
-    const targetRow = targetId === undefined ? undefined : targetRows.get(targetId);
+    const targetRow = targetId === undefined ? undefined : view.targetRows.get(targetId);
     const fresh =
       targetRow && !modifiedBefore(targetRow, pair.target.modifiedAt, entity?.writtenAt[other])
         ? targetRow

@@ -1,4 +1,6 @@
 import { WritebackError } from '../errors.ts';
+import type { PairWrite } from '../pair/PairStore.ts';
+import type { PairConfig } from '../pair/pairSchema.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { BatchContext } from './BatchContext.ts';
 
@@ -16,6 +18,7 @@ export async function recordPairWrite(
 ): Promise<void> {
   const pair = ctx.sync.pair;
   if (!pair || !msg.pair) return;
+  const pairMsg = { ...msg, pair: msg.pair };
   const store = ctx.deps.pairs;
   if (!store) {
     throw new WritebackError(
@@ -23,8 +26,18 @@ export async function recordPairWrite(
       `sync ${ctx.sync.name} is one direction of a two-way pair but the writer was given no pair store`,
     );
   }
+  await store.recordWrite(pairWriteOf(pair, pairMsg, targetId, calledAt));
+}
+
+/** What a successful write of a pair's message records (pure: the property test drives it too). */
+export function pairWriteOf(
+  pair: PairConfig,
+  msg: WriteMessage & { readonly pair: NonNullable<WriteMessage['pair']> },
+  targetId: string,
+  calledAt: number,
+): PairWrite {
   const readsA = pair.side === 'a';
-  await store.recordWrite({
+  return {
     pair: pair.name,
     partner: pair.partner,
     // Side a's id names the entity: the row's key when reading a, else the record written (a create
@@ -36,5 +49,5 @@ export async function recordPairWrite(
     readId: msg.key,
     agreed: msg.pair.agreed,
     now: calledAt,
-  });
+  };
 }
