@@ -14,6 +14,8 @@ import {
 } from '../../local/fakes/salesforce/SalesforceFake.ts';
 import { type StripeFake, startStripeFake } from '../../local/fakes/stripe/StripeFake.ts';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
+import { createConnector } from '../../shared/connectors/createConnector.ts';
+import type { TargetError } from '../../shared/errors.ts';
 import { startEmulatorFixture } from '../helpers/emulatorFixture.ts';
 import { connectPlayingBrowser, startCli, writeVendorConfig } from './connectHelpers.ts';
 
@@ -124,6 +126,27 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
         'hubspot: HubSpot account 24681357 lacks what its syncs need: crm.objects.deals.write (sync deals (deals: create, update)), crm.objects.deals.read (sync deals (deals: read back)). Nothing was stored: grant them and run `writeback connect hubspot` again.',
       );
       expect(existsSync(file)).toBe(false);
+    });
+
+    it('is right about the scope it names: the same token writing deals is refused by HubSpot with MISSING_SCOPES', async () => {
+      // Prepare: what a writer builds from the token connect refused to store
+      const connector = createConnector(
+        (await loadConfigFile(config())).syncs[0]!,
+        { type: 'hubspot', baseUrl: hubspot.url },
+        { token: hubspot.accessToken },
+        { pace: false },
+      );
+      // Act
+      const [result] = await connector
+        .upsertBatch('deals', [
+          { key: 'd1', externalId: 'd1', idempotencyKey: 'd1-v1', payload: { dealname: 'One' } },
+        ])
+        .catch((err: unknown) => [{ ok: false as const, key: 'd1', error: err as TargetError }]);
+      // Assess
+      expect(result).toMatchObject({ ok: false, error: { code: 'HUBSPOT_FORBIDDEN', httpStatus: 403 } });
+      expect(hubspot.calls({ method: 'POST', path: '/crm/v3/objects/deals/batch/upsert' })).toEqual([
+        expect.objectContaining({ status: 403 }),
+      ]);
     });
 
     it('asks for the token only on a terminal: without one it names the environment variable', async () => {

@@ -291,10 +291,17 @@ export class HubSpotFake extends FakeServer<FakeCall, HubSpotStatusFault> {
   protected override process(call: FakeCall, raw: string, url: URL): Reply {
     const unauthenticated = this.identity.tokenInfo(call, raw, this.token) ?? this.oauth.answer(call, raw);
     if (unauthenticated) return unauthenticated;
-    const bearer = header(call, 'authorization');
-    if (bearer !== `Bearer ${this.token}` && !this.oauth.accepts(bearer?.replace(/^Bearer /, '') ?? '')) {
+    const bearer = /^Bearer (.+)$/.exec(header(call, 'authorization') ?? '')?.[1] ?? '';
+    const privateApp = bearer === this.token;
+    if (!privateApp && !this.oauth.accepts(bearer)) {
       return { status: 401, body: errorBody(AUTH_MISSING_MESSAGE, 'INVALID_AUTHENTICATION') };
     }
+    const missingScope = this.identity.scopeRefusal(
+      call,
+      privateApp ? this.identity.scopes : this.oauth.scopesOf(bearer),
+      (t) => (this.types.get(t) ?? this.types.get(SINGULAR_ALIASES[t] ?? ''))?.model.name,
+    );
+    if (missingScope) return missingScope;
     const refused = this.limits?.admit(isBurstExempt(call.method, call.path), this.now());
     if (refused) return refused;
     const reply = this.identity.details(call) ?? this.route(call, url, raw);

@@ -1,3 +1,4 @@
+import { scopeBase } from '../../../shared/connectors/hubspot/hubspotCredentials.ts';
 import type { FakeCall, Reply } from '../common/FakeServer.ts';
 import { errorBody } from './bodies.ts';
 
@@ -37,6 +38,49 @@ export class HubSpotIdentity {
 
   public get portalId(): number {
     return this.opts.portalId ?? 24_681_357;
+  }
+
+  /** The scopes of the private app's token. */
+  public get scopes(): readonly string[] {
+    return this.opts.scopes ?? ALL_CRM_SCOPES;
+  }
+
+  /**
+   * HubSpot's 403 MISSING_SCOPES for a CRM objects call (v3 objects; v4 associations by the object
+   * they start from) whose token lacks the object's read scope (GET, batch/read, search) or write
+   * scope (anything else); undefined when the token may. `objectName` resolves a type or its id
+   * (0-1) to its name.
+   */
+  public scopeRefusal(
+    call: FakeCall,
+    granted: readonly string[],
+    objectName: (typeOrId: string) => string | undefined,
+  ): Reply | undefined {
+    const m = /^\/crm\/v[34]\/(?:objects|associations)\/([^/]+)(\/.*)?$/.exec(call.path);
+    if (!m) return undefined;
+    const name = objectName(decodeURIComponent(m[1]!));
+    if (name === undefined) return undefined;
+    const reads = call.method === 'GET' || /\/batch\/read$|\/search$/.test(m[2] ?? '');
+    const scope = `${scopeBase(name)}.${reads ? 'read' : 'write'}`;
+    if (granted.includes(scope)) return undefined;
+    return {
+      status: 403,
+      body: {
+        ...errorBody(
+          "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+          'MISSING_SCOPES',
+          {
+            errors: [
+              {
+                message: 'One or more of the following scopes are required.',
+                context: { requiredGranularScopes: [scope] },
+              },
+            ],
+          },
+        ),
+        links: { scopes: 'https://developers.hubspot.com/scopes' },
+      },
+    };
   }
 
   /** The token-info answer, for a call to its path; undefined for any other call. */

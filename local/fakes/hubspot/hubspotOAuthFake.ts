@@ -60,6 +60,11 @@ export class HubSpotOAuthFake {
     return t !== undefined && t.expiresAt > this.opts.now();
   }
 
+  /** The scopes an access token of this fake carries (none for a token it did not issue). */
+  public scopesOf(accessToken: string): readonly string[] {
+    return (this.accessTokens.get(accessToken)?.scope ?? '').split(' ').filter(Boolean);
+  }
+
   /** The account uninstalls the app: its refresh tokens and access tokens stop working. */
   public revokeAll(): void {
     for (const r of this.refreshTokens.values()) r.revoked = true;

@@ -26,7 +26,7 @@ const STANDARD: Readonly<Record<string, string>> = {
 };
 
 /** The scope family of an object: `crm.objects.contacts`, or `crm.objects.custom` for a custom object. */
-function scopeBase(object: string): string {
+export function scopeBase(object: string): string {
   const standard = STANDARD[object.toLowerCase()];
   return `crm.objects.${standard ?? 'custom'}`;
 }
