@@ -10,11 +10,9 @@ import { LinkStoreUnavailableError } from '../errors.ts';
 import { boundedKey, linkPk, targetRef } from '../links/linkKeys.ts';
 import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
 import { chunks } from '../util/chunks.ts';
-import type { PairEntity, PairStore, PairWrite } from './PairStore.ts';
+import { MIRROR_HASH, type PairEntity, type PairStore, type PairWrite } from './PairStore.ts';
 
 const BATCH_GET_MAX = 100;
-/** The content hash a partner's link starts with: never a payload's hash, so its first real row is sent. */
-export const MIRROR_HASH = 'pair-mirror';
 /** Prefix of an agreed field value's attribute: one top-level attribute per field, so two writers of different fields never overwrite each other. */
 const FIELD = 'f_';
 

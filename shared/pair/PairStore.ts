@@ -1,5 +1,8 @@
 import type { Baseline } from './decideFields.ts';
 
+/** The content hash a partner's link starts with: never a payload's hash, so its first real row is judged, not skipped. */
+export const MIRROR_HASH = 'pair-mirror';
+
 /** What the hub knows of one entity of a pair, kept beside the links of its two directions. */
 export interface PairEntity {
   /** Side a's record id: the entity's key (known from the first write on). */
