@@ -23,7 +23,7 @@ const HUBSPOT_COLUMNS = [
 export async function loadPairCopies(
   dwh: Sql,
   apps: { hubspot: HubSpotFake; xero: XeroFake },
-): Promise<void> {
+): Promise<number> {
   await createPairCopies(dwh);
   const loadedAt = new Date();
   const hubspot = apps.hubspot.records('contacts').map((r) => ({
@@ -55,6 +55,7 @@ export async function loadPairCopies(
         where xero.contacts.updated_date_utc is distinct from excluded.updated_date_utc`;
     }
   });
+  return hubspot.length + xero.length;
 }
 
 /** The two copies, empty: an ELT connector creates its tables on its first load. */

@@ -194,6 +194,8 @@ export interface CopySources {
   readonly credentials?: (connectionName: string) => ConnectionCredentials;
   /** The database URL of a Postgres target connection (asked only of Postgres connections). */
   readonly postgresUrl?: (connection: ConnectionConfig) => string | undefined;
+  /** Loads both apps of the two-way pair (their copies are the directions' sources); records loaded. */
+  readonly pairCopies?: () => Promise<number>;
 }
 
 /** What was loaded for one sync's `verify.table`, or why nothing was. */
@@ -215,6 +217,23 @@ export async function loadTargetCopies(
   for (const sync of syncs) {
     const table = sync.verify?.table;
     if (!table) continue;
+    // A two-way pair's copies are the two directions' sources: the pair's own ELT loads them both.
+    if (sync.pair) {
+      if (!done.has(table)) {
+        const records = sources.pairCopies ? await sources.pairCopies() : undefined;
+        for (const t of [sync.pair.source.table, sync.pair.target.table]) {
+          done.set(t, {
+            sync: sync.name,
+            table: t,
+            ...(records === undefined
+              ? { from: 'a two-way pair: no local loader given, left as it is', skipped: true }
+              : { records, from: 'the two-way pair ELT stand-in' }),
+          });
+        }
+      }
+      out.push({ ...done.get(table)!, sync: sync.name });
+      continue;
+    }
     const seen = done.get(table);
     if (seen) {
       out.push({ ...seen, sync: sync.name });

@@ -59,6 +59,11 @@ export interface TwoWayInput {
   readonly lookback?: string | number;
   readonly batchSize?: number;
   readonly concurrency?: number;
+  /**
+   * Verify both directions: each compares the fields it writes with the other app's copy, matched
+   * through the links (docs/two-way.md). `schedule` as a sync's verify. @default off
+   */
+  readonly verify?: { readonly schedule?: string } | boolean;
 }
 
 const Name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and -');
@@ -182,7 +187,26 @@ function direction(input: TwoWayInput, side: 'a' | 'b', names: { a: string; b: s
     },
     ...(input.batchSize ? { batchSize: input.batchSize } : {}),
     ...(input.concurrency ? { concurrency: input.concurrency } : {}),
+    ...(input.verify ? { verify: verifyOf(target.copy, written, input.verify) } : {}),
     pair,
+  };
+}
+
+/** A direction's verify: the fields it writes, against the other app's copy, matched by target id. */
+function verifyOf(
+  copy: CopySpec,
+  written: readonly { field?: string | undefined; targetColumn?: string | undefined }[],
+  opts: { readonly schedule?: string } | true,
+) {
+  const fields: Record<string, string> = {};
+  for (const f of written) if (f.field && f.targetColumn) fields[f.field] = f.targetColumn;
+  return {
+    table: copy.table,
+    targetIdColumn: copy.key,
+    externalIdColumn: copy.stamp,
+    loadedAtColumn: copy.cursor,
+    fields,
+    ...(opts !== true && opts.schedule ? { schedule: opts.schedule } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ReservedSql } from 'postgres';
 import type { Payload, SyncConfig } from '../config/schema.ts';
 import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
+import { pairComparable } from '../pair/pairComparable.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
 import type { Position } from '../source/Position.ts';
@@ -60,7 +61,8 @@ async function* mappedRows(
       : undefined;
     for (const [i, m] of messages.entries()) {
       const res = resolved?.get(m.key);
-      const payload = comparedPayload(m, res);
+      const mapped = comparedPayload(m, res);
+      const payload = mapped && sync.pair ? pairComparable(sync, mapped) : mapped;
       if (payload && !sync.verify?.fields) for (const f of Object.keys(payload)) fields.add(f);
       const parentId = res && !('error' in res) ? res.parentTargetId : undefined;
       yield [

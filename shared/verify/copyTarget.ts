@@ -1,7 +1,8 @@
 import type { ReservedSql } from 'postgres';
-import type { SyncConfig } from '../config/schema.ts';
+import type { Payload, SyncConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
 import { WritebackError } from '../errors.ts';
+import { pairComparable } from '../pair/pairComparable.ts';
 import { quoteIdent, quoteQualified } from '../source/sqlText.ts';
 import { mapAsync } from '../util/mapAsync.ts';
 import { stableJson } from '../util/stableJson.ts';
@@ -81,6 +82,24 @@ async function copyWarehouseCopy(
   const obj = compared.length
     ? `jsonb_build_object(${compared.map((f) => `'${f.replaceAll("'", "''")}', t.${quoteIdent(copyColumn(sync, f))}`).join(', ')})`
     : `'{}'::jsonb`;
+  if (sync.pair && verify.targetIdColumn) {
+    // One direction of a two-way pair: a record the other app created carries no external id of
+    // ours (or another one), so a copied record is matched to its source key through the link to
+    // it; and values are compared as the pair compares them, normalised (in JS, like the source's).
+    const rows = await conn.unsafe<
+      { key: string; target_id: string | null; fields: Payload; loaded_at: string | null }[]
+    >(
+      `select coalesce(l.key, t.${ext}::text) as key, ${tid} as target_id, ${obj} as fields, ${loaded}::text as loaded_at
+       from ${quoteQualified(table)} t left join wb_links l on l.target_id = ${tid}`,
+    );
+    await copyRows(
+      conn,
+      'wb_copy',
+      ['key', 'target_id', 'fields', 'loaded_at'],
+      rows.map((r) => [r.key, r.target_id, stableJson(pairComparable(sync, r.fields)), r.loaded_at]),
+    );
+    return;
+  }
   // sql.unsafe: quoted identifiers from validated config.
   await conn.unsafe(
     `insert into wb_copy (key, target_id, fields, loaded_at)

@@ -7,6 +7,7 @@ import { LocalStack } from '../../../local/LocalStack.ts';
 import { loadPairCopies } from '../../../local/loadPairCopies.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
+import { verifySync } from '../../../shared/verify/verifySync.ts';
 import { contactsPair } from '../../fixtures/pair/contactsPair.ts';
 
 const config = validateConfig({
@@ -173,6 +174,22 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
     expect(toHubSpot.counts).toMatchObject({ read: 1, enqueued: 0, echoes: 1 });
     expect(toXero.counts.enqueued).toBe(0);
     expect(writes()).toBe(before);
+  });
+
+  it('verifies both directions through the links: a field edited where its owner does not live is drift', async () => {
+    await settle();
+    const deps = { dwh, links: stack.links, state: stack.state, now: Date.now };
+    const toXero = await verifySync(config.syncs.find((s) => s.name === TO_XERO)!, deps);
+    const toHubSpot = await verifySync(config.syncs.find((s) => s.name === TO_HUBSPOT)!, deps);
+
+    // Robert, set in Xero where HubSpot owns the first name, stays until HubSpot changes the record.
+    const bob = hubspotContacts().find((c) => c.properties.email === 'bob@example.com')!;
+    expect(toXero.findings).toEqual([
+      expect.objectContaining({ kind: 'drift', key: bob.id, fields: ['FirstName'] }),
+    ]);
+    expect(toXero.sourceRows).toBe(2);
+    expect(toHubSpot.clean).toBe(true);
+    expect(toHubSpot.sourceRows).toBe(2);
   });
 });
 
