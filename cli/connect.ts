@@ -70,7 +70,9 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
   const oauth = definition.oauth as OAuthApp | undefined;
   if (!oauth) {
     throw new UsageError(
-      `${definition.title} connections are not connected with \`writeback connect\`: put the credentials in the connection's secret (${connection.secret ?? `connections.${connectionName}.secret`})`,
+      definition.credentials
+        ? `${definition.title} has no OAuth app flow: run \`writeback connect ${connectionName}\` without --oauth`
+        : `${definition.title} connections are not connected with \`writeback connect\`: put the credentials in the connection's secret (${connection.secret ?? `connections.${connectionName}.secret`})`,
     );
   }
   const needs = oauth.scopesFor(syncUses(config, connectionName));

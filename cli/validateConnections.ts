@@ -41,8 +41,9 @@ export interface ConnectionCheck {
  * the deployment reads them, the vendor's cheapest identity endpoint accepts them (Xero: GET
  * /connections, refreshing the access token first if it has expired, one writer at a time like the
  * writers), the organisation they were connected to is still reachable, and the scopes granted
- * cover what the syncs write (each missing one named, with the sync that needs it). Connectors
- * without an OAuth app are skipped, said so.
+ * cover what the syncs write (each missing one named, with the sync that needs it). A static
+ * credential (the definition's `credentials`: HubSpot, Stripe, Salesforce) goes through its own
+ * check; connectors with neither are skipped, said so.
  */
 export async function checkConnections(
   config: WritebackConfig,

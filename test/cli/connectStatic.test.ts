@@ -159,6 +159,18 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
       ).rejects.toThrow(/no terminal to ask for the HubSpot token on: set WRITEBACK_TOKEN/);
     });
 
+    it('says a vendor without an OAuth app flow is connected without --oauth', async () => {
+      await expect(
+        connectPlayingBrowser('stripe', {
+          configPath: writeVendorConfig(dir, 'stripe-oauth', { stripe: { type: 'stripe' } }, [
+            { name: 'customers', connection: 'stripe', object: 'customers' },
+          ]),
+          env: {},
+          oauth: true,
+        }),
+      ).rejects.toThrow(/Stripe has no OAuth app flow: run `writeback connect stripe` without --oauth/);
+    });
+
     it('takes the token at the prompt without echo', async () => {
       const file = join(dir, 'hubspot-prompted.json');
       const asked: string[] = [];

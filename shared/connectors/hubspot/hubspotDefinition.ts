@@ -45,8 +45,10 @@ export const hubspotDefinition = defineConnector({
       connection: connectionName,
       invalidGrant: (b) => hubspotOAuth.invalidGrant!(b),
     });
-    if (!creds.token)
-      throw new ConfigValidationError([`connections[${connectionName}]: no token in its secret`]);
+    if (!oauthAuth && !creds.token)
+      throw new ConfigValidationError([
+        `connections[${connectionName}]: no token in its secret (a private app token, or run \`writeback connect ${connectionName}\`)`,
+      ]);
     if (!sync.target.externalId) {
       throw new ConfigValidationError([
         `syncs[${sync.name}].target.externalId: required for hubspot (a unique property used as idProperty)`,
@@ -56,7 +58,7 @@ export const hubspotDefinition = defineConnector({
     return new HubSpotConnector({
       ...(oauthAuth
         ? { auth: oauthAuth, limiterKey: `hubspot:${connectionName}:${creds.hubId ?? ''}` }
-        : { token: creds.token }),
+        : { token: creds.token! }),
       idProperty: sync.target.externalId,
       ...(baseUrl ? { baseUrl } : {}),
       ...(options.readFields ? { readProperties: [...options.readFields] } : {}),
