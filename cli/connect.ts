@@ -128,6 +128,19 @@ export async function runConnect(connectionName: string, opts: ConnectOptions): 
       prompt,
       definition.title,
     );
+    const denied =
+      (await oauth.permissionsMissing?.(
+        connection,
+        account,
+        tokens.accessToken,
+        syncUses(config, connectionName),
+      )) ?? [];
+    if (denied.length > 0) {
+      out(
+        `${connectionName}: ${account.name} lacks what its syncs need: ${describeMissing(denied)}. Nothing was stored: grant them and run \`writeback connect ${connectionName} --oauth\` again.`,
+      );
+      return EXIT.failed;
+    }
     const fields = tokenSetFields(tokens, {
       clientId,
       ...(clientSecret ? { clientSecret: clientSecret.reveal() } : {}),

@@ -126,13 +126,17 @@ export async function checkConnections(
       const granted = oauth.scopesOf
         ? await oauth.scopesOf(connection, accessToken)
         : ((await store.read().catch(() => undefined))?.tokens.scope ?? tokens.scope);
-      const missing = missingScopes(granted, needs);
+      const missing = [
+        ...missingScopes(granted, needs),
+        ...((await oauth.permissionsMissing?.(connection, account, accessToken, syncUses(config, name))) ??
+          []),
+      ];
       checks.push(
         missing.length > 0
           ? {
               ...base,
               status: 'failed',
-              detail: `${account.name}: missing scopes ${describeMissing(missing)}: run \`writeback connect ${name}\` and grant them`,
+              detail: `${account.name}: missing ${describeMissing(missing)}: run \`writeback connect ${name}\` and grant them`,
             }
           : {
               ...base,

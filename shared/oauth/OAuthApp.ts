@@ -36,6 +36,17 @@ export interface OAuthApp<C = unknown> {
    * GET /oauth/v1/access-tokens/{token}); space-separated.
    */
   scopesOf?(connection: C, accessToken: string, fetchImpl?: typeof fetch): Promise<string>;
+  /**
+   * What the account may not do that the syncs do, beyond scopes (Salesforce: the user's object
+   * permissions), each with the sync that needs it.
+   */
+  permissionsMissing?(
+    connection: C,
+    account: OAuthAccount,
+    accessToken: string,
+    uses: readonly SyncUse[],
+    fetchImpl?: typeof fetch,
+  ): Promise<ScopeNeed[]>;
   /** Whether a token endpoint's 4xx body rejects the grant itself. @default RFC 6749 `invalid_grant` */
   invalidGrant?(body: Readonly<Record<string, unknown>>): boolean;
   /**

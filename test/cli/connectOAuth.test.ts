@@ -266,6 +266,34 @@ describe('CLI: writeback connect --oauth (HubSpot public app, Salesforce web-ser
       });
     });
 
+    it('names an object permission the user lacks (from describe, not a scope) and stores nothing', async () => {
+      const locked = await startSalesforceFake({
+        dailyLimit: false,
+        identity: { objectPermissions: { Account: { edit: false } } },
+      });
+      const stored = join(dir, 'salesforce-locked.json');
+      try {
+        const { code, output } = await connectOAuth('salesforce', {
+          configPath: writeVendorConfig(
+            dir,
+            'salesforce-locked',
+            { salesforce: { type: 'salesforce', instanceUrl: locked.url } },
+            [{ name: 'accounts', connection: 'salesforce', object: 'Account', externalId: 'Ext_Id__c' }],
+          ),
+          secretFile: stored,
+          clientId: SALESFORCE_FAKE_CLIENT_ID,
+          env: { WRITEBACK_CLIENT_SECRET: SALESFORCE_FAKE_CLIENT_SECRET },
+        });
+        expect(code).toBe(1);
+        expect(output).toMatch(
+          /salesforce: integration@writeback\.example in org 00D5g000004FAKEEAW lacks what its syncs need: Account edit \(sync accounts \(Account\)\)\. Nothing was stored/,
+        );
+        expect(existsSync(stored)).toBe(false);
+      } finally {
+        await locked.stop();
+      }
+    });
+
     it('reads through the connector after the access token expired: one refresh, no new refresh token', async () => {
       expire(file());
       const before = readJson(file()).refreshToken;

@@ -102,7 +102,7 @@ describe('CLI: writeback validate --connections', () => {
     const { code, lines } = await validate();
     expect(code).toBe(1);
     expect(lines[1]).toMatch(
-      /FAIL {2}xero \(xero\): .*missing scopes accounting\.transactions \(sync invoices \(Invoices\)\)/,
+      /FAIL {2}xero \(xero\): .*missing accounting\.transactions \(sync invoices \(Invoices\)\)/,
     );
   });
 

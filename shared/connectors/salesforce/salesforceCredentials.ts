@@ -1,5 +1,5 @@
 import { TargetError } from '../../errors.ts';
-import type { CheckedCredential, StaticCredentials } from '../../oauth/CredentialCheck.ts';
+import type { CheckedCredential, StaticCredentials, SyncUse } from '../../oauth/CredentialCheck.ts';
 import { identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { ScopeNeed } from '../../oauth/OAuthApp.ts';
 
@@ -95,28 +95,9 @@ export const salesforceCredentials: StaticCredentials<SalesforceEndpoints> = {
     if (scopes.length > 0 && !scopes.includes('api') && !scopes.includes('full')) {
       missing.push({ scope: 'api', for: 'the REST API every sync writes through' });
     }
-    const version = connection.apiVersion ?? 'v62.0';
-    for (const use of uses) {
-      const described = await identityCall({
-        ...call,
-        url: `${api}/services/data/${version}/sobjects/${encodeURIComponent(use.object)}/describe`,
-        headers,
-      });
-      const why = `sync ${use.sync} (${use.object})`;
-      if (described.status === 404) {
-        missing.push({
-          scope: `${use.object} read`,
-          for: `${why}: no such object, or not visible to the user`,
-        });
-        continue;
-      }
-      if (described.status !== 200) throw refusal(described, call, 'the access token');
-      const d = described.json as Describe;
-      if (!d.createable) missing.push({ scope: `${use.object} create`, for: why });
-      if (!d.updateable) missing.push({ scope: `${use.object} edit`, for: why });
-      if (use.archive && !d.deletable)
-        missing.push({ scope: `${use.object} delete`, for: `${why}: deletes` });
-    }
+    missing.push(
+      ...(await objectPermissionsMissing(api, connection.apiVersion, answer.access_token, uses, fetchImpl)),
+    );
     return {
       account: {
         id: who.organization_id ?? '',
@@ -128,3 +109,41 @@ export const salesforceCredentials: StaticCredentials<SalesforceEndpoints> = {
     };
   },
 };
+
+/**
+ * What the user a token acts as may not do to the objects the syncs write, from each object's
+ * describe (`createable`, `updateable`, `deletable` for a sync with deletes; a 404 when the object
+ * does not exist or the user cannot see it). Object permissions are not OAuth scopes: both the
+ * client-credentials check and the web-server flow ask the org.
+ */
+export async function objectPermissionsMissing(
+  instanceUrl: string,
+  apiVersion: string | undefined,
+  accessToken: string,
+  uses: readonly SyncUse[],
+  fetchImpl?: typeof fetch,
+): Promise<ScopeNeed[]> {
+  const call = { vendor: 'Salesforce', codePrefix: 'SALESFORCE', secrets: [accessToken], fetch: fetchImpl };
+  const missing: ScopeNeed[] = [];
+  for (const use of uses) {
+    const described = await identityCall({
+      ...call,
+      url: `${trimSlash(instanceUrl)}/services/data/${apiVersion ?? 'v62.0'}/sobjects/${encodeURIComponent(use.object)}/describe`,
+      headers: { Authorization: `Bearer ${accessToken}` },
+    });
+    const why = `sync ${use.sync} (${use.object})`;
+    if (described.status === 404) {
+      missing.push({
+        scope: `${use.object} read`,
+        for: `${why}: no such object, or not visible to the user`,
+      });
+      continue;
+    }
+    if (described.status !== 200) throw refusal(described, call, 'the access token');
+    const d = described.json as Describe;
+    if (!d.createable) missing.push({ scope: `${use.object} create`, for: why });
+    if (!d.updateable) missing.push({ scope: `${use.object} edit`, for: why });
+    if (use.archive && !d.deletable) missing.push({ scope: `${use.object} delete`, for: `${why}: deletes` });
+  }
+  return missing;
+}

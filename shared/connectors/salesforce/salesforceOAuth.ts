@@ -1,9 +1,11 @@
 import { identityCall, refusal, trimSlash } from '../../oauth/identityCall.ts';
 import type { OAuthApp, ScopeNeed } from '../../oauth/OAuthApp.ts';
+import { objectPermissionsMissing } from './salesforceCredentials.ts';
 
 /** The parts of a Salesforce connection's config the OAuth flow reads. */
 interface SalesforceEndpoints {
   readonly instanceUrl?: string | undefined;
+  readonly apiVersion?: string | undefined;
 }
 
 /** Where the user logs in: the org's My Domain when the config names it, else login.salesforce.com. */
@@ -23,8 +25,7 @@ const NEEDS: readonly ScopeNeed[] = [
  * turns rotation on, and lives until revoked or the app's refresh token policy expires it;
  * Salesforce rejects it with 400 `invalid_grant` ("expired access/refresh token"). The account is
  * the org, from GET /services/oauth2/userinfo (`organization_id`, and `urls.custom_domain`: where
- * the API is). Object permissions are not scopes: `writeback connect` with client credentials
- * checks them (describe); this flow checks the scopes.
+ * the API is). Object permissions are not scopes: they are asked of each object's describe.
  */
 export const salesforceOAuth: OAuthApp<SalesforceEndpoints> = {
   authorizeUrl: (c) => `${loginBase(c)}/services/oauth2/authorize`,
@@ -56,6 +57,8 @@ export const salesforceOAuth: OAuthApp<SalesforceEndpoints> = {
       },
     ];
   },
+  permissionsMissing: (c, account, accessToken, uses, fetchImpl) =>
+    objectPermissionsMissing(account.url ?? loginBase(c), c.apiVersion, accessToken, uses, fetchImpl),
   accountFields: (account) => ({
     organizationId: account.id,
     ...(account.url ? { instanceUrl: account.url } : {}),
