@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConnections, stackStores } from '../../cli/validateConnections.ts';
 import { LocalSecretsManager } from '../../local/aws/LocalSecretsManager.ts';
 import { type HubSpotFake, startHubSpotFake } from '../../local/fakes/hubspot/HubSpotFake.ts';
+import { type QuickBooksFake, startQuickBooksFake } from '../../local/fakes/quickbooks/QuickBooksFake.ts';
 import {
   SALESFORCE_FAKE_CLIENT_ID,
   SALESFORCE_FAKE_CLIENT_SECRET,
@@ -379,6 +380,50 @@ describe('CLI: writeback connect for static credentials (HubSpot private app, St
       expect(code).toBe(1);
       expect(output).toMatch(
         /lacks what its syncs need: Account delete \(sync accounts \(Account\): deletes\)\. Nothing was stored/,
+      );
+      expect(existsSync(file)).toBe(false);
+    });
+  });
+  describe('QuickBooks Online access token', () => {
+    let qbo: QuickBooksFake;
+    beforeAll(async () => {
+      qbo = await startQuickBooksFake({ rateLimit: false });
+    });
+    afterAll(async () => {
+      await qbo?.stop();
+    });
+    const config = () =>
+      writeVendorConfig(
+        dir,
+        'quickbooks',
+        { quickbooks: { type: 'quickbooks', realmId: qbo.realmId, baseUrl: qbo.url } },
+        [{ name: 'customers', connection: 'quickbooks', object: 'Customer' }],
+      );
+
+    it('checks the token with the company record (the realm from the config) and stores it', async () => {
+      const file = join(dir, 'quickbooks.json');
+      const { code, output } = await connectPlayingBrowser('quickbooks', {
+        configPath: config(),
+        secretFile: file,
+        env: { WRITEBACK_TOKEN: qbo.accessToken },
+      });
+      expect(output).toMatch(
+        /^Connected quickbooks to Writeback Fake Company \(9341453172471531\); granted: com\.intuit\.quickbooks\.accounting \(the Accounting API answered\); the access token lasts an hour/,
+      );
+      expect(code).toBe(0);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ token: qbo.accessToken });
+    });
+
+    it('refuses a token Intuit does not accept: QBO_UNAUTHORIZED, nothing stored', async () => {
+      const file = join(dir, 'quickbooks-refused.json');
+      const { code, output } = await connectPlayingBrowser('quickbooks', {
+        configPath: config(),
+        secretFile: file,
+        env: { WRITEBACK_TOKEN: 'eyJ-expired-access-token' },
+      });
+      expect(code).toBe(1);
+      expect(output).toMatch(
+        /^QuickBooks Online did not accept the credentials for connection quickbooks \(QBO_UNAUTHORIZED: QuickBooks Online refused the access token: /,
       );
       expect(existsSync(file)).toBe(false);
     });

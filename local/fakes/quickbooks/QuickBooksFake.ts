@@ -3,6 +3,7 @@ import type { StatusFault } from '../common/faults.ts';
 import { SlidingWindow } from '../common/SlidingWindow.ts';
 import { authenticationFailed, type FakeQboError, fault, QBO_ERRORS, validationFault } from './qboBodies.ts';
 import { parseQuery, passes } from './qboQueryLanguage.ts';
+import { companyInfo } from './quickbooksIdentity.ts';
 
 export interface QuickBooksFakeOptions {
   /** The company. @default '9341453172471531' */
@@ -127,6 +128,8 @@ export class QuickBooksFake extends FakeServer<QboCall, StatusFault> {
   protected override process(call: QboCall, raw: string): Reply {
     const now = this.now();
     if ((call.headers.authorization ?? '') !== `Bearer ${this.accessToken}`) return authenticationFailed(now);
+    const info = companyInfo(call, this.realmId, now);
+    if (info) return info;
     const m = /^\/v3\/company\/([^/]+)\/(batch|query|customer|invoice)(?:\/([^/]+))?$/.exec(call.path);
     if (!m) return { status: 404, text: 'Not Found' };
     const [, realm, resource, id] = m;

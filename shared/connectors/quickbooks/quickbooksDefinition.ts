@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { ConfigValidationError } from '../../errors.ts';
 import { defineConnector } from '../defineConnector.ts';
 import { QBO_DECLARED_LIMITS, QBO_MAX_BATCH, QuickBooksConnector } from './QuickBooksConnector.ts';
-
-const BASE_URL = {
-  production: 'https://quickbooks.api.intuit.com',
-  sandbox: 'https://sandbox-quickbooks.api.intuit.com',
-} as const;
+import { QBO_BASE_URL, quickbooksCredentials } from './quickbooksCredentials.ts';
 
 const QuickBooksConnection = z
   .object({
@@ -31,6 +27,7 @@ export const quickbooksDefinition = defineConnector({
   type: 'quickbooks',
   title: 'QuickBooks Online',
   connection: QuickBooksConnection,
+  credentials: quickbooksCredentials,
   secretFields: ['token', 'realmId'],
   capabilities: {
     nativeUpsert: true,
@@ -52,7 +49,7 @@ export const quickbooksDefinition = defineConnector({
     return new QuickBooksConnector({
       realmId,
       accessToken: creds.token,
-      baseUrl: creds.baseUrl ?? connection.baseUrl ?? BASE_URL[connection.environment],
+      baseUrl: creds.baseUrl ?? connection.baseUrl ?? QBO_BASE_URL[connection.environment],
       ...(connection.minorVersion ? { minorVersion: connection.minorVersion } : {}),
       ...(connection.batchSize ? { batchSize: connection.batchSize } : {}),
       ...(sync.target.externalId
