@@ -1,5 +1,6 @@
 import { defineConfig, defineSync } from './shared/config/defineConfig.ts';
 import type { Row } from './shared/config/schema.ts';
+import { defineTwoWay } from './shared/pair/defineTwoWay.ts';
 
 const toDate = (d: unknown): string => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
 /** Only paying customers go to accounting and to the deal pipeline. */
@@ -7,10 +8,74 @@ const PAYING = "lifecycle_stage = 'customer'";
 const PAYING_INVOICES = `customer_id in (select customer_id from crm.customers where ${PAYING})`;
 
 /**
+ * Two-way: contacts that begin in HubSpot (sales leads) or in Xero (added by the accountants) are
+ * kept in step through the warehouse, where an ELT tool loads both apps. HubSpot owns the names,
+ * Xero the account number; both edit the e-mail address (the newer edit wins); Xero's Name is
+ * seeded from HubSpot once. Contacts the one-way CRM syncs write are not part of it (`where`).
+ * See docs/two-way.md.
+ */
+export const contactsPair = defineTwoWay({
+  name: 'contacts',
+  schedule: 'rate(5 minutes)',
+  verify: true,
+  a: {
+    name: 'hubspot',
+    connection: 'hubspot',
+    object: 'contacts',
+    // The HubSpot property holding the Xero id of a contact the pair created from Xero.
+    externalId: 'xero_contact_id',
+    copy: {
+      table: 'hubspot.pair_contacts',
+      key: 'id',
+      cursor: '_loaded_at',
+      modifiedAt: 'lastmodifieddate',
+      stamp: 'xero_contact_id',
+    },
+    where: 'dwh_customer_id is null',
+  },
+  b: {
+    name: 'xero',
+    connection: 'xero',
+    object: 'Contacts',
+    // Xero's ContactNumber holds the HubSpot id of a contact the pair created from HubSpot.
+    copy: {
+      table: 'xero.contacts',
+      key: 'contact_id',
+      cursor: '_loaded_at',
+      modifiedAt: 'updated_date_utc',
+      stamp: 'contact_number',
+    },
+    where: "coalesce(contact_number, '') not in (select customer_id::text from crm.customers)",
+  },
+  fields: {
+    email: {
+      a: 'email',
+      b: { column: 'email_address', field: 'EmailAddress' },
+      owner: 'both',
+      normalize: 'email',
+    },
+    firstName: { a: 'firstname', b: { column: 'first_name', field: 'FirstName' }, owner: 'a' },
+    lastName: { a: 'lastname', b: { column: 'last_name', field: 'LastName' }, owner: 'a' },
+    accountNumber: {
+      a: 'xero_account_number',
+      b: { column: 'account_number', field: 'AccountNumber' },
+      owner: 'b',
+    },
+    name: {
+      a: { value: (row) => `${row.firstname ?? ''} ${row.lastname ?? ''}`.trim() || row.email },
+      b: { field: 'Name' },
+      owner: 'a',
+      seedOnce: true,
+    },
+  },
+});
+
+/**
  * The demo configuration: the embedded demo DWH's CRM schema written back to a HubSpot portal
  * (contacts), to Xero (paying customers as contacts, their invoices with embedded lines, each
  * invoice referencing its contact), to QuickBooks Online (the same customers, their invoices with
- * embedded lines) and to an application database (invoices). `npm start` runs
+ * embedded lines) and to an application database (invoices), and a two-way pair of contacts
+ * between HubSpot and Xero. `npm start` runs
  * it locally against fakes of those APIs; `cdk deploy` deploys one pipeline per sync.
  */
 export default defineConfig({
@@ -228,5 +293,6 @@ export default defineConfig({
       }),
       batchSize: 30,
     }),
+    ...contactsPair,
   ],
 });

@@ -1,9 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seedDemoApps } from '../local/demoApps.ts';
 import { LocalScheduler } from '../local/LocalScheduler.ts';
 import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../local/LocalStack.ts';
 import { localStateOf } from '../local/LocalStateFile.ts';
+import { loadPairCopies } from '../local/loadPairCopies.ts';
 import { parseDuration } from '../shared/config/duration.ts';
 import { loadConfigFile } from '../shared/config/loadConfig.ts';
 import type { RunRecord } from '../shared/state/RunRecord.ts';
@@ -30,6 +32,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     prefix: 'demo',
     demo: { customers: opts.customers },
   });
+  // The two-way pair's own contacts, one set begun in each app; the ELT stand-in loads both apps
+  // into the warehouse before each run of a pair's direction, as an ELT tool does on its schedule.
+  const pairSyncs = new Set(config.syncs.filter((s) => s.pair).map((s) => s.name));
+  const loadPairApps = () => loadPairCopies(stack.dwh, { hubspot: stack.hubspot, xero: stack.xero });
+  if (pairSyncs.size > 0) seedDemoApps({ hubspot: stack.hubspot, xero: stack.xero });
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
@@ -56,7 +63,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const intervalSeconds = opts.realSchedules ? undefined : parseDuration(opts.interval);
   const scheduler = new LocalScheduler({
     syncs: config.syncs,
-    run: (name) => stack.runExtract(name),
+    run: async (name) => {
+      if (pairSyncs.has(name)) await loadPairApps();
+      return stack.runExtract(name);
+    },
     ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
     onRun: (run) => (verifying ? held.push(run) : printRun(run)),
     onError: (sync, err) => out(`! ${sync}: ${(err as Error).message}`),
@@ -86,7 +96,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   for (const line of await progressLines(stack)) out(line);
   out();
   verifying = true;
-  await verifyDemo(stack);
+  await verifyDemo(stack, loadPairApps);
   verifying = false;
   for (const run of held.splice(0)) printRun(run);
   out();
@@ -97,6 +107,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`  billing invoices: psql '${stack.pg.url('billing')}' -c 'select count(*) from billing.invoices'`);
   out(`  the warehouse:    psql '${stack.pg.url('dwh')}'`);
   out('  edit 5 customers: npm run demo:touch   (the next run writes exactly those 5)');
+  if (pairSyncs.size > 0) {
+    out('  two-way:          npm run demo:touch -- --hubspot 2 | --xero 2 | --both 1   (docs/two-way.md)');
+  }
   out('  operate it:       npx writeback status   (runs, dlq list, links, plan: docs/operations.md)');
   out(
     '  verify it:        npx writeback verify --load-copies   (after editing a record in HubSpot: --repair)',
@@ -110,7 +123,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
  * (hubspot.contacts from the HubSpot fake, billing_copy.invoices from the billing database), and
  * every sync with `verify` is compared with its copy through the links.
  */
-async function verifyDemo(stack: LocalStack): Promise<void> {
+async function verifyDemo(stack: LocalStack, pairCopies: () => Promise<number>): Promise<void> {
   const [{ loadTargetCopies, fakeAssociatedIds }, { verifySync }, { verifyLines }] = await Promise.all([
     import('../local/loadTargetCopies.ts'),
     import('../shared/verify/verifySync.ts'),
@@ -124,6 +137,7 @@ async function verifyDemo(stack: LocalStack): Promise<void> {
     hubspotAssociations: (from, to) => fakeAssociatedIds(stack.hubspot, from, to),
     postgresUrl: (c) => (typeof c.url === 'string' ? c.url : stack.pg.url('billing')),
     credentials: (name) => stack.credentials(name),
+    pairCopies,
   });
   out(
     `verify: the ELT stand-in loaded ${copies

@@ -167,9 +167,20 @@ program
 
 program
   .command('demo-touch')
-  .description('edit customers in the running demo warehouse; the next run writes exactly those')
+  .description(
+    "edit customers in the running demo warehouse (the next run writes exactly those), or the two-way pair's contacts in its apps",
+  )
   .option('-n, --count <n>', 'customers to edit', count, 5)
-  .action(async (opts: { count: number }) => (await import('./demoTouch.ts')).runDemoTouch(opts.count));
+  .option('--hubspot <n>', "edit n of the pair's contacts in HubSpot (a first name: HubSpot's field)", count)
+  .option('--xero <n>', "edit n of the pair's contacts in Xero (an account number: Xero's field)", count)
+  .option(
+    '--both <n>',
+    "edit n contacts' e-mail address in both apps (a conflict: the newer edit wins)",
+    count,
+  )
+  .action(async (opts: { count: number; hubspot?: number; xero?: number; both?: number }) =>
+    (await import('./demoTouch.ts')).runDemoTouch(opts),
+  );
 
 program
   .command('status')

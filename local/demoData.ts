@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { createPairCopies } from './loadPairCopies.ts';
 
 /** Sizes of the demo DWH: as many invoices as customers, three lines per invoice. */
 export interface DemoSize {
@@ -12,6 +13,8 @@ export interface DemoSize {
  * Idempotent: does nothing when the schema already holds data.
  */
 export async function seedDemoDwh(sql: Sql, size: DemoSize): Promise<{ seeded: boolean }> {
+  // The ELT's copies of the apps the two-way pair reads (empty until it loads them).
+  await createPairCopies(sql);
   await sql`create schema if not exists crm`;
   await sql`
     create table if not exists crm.customers (

@@ -16,9 +16,11 @@ export interface TwoWaySide {
    */
   readonly externalId?: string;
   /** The app's copy in the warehouse, as ELT loads it; `stamp` is the copy's column of that external id. */
-  readonly copy: CopySpec;
+  readonly copy: Omit<CopySpec, 'where'>;
   /** Only these rows of the copy take part (SQL, ANDed into every read). */
   readonly where?: string;
+  /** A record deleted in this app is archived in the other (one-way `deletes` of the direction reading it). */
+  readonly deletes?: SyncInput['deletes'];
 }
 
 /**
@@ -158,8 +160,8 @@ function direction(input: TwoWayInput, side: 'a' | 'b', names: { a: string; b: s
     name: input.name,
     side,
     partner: names[other],
-    source: source.copy,
-    target: target.copy,
+    source: { ...source.copy, ...(source.where ? { where: source.where } : {}) },
+    target: { ...target.copy, ...(target.where ? { where: target.where } : {}) },
     fields,
   };
   // The fields a direction may write after the create, for verify and plan (the pair writes only
@@ -185,6 +187,7 @@ function direction(input: TwoWayInput, side: 'a' | 'b', names: { a: string; b: s
       for (const f of written) if (f.field && f.column) payload[f.field] = row[f.column] ?? null;
       return payload;
     },
+    ...(source.deletes ? { deletes: source.deletes } : {}),
     ...(input.batchSize ? { batchSize: input.batchSize } : {}),
     ...(input.concurrency ? { concurrency: input.concurrency } : {}),
     ...(input.verify ? { verify: verifyOf(target.copy, written, input.verify) } : {}),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Row } from '../config/schema.ts';
+import { sqlFragmentProblem } from '../source/sqlFragment.ts';
 import { isNormalizerName, NORMALIZERS, type Normalizer } from './normalize.ts';
 
 const Identifier = z
@@ -64,6 +65,15 @@ export const CopySchema = z
     modifiedAt: Identifier,
     /** The column holding the id Writeback stamps on a record it creates in this app (its externalId). */
     stamp: Identifier,
+    /** Only these rows of the copy take part in the pair (the side's `where`): verify reads the copy through it. */
+    where: z
+      .string()
+      .min(1)
+      .superRefine((sql, ctx) => {
+        const problem = sqlFragmentProblem(sql);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   })
   .strict();
 export type CopySpec = z.output<typeof CopySchema>;

@@ -85,12 +85,14 @@ async function copyWarehouseCopy(
   if (sync.pair && verify.targetIdColumn) {
     // One direction of a two-way pair: a record the other app created carries no external id of
     // ours (or another one), so a copied record is matched to its source key through the link to
-    // it; and values are compared as the pair compares them, normalised (in JS, like the source's).
+    // it; only the rows that take part in the pair (the other direction's `where`); and values are
+    // compared as the pair compares them, normalised (in JS, like the source's).
+    const where = sync.pair.target.where ? `where (${sync.pair.target.where})` : '';
     const rows = await conn.unsafe<
       { key: string; target_id: string | null; fields: Payload; loaded_at: string | null }[]
     >(
       `select coalesce(l.key, t.${ext}::text) as key, ${tid} as target_id, ${obj} as fields, ${loaded}::text as loaded_at
-       from ${quoteQualified(table)} t left join wb_links l on l.target_id = ${tid}`,
+       from (select * from ${quoteQualified(table)} ${where}) t left join wb_links l on l.target_id = ${tid}`,
     );
     await copyRows(
       conn,

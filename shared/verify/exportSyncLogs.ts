@@ -70,6 +70,8 @@ async function exportAll(
       outcome text, read int, unchanged int, enqueued int, invalid int, backlog boolean,
       bookmark_before jsonb, bookmark_after jsonb, message text
     )`;
+  // Two-way pairs: the conflicts a run resolved (field, both values, winner), for audit in SQL.
+  await conn`alter table writeback.runs add column if not exists conflicts jsonb`;
   await conn`
     create table if not exists writeback.verify_findings (
       sync text not null, verified_at timestamptz not null, kind text not null, key text not null,
@@ -100,9 +102,11 @@ async function exportAll(
           enqueued: r.counts.enqueued,
           invalid: r.counts.invalid,
           backlog: r.backlog,
-          bookmark_before: r.bookmarkBefore ? JSON.stringify(r.bookmarkBefore) : null,
-          bookmark_after: r.bookmarkAfter ? JSON.stringify(r.bookmarkAfter) : null,
+          // As JSON values (conn.json), not JSON text: text would be stored as one jsonb string.
+          bookmark_before: r.bookmarkBefore ? conn.json(r.bookmarkBefore as never) : null,
+          bookmark_after: r.bookmarkAfter ? conn.json(r.bookmarkAfter as never) : null,
           message: r.message ?? null,
+          conflicts: r.conflicts ? conn.json(r.conflicts as never) : null,
         })),
       )}
       on conflict (run_id) do nothing`;

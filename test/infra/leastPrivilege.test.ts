@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../shared/links/DynamoLinkStore.ts';
+import { DynamoPairStore } from '../../shared/pair/DynamoPairStore.ts';
+import { defineTwoWay } from '../../shared/pair/defineTwoWay.ts';
 import { DynamoStateStore } from '../../shared/state/DynamoStateStore.ts';
 import type { RunRecord } from '../../shared/state/RunRecord.ts';
 import { LINKS_TABLE } from '../../shared/state/tableDefinitions.ts';
@@ -29,7 +31,23 @@ const config = testConfig([
     parent: { sync: 'customers', key: 'customer_id' },
     verify: { table: 'billing.invoices_copy', externalIdColumn: 'dwh_id' },
   }),
+  // A two-way pair: people-to-db reads the CRM's copy and writes the database, people-to-crm back.
+  ...defineTwoWay({
+    name: 'people',
+    a: { name: 'crm', connection: 'hubspot', object: 'contacts', externalId: 'db_id', copy: pairCopy('crm') },
+    b: { name: 'db', connection: 'billing-db', object: 'billing.people', copy: pairCopy('db') },
+    fields: { email: { a: 'email', b: 'email', owner: 'both' } },
+  }),
 ]);
+function pairCopy(app: string) {
+  return {
+    table: `${app}.people`,
+    key: 'id',
+    cursor: 'loaded_at',
+    modifiedAt: 'modified_at',
+    stamp: 'stamp',
+  };
+}
 const { template } = buildStack(config);
 
 const TABLES = {
@@ -357,6 +375,40 @@ describe('Least privilege between syncs', () => {
         expect([...new Set(requests.map((r) => r.action))].sort()).toEqual([...granted].sort());
       });
     }
+
+    it("grants each direction of a pair its pair's entity items, and its writer the partner's links, nothing of another pair", async () => {
+      // Act: what planPairPage (extract) and recordPairWrite (write) send, for this pair and another
+      const pairCalls = async (pair: string, partner: string) => {
+        const { client, sent } = recordingClient();
+        const store = new DynamoPairStore(client, 'LINKS');
+        await store.batchGet(pair, ['1', LONG_KEY]);
+        const read = sent.length;
+        await store.recordWrite({
+          pair,
+          partner,
+          entity: LONG_KEY,
+          b: 'b-1',
+          into: 'b',
+          writtenId: LONG_KEY,
+          readId: '1',
+          agreed: { email: 'a@b.c' },
+          now: NOW,
+        });
+        return { reads: sent.slice(0, read), writes: sent.slice(read) };
+      };
+      const own = await pairCalls('people', 'people-to-crm');
+      const other = await pairCalls('others', 'others-to-crm');
+      const verdicts = (sent: Sent[], role: string) =>
+        sent.map((s) => evaluate(iamRequest(s, roleId(role)), statementsOf(role)));
+      // Assess
+      expect(own.writes).toHaveLength(2);
+      expect(verdicts(own.reads, 'SyncPeopleToDbExtractRole')).toEqual(['allow']);
+      expect(verdicts(own.writes, 'SyncPeopleToDbWriteRole')).toEqual(['allow', 'allow']);
+      expect(verdicts(other.reads, 'SyncPeopleToDbExtractRole')).toEqual(['implicit-deny']);
+      expect(verdicts(other.writes, 'SyncPeopleToDbWriteRole')).toEqual(['implicit-deny', 'implicit-deny']);
+      // A sync that is no pair's direction gets none of it.
+      expect(verdicts(own.reads, 'SyncContactsExtractRole')).toEqual(['implicit-deny']);
+    });
 
     it('denies the extract function every item of another sync: links, hashed links, attention index, health, state and history', async () => {
       // Act: the same calls, for another sync

@@ -62,6 +62,9 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
   beforeAll(async () => {
     stack = await LocalStack.start({ config, queueVisibilitySeconds: 2 });
     dwh = stack.dwh;
+    // The pair leaves out the contacts the one-way CRM syncs write: read from crm.customers.
+    await dwh`create schema crm`;
+    await dwh`create table crm.customers (customer_id int primary key)`;
     hubspot = stack.hubspot;
     xero = stack.xero;
     stack.startWriters();
@@ -179,7 +182,9 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
   it('verifies both directions through the links: a field edited where its owner does not live is drift', async () => {
     await settle();
     const deps = { dwh, links: stack.links, state: stack.state, now: Date.now };
-    const toXero = await verifySync(config.syncs.find((s) => s.name === TO_XERO)!, deps);
+    const toXero = await verifySync(config.syncs.find((s) => s.name === TO_XERO)!, deps, {
+      exportLogs: true,
+    });
     const toHubSpot = await verifySync(config.syncs.find((s) => s.name === TO_HUBSPOT)!, deps);
 
     // Robert, set in Xero where HubSpot owns the first name, stays until HubSpot changes the record.
@@ -190,6 +195,13 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
     expect(toXero.sourceRows).toBe(2);
     expect(toHubSpot.clean).toBe(true);
     expect(toHubSpot.sourceRows).toBe(2);
+    // The conflict of the earlier test, auditable in SQL in the writeback schema.
+    const audited = await dwh<{ conflicts: unknown }[]>`
+      select conflicts from writeback.runs
+      where sync = ${TO_XERO} and jsonb_typeof(conflicts) = 'array' and jsonb_typeof(bookmark_after) = 'object'`;
+    expect(audited.map((r) => r.conflicts)).toEqual([
+      [expect.objectContaining({ field: 'email', winner: 'a' })],
+    ]);
   });
 });
 

@@ -95,6 +95,8 @@ describe('Function: validateConfig', () => {
       'crm-invoices',
       'qbo-customers',
       'qbo-invoices',
+      'contacts-to-xero',
+      'contacts-to-hubspot',
     ]);
   });
 });
