@@ -172,8 +172,18 @@ function printRun(run: RunRecord): void {
   if (run.outcome === 'succeeded' && c.read === 0) return;
   out(
     `run ${run.sync} ${run.outcome}: read ${c.read}, unchanged ${c.unchanged}, enqueued ${c.enqueued}` +
-      `${c.invalid ? `, invalid ${c.invalid}` : ''}${run.backlog ? ' (backlog continues)' : ''}${run.message ? ` — ${run.message}` : ''}`,
+      `${c.invalid ? `, invalid ${c.invalid}` : ''}${pairCounts(run)}${run.backlog ? ' (backlog continues)' : ''}${run.message ? ` — ${run.message}` : ''}`,
   );
+}
+
+/** A two-way pair's own counts: echoes settled, rows waiting for a reload, conflicts resolved. */
+function pairCounts(run: RunRecord): string {
+  const c = run.counts;
+  return [
+    c.echoes ? `, echoes ${c.echoes}` : '',
+    c.awaitingReload ? `, awaiting reload ${c.awaitingReload}` : '',
+    c.conflicts ? `, conflicts ${c.conflicts} (writeback runs ${run.sync} --json)` : '',
+  ].join('');
 }
 
 async function progressLines(stack: LocalStack): Promise<string[]> {

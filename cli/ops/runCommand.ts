@@ -101,6 +101,12 @@ export async function planCommand(
     `  create ${n.create} · update ${n.update} · skip ${n.skip} · invalid ${n.invalid} · delete ${n.delete}` +
       (ctx.sync(sync).deletes ? '' : ' (deletes are off for this sync)'),
   );
+  // A direction of a two-way pair: both apps changed these fields; the rule picks the winner.
+  for (const k of plan.conflicts ?? []) {
+    out(
+      `  conflict ${k.key}.${k.field}: ${show(k.source)} here vs ${show(k.target)} there → side ${k.winner} wins`,
+    );
+  }
   const shown = plan.records.filter((r) => opts.all || r.action !== 'skip');
   if (shown.length === 0) return EXIT.ok;
   const rows = shown.flatMap(planRows);

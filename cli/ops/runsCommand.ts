@@ -62,6 +62,18 @@ export async function runsCommand(
     out(l);
   for (const { run } of runs) {
     if (run.message) out(`  ${when(run.startedAt)} ${run.outcome}: ${cut(run.message, 160)}`);
+    const c = run.counts;
+    if (c.echoes || c.awaitingReload || c.conflicts) {
+      out(
+        `  ${when(run.startedAt)} two-way: ${c.echoes ?? 0} echo(es) settled without a call, ` +
+          `${c.awaitingReload ?? 0} row(s) awaiting the reload of our write, ${c.conflicts ?? 0} conflict(s)`,
+      );
+    }
+    for (const k of run.conflicts ?? []) {
+      out(
+        `    conflict ${k.key}.${k.field}: ${k.source ?? 'empty'} vs ${k.target ?? 'empty'} → side ${k.winner} wins`,
+      );
+    }
   }
   out("  created/updated/failed/retrying: what became of each run's records, as their links say now");
   printActions(sync, actions);

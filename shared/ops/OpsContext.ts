@@ -13,6 +13,8 @@ import { findLocalState, type LocalStateFile, readLocalState } from '../contract
 import { ConfigValidationError, describeError, WritebackError } from '../errors.ts';
 import { DynamoLinkStore } from '../links/DynamoLinkStore.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
+import { DynamoPairStore } from '../pair/DynamoPairStore.ts';
+import type { PairStore } from '../pair/PairStore.ts';
 import { warehousePool } from '../postgresPools.ts';
 import type { ClaimCheckStore } from '../queue/ClaimCheck.ts';
 import { SqsEnqueuer } from '../queue/SqsEnqueuer.ts';
@@ -59,6 +61,8 @@ export class OpsContext {
   public readonly aws: AwsClients;
   public readonly state: StateStore;
   public readonly links: LinkStore;
+  /** The entity state of two-way pairs (read by `plan`). */
+  public readonly pairs: PairStore;
   /** The claim-check bucket (message bodies too large for SQS), when the stack has one. */
   public readonly claimChecks: ClaimCheckStore | undefined;
   public readonly region: string | undefined;
@@ -96,6 +100,7 @@ export class OpsContext {
     this.exactQueues = init.kind === 'local';
     this.state = new DynamoStateStore(this.aws.ddb, this.resources.stateTable);
     this.links = new DynamoLinkStore(this.aws.ddb, this.resources.linksTable);
+    this.pairs = new DynamoPairStore(this.aws.ddb, this.resources.linksTable);
     this.claimChecks = this.resources.claimCheckBucket
       ? new S3ClaimCheckStore(this.aws.s3, this.resources.claimCheckBucket)
       : undefined;

@@ -6,6 +6,7 @@ import { buildMessages, childReadersOf } from '../extract/buildMessages.ts';
 import { DeletedKeysStream } from '../extract/DeletedKeysStream.ts';
 import type { Link } from '../links/Link.ts';
 import { enqueueDecision } from '../links/selectChanged.ts';
+import { type PairConflict, planPairPage } from '../pair/planPairPage.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { Position } from '../source/Position.ts';
 import { type PageStart, SourceReader } from '../source/SourceReader.ts';
@@ -55,6 +56,8 @@ export interface SyncPlan {
   readonly counts: Record<PlanAction, number>;
   /** Every record read, in source order (skips included; the CLI hides them unless asked). */
   readonly records: readonly PlannedRecord[];
+  /** A direction of a two-way pair: the conflicts the run would resolve (field, both values, winner). */
+  readonly conflicts?: readonly PairConflict[];
 }
 
 /** How much to read and how many records to look up in the target. */
@@ -91,6 +94,7 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
   const children = childReadersOf(sql, sync);
   const counts: Record<PlanAction, number> = { create: 0, update: 0, skip: 0, invalid: 0, delete: 0 };
   const records: PlannedRecord[] = [];
+  const conflicts: PairConflict[] = [];
   const payloads = new Map<string, Record<string, unknown>>();
   // Where the next run starts: an unfinished pass resumes, a new one opens its lookback window.
   const resumed = remapped ? undefined : state.pass;
@@ -103,8 +107,23 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
     const pageLimit = Math.min(sync.source.pageSize, limit - records.length);
     const rows = await reader.readPage(start, pageLimit, bookmark);
     if (rows.length === 0) break;
-    // Built as the extract builds them: embedded children attached, soft deletes as deletes.
-    const messages = await buildMessages(sync, rows, 'plan', children, () => now);
+    // Built as the extract builds them: embedded children attached, soft deletes as deletes; for a
+    // direction of a two-way pair, only what the other app lacks (echoes and waiting rows skipped).
+    const pairPage = sync.pair
+      ? await planPairPage({ ...sync, pair: sync.pair }, rows, 'plan', children, {
+          sql,
+          links: ctx.links,
+          pairs: ctx.pairs,
+          now: () => now,
+        })
+      : undefined;
+    const messages = pairPage?.messages ?? (await buildMessages(sync, rows, 'plan', children, () => now));
+    for (const [key, why] of pairPage?.settled ?? []) {
+      counts.skip++;
+      const row = rows.find((r) => r.key === key)!;
+      records.push({ key, version: row.version, action: 'skip', reason: PAIR_SKIP[why] });
+    }
+    conflicts.push(...(pairPage?.conflicts ?? []));
     const links = await ctx.links.batchGet(
       sync.name,
       messages.map((m) => m.key),
@@ -164,8 +183,23 @@ export async function planSync(ctx: OpsContext, syncName: string, opts: PlanOpti
       if (d) records[i] = { ...records[i]!, ...d };
     }
   }
-  return { sync: sync.name, bookmark, remapped, rowsRead: records.length, more, counts, records };
+  return {
+    sync: sync.name,
+    bookmark,
+    remapped,
+    rowsRead: records.length,
+    more,
+    counts,
+    records,
+    ...(sync.pair ? { conflicts } : {}),
+  };
 }
+
+/** Why a direction of a pair sends nothing for a row. */
+const PAIR_SKIP = {
+  echo: 'the other app holds these values already (the echo of a write, or an edit of a field this side does not own)',
+  awaiting: 'the copy predates our last write into its app: judged when the ELT loads it again',
+} as const;
 
 /** The extract's and the writer's decision for one row, from its link. */
 function judge(m: WriteMessage, link: Link | undefined): PlannedRecord {

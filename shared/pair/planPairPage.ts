@@ -33,6 +33,8 @@ export interface PairPage {
    */
   readonly awaiting: number;
   readonly conflicts: readonly PairConflict[];
+  /** Why each row without a message has none, by source key (for `writeback plan`). */
+  readonly settled: ReadonlyMap<string, 'echo' | 'awaiting'>;
 }
 
 export interface PairPageDeps {
@@ -115,7 +117,13 @@ export function planRows(
 ): PairPage {
   const other = pair.side === 'a' ? 'b' : 'a';
   const entityOf = (key: string): string | undefined => (pair.side === 'a' ? key : view.targetIds.get(key));
-  const page = { messages: [] as WriteMessage[], echoes: 0, awaiting: 0, conflicts: [] as PairConflict[] };
+  const page = {
+    messages: [] as WriteMessage[],
+    echoes: 0,
+    awaiting: 0,
+    conflicts: [] as PairConflict[],
+    settled: new Map<string, 'echo' | 'awaiting'>(),
+  };
   for (const [i, r] of rows.entries()) {
     const msg = built[i]!;
     if (msg.delete || msg.invalid) {
@@ -125,12 +133,12 @@ export function planRows(
     const targetId = view.targetIds.get(r.key);
     const entityKey = entityOf(r.key);
     const entity = entityKey === undefined ? undefined : view.entities.get(entityKey);
-    if (targetId === undefined && stampOf(pair, r.row) !== undefined) {
+    if (
+      (targetId === undefined && stampOf(pair, r.row) !== undefined) ||
+      modifiedBefore(r.row, pair.source.modifiedAt, entity?.writtenAt[pair.side])
+    ) {
       page.awaiting++;
-      continue;
-    }
-    if (modifiedBefore(r.row, pair.source.modifiedAt, entity?.writtenAt[pair.side])) {
-      page.awaiting++;
+      page.settled.set(r.key, 'awaiting');
       continue;
     }
     const targetRow = targetId === undefined ? undefined : view.targetRows.get(targetId);
@@ -150,6 +158,7 @@ export function planRows(
     });
     if (targetId !== undefined && Object.keys(decision.payload).length === 0) {
       page.echoes++;
+      page.settled.set(r.key, 'echo');
       continue;
     }
     page.conflicts.push(...decision.conflicts.map((c) => asRecorded(r.key, c, pair.side)));

@@ -6,9 +6,11 @@ import type { XeroFake } from '../../../local/fakes/xero/XeroFake.ts';
 import { LocalStack } from '../../../local/LocalStack.ts';
 import { loadPairCopies } from '../../../local/loadPairCopies.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
+import { planSync } from '../../../shared/ops/plan.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
 import { verifySync } from '../../../shared/verify/verifySync.ts';
 import { contactsPair } from '../../fixtures/pair/contactsPair.ts';
+import { localOpsContext } from '../../helpers/localOpsContext.ts';
 
 const config = validateConfig({
   connections: {
@@ -152,6 +154,16 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
     // The HubSpot edit is the newer one (the apps stamp their modification times).
     await waitForClockTick();
     await editHubSpotContact(hubspotApp(), ada.id, { email: 'ada@hubspot.example' });
+
+    // writeback plan shows the conflict before a run resolves it, and writes nothing.
+    await loadPairCopies(dwh, { hubspot, xero });
+    const ops = localOpsContext(stack, config);
+    const plan = await planSync(ops, TO_XERO, { diffLimit: 0 });
+    await ops.close();
+    expect(plan.conflicts).toEqual([
+      { key: ada.id, field: 'email', source: 'ada@hubspot.example', target: 'ada@xero.example', winner: 'a' },
+    ]);
+    expect(plan.counts).toMatchObject({ update: 1, create: 0 });
 
     const before = writes();
     const rounds = await settle();
