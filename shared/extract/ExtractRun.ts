@@ -42,4 +42,6 @@ export interface ExtractRun {
   bookmark: Position | undefined;
   /** Rows are left for the next run (it ran out of time). */
   backlog: boolean;
+  /** When the pass this run completed started (the state's new lastPassAt); unset while none has. */
+  completedPassAt?: string;
 }

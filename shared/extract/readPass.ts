@@ -53,6 +53,7 @@ export async function readPass(
         run.deps.now(),
         run.leaseMs,
       );
+      run.completedPassAt = passAt;
       return undefined;
     }
     // A short page is the end of the source: the pass is complete once it is enqueued.
@@ -94,6 +95,7 @@ async function savePage(run: ExtractRun, passAt: string, last: SourceRow, ended:
     run.leaseMs,
   );
   if (last.pastBookmark) run.bookmark = last.position;
+  if (ended) run.completedPassAt = passAt;
 }
 
 /**

@@ -19,6 +19,7 @@ import { DeletedKeysStream } from './DeletedKeysStream.ts';
 import { guardSoftDeletes } from './deleteGuard.ts';
 import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
 import { pageMessages } from './pageMessages.ts';
+import { type ProbeInput, rememberedProbeInput, rememberProbeInput, sameProbeInput } from './probeInput.ts';
 import { readPass } from './readPass.ts';
 import { childStreamStarts, sendChangedParents } from './sendChangedParents.ts';
 import { forgetSourceReaders, sourceReaders } from './sourceReaders.ts';
@@ -64,12 +65,22 @@ export async function runExtract(
   opts: ExtractOptions,
 ): Promise<RunRecord> {
   let run = newRun(sync, deps, opts);
-  // One read of the state and one of the redrive flag and auth outage, side by side.
+  // One read of the state and one of the redrive flag and auth outage, side by side; in a warm
+  // container the source probe goes out beside them, asked what the last run here left in the
+  // state (it counts only if the state read agrees).
+  const guess = rememberedProbeInput(deps.sql, sync.name);
+  const early = guess && earlyProbe(run, guess);
   const [seen, gate] = await Promise.all([deps.state.get(sync.name), deps.links.health.readGate(sync.name)]);
   if (!(seen.enabled ?? sync.enabled)) return recordRun(run, 'skipped', { message: 'sync is disabled' });
   // Nothing changed and nothing flagged: no lease, no run record (an error here is the full path's to report).
-  const probe = await probeQuiet(run, seen, gate).catch(() => undefined);
-  if (probe?.quiet) return quietRun(run, seen);
+  const agreed = early && sameProbeInput(guess, seen) ? early : undefined;
+  const probe = await probeQuiet(run, seen, gate, agreed).catch(() => undefined);
+  if (probe?.quiet) {
+    rememberProbeInput(deps.sql, sync.name, seen);
+    return quietRun(run, seen);
+  }
+  // The full path moves the bookmark and the last pass: remembered again only if it completes one.
+  rememberProbeInput(deps.sql, sync.name, undefined);
   // The full path checks the source afresh (preflight, column types); the new readers are kept for
   // the quiet runs after it.
   forgetSourceReaders(deps.sql, sync);
@@ -94,6 +105,9 @@ export async function runExtract(
       run.backlog = true;
     }
     await deps.state.releaseLease(sync.name, run.runId);
+    if (run.completedPassAt && !run.backlog) {
+      rememberProbeInput(deps.sql, sync.name, { bookmark: run.bookmark, lastPassAt: run.completedPassAt });
+    }
     return finishRun(run, setAside, [paused ? `paused, bookmark kept: ${paused}` : undefined, remapped]);
   } catch (err) {
     forgetSourceReaders(deps.sql, sync);
@@ -119,6 +133,7 @@ async function probeQuiet(
   run: ExtractRun,
   state: SyncState,
   gate: RunGate,
+  early: Promise<ProbeFound | undefined> | undefined,
 ): Promise<{ quiet: boolean; now: string | undefined }> {
   const { sync, deps } = run;
   const now = deps.now();
@@ -130,13 +145,26 @@ async function probeQuiet(
   const authPauseMs = deps.health === false ? 0 : (deps.health?.authPauseMs ?? AUTH_PAUSE_MS);
   if (gate.auth && now - gate.auth.lastAt < authPauseMs) return loud;
   if (run.children.some((c) => state.streams[c.as] === undefined)) return loud;
-  const found = await run.source.probe(state.bookmark, state.lastPassAt);
+  const found = (await early) ?? (await run.source.probe(state.bookmark, state.lastPassAt));
   if (found.changed || found.setAside.length > 0) return { quiet: false, now: found.now };
   for (const child of run.children) {
     if ((await child.changedParents(state.streams[child.as], 1)).read > 0)
       return { quiet: false, now: found.now };
   }
   return { quiet: true, now: found.now };
+}
+
+type ProbeFound = Awaited<ReturnType<ExtractRun['source']['probe']>>;
+
+/**
+ * The source probe for the input the last run in this container left, sent before the state is
+ * read. A sync that is never quiet (deleted keys) or has embedded children (their probes need the
+ * state's stream bookmarks) is probed after the reads, as before. Undefined on an error: the run
+ * then probes with what it read.
+ */
+function earlyProbe(run: ExtractRun, input: ProbeInput): Promise<ProbeFound | undefined> | undefined {
+  if (run.sync.deletes?.keys || run.children.length > 0) return undefined;
+  return run.source.probe(input.bookmark, input.lastPassAt).catch(() => undefined);
 }
 
 /** The record of a quiet run: returned to the handler (metrics, logs), not stored. */

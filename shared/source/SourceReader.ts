@@ -306,6 +306,9 @@ export class SourceReader {
         exists (select 1 from ${this.relation()} src where ${where.join(' and ')}${this.userFilter()}) as changed,
         ${probes} as found`,
       params,
+      // Prepared: one round trip on a warm connection (an unprepared statement with parameters
+      // takes two, Parse/Describe first), and no parse or plan on every quiet run.
+      { prepare: true },
     )) as Row[];
     return {
       now: row!.now as string,

@@ -17,6 +17,8 @@ describe('Function: runExtract, when nothing changed', () => {
   let p: ItemsPipeline;
   let sql: Sql;
   let statements = 0;
+  /** Called as each statement is sent. */
+  let onStatement: (() => void) | undefined;
   let counting: ReturnType<typeof countingClient>;
   let state: DynamoStateStore;
   let links: DynamoLinkStore;
@@ -39,7 +41,13 @@ describe('Function: runExtract, when nothing changed', () => {
 
   beforeAll(async () => {
     p = await startItemsPipeline(config);
-    sql = warehousePool(p.stack.pg.url('dwh'), { max: 2, debug: () => void statements++ });
+    sql = warehousePool(p.stack.pg.url('dwh'), {
+      max: 2,
+      debug: () => {
+        statements++;
+        onStatement?.();
+      },
+    });
     counting = countingClient(p.stack.emulators.dynamodbEndpoint);
     state = new DynamoStateStore(counting.client, p.stack.resources.stateTable);
     links = new DynamoLinkStore(counting.client, p.stack.resources.linksTable);
@@ -122,5 +130,47 @@ describe('Function: runExtract, when nothing changed', () => {
     const next = await run();
     expect(next.quiet).toBeUndefined();
     expect(next.counts.read).toBe(70);
+  });
+
+  it('in a warm container, sends its probe while the state is being read, not after', async () => {
+    // The run before this one was quiet in this container: it remembers what the state holds.
+    expect((await run()).quiet).toBe(true);
+    let probeSent!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      probeSent = resolve;
+    });
+    onStatement = probeSent;
+    // Each read holds its answer until the probe is sent (at most 2 s): a probe that waited for
+    // the reads would only be sent after that.
+    const sentBeforeAnswer: number[] = [];
+    counting.client.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+        sentBeforeAnswer.push(statements);
+        return out;
+      },
+      { step: 'initialize', name: 'holdAnswerForProbe' },
+    );
+    try {
+      const { result, statements: sqlStatements } = await measured();
+      expect(result.quiet).toBe(true);
+      expect(sqlStatements).toBe(1);
+      expect(sentBeforeAnswer).toEqual([1, 1]);
+    } finally {
+      counting.client.middlewareStack.remove('holdAnswerForProbe');
+      onStatement = undefined;
+    }
+  });
+
+  it('probes again with the state it read when that moved since the run it remembers', async () => {
+    // Remembered: the bookmark after row 20. Then the bookmark is reset by hand, so every row
+    // lies after it again: the probe sent beside the read (after row 20: nothing) must not count.
+    expect((await run()).quiet).toBe(true);
+    await p.stack.state.resetBookmark('items', undefined);
+    const { result, statements: sqlStatements } = await measured();
+    expect(result.quiet).toBeUndefined();
+    expect(result.counts.read).toBe(20);
+    expect(sqlStatements).toBeGreaterThan(2);
   });
 });
