@@ -220,7 +220,8 @@ export class DynamoLinkStore implements LinkStore {
       TableName: this.table,
       Key: { pk: DynamoLinkStore.pk(args.sync, args.key) },
       ConditionExpression:
-        '(#status = :ok OR #status = :deleted) AND #hash = :h AND #version < :v AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        // No version: a two-way pair's link to a record the other direction created (never written here).
+        '(#status = :ok OR #status = :deleted) AND #hash = :h AND (attribute_not_exists(#version) OR #version < :v) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
       UpdateExpression: 'SET #version = :v',
       ExpressionAttributeNames: { '#status': 'status', '#hash': 'hash', '#version': 'version' },
       ExpressionAttributeValues: {

@@ -34,8 +34,13 @@ export interface EntityView {
 }
 
 export interface FieldDecision {
-  /** What to write into the target, by target field: empty when the target already agrees. */
+  /**
+   * What this direction asserts, by target field: every field it may write whose value it stands
+   * for (the source's, where the two apps agree, the source owns it or the source's edit wins).
+   */
   readonly payload: Payload;
+  /** The target lacks part of it: a write is needed (else the row is the echo of a write, or agreed). */
+  readonly differs: boolean;
   /** The agreed value of each field written, once the write succeeds. */
   readonly agreed: Record<string, string | null>;
   /** The baseline each written field was decided against (part of the message's identity). */
@@ -54,6 +59,8 @@ export interface FieldDecision {
  *   and the conflict is reported (by the winning direction only, which is the one that writes).
  * - A create writes every field the source has; seed-once fields are written then and never after.
  * - Values are compared normalised: the echo of our own write, given back reformatted, agrees.
+ * - The payload asserts the whole state this direction stands for, not only what differs: messages
+ *   of one record are ordered by version, so the newest one written leaves no older value behind.
  */
 export function decideFields(fields: readonly DirectionField[], view: EntityView): FieldDecision {
   const payload: Payload = {};
@@ -66,6 +73,7 @@ export function decideFields(fields: readonly DirectionField[], view: EntityView
     agreed[f.name] = s;
     against[f.name] = view.base?.[f.name] ?? null;
   };
+  let differs = view.create;
   for (const f of fields) {
     const s = f.normalize(sourceValue(f, view.source));
     // A record new to the target gets every field this side has a value for: the target has none
@@ -78,24 +86,30 @@ export function decideFields(fields: readonly DirectionField[], view: EntityView
     const base = view.base === undefined || !(f.name in view.base) ? undefined : view.base[f.name]!;
     // Without a fresh copy of the target, it holds the baseline as far as the hub knows.
     const t = view.target && f.targetColumn ? f.normalize(view.target[f.targetColumn]) : base;
-    if (s === t) continue;
+    // Agreed now: asserted again in any write, so that an older write of this record still in
+    // flight cannot leave its older value behind (the newest message is written last).
+    if (s === t) {
+      write(f, s);
+      continue;
+    }
     if (f.owner === 'source') {
       write(f, s);
+      differs = true;
       continue;
     }
     const sourceChanged = base === undefined || s !== base;
     const targetChanged = base === undefined || t !== base;
+    // Only the target changed it: the other direction carries it.
     if (!sourceChanged) continue;
-    if (!targetChanged) {
-      write(f, s);
-      continue;
+    if (targetChanged) {
+      // The losing direction writes nothing and reports nothing: the winner reports the conflict.
+      if (conflictWinner(f, view) === 'target') continue;
+      conflicts.push({ field: f.name, source: s, target: t ?? null, winner: 'source' });
     }
-    // The losing direction writes nothing and reports nothing: the winner reports the conflict.
-    if (conflictWinner(f, view) === 'target') continue;
-    conflicts.push({ field: f.name, source: s, target: t ?? null, winner: 'source' });
     write(f, s);
+    differs = true;
   }
-  return { payload, agreed, against, conflicts };
+  return { payload, agreed, against, conflicts, differs };
 }
 
 function sourceValue(f: DirectionField, row: Row): unknown {

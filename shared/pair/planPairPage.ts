@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Row, SyncConfig } from '../config/schema.ts';
 import { buildMessages } from '../extract/buildMessages.ts';
+import type { Link } from '../links/Link.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { ChildReader } from '../source/ChildReader.ts';
@@ -35,6 +36,12 @@ export interface PairPage {
   readonly conflicts: readonly PairConflict[];
   /** Why each row without a message has none, by source key (for `writeback plan`). */
   readonly settled: ReadonlyMap<string, 'echo' | 'awaiting'>;
+}
+
+/** A page as planRows leaves it: the echoes not settled yet (settleEchoes). */
+export interface PlannedPairPage extends Omit<PairPage, 'echoes'> {
+  /** The messages of rows whose target already holds what they assert. */
+  readonly echoes: readonly WriteMessage[];
 }
 
 export interface PairPageDeps {
@@ -92,7 +99,10 @@ export async function planPairPage(
   );
   const targetIds = new Map<string, string>();
   for (const [key, link] of links) if (link.targetId !== undefined) targetIds.set(key, link.targetId);
-  return planRows(pair, rows, built, { targetIds, entities, targetRows });
+  const planned = planRows(pair, rows, built, { targetIds, entities, targetRows });
+  return settleEchoes(planned, links, (key, version, hash) =>
+    deps.links.touchVersion({ sync: sync.name, key, version, hash, now: deps.now() }),
+  );
 }
 
 /** What the hub knows of a page's records besides their rows: read by planPairPage, given by tests. */
@@ -114,12 +124,12 @@ export function planRows(
   rows: readonly { readonly key: string; readonly row: Row }[],
   built: readonly WriteMessage[],
   view: PairView,
-): PairPage {
+): PlannedPairPage {
   const other = pair.side === 'a' ? 'b' : 'a';
   const entityOf = (key: string): string | undefined => (pair.side === 'a' ? key : view.targetIds.get(key));
   const page = {
     messages: [] as WriteMessage[],
-    echoes: 0,
+    echoes: [] as WriteMessage[],
     awaiting: 0,
     conflicts: [] as PairConflict[],
     settled: new Map<string, 'echo' | 'awaiting'>(),
@@ -156,13 +166,8 @@ export function planRows(
       // A tie goes to side a, whichever direction judges it: both directions agree on the winner.
       tieWinner: pair.side === 'a' ? 'source' : 'target',
     });
-    if (targetId !== undefined && Object.keys(decision.payload).length === 0) {
-      page.echoes++;
-      page.settled.set(r.key, 'echo');
-      continue;
-    }
     page.conflicts.push(...decision.conflicts.map((c) => asRecorded(r.key, c, pair.side)));
-    page.messages.push({
+    const message: WriteMessage = {
       ...msg,
       payload: decision.payload,
       // The baseline a write was decided against is part of what it is: the same values written
@@ -173,9 +178,46 @@ export function planRows(
         create: targetId === undefined,
       }),
       pair: { ...(entityKey !== undefined ? { entity: entityKey } : {}), agreed: decision.agreed },
-    });
+    };
+    if (targetId !== undefined && !decision.differs) page.echoes.push(message);
+    else page.messages.push(message);
   }
   return page;
+}
+
+/** A link as settleEchoes needs it. */
+export type EchoLink = Pick<Link, 'status' | 'hash' | 'version'>;
+
+/**
+ * The rows whose target holds what they assert (the echo of a write, or agreed already) send
+ * nothing, but a message of an older version of the record may still be queued, or in flight, and
+ * would leave its older values behind: the link's version is moved on past the row's (the older
+ * message is then stale when claimed), as the extract does for a one-way A → B → A. Where the link
+ * cannot be moved (a write of it in flight or failed, or it changed since it was read), the row's
+ * message is sent after all: newer, and asserting the whole state, it is written last.
+ */
+export async function settleEchoes(
+  page: PlannedPairPage,
+  links: ReadonlyMap<string, EchoLink>,
+  touch: (key: string, version: string, hash: string) => Promise<boolean>,
+): Promise<PairPage> {
+  const messages = [...page.messages];
+  const settled = new Map(page.settled);
+  let echoes = 0;
+  for (const m of page.echoes) {
+    const link = links.get(m.key);
+    const current = link?.version !== undefined && BigInt(link.version) >= BigInt(m.version);
+    const moved =
+      current ||
+      (link?.status === 'ok' && link.hash !== undefined && (await touch(m.key, m.version, link.hash)));
+    if (!moved) {
+      messages.push(m);
+      continue;
+    }
+    echoes++;
+    settled.set(m.key, 'echo');
+  }
+  return { messages, echoes, awaiting: page.awaiting, conflicts: page.conflicts, settled };
 }
 
 function asRecorded(key: string, c: Conflict, side: 'a' | 'b'): PairConflict {

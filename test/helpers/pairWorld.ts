@@ -5,7 +5,7 @@ import { enqueueDecision } from '../../shared/links/selectChanged.ts';
 import { defineTwoWay } from '../../shared/pair/defineTwoWay.ts';
 import { MIRROR_HASH, type PairEntity } from '../../shared/pair/PairStore.ts';
 import type { PairConfig } from '../../shared/pair/pairSchema.ts';
-import { planRows } from '../../shared/pair/planPairPage.ts';
+import { planRows, settleEchoes } from '../../shared/pair/planPairPage.ts';
 import type { WriteMessage } from '../../shared/queue/WriteMessage.ts';
 import { pairWriteOf } from '../../shared/write/recordPairWrite.ts';
 
@@ -156,7 +156,7 @@ export class PairWorld {
   }
 
   /** One extract run of the direction reading `side`: rows loaded after its bookmark, planned, judged, enqueued. */
-  public extract(side: Side): void {
+  public async extract(side: Side): Promise<void> {
     const pair = pairOf[side];
     const other: Side = side === 'a' ? 'b' : 'a';
     const rows = [...this.copies[side].values()]
@@ -176,12 +176,20 @@ export class PairWorld {
     }));
     const targetIds = new Map<string, string>();
     for (const [k, l] of this.links[side]) if (l.targetId) targetIds.set(k, l.targetId);
-    const page = planRows(
+    const planned = planRows(
       pair,
       rows.map((r) => ({ key: r.id, row: r })),
       built,
       { targetIds, entities: this.entities, targetRows: this.copies[other] },
     );
+    // As the link store's touchVersion: committed with this content, older, unclaimed.
+    const page = await settleEchoes(planned, this.links[side], async (key, version, hash) => {
+      const link = this.links[side].get(key);
+      if (link?.status !== 'ok' || link.hash !== hash) return false;
+      if (link.version !== undefined && BigInt(link.version) >= BigInt(version)) return false;
+      this.links[side].set(key, { ...link, version });
+      return true;
+    });
     for (const msg of page.messages) {
       if (enqueueDecision(this.links[side].get(msg.key), msg) === 'send') this.queues[side].push({ msg });
     }
@@ -241,13 +249,13 @@ export class PairWorld {
   }
 
   /** Loads, runs and drains until a round writes nothing; the number of rounds it took. */
-  public settle(maxRounds = 12): number {
+  public async settle(maxRounds = 12): Promise<number> {
     for (let round = 1; round <= maxRounds; round++) {
       const before = this.apps.a.writes + this.apps.b.writes;
       this.load('a');
       this.load('b');
-      this.extract('a');
-      this.extract('b');
+      await this.extract('a');
+      await this.extract('b');
       for (const side of ['a', 'b'] as const) while (this.queued(side) > 0) this.deliver(side, 0);
       if (this.apps.a.writes + this.apps.b.writes === before) return round;
     }

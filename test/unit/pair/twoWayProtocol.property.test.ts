@@ -48,7 +48,7 @@ const step = fc.oneof(
 
 type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 
-function play(world: PairWorld, steps: readonly Step[]): void {
+async function play(world: PairWorld, steps: readonly Step[]): Promise<void> {
   for (const s of steps) {
     if (s.kind === 'create') {
       // A record is created with what its side may set.
@@ -58,7 +58,7 @@ function play(world: PairWorld, steps: readonly Step[]): void {
       world.create(s.side, fields);
     } else if (s.kind === 'edit') world.edit(s.side, s.n, s.field, s.value);
     else if (s.kind === 'load') world.load(s.side);
-    else if (s.kind === 'extract') world.extract(s.side);
+    else if (s.kind === 'extract') await world.extract(s.side);
     else world.deliver(s.side, s.n, s.crash);
   }
 }
@@ -69,13 +69,13 @@ describe('Two-way protocol (property): random edits on both sides, ELT reloads, 
   it('ends with one record per entity in each app, owned fields at their owner’s value, shared ones agreed, and no further call', () => {
     fc.assert(
       // Phases of random steps, each followed by runs until quiet: edits land on records both apps hold.
-      fc.property(
+      fc.asyncProperty(
         fc.array(fc.array(step, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 3 }),
-        (phases) => {
+        async (phases) => {
           const world = new PairWorld();
           for (const steps of phases) {
-            play(world, steps);
-            world.settle();
+            await play(world, steps);
+            await world.settle();
           }
 
           // One record per entity in each app: every record of a has exactly one counterpart in b.
@@ -90,46 +90,46 @@ describe('Two-way protocol (property): random edits on both sides, ELT reloads, 
           }
           // No loop: another round of loads and runs makes no target call.
           const writes = world.apps.a.writes + world.apps.b.writes;
-          expect(world.settle()).toBe(1);
+          expect(await world.settle()).toBe(1);
           expect(world.apps.a.writes + world.apps.b.writes).toBe(writes);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
-  it('never takes a copy row loaded before our write into its app for an edit: the newer value is not reverted', () => {
+  it('never takes a copy row loaded before our write into its app for an edit: the newer value is not reverted', async () => {
     const world = new PairWorld();
     world.create('a', { email: 'old@x.io', first: 'Ann' });
-    world.settle();
+    await world.settle();
     // App b changes its own field and is loaded; then app a's address changes and is written to b.
     world.edit('b', 0, 'acct', 'A-9');
     world.load('b');
     world.edit('a', 0, 'email', 'new@x.io');
     world.load('a');
-    world.extract('a');
+    await world.extract('a');
     world.deliver('a', 0);
     // b's copy row predates that write: read now, it still shows the old address.
-    world.extract('b');
+    await world.extract('b');
     while (world.queued('b') > 0) world.deliver('b', 0);
 
     const inA = [...world.apps.a.records.values()][0]!;
     expect(inA.fields.email).toBe('new@x.io');
-    world.settle();
+    await world.settle();
     expect(inA.fields).toMatchObject({ email: 'new@x.io', acct: 'A-9' });
   });
 
   it('resolves a conflict the warehouse has loaded by the newer edit, whichever side made it', () => {
     fc.assert(
-      fc.property(side, fc.boolean(), (created, aEditsLast) => {
+      fc.asyncProperty(side, fc.boolean(), async (created, aEditsLast) => {
         const world = new PairWorld();
         world.create(created, { email: 'old@x.io' });
-        world.settle();
+        await world.settle();
         const first = aEditsLast ? 'b' : 'a';
         const last = aEditsLast ? 'a' : 'b';
         world.edit(first, 0, 'email', `${first}@first.io`);
         world.edit(last, 0, 'email', `${last}@last.io`);
-        world.settle();
+        await world.settle();
 
         for (const app of Object.values(world.apps)) {
           expect([...app.records.values()][0]!.fields.email).toBe(`${last}@last.io`);
