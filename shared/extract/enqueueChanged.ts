@@ -1,4 +1,5 @@
 import { selectChanged } from '../links/selectChanged.ts';
+import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
 import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
 import { pageMessages } from './pageMessages.ts';
@@ -8,6 +9,15 @@ import { pageMessages } from './pageMessages.ts';
  * invalid, unchanged or enqueued; a record SQS refuses, or whose key is too long, is kept on the run, to be set aside.
  */
 export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]): Promise<void> {
+  await sendChanged(run, await selectPage(run, rows));
+}
+
+/**
+ * The first half of enqueueChanged: the messages of the rows whose content the target does not
+ * hold yet (unchanged and invalid rows counted). It sends nothing, so the extract can select a
+ * page while the one before it is being sent.
+ */
+export async function selectPage(run: ExtractRun, rows: readonly SourceRow[]): Promise<WriteMessage[]> {
   const { sync, deps, counts } = run;
   const sendable = rows.filter((r) => {
     if (Buffer.byteLength(r.key) <= MAX_SOURCE_KEY_BYTES) return true;
@@ -21,6 +31,12 @@ export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]
   // stale: A → B → A), or is sent when that conditional write fails (selectChanged).
   const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now);
   counts.unchanged += candidates.length - changed.length;
+  return changed;
+}
+
+/** The second half of enqueueChanged: sends a page's changed messages. */
+export async function sendChanged(run: ExtractRun, changed: readonly WriteMessage[]): Promise<void> {
+  const { deps, counts } = run;
   // A message SQS cannot take is set aside with its key and reason; the rest of the page is sent.
   const outcome = await deps.enqueuer.trySendAll(changed);
   counts.enqueued += outcome.sent;

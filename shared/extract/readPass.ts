@@ -1,8 +1,9 @@
+import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceReader, SourceRow } from '../source/SourceReader.ts';
 import type { PassProgress } from '../state/StateStore.ts';
 import { checkTargetHealth, type TargetHealth } from '../write/checkTargetHealth.ts';
 import type { ExtractRun } from './ExtractRun.ts';
-import { enqueueChanged } from './enqueueChanged.ts';
+import { selectPage, sendChanged } from './enqueueChanged.ts';
 
 /** How often a run re-reads the target's health between pages. */
 const HEALTH_RECHECK_MS = 5_000;
@@ -41,41 +42,69 @@ export async function readPass(
   let limit = pageLimit();
   let next: Promise<SourceRow[]> | undefined =
     limit > 0 ? reader.readPage(start, limit, run.before) : undefined;
-  while (next) {
-    const rows = await next;
-    next = undefined;
-    if (rows.length === 0) {
-      // A pass that ends on an empty page (a no-op run, or a last page exactly full) is complete too.
-      await run.deps.state.saveProgress(
-        sync.name,
-        run.runId,
-        { pass: undefined, lastPassAt: passAt },
-        run.deps.now(),
-        run.leaseMs,
-      );
-      run.completedPassAt = passAt;
-      return undefined;
+  // The page before this one, being sent and saved: a page is selected (its messages built, its
+  // links read) while the one before it is sent, and sent only once that one is saved, so the
+  // bookmark still moves page by page over pages that are enqueued.
+  let sending: Promise<void> = Promise.resolve();
+  try {
+    while (next) {
+      const rows = await next;
+      next = undefined;
+      if (rows.length === 0) {
+        await sending;
+        // A pass that ends on an empty page (a no-op run, or a last page exactly full) is complete too.
+        await run.deps.state.saveProgress(
+          sync.name,
+          run.runId,
+          { pass: undefined, lastPassAt: passAt },
+          run.deps.now(),
+          run.leaseMs,
+        );
+        run.completedPassAt = passAt;
+        return undefined;
+      }
+      // A short page is the end of the source: the pass is complete once it is enqueued.
+      const ended = rows.length < limit;
+      counts.read += rows.length;
+      const last = rows[rows.length - 1]!;
+      const more = rows.length === limit && counts.read < maxRows;
+      const outOfTime = run.outOfTime();
+      if (more && !outOfTime) {
+        // Read the next page while this one is enqueued; the bookmark still moves only after it is.
+        limit = pageLimit();
+        next = reader.readPage({ after: last.position }, limit, run.before);
+        next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
+      }
+      const changed = await selectPage(run, rows);
+      await sending;
+      // Checked between a page enqueued and the next: a target gone down stops what is selected.
+      const health = await targetHealth();
+      if (health?.paused) return health.reason;
+      sending = sendPage(run, changed, passAt, last, ended, more && outOfTime);
+      sending.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
     }
-    // A short page is the end of the source: the pass is complete once it is enqueued.
-    const ended = rows.length < limit;
-    counts.read += rows.length;
-    const last = rows[rows.length - 1]!;
-    const more = rows.length === limit && counts.read < maxRows;
-    const outOfTime = run.outOfTime();
-    if (more && !outOfTime) {
-      // Read the next page while this one is enqueued; the bookmark still moves only after it is.
-      limit = pageLimit();
-      next = reader.readPage({ after: last.position }, limit, run.before);
-      next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
-    }
-    const health = await targetHealth();
-    if (health?.paused) return health.reason;
-    await enqueueChanged(run, rows);
-    await savePage(run, passAt, last, ended);
-    run.deps.onProgress?.(sync.name, counts);
-    if (more && outOfTime) run.backlog = true;
+    await sending;
+    return undefined;
+  } finally {
+    // A page that failed to be selected or read leaves the one before it to finish first: its
+    // save must not land after the run has given up its lease.
+    await sending.catch(() => undefined);
   }
-  return undefined;
+}
+
+/** Sends a selected page, then saves the pass's progress past it. */
+async function sendPage(
+  run: ExtractRun,
+  changed: readonly WriteMessage[],
+  passAt: string,
+  last: SourceRow,
+  ended: boolean,
+  backlog: boolean,
+): Promise<void> {
+  await sendChanged(run, changed);
+  await savePage(run, passAt, last, ended);
+  run.deps.onProgress?.(run.sync.name, run.counts);
+  if (backlog) run.backlog = true;
 }
 
 /**

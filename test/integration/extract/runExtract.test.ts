@@ -89,6 +89,50 @@ describe('Function: runExtract', () => {
     expect((await p.stack.state.get('items')).leaseOwner).toBeUndefined();
   });
 
+  it('reads the links of a page while the page before it is being sent, and still sends and saves page by page', async () => {
+    await p.stack
+      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    const order: string[] = [];
+    let secondPageLooked!: () => void;
+    const looked = new Promise<void>((resolve) => {
+      secondPageLooked = resolve;
+    });
+    const links = Object.create(p.stack.links) as typeof p.stack.links;
+    let lookups = 0;
+    links.batchGet = async (...args) => {
+      order.push(`links ${++lookups}`);
+      if (lookups === 2) secondPageLooked();
+      return p.stack.links.batchGet(...args);
+    };
+    const enqueuer = new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url);
+    const send = enqueuer.trySendAll.bind(enqueuer);
+    let sends = 0;
+    enqueuer.trySendAll = async (messages) => {
+      const page = ++sends;
+      // The first page's send waits (at most 2 s) for the second page's lookup to start.
+      if (page === 1) await Promise.race([looked, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      order.push(`send ${page} (bookmark ${(await p.stack.state.get('items')).bookmark?.key[0] ?? 'none'})`);
+      return send(messages);
+    };
+    const result = await runExtract(
+      sync,
+      { ...depsWith(enqueuer), links },
+      { runId: crypto.randomUUID(), remainingMs: () => 600_000 },
+    );
+    expect(result).toMatchObject({ outcome: 'succeeded', counts: { read: 120, enqueued: 120 } });
+    // Pages of 50: the second page's links were read before the first page went out, and each
+    // page was sent only once the one before it was saved.
+    expect(order).toEqual([
+      'links 1',
+      'links 2',
+      'send 1 (bookmark none)',
+      'links 3',
+      'send 2 (bookmark 50)',
+      'send 3 (bookmark 100)',
+    ]);
+    expect(await queued()).toBe(120);
+  });
+
   it('sets aside a message SQS cannot take with its key, sends the rows after it, and ends partial', async () => {
     await p.stack
       .dwh`insert into src.items select i, case when i = 7 then repeat('x', 5000) else 'n' || i end, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 60) i`;
