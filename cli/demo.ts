@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seedDemoApps } from '../local/demoApps.ts';
+import { hasDemoPair, seedDemoApps } from '../local/demoApps.ts';
 import { LocalScheduler } from '../local/LocalScheduler.ts';
 import { LOCAL_HUBSPOT_TOKEN, LocalStack } from '../local/LocalStack.ts';
 import { localStateOf } from '../local/LocalStateFile.ts';
@@ -36,7 +36,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   // into the warehouse before each run of a pair's direction, as an ELT tool does on its schedule.
   const pairSyncs = new Set(config.syncs.filter((s) => s.pair).map((s) => s.name));
   const loadPairApps = () => loadPairCopies(stack.dwh, { hubspot: stack.hubspot, xero: stack.xero });
-  if (pairSyncs.size > 0) seedDemoApps({ hubspot: stack.hubspot, xero: stack.xero });
+  if (hasDemoPair(config.syncs)) seedDemoApps(stack);
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { SyncConfig } from '../shared/config/schema.ts';
 import { editHubSpotContact, editXeroContact, type HubSpotApp, type XeroApp } from './appEdits.ts';
 import type { HubSpotFake } from './fakes/hubspot/HubSpotFake.ts';
 import type { XeroFake } from './fakes/xero/XeroFake.ts';
@@ -18,6 +19,12 @@ const ACCOUNTS = [
   ['Barbara', 'Liskov', 'barbara@mit.example', 'ACC-102'],
   ['Donald', 'Knuth', 'don@stanford.example', 'ACC-103'],
 ] as const;
+
+/** The demo's pair (writeback.config.ts): its copies are the ones loadPairCopies loads. */
+export function hasDemoPair(syncs: readonly SyncConfig[]): boolean {
+  const tables = new Set(syncs.flatMap((s) => (s.pair ? [s.pair.source.table] : [])));
+  return tables.has('hubspot.pair_contacts') && tables.has('xero.contacts');
+}
 
 export function seedDemoApps(apps: { hubspot: HubSpotFake; xero: XeroFake }): void {
   for (const [firstname, lastname, email] of LEADS)

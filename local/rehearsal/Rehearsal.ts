@@ -12,7 +12,9 @@ import { LocalCloudFormation } from '../aws/LocalCloudFormation.ts';
 import { LocalLambda } from '../aws/LocalLambda.ts';
 import { LocalSecretsManager } from '../aws/LocalSecretsManager.ts';
 import { LocalSts } from '../aws/LocalSts.ts';
+import { hasDemoPair, seedDemoApps } from '../demoApps.ts';
 import { LocalStack } from '../LocalStack.ts';
+import { loadPairCopies } from '../loadPairCopies.ts';
 import { EventSourceMapping, mappingSpecs } from './EventSourceMapping.ts';
 import { type FunctionCredentials, functionSpecs } from './functionSpecs.ts';
 import { OPERATOR } from './operator.ts';
@@ -125,6 +127,11 @@ export class Rehearsal {
     opts.alterTemplate?.(template);
 
     const local = await LocalStack.start({ config: opts.config, demo: { customers: opts.customers } });
+    // The demo's two-way pair: its own contacts in both apps, and the ELT's first load of both.
+    if (hasDemoPair(opts.config.syncs)) {
+      seedDemoApps(local);
+      await loadPairCopies(local.dwh, local);
+    }
     const servers: Array<{ stop(): Promise<void> }> = [];
     try {
       say(`warehouse (${opts.customers} demo customers), DynamoDB, SQS, S3 and the target fakes are up`);

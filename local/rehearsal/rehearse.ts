@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { loadConfigFile } from '../../shared/config/loadConfig.ts';
 import { WritebackError } from '../../shared/errors.ts';
 import { UsageError } from '../../shared/ops/errors.ts';
+import { loadPairCopies } from '../loadPairCopies.ts';
 import { fakeAssociatedIds, loadTargetCopies } from '../loadTargetCopies.ts';
 import { countRepeats } from './countRepeats.ts';
 import { type CliResult, type FunctionReport, Rehearsal, type RoundResult } from './Rehearsal.ts';
@@ -219,6 +220,7 @@ async function operatorChecks(r: Rehearsal, say: (line: string) => void): Promis
       hubspot: () => r.local.hubspot,
       hubspotAssociations: (from, to) => fakeAssociatedIds(r.local.hubspot, from, to),
       postgresUrl: (c) => (typeof c.url === 'string' ? c.url : r.local.pg.url('billing')),
+      pairCopies: () => loadPairCopies(r.local.dwh, r.local),
     });
     say(
       `the ELT stand-in loaded ${copies
