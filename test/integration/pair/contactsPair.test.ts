@@ -217,6 +217,71 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
   });
 });
 
+describe('Two-way pair: a writer that dies after creating a record and before recording it', () => {
+  let stack: LocalStack;
+  const crashed = new Set<string>();
+
+  beforeAll(async () => {
+    stack = await LocalStack.start({
+      config,
+      queueVisibilitySeconds: 2,
+      // The first delivery of each record to Xero dies right after Xero answered (the process crashes);
+      // its lease on the record runs out in 3 s, as a crashed Lambda's does in its own time.
+      writeOptions: (sync) =>
+        sync.name === TO_XERO
+          ? {
+              leaseMs: 3_000,
+              faults: {
+                at: (step, key) => {
+                  if (step !== 'written' || crashed.has(key)) return;
+                  crashed.add(key);
+                  throw new Error(`injected crash after writing ${key}`);
+                },
+              },
+            }
+          : {},
+    });
+    await stack.dwh`create schema crm`;
+    await stack.dwh`create table crm.customers (customer_id int primary key)`;
+    stack.startWriters();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('links it on redelivery; the other direction waits meanwhile and never creates it back', {
+    timeout: 120_000,
+  }, async () => {
+    const apps = { hubspot: stack.hubspot, xero: stack.xero };
+    const zed = stack.hubspot.seed('contacts', { email: 'zed@example.com', firstname: 'Zed', lastname: 'Z' });
+    await loadPairCopies(stack.dwh, apps);
+    await stack.runExtract(TO_XERO);
+    // Xero holds the contact; its writer died before the pair's record and the link's commit.
+    await vi.waitFor(() => expect(crashed.has(zed.id)).toBe(true), { timeout: 30_000, interval: 20 });
+    expect(stack.xero.contactsByNumber(zed.id)).toHaveLength(1);
+
+    // The ELT loads Xero before the redelivery: the new contact carries our stamp and has no link.
+    await loadPairCopies(stack.dwh, apps);
+    const meanwhile = await stack.runExtract(TO_HUBSPOT);
+    expect(meanwhile.counts).toMatchObject({ read: 1, enqueued: 0, awaitingReload: 1 });
+
+    // The redelivery finds the contact by its ContactNumber, records the pair's write, commits.
+    await stack.drain(60_000);
+    for (let i = 0; i < 3; i++) {
+      await loadPairCopies(stack.dwh, apps);
+      await stack.runExtract(TO_XERO);
+      await stack.runExtract(TO_HUBSPOT);
+      await stack.drain(60_000);
+    }
+    expect(stack.xero.contacts()).toHaveLength(1);
+    expect(stack.hubspot.records('contacts')).toHaveLength(1);
+    const inXero = stack.xero.contactsByNumber(zed.id)[0]!;
+    expect((await stack.links.get(TO_XERO, zed.id))?.targetId).toBe(inXero.ContactID);
+    expect((await stack.links.get(TO_HUBSPOT, String(inXero.ContactID)))?.targetId).toBe(zed.id);
+    expect((await stack.queueDepth(TO_XERO)).dlq + (await stack.queueDepth(TO_HUBSPOT)).dlq).toBe(0);
+  });
+});
+
 const ok = (status: number | undefined) => status !== undefined && status < 300;
 
 /** The apps' modification times are in milliseconds: the next edit is stamped later. */
