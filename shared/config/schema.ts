@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../connectors/ConnectorDefinition.ts';
 import { connectorDefinition, connectorTypes } from '../connectors/registry.ts';
 import { PairSchema } from '../pair/pairSchema.ts';
-import { sqlFragmentProblem } from '../source/sqlFragment.ts';
 import { parseDuration } from './duration.ts';
 import { isScheduleExpression } from './schedule.ts';
+import { Identifier, QualifiedName, SqlFragment } from './sqlNames.ts';
 
 /** A source row as read from Postgres: column name → value. */
 export type Row = Record<string, unknown>;
@@ -34,22 +34,6 @@ const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   }
   return seconds;
 });
-
-/** A piece of SQL Writeback wraps in parentheses: nothing in it may reach outside them. */
-const SqlFragment = z
-  .string()
-  .min(1)
-  .superRefine((sql, ctx) => {
-    const problem = sqlFragmentProblem(sql);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-const Identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'expected a plain column name (letters, digits, _)');
-const QualifiedName = z
-  .string()
-  .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'expected schema.table');
 
 /** A relation is read from a table or from a query, never both. */
 function tableOrQuery(

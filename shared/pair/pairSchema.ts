@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import type { Row } from '../config/schema.ts';
-import { sqlFragmentProblem } from '../source/sqlFragment.ts';
+import { Identifier, QualifiedName, SqlFragment } from '../config/sqlNames.ts';
 import { isNormalizerName, NORMALIZERS, type Normalizer } from './normalize.ts';
-
-const Identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'expected a plain column name (letters, digits, _)');
-const QualifiedName = z
-  .string()
-  .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'expected schema.table');
 
 /** A built-in normaliser by name, or a function of the user's own (value → canonical text or null). */
 export const NormalizeSchema = z
@@ -66,14 +59,7 @@ export const CopySchema = z
     /** The column holding the id Writeback stamps on a record it creates in this app (its externalId). */
     stamp: Identifier,
     /** Only these rows of the copy take part in the pair (the side's `where`): verify reads the copy through it. */
-    where: z
-      .string()
-      .min(1)
-      .superRefine((sql, ctx) => {
-        const problem = sqlFragmentProblem(sql);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    where: SqlFragment.optional(),
   })
   .strict();
 export type CopySpec = z.output<typeof CopySchema>;

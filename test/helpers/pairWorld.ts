@@ -8,6 +8,7 @@ import type { PairConfig } from '../../shared/pair/pairSchema.ts';
 import { planRows, settleEchoes } from '../../shared/pair/planPairPage.ts';
 import type { WriteMessage } from '../../shared/queue/WriteMessage.ts';
 import { pairWriteOf } from '../../shared/write/recordPairWrite.ts';
+import { linkWith } from './links.ts';
 
 /**
  * An in-memory world for the two-way protocol's property test: two apps that stamp their own
@@ -273,23 +274,5 @@ export class PairWorld {
 }
 
 function link0(key: string, l: Partial<Link>): Link {
-  return {
-    sync: '',
-    key,
-    status: 'ok',
-    targetId: undefined,
-    hash: undefined,
-    version: undefined,
-    pendingVersion: undefined,
-    pendingHash: undefined,
-    attempts: 0,
-    lastError: undefined,
-    leaseToken: undefined,
-    leaseUntil: undefined,
-    runId: undefined,
-    redrives: 0,
-    createdAt: undefined,
-    updatedAt: undefined,
-    ...l,
-  };
+  return linkWith({ key, targetId: undefined, hash: undefined, version: undefined, ...l });
 }

@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Link } from '../../../shared/links/Link.ts';
 import { enqueueDecision } from '../../../shared/links/selectChanged.ts';
+import { linkWith } from '../../helpers/links.ts';
 
-const link = (over: Partial<Link>): Link => ({
-  sync: 's',
-  key: '1',
-  status: 'ok',
-  targetId: 't1',
-  hash: 'A',
-  version: '10',
-  pendingVersion: undefined,
-  pendingHash: undefined,
-  attempts: 0,
-  lastError: undefined,
-  leaseToken: undefined,
-  leaseUntil: undefined,
-  runId: undefined,
-  redrives: 0,
-  createdAt: undefined,
-  updatedAt: undefined,
-  ...over,
-});
+const link = linkWith;
 const row = (hash: string, version: number) => ({ hash, version: String(version) });
 
 describe('Function: enqueueDecision', () => {
