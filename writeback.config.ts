@@ -46,6 +46,8 @@ export const contactsPair = defineTwoWay({
       stamp: 'contact_number',
     },
     where: "coalesce(contact_number, '') not in (select customer_id::text from crm.customers)",
+    // A contact archived in Xero is archived in HubSpot (only one the pair wrote or linked).
+    deletes: { column: 'archived' },
   },
   fields: {
     email: {

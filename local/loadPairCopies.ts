@@ -40,6 +40,7 @@ export async function loadPairCopies(
     last_name: text(c.LastName),
     email_address: text(c.EmailAddress),
     account_number: text(c.AccountNumber),
+    archived: c.ContactStatus === 'ARCHIVED',
     updated_date_utc: new Date(Number(/\d+/.exec(String(c.UpdatedDateUTC))?.[0] ?? 0)),
     _loaded_at: loadedAt,
   }));
@@ -69,7 +70,7 @@ export async function createPairCopies(dwh: Sql): Promise<void> {
     create index if not exists pair_contacts_loaded on hubspot.pair_contacts (_loaded_at, id);
     create table if not exists xero.contacts (
       contact_id text primary key, contact_number text, name text, first_name text, last_name text,
-      email_address text, account_number text,
+      email_address text, account_number text, archived boolean not null default false,
       updated_date_utc timestamptz not null, _loaded_at timestamptz not null);
     create index if not exists xero_contacts_loaded on xero.contacts (_loaded_at, contact_id);`);
 }

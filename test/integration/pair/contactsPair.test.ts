@@ -215,6 +215,18 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
       [expect.objectContaining({ field: 'email', winner: 'a' })],
     ]);
   });
+
+  it('archives in HubSpot a contact archived in Xero, through its link, and nothing else', async () => {
+    const bob = xeroContacts().find((c) => String(c.EmailAddress).toLowerCase() === 'bob@example.com')!;
+    const bobInHubSpot = hubspot.findRecords('contacts', 'xero_contact_id', String(bob.ContactID))[0]!;
+    await editXeroContact(xeroApp(), String(bob.ContactID), { ContactStatus: 'ARCHIVED' });
+
+    await settle();
+
+    expect(hubspot.records('contacts', { archived: true }).map((r) => r.id)).toEqual([bobInHubSpot.id]);
+    expect(hubspotContacts()).toHaveLength(1);
+    expect((await stack.links.get(TO_HUBSPOT, String(bob.ContactID)))?.status).toBe('deleted');
+  });
 });
 
 describe('Two-way pair: a writer that dies after creating a record and before recording it', () => {
