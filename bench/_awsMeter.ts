@@ -124,8 +124,16 @@ export class AwsMeter {
     return structuredClone(this.counts);
   }
 
-  public attach(clients: { ddb: DynamoDBClient; sqs: SQSClient; s3?: S3Client }): void {
+  /**
+   * @param opts.ignoreSqs SQS operations not to count: calls only the local harness makes on
+   *   these clients (LocalStack.drain's GetQueueAttributes), which no handler does on AWS.
+   */
+  public attach(
+    clients: { ddb: DynamoDBClient; sqs: SQSClient; s3?: S3Client },
+    opts: { ignoreSqs?: readonly string[] } = {},
+  ): void {
     const c = this.counts;
+    const ignoredSqs = new Set(opts.ignoreSqs ?? []);
     clients.ddb.middlewareStack.add(
       (next, context) => async (args) => {
         const name = op(context.commandName);
@@ -158,6 +166,7 @@ export class AwsMeter {
     clients.sqs.middlewareStack.add(
       (next, context) => async (args) => {
         const name = op(context.commandName);
+        if (ignoredSqs.has(name)) return next(args);
         const input = args.input as { Entries?: { MessageBody?: string }[]; MessageBody?: string };
         const sent = input.Entries ? sqsPayloadBytes(input.Entries) : sqsPayloadBytes([input]);
         const out = await next(args);

@@ -164,7 +164,8 @@ async function main(): Promise<void> {
     onInvocation: (i) => invocations.push(i),
   });
   const meter = new AwsMeter();
-  meter.attach(stack.aws);
+  // The harness's drain polls queue depths with GetQueueAttributes; no handler calls it.
+  meter.attach(stack.aws, { ignoreSqs: ['GetQueueAttributes'] });
   const written = () =>
     config.syncs.reduce((n, s) => {
       const w = stack.stats(s.name).write;
@@ -238,6 +239,17 @@ async function main(): Promise<void> {
         sqsByOperation: Object.fromEntries(Object.entries(p.counts.sqsRequests).map(([k, v]) => [k, per(v)])),
         invocations: per(p.invocations.length),
         gbSeconds: per(gbSeconds(p.invocations, templates)),
+        gbSecondsByFunction: Object.fromEntries(
+          (['extract', 'write'] as const).map((fn) => [
+            fn,
+            per(
+              gbSeconds(
+                p.invocations.filter((i) => i.fn === fn),
+                templates,
+              ),
+            ),
+          ]),
+        ),
         usdPerMillion: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, per(v) * 1e6])) as Record<
           keyof typeof m,
           number
