@@ -22,5 +22,11 @@ export function mappingFingerprint(sync: SyncConfig): string {
     parent: sync.parent,
     target: sync.target,
     deletes: sync.deletes ? { column: sync.deletes.column, keys: sync.deletes.keys } : undefined,
+    // A pair's map is generated from its fields: the fields (and their normalisers) are the mapping.
+    pair: sync.pair?.fields.map((f) => ({
+      ...f,
+      value: f.value?.toString(),
+      normalize: f.normalize.toString(),
+    })),
   }).slice(0, 16);
 }

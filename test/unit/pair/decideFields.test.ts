@@ -180,3 +180,21 @@ describe('defineTwoWay: a bad pair is a config error naming the pair and the fie
     ).toThrow(/syncs\[p-to-books\]\.pair\.partner: the other direction 'p-to-crm' is not among the syncs/);
   });
 });
+
+describe('mappingFingerprint of a pair direction', () => {
+  it('changes when a field changes owner, so the next run reads every row again', async () => {
+    const { mappingFingerprint } = await import('../../../shared/config/mappingFingerprint.ts');
+    const direction = (owner: 'a' | 'both') =>
+      validateConfig({
+        connections: { hubspot: { type: 'hubspot', secret: 's' }, xero: { type: 'xero', secret: 's' } },
+        syncs: defineTwoWay({
+          name: 'p',
+          a: { name: 'crm', connection: 'hubspot', object: 'contacts', externalId: 'x', copy },
+          b: { name: 'books', connection: 'xero', object: 'Contacts', copy },
+          fields: { email: { a: 'email', b: 'email', owner } },
+        }),
+      }).syncs[0]!;
+    expect(mappingFingerprint(direction('a'))).toBe(mappingFingerprint(direction('a')));
+    expect(mappingFingerprint(direction('both'))).not.toBe(mappingFingerprint(direction('a')));
+  });
+});
