@@ -121,12 +121,12 @@ describe('Function: runExtract', () => {
     );
     expect(result).toMatchObject({ outcome: 'succeeded', counts: { read: 120, enqueued: 120 } });
     // Pages of 50: the second page's links were read before the first page went out, and each
-    // page was sent only once the one before it was saved.
-    expect(order).toEqual([
-      'links 1',
-      'links 2',
+    // page was sent only once the one before it was saved. (Whether the third page's read comes
+    // before or after the second send is up to the scheduler: not asserted.)
+    expect(order.indexOf('links 2')).toBeLessThan(order.indexOf('send 1 (bookmark none)'));
+    expect(order.filter((o) => o.startsWith('links'))).toEqual(['links 1', 'links 2', 'links 3']);
+    expect(order.filter((o) => o.startsWith('send'))).toEqual([
       'send 1 (bookmark none)',
-      'links 3',
       'send 2 (bookmark 50)',
       'send 3 (bookmark 100)',
     ]);
