@@ -149,8 +149,10 @@ async function prepareWrites(ctx: BatchContext, valid: readonly Claimed[]): Prom
 function toTargetWrite(sync: SyncConfig, c: Claimed, payload: Payload): TargetWrite {
   const syncName = sync.name;
   // A repair does not trust the link's target id: the record may be gone from the target. It is
-  // written by external id (native upsert), or looked up by it first (see callTarget).
-  const repair = c.msg.repair === true;
+  // written by external id (native upsert), or looked up by it first (see callTarget). Except in a
+  // two-way pair, where the link is the record's identity: a record the other app created carries
+  // no external id of ours, and writing it by one would create it twice.
+  const repair = c.msg.repair === true && !sync.pair;
   const targetId = repair ? undefined : c.previous?.targetId;
   return {
     record: {

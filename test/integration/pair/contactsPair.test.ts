@@ -8,7 +8,8 @@ import { loadPairCopies } from '../../../local/loadPairCopies.ts';
 import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { planSync } from '../../../shared/ops/plan.ts';
 import type { RunRecord } from '../../../shared/state/RunRecord.ts';
-import { verifySync } from '../../../shared/verify/verifySync.ts';
+import { repairFindings } from '../../../shared/verify/repairSync.ts';
+import { verifySync, verifySyncFindings } from '../../../shared/verify/verifySync.ts';
 import { contactsPair } from '../../fixtures/pair/contactsPair.ts';
 import { localOpsContext } from '../../helpers/localOpsContext.ts';
 
@@ -208,6 +209,19 @@ describe('Two-way pair: HubSpot contacts ↔ Xero contacts through the warehouse
     expect(toHubSpot.clean).toBe(true);
     expect(toHubSpot.sourceRows).toBe(2);
     // The conflict of the earlier test, auditable in SQL in the writeback schema.
+    // verify --repair re-sends HubSpot's value to the record the link names, by its id: not a new one.
+    const drifted = await verifySyncFindings(config.syncs.find((s) => s.name === TO_XERO)!, deps);
+    const xeroBefore = xeroContacts().length;
+    await repairFindings(config.syncs.find((s) => s.name === TO_XERO)!, drifted.findings, {
+      sql: dwh,
+      enqueuer: stack.enqueuer(TO_XERO),
+      now: Date.now,
+    });
+    await stack.drain(60_000);
+    const bobInXero = xeroContacts().find((c) => String(c.EmailAddress).toLowerCase() === 'bob@example.com')!;
+    expect(bobInXero.FirstName).toBe('Bob');
+    expect(xeroContacts()).toHaveLength(xeroBefore);
+
     const audited = await dwh<{ conflicts: unknown }[]>`
       select conflicts from writeback.runs
       where sync = ${TO_XERO} and jsonb_typeof(conflicts) = 'array' and jsonb_typeof(bookmark_after) = 'object'`;
