@@ -50,7 +50,6 @@ import {
   WRITE_TIMEOUT,
 } from './defaults.ts';
 import { FUNCTION_ROLE_TAG, restrictSenders } from './queueSenders.ts';
-import { syncMetric } from './syncMetrics.ts';
 import { extractItemGrants, grantItems, verifyItemGrants, writeItemGrants } from './tableAccess.ts';
 
 /** Handler entry files, absolute paths. */
