@@ -4,32 +4,35 @@ import { decideFields, type EntityView } from '../../../shared/pair/decideFields
 import { defineTwoWay } from '../../../shared/pair/defineTwoWay.ts';
 
 const copy = { table: 'c.t', key: 'id', cursor: 'loaded', modifiedAt: 'modified', stamp: 'stamp' };
-const pairWith = (conflict: 'newer' | 'a' | 'b') =>
+/** The direction crm → books of a pair with these fields, as the config gives it. */
+const crmToBooks = (fields: Parameters<typeof defineTwoWay>[0]['fields']) =>
   validateConfig({
     connections: { hubspot: { type: 'hubspot', secret: 's' }, xero: { type: 'xero', secret: 's' } },
     syncs: defineTwoWay({
       name: 'p',
       a: { name: 'crm', connection: 'hubspot', object: 'contacts', externalId: 'x', copy },
       b: { name: 'books', connection: 'xero', object: 'Contacts', copy },
-      fields: {
-        email: {
-          a: 'email',
-          b: { column: 'mail', field: 'Mail' },
-          owner: 'both',
-          conflict,
-          normalize: 'email',
-        },
-        first: { a: 'first', b: { column: 'first', field: 'First' }, owner: 'a' },
-        acct: { a: 'acct', b: { column: 'acct', field: 'Acct' }, owner: 'b' },
-        name: {
-          a: { value: (r) => `${r.first} ${r.last}` },
-          b: { field: 'Name' },
-          owner: 'a',
-          seedOnce: true,
-        },
-      },
+      fields,
     }),
-  }).syncs[0]!.pair!.fields;
+  }).syncs[0]!;
+const pairWith = (conflict: 'newer' | 'a' | 'b') =>
+  crmToBooks({
+    email: {
+      a: 'email',
+      b: { column: 'mail', field: 'Mail' },
+      owner: 'both',
+      conflict,
+      normalize: 'email',
+    },
+    first: { a: 'first', b: { column: 'first', field: 'First' }, owner: 'a' },
+    acct: { a: 'acct', b: { column: 'acct', field: 'Acct' }, owner: 'b' },
+    name: {
+      a: { value: (r) => `${r.first} ${r.last}` },
+      b: { field: 'Name' },
+      owner: 'a',
+      seedOnce: true,
+    },
+  }).pair!.fields;
 
 /** The direction reading side a (crm) and writing side b (books). */
 const view = (v: Partial<EntityView>): EntityView => ({
@@ -184,16 +187,7 @@ describe('defineTwoWay: a bad pair is a config error naming the pair and the fie
 describe('mappingFingerprint of a pair direction', () => {
   it('changes when a field changes owner, so the next run reads every row again', async () => {
     const { mappingFingerprint } = await import('../../../shared/config/mappingFingerprint.ts');
-    const direction = (owner: 'a' | 'both') =>
-      validateConfig({
-        connections: { hubspot: { type: 'hubspot', secret: 's' }, xero: { type: 'xero', secret: 's' } },
-        syncs: defineTwoWay({
-          name: 'p',
-          a: { name: 'crm', connection: 'hubspot', object: 'contacts', externalId: 'x', copy },
-          b: { name: 'books', connection: 'xero', object: 'Contacts', copy },
-          fields: { email: { a: 'email', b: 'email', owner } },
-        }),
-      }).syncs[0]!;
+    const direction = (owner: 'a' | 'both') => crmToBooks({ email: { a: 'email', b: 'email', owner } });
     expect(mappingFingerprint(direction('a'))).toBe(mappingFingerprint(direction('a')));
     expect(mappingFingerprint(direction('both'))).not.toBe(mappingFingerprint(direction('a')));
   });
