@@ -6,6 +6,21 @@ const toDate = (d: unknown): string => (d instanceof Date ? d.toISOString().slic
 /** Only paying customers go to accounting and to the deal pipeline. */
 const PAYING = "lifecycle_stage = 'customer'";
 const PAYING_INVOICES = `customer_id in (select customer_id from crm.customers where ${PAYING})`;
+/** The sources of the syncs that write only paying customers, and their invoices. */
+const PAYING_CUSTOMERS = {
+  table: 'crm.customers',
+  key: 'customer_id',
+  cursor: 'updated_at',
+  lookback: '2m',
+  where: PAYING,
+};
+const PAYING_CUSTOMER_INVOICES = {
+  table: 'crm.invoices',
+  key: 'invoice_id',
+  cursor: 'updated_at',
+  lookback: '2m',
+  where: PAYING_INVOICES,
+};
 
 /**
  * Two-way: contacts that begin in HubSpot (sales leads) or in Xero (added by the accountants) are
@@ -112,13 +127,7 @@ export default defineConfig({
     defineSync({
       name: 'xero-contacts',
       schedule: 'rate(15 minutes)',
-      source: {
-        table: 'crm.customers',
-        key: 'customer_id',
-        cursor: 'updated_at',
-        lookback: '2m',
-        where: PAYING,
-      },
+      source: PAYING_CUSTOMERS,
       // ContactNumber (Xero's id for external systems) holds the customer id.
       target: { connection: 'xero', object: 'Contacts' },
       map: (row) => ({
@@ -132,13 +141,7 @@ export default defineConfig({
     defineSync({
       name: 'xero-invoices',
       schedule: 'rate(15 minutes)',
-      source: {
-        table: 'crm.invoices',
-        key: 'invoice_id',
-        cursor: 'updated_at',
-        lookback: '2m',
-        where: PAYING_INVOICES,
-      },
+      source: PAYING_CUSTOMER_INVOICES,
       // Written after its contact, with the contact's Xero id; the lines travel inside the invoice.
       parent: { sync: 'xero-contacts', key: 'customer_id' },
       children: [
@@ -170,13 +173,7 @@ export default defineConfig({
     defineSync({
       name: 'hubspot-deals',
       schedule: 'rate(15 minutes)',
-      source: {
-        table: 'crm.invoices',
-        key: 'invoice_id',
-        cursor: 'updated_at',
-        lookback: '2m',
-        where: PAYING_INVOICES,
-      },
+      source: PAYING_CUSTOMER_INVOICES,
       target: { connection: 'hubspot', object: 'deals', externalId: 'dwh_invoice_id' },
       map: (row) => ({
         dealname: row.invoice_number,
@@ -238,13 +235,7 @@ export default defineConfig({
     defineSync({
       name: 'qbo-customers',
       schedule: 'rate(15 minutes)',
-      source: {
-        table: 'crm.customers',
-        key: 'customer_id',
-        cursor: 'updated_at',
-        lookback: '2m',
-        where: PAYING,
-      },
+      source: PAYING_CUSTOMERS,
       // DisplayName, unique in QuickBooks, holds the customer id; the names have fields of their own.
       target: { connection: 'quickbooks', object: 'Customer' },
       map: (row) => ({
@@ -258,13 +249,7 @@ export default defineConfig({
     defineSync({
       name: 'qbo-invoices',
       schedule: 'rate(15 minutes)',
-      source: {
-        table: 'crm.invoices',
-        key: 'invoice_id',
-        cursor: 'updated_at',
-        lookback: '2m',
-        where: PAYING_INVOICES,
-      },
+      source: PAYING_CUSTOMER_INVOICES,
       // Written after its customer, with the customer's QuickBooks id; DocNumber holds the invoice id
       // and the lines travel inside the invoice.
       parent: { sync: 'qbo-customers', key: 'customer_id' },
