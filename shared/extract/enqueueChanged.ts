@@ -24,12 +24,12 @@ export async function selectPage(run: ExtractRun, rows: readonly SourceRow[]): P
     run.unsent.push(tooLong(r));
     return false;
   });
-  const candidates = await pageMessages(run, sendable);
+  const { messages: candidates, links } = await pageMessages(run, sendable);
   counts.invalid += candidates.filter((m) => m.invalid).length;
   // Rows whose content the links already hold are dropped; one whose content the target holds at
   // an older version moves the link's version on (so a different message still queued becomes
   // stale: A → B → A), or is sent when that conditional write fails (selectChanged).
-  const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now);
+  const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now, links);
   counts.unchanged += candidates.length - changed.length;
   return changed;
 }

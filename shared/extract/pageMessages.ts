@@ -1,4 +1,5 @@
 import { WritebackError } from '../errors.ts';
+import type { Link } from '../links/Link.ts';
 import { planPairPage } from '../pair/planPairPage.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
@@ -14,9 +15,9 @@ export async function pageMessages(
   run: ExtractRun,
   rows: readonly SourceRow[],
   runId: string = run.runId,
-): Promise<WriteMessage[]> {
+): Promise<PageMessages> {
   const { sync, deps, counts } = run;
-  if (!sync.pair) return buildMessages(sync, rows, runId, run.children, deps.now);
+  if (!sync.pair) return { messages: await buildMessages(sync, rows, runId, run.children, deps.now) };
   if (!deps.pairs) {
     throw new WritebackError(
       'WB_PAIR_STORE_MISSING',
@@ -35,5 +36,11 @@ export async function pageMessages(
   if (page.awaiting) counts.awaitingReload = (counts.awaitingReload ?? 0) + page.awaiting;
   if (page.conflicts.length) counts.conflicts = (counts.conflicts ?? 0) + page.conflicts.length;
   run.conflicts.push(...page.conflicts);
-  return page.messages;
+  return { messages: page.messages, ...(page.links ? { links: page.links } : {}) };
+}
+
+/** A page's candidate messages, and the links read to plan them when that needed them. */
+export interface PageMessages {
+  readonly messages: WriteMessage[];
+  readonly links?: ReadonlyMap<string, Link>;
 }

@@ -251,7 +251,7 @@ async function redrive(run: ExtractRun, gate: RunGate): Promise<string | undefin
   if (!flagged && !gate.auth) return undefined;
   const result = await redriveFailed(
     sync,
-    { ...deps, buildMessages: (rows, runId) => pageMessages(run, rows, runId) },
+    { ...deps, buildMessages: async (rows, runId) => (await pageMessages(run, rows, runId)).messages },
     { runId: run.runId, ...(deps.health !== undefined ? { health: deps.health } : {}) },
   );
   Object.assign(run.counts, { redriven: result.redriven, failed: result.failed, dead: result.dead });

@@ -69,11 +69,15 @@ export async function selectChanged(
   sync: string,
   candidates: readonly WriteMessage[],
   now: () => number,
+  /** The candidates' links as the caller already read them (eventually consistent): not read again. */
+  known?: ReadonlyMap<string, Link>,
 ): Promise<SelectedMessages> {
-  const found = await links.batchGet(
-    sync,
-    candidates.map((m) => m.key),
-  );
+  const found = known
+    ? new Map(candidates.flatMap((m) => (known.has(m.key) ? [[m.key, known.get(m.key)!] as const] : [])))
+    : await links.batchGet(
+        sync,
+        candidates.map((m) => m.key),
+      );
   // "Never written" is the one judgement an old snapshot could get wrong (a link created a moment
   // ago has no target id in it yet): read those links again, strongly. A link that exists without
   // a target id is a write in flight or failed: the delete is sent and waits for it.

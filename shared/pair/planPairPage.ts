@@ -36,10 +36,12 @@ export interface PairPage {
   readonly conflicts: readonly PairConflict[];
   /** Why each row without a message has none, by source key (for `writeback plan`). */
   readonly settled: ReadonlyMap<string, 'echo' | 'awaiting'>;
+  /** The page's links as planPairPage read them, for selectChanged not to read them again. */
+  readonly links?: ReadonlyMap<string, Link>;
 }
 
 /** A page as planRows leaves it: the echoes not settled yet (settleEchoes). */
-export interface PlannedPairPage extends Omit<PairPage, 'echoes'> {
+export interface PlannedPairPage extends Omit<PairPage, 'echoes' | 'links'> {
   /** The messages of rows whose target already holds what they assert. */
   readonly echoes: readonly WriteMessage[];
 }
@@ -100,9 +102,10 @@ export async function planPairPage(
   const targetIds = new Map<string, string>();
   for (const [key, link] of links) if (link.targetId !== undefined) targetIds.set(key, link.targetId);
   const planned = planRows(pair, rows, built, { targetIds, entities, targetRows });
-  return settleEchoes(planned, links, (key, version, hash) =>
+  const settled = await settleEchoes(planned, links, (key, version, hash) =>
     deps.links.touchVersion({ sync: sync.name, key, version, hash, now: deps.now() }),
   );
+  return { ...settled, links };
 }
 
 /** What the hub knows of a page's records besides their rows: read by planPairPage, given by tests. */
