@@ -1,5 +1,6 @@
 import type { SyncConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/Connector.ts';
+import type { Link } from '../links/Link.ts';
 import type { LinkStore } from '../links/LinkStore.ts';
 import { newestVersion } from '../links/newestVersion.ts';
 import type { PairStore } from '../pair/PairStore.ts';
@@ -263,17 +264,34 @@ function newestPerKey(ctx: BatchContext, items: readonly Item[]): Map<string, It
 }
 
 /**
- * The items to claim: those the links do not show as stale or already written. Throws
+ * The items to claim: those the links do not show as stale or already written.
+ *
+ * A first delivery is claimed without a read: the extract has just found it changed against the
+ * links, and the claim's conditions alone refuse a stale, duplicate or busy key (a refused claim
+ * tells them apart). The happy path so pays two conditional writes and no read. A redelivery is
+ * often a duplicate of a write that was committed (the writer crashed before the acknowledgement):
+ * one strongly consistent read is cheaper than a refused write, so those are read first. Throws
  * LinkStoreUnavailableError before any target call when the link store cannot be read: the whole
- * batch comes back. A strongly consistent read: an eventually consistent one may miss a commit of
- * the last moment and call a newer message unchanged. Even so, "unchanged" is only acknowledged
- * when the read shows this version or a newer one, or a conditional write (touchVersion) proves it.
+ * batch comes back. Strongly consistent: an eventually consistent read may miss a commit of the
+ * last moment and call a newer message unchanged. Even so, "unchanged" is only acknowledged when
+ * the read shows this version or a newer one, or a conditional write (touchVersion) proves it.
  */
 async function dropUnchanged(ctx: BatchContext, newest: ReadonlyMap<string, Item>): Promise<Item[]> {
   const { sync, deps, counts } = ctx;
-  const links = await deps.links.batchGet(sync.name, [...newest.keys()], { consistent: true });
+  const redelivered = [...newest.values()].filter((it) => it.inbound.receiveCount >= 2);
+  const links = redelivered.length
+    ? await deps.links.batchGet(
+        sync.name,
+        redelivered.map((it) => it.msg.key),
+        { consistent: true },
+      )
+    : new Map<string, Link>();
   const toClaim: Item[] = [];
   for (const it of newest.values()) {
+    if (it.inbound.receiveCount < 2) {
+      toClaim.push(it);
+      continue;
+    }
     const link = links.get(it.msg.key);
     const seen = newestVersion(link);
     if (seen !== undefined && seen > BigInt(it.msg.version)) counts.stale++;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import { processWriteBatch } from '../../../shared/write/processWriteBatch.ts';
+import { countingClient } from '../../helpers/countingClient.ts';
 import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { MemoryTarget } from '../../helpers/MemoryTarget.ts';
 import { StaleReads } from '../../helpers/staleReads.ts';
@@ -46,6 +47,8 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
   /**
    * The row goes A (v1) → B (v2) → A (v3). B is committed, but an eventually consistent read just
    * after it still shows A at v1: the v3 message looks like a duplicate of what the target holds.
+   * The v3 message is a redelivery (its first delivery failed): only a redelivery reads the link
+   * before its claim (a first delivery's claim decides alone, see the last tests).
    */
   async function revertAfterStaleRead(useStore: (stale: StaleReads) => DynamoLinkStore) {
     const sync = freshSync();
@@ -60,7 +63,11 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
     const eventual = (await links.batchGet(sync.name, ['k'])).get('k');
     const strong = (await fx.links.batchGet(sync.name, ['k'], { consistent: true })).get('k');
     expect({ eventual: eventual?.version, strong: strong?.version }).toEqual({ eventual: '1', strong: '2' });
-    const res = await processWriteBatch(sync, [delivered(message(sync, 'k', 3, A))], rec.deps(links, target));
+    const res = await processWriteBatch(
+      sync,
+      [delivered(message(sync, 'k', 3, A), 2)],
+      rec.deps(links, target),
+    );
     return { sync, target, res };
   }
 
@@ -86,7 +93,7 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
 
   /**
    * The read is current, but another writer commits B between it and the acknowledgement: only the
-   * conditional write (touchVersion) can notice.
+   * conditional write (touchVersion) can notice. The v3 message is a redelivery, as above.
    */
   async function commitBetweenReadAndAck(useStore: (stale: StaleReads) => DynamoLinkStore) {
     const sync = freshSync();
@@ -99,7 +106,11 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
     stale.afterBatchGet = async () => {
       await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
     };
-    const res = await processWriteBatch(sync, [delivered(message(sync, 'k', 3, A))], rec.deps(links, target));
+    const res = await processWriteBatch(
+      sync,
+      [delivered(message(sync, 'k', 3, A), 2)],
+      rec.deps(links, target),
+    );
     expect(stale.afterBatchGet).toBeUndefined();
     return { sync, target, res };
   }
@@ -136,9 +147,9 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
       now: Date.now(),
       leaseMs: 60_000,
     });
-    // Act: the v3 message (A again) reads the link (pending: to the claim); then the first writer
-    // commits A, so the claim finds A written (unchanged at v1); then, before the touch, B (v2)
-    // is committed by a third writer.
+    // Act: the v3 message (A again), a redelivery, reads the link (pending: to the claim); then
+    // the first writer commits A, so the claim finds A written (unchanged at v1); then, before the
+    // touch, B (v2) is committed by a third writer.
     stale.afterBatchGet = async () => {
       await fx.links.commit({
         sync: sync.name,
@@ -153,16 +164,16 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
     stale.afterGetItem = async () => {
       await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
     };
-    const a3 = delivered(message(sync, 'k', 3, A));
+    const a3 = delivered(message(sync, 'k', 3, A), 2);
     const first = await processWriteBatch(sync, [a3], rec.deps(stale.links, target));
-    const again = await processWriteBatch(sync, [{ ...a3, receiveCount: 2 }], rec.deps(fx.links, target));
+    const again = await processWriteBatch(sync, [{ ...a3, receiveCount: 3 }], rec.deps(fx.links, target));
     // Assess
     expect(first).toMatchObject({ retry: [a3.messageId], counts: { unchanged: 0, busy: 1 } });
     expect(again.counts.updated).toBe(1);
     expect(target.byExternalId('k')[0]!.fields.name).toBe('A');
   });
 
-  it('still acknowledges a true duplicate without a target call, and moves the version for a newer one', async () => {
+  it('still acknowledges a true duplicate on its first delivery without a target call, and moves the version for a newer one', async () => {
     // Prepare
     const sync = freshSync();
     const target = new MemoryTarget({ mode: 'native' });
@@ -185,5 +196,58 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
     expect(target.calls.upsert).toBe(1);
     expect([dup.counts.unchanged, newer.counts.unchanged, older.counts.stale]).toEqual([1, 1, 1]);
     expect(await fx.links.get(sync.name, 'k')).toMatchObject({ status: 'ok', version: '2' });
+  });
+
+  it('claims a first delivery without reading its link first: two conditional writes, and a stale read cannot hide a revert', async () => {
+    // Prepare: A (v1) and B (v2) committed; eventually consistent reads still show A at v1
+    const sync = freshSync();
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const stale = staleReads();
+    const before = new LinksBeforeTheFix(stale.client, fx.resources.linksTable);
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(before, target));
+    await stale.freeze(sync.name, ['k']);
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(before, target));
+    const counting = countingClient(fx.emulators.dynamodbEndpoint);
+    const links = new DynamoLinkStore(counting.client, fx.resources.linksTable);
+    // Act: the revert to A (v3), first delivery, even through the store that reads eventually
+    const res = await processWriteBatch(
+      sync,
+      [delivered(message(sync, 'k', 3, A))],
+      rec.deps(before, target),
+    );
+    const counted = await processWriteBatch(
+      sync,
+      [delivered(message(sync, 'k', 4, B))],
+      rec.deps(links, target),
+    );
+    // Assess: written both times; the second one read nothing (its writes: the claim, the commit,
+    // and the batch's health record)
+    expect([res.counts.updated, counted.counts.updated]).toEqual([1, 1]);
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('B');
+    expect(counting.calls.filter((c) => c !== 'UpdateItem')).toEqual([]);
+    counting.client.destroy();
+  });
+
+  it('retries, not acknowledges, a first delivery the claim found unchanged when the link moves on before the touch', async () => {
+    // Prepare: A (v1) committed
+    const sync = freshSync();
+    const target = new MemoryTarget({ mode: 'native' });
+    const rec = new WriteRecorder();
+    const stale = staleReads();
+    await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(fx.links, target));
+    // Act: the v3 message (A again), a first delivery, is refused by its claim (A is written) and
+    // re-reads the link to learn why; right then B (v2) is committed by another writer
+    stale.afterGetItem = async () => {
+      await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
+    };
+    const a3 = delivered(message(sync, 'k', 3, A));
+    const first = await processWriteBatch(sync, [a3], rec.deps(stale.links, target));
+    const again = await processWriteBatch(sync, [{ ...a3, receiveCount: 2 }], rec.deps(fx.links, target));
+    // Assess
+    expect(stale.afterGetItem).toBeUndefined();
+    expect(first).toMatchObject({ retry: [a3.messageId], counts: { unchanged: 0, busy: 1 } });
+    expect(again.counts.updated).toBe(1);
+    expect(target.byExternalId('k')[0]!.fields.name).toBe('A');
   });
 });
