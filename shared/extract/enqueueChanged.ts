@@ -1,3 +1,4 @@
+import type { Link } from '../links/Link.ts';
 import { selectChanged } from '../links/selectChanged.ts';
 import type { WriteMessage } from '../queue/WriteMessage.ts';
 import type { SourceRow } from '../source/SourceReader.ts';
@@ -17,7 +18,12 @@ export async function enqueueChanged(run: ExtractRun, rows: readonly SourceRow[]
  * hold yet (unchanged and invalid rows counted). It sends nothing, so the extract can select a
  * page while the one before it is being sent.
  */
-export async function selectPage(run: ExtractRun, rows: readonly SourceRow[]): Promise<WriteMessage[]> {
+export async function selectPage(
+  run: ExtractRun,
+  rows: readonly SourceRow[],
+  /** firstPass: the page is of the sync's first pass (isFirstPass), whose rows have no links to read. */
+  opts: { firstPass?: boolean } = {},
+): Promise<WriteMessage[]> {
   const { sync, deps, counts } = run;
   const sendable = rows.filter((r) => {
     if (Buffer.byteLength(r.key) <= MAX_SOURCE_KEY_BYTES) return true;
@@ -29,10 +35,14 @@ export async function selectPage(run: ExtractRun, rows: readonly SourceRow[]): P
   // Rows whose content the links already hold are dropped; one whose content the target holds at
   // an older version moves the link's version on (so a different message still queued becomes
   // stale: A → B → A), or is sent when that conditional write fails (selectChanged).
-  const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now, links);
+  const known = links ?? (opts.firstPass ? NO_LINKS : undefined);
+  const { send: changed } = await selectChanged(deps.links, sync.name, candidates, deps.now, known);
   counts.unchanged += candidates.length - changed.length;
   return changed;
 }
+
+/** What a first pass knows of its rows' links without reading them (deleted rows are read all the same). */
+const NO_LINKS: ReadonlyMap<string, Link> = new Map();
 
 /** The second half of enqueueChanged: sends a page's changed messages. */
 export async function sendChanged(run: ExtractRun, changed: readonly WriteMessage[]): Promise<void> {

@@ -14,6 +14,8 @@ export interface PassFrom {
   readonly pass: PassProgress | undefined;
   /** When the last complete pass started: a new pass's lookback window opens from it. */
   readonly lastPassAt: string | undefined;
+  /** The pass is the sync's first (isFirstPass): its pages read no links. */
+  readonly first?: boolean;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function readPass(
         await run.deps.state.saveProgress(
           sync.name,
           run.runId,
-          { pass: undefined, lastPassAt: passAt },
+          { pass: undefined, lastPassAt: passAt, firstPass: false },
           run.deps.now(),
           run.leaseMs,
         );
@@ -75,12 +77,19 @@ export async function readPass(
         next = reader.readPage({ after: last.position }, limit, run.before);
         next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
       }
-      const changed = await selectPage(run, rows);
+      const changed = await selectPage(run, rows, { firstPass: from.first === true });
       await sending;
       // Checked between a page enqueued and the next: a target gone down stops what is selected.
       const health = await targetHealth();
       if (health?.paused) return health.reason;
-      sending = sendPage(run, changed, passAt, last, ended, more && outOfTime);
+      sending = sendPage(
+        run,
+        changed,
+        { at: passAt, first: from.first === true },
+        last,
+        ended,
+        more && outOfTime,
+      );
       sending.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
     }
     await sending;
@@ -92,17 +101,23 @@ export async function readPass(
   }
 }
 
+/** The pass a page belongs to, as its progress is saved: its start, and whether it is the sync's first. */
+interface PassSaved {
+  readonly at: string;
+  readonly first: boolean;
+}
+
 /** Sends a selected page, then saves the pass's progress past it. */
 async function sendPage(
   run: ExtractRun,
   changed: readonly WriteMessage[],
-  passAt: string,
+  pass: PassSaved,
   last: SourceRow,
   ended: boolean,
   backlog: boolean,
 ): Promise<void> {
   await sendChanged(run, changed);
-  await savePage(run, passAt, last, ended);
+  await savePage(run, pass, last, ended);
   run.deps.onProgress?.(run.sync.name, run.counts);
   if (backlog) run.backlog = true;
 }
@@ -111,7 +126,8 @@ async function sendPage(
  * Save the pass's progress past a page that is enqueued, and move the bookmark when the page went
  * past it. Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
  */
-async function savePage(run: ExtractRun, passAt: string, last: SourceRow, ended: boolean): Promise<void> {
+async function savePage(run: ExtractRun, pass: PassSaved, last: SourceRow, ended: boolean): Promise<void> {
+  const passAt = pass.at;
   await run.deps.state.saveProgress(
     run.sync.name,
     run.runId,
@@ -119,6 +135,7 @@ async function savePage(run: ExtractRun, passAt: string, last: SourceRow, ended:
       ...(last.pastBookmark ? { bookmark: last.position } : {}),
       pass: ended ? undefined : { at: passAt, position: last.position },
       ...(ended ? { lastPassAt: passAt } : {}),
+      firstPass: pass.first && !ended,
     },
     run.deps.now(),
     run.leaseMs,

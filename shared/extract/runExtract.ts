@@ -18,6 +18,7 @@ import { redriveFailed } from '../write/redriveFailed.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
 import { guardSoftDeletes } from './deleteGuard.ts';
 import type { ExtractRun, UnsentRecord } from './ExtractRun.ts';
+import { isFirstPass } from './firstPass.ts';
 import { pageMessages } from './pageMessages.ts';
 import { type ProbeInput, rememberedProbeInput, rememberProbeInput, sameProbeInput } from './probeInput.ts';
 import { readPass } from './readPass.ts';
@@ -97,7 +98,9 @@ export async function runExtract(
     const redrivePaused = await redrive(run, gate);
     // A restarted run begins a new pass from the first row. The probe's clock reading came before
     // anything was read: a pass starting then is a safe start for the next lookback window.
-    const from = remapped ? { pass: undefined, lastPassAt: undefined } : state;
+    const from = remapped
+      ? { pass: undefined, lastPassAt: undefined }
+      : { ...state, first: isFirstPass(sync, state) };
     const paused = (await readPass(run, reader, from, probe?.now)) ?? redrivePaused;
     if (!paused) await sendChangedParents(run, reader, childStarts);
     // Keys deleted outright (deletes.keys): their records are deleted like soft-deleted rows.

@@ -113,8 +113,13 @@ export class DynamoStateStore implements StateStore {
         TableName: this.table,
         Key: this.stateKey(sync),
         ConditionExpression: 'leaseOwner = :owner',
-        UpdateExpression: `SET mapping = :m${restart ? ` REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}` : ''}`,
-        ExpressionAttributeValues: { ':owner': S(owner), ':m': S(mapping) },
+        // A restart is never a first pass: the links of the rows read before it exist.
+        UpdateExpression: `SET mapping = :m${restart ? `, firstPass = :false REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}` : ''}`,
+        ExpressionAttributeValues: {
+          ':owner': S(owner),
+          ':m': S(mapping),
+          ...(restart ? { ':false': { BOOL: false } } : {}),
+        },
       }),
     );
   }
@@ -195,6 +200,8 @@ export class DynamoStateStore implements StateStore {
       set.push('lastPassAt = :lp');
       values[':lp'] = S(p.lastPassAt);
     }
+    set.push('firstPass = :fp');
+    values[':fp'] = { BOOL: p.firstPass === true && p.pass !== undefined };
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,
@@ -240,13 +247,15 @@ export class DynamoStateStore implements StateStore {
       new UpdateItemCommand({
         TableName: this.table,
         Key: this.stateKey(sync),
-        // A hand-set bookmark starts a new pass, with the lookback measured from it.
+        // A hand-set bookmark starts a new pass, with the lookback measured from it; never a first
+        // pass (the records written before the reset have links).
         UpdateExpression: bookmark
-          ? `SET bookmarkCursor = :c, bookmarkKey = :k REMOVE ${PASS_ATTRS}, lastPassAt`
-          : `REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}, lastPassAt`,
-        ...(bookmark
-          ? { ExpressionAttributeValues: { ':c': S(bookmark.cursor), ':k': S(JSON.stringify(bookmark.key)) } }
-          : {}),
+          ? `SET bookmarkCursor = :c, bookmarkKey = :k, firstPass = :false REMOVE ${PASS_ATTRS}, lastPassAt`
+          : `SET firstPass = :false REMOVE bookmarkCursor, bookmarkKey, ${PASS_ATTRS}, lastPassAt`,
+        ExpressionAttributeValues: {
+          ':false': { BOOL: false },
+          ...(bookmark ? { ':c': S(bookmark.cursor), ':k': S(JSON.stringify(bookmark.key)) } : {}),
+        },
       }),
     );
   }
@@ -402,6 +411,7 @@ function stateOf(item: Record<string, AttributeValue> | undefined): SyncState {
     pass: passOf(item),
     lastPassAt: str(item, 'lastPassAt'),
     streams,
+    firstPass: item?.firstPass && 'BOOL' in item.firstPass ? item.firstPass.BOOL : undefined,
   };
 }
 

@@ -68,6 +68,12 @@ export interface SyncState {
   readonly lastPassAt: string | undefined;
   /** The bookmarks of the sync's secondary streams (embedded children by `as`, `~deletedKeys`). */
   readonly streams: Readonly<Record<string, Position>>;
+  /**
+   * True while the sync's first pass runs (no message was sent before it: see isFirstPass), false
+   * once a pass completed or the bookmark was reset or restarted; undefined before any pass saved
+   * its progress (and on states written before this was recorded).
+   */
+  readonly firstPass?: boolean | undefined;
 }
 
 /** A pass that an invocation left unfinished (out of time, test limit, paused): the next one resumes it. */
@@ -84,4 +90,6 @@ export interface Progress {
   readonly pass: PassProgress | undefined;
   /** Set when the pass completed: its start time. */
   readonly lastPassAt?: string;
+  /** The pass is the sync's first (recorded while it is in progress; a completed one records false). */
+  readonly firstPass?: boolean;
 }
