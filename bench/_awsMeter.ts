@@ -23,8 +23,15 @@ export interface MeterCounts {
    * reports no consumed capacity with the error; counted at 1 WRU (our items are under 1 KB).
    */
   failedConditionalWrites: number;
-  /** Request units (read and write, indexes included) by `<operation> <table>`: where the units go. */
+  /**
+   * Request units (read and write, indexes included) by `<operation> <table> <item kind>`: where
+   * the units go. The kind comes from the keys' `pk` (`link`, `health`, `rate`, `pair`, …; `mixed`
+   * for a batch of several kinds), so that the link protocol's units show apart from the
+   * bookkeeping around it.
+   */
   unitsByCall: Record<string, number>;
+  /** Requests by the same `<operation> <table> <item kind>` (failed conditional writes included). */
+  requestsByCall: Record<string, number>;
   sqsRequests: Record<string, number>;
   /** SQS requests as billed: every 64 KB of a request's payload is one request. Empty receives apart. */
   sqsBilled: number;
@@ -54,6 +61,7 @@ export function emptyCounts(): MeterCounts {
     indexWru: {},
     failedConditionalWrites: 0,
     unitsByCall: {},
+    requestsByCall: {},
     sqsRequests: {},
     sqsBilled: 0,
     sqsEmptyReceives: 0,
@@ -85,6 +93,7 @@ export function diffCounts(b: MeterCounts, a: MeterCounts): MeterCounts {
     indexWru: sub(b.indexWru, a.indexWru),
     failedConditionalWrites: b.failedConditionalWrites - a.failedConditionalWrites,
     unitsByCall: sub(b.unitsByCall, a.unitsByCall),
+    requestsByCall: sub(b.requestsByCall, a.requestsByCall),
     sqsRequests: sub(b.sqsRequests, a.sqsRequests),
     sqsBilled: b.sqsBilled - a.sqsBilled,
     sqsEmptyReceives: b.sqsEmptyReceives - a.sqsEmptyReceives,
@@ -104,6 +113,39 @@ const bump = (m: Record<string, number>, k: string, n = 1) => {
 };
 
 const op = (commandName: unknown) => String(commandName).replace(/Command$/, '');
+
+/**
+ * What an item is, from its key: `~<kind>#…` for the link table's bookkeeping items (the health
+ * item's `auth` and `redrive` apart from its buckets), a link otherwise; the state table's sort key.
+ */
+function itemKind(key: { pk?: { S?: string }; sk?: { S?: string } } | undefined): string {
+  const pk = key?.pk?.S;
+  if (pk === undefined) return '?';
+  if (key?.sk?.S !== undefined) return key.sk.S.split('#')[0]!;
+  if (!pk.startsWith('~')) return 'link';
+  const parts = pk.slice(1).split('#');
+  const last = parts.at(-1)!;
+  return last === 'auth' || last === 'redrive' ? `${parts[0]} ${last}` : parts[0]!;
+}
+
+/** The kinds of items a request's keys name (one for a single-item call). */
+type KeyAttrs = { pk?: { S?: string }; sk?: { S?: string } };
+
+function keysKind(input: {
+  Key?: KeyAttrs;
+  Item?: KeyAttrs;
+  RequestItems?: Record<string, { Keys?: KeyAttrs[] } | unknown[]>;
+}): string {
+  if (input.Key || input.Item) return itemKind(input.Key ?? input.Item);
+  const kinds = new Set<string>();
+  for (const req of Object.values(input.RequestItems ?? {})) {
+    if (Array.isArray(req)) {
+      for (const w of req as { PutRequest?: { Item?: KeyAttrs }; DeleteRequest?: { Key?: KeyAttrs } }[])
+        kinds.add(itemKind(w.PutRequest?.Item ?? w.DeleteRequest?.Key));
+    } else for (const k of req.Keys ?? []) kinds.add(itemKind(k));
+  }
+  return kinds.size === 1 ? [...kinds][0]! : kinds.size === 0 ? '?' : 'mixed';
+}
 
 /** UTF-8 bytes of an SQS payload: bodies and message attributes. */
 function sqsPayloadBytes(
@@ -137,15 +179,20 @@ export class AwsMeter {
     clients.ddb.middlewareStack.add(
       (next, context) => async (args) => {
         const name = op(context.commandName);
-        const input = args.input as { ReturnConsumedCapacity?: string };
+        const input = args.input as { ReturnConsumedCapacity?: string } & Parameters<typeof keysKind>[0];
+        const kind = keysKind(input);
         if (CAPACITY.has(name)) input.ReturnConsumedCapacity = 'INDEXES';
         bump(c.ddbRequests, name);
+        bump(
+          c.requestsByCall,
+          `${name} ${String((input as { TableName?: string }).TableName ?? Object.keys(input.RequestItems ?? {})[0] ?? '?')} ${kind}`,
+        );
         try {
           const out = await next(args);
           const consumed = (out.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
           for (const cap of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
             const table = cap.Table?.CapacityUnits ?? cap.CapacityUnits ?? 0;
-            bump(c.unitsByCall, `${name} ${cap.TableName ?? '?'}`, cap.CapacityUnits ?? table);
+            bump(c.unitsByCall, `${name} ${cap.TableName ?? '?'} ${kind}`, cap.CapacityUnits ?? table);
             if (READS.has(name)) {
               c.rru += cap.CapacityUnits ?? table;
               continue;

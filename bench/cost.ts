@@ -235,6 +235,9 @@ async function main(): Promise<void> {
         unitsByCall: Object.fromEntries(
           Object.entries(p.counts.unitsByCall).map(([k, v]) => [k, Number(per(v).toFixed(4))]),
         ),
+        requestsByCall: Object.fromEntries(
+          Object.entries(p.counts.requestsByCall).map(([k, v]) => [k, Number(per(v).toFixed(4))]),
+        ),
         sqsBilled: per(p.counts.sqsBilled),
         sqsByOperation: Object.fromEntries(Object.entries(p.counts.sqsRequests).map(([k, v]) => [k, per(v)])),
         invocations: per(p.invocations.length),
