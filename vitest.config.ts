@@ -8,6 +8,7 @@ const AGAINST_DYNAMODB_LOCAL = [
   'test/integration/links/DynamoLinkStore.test.ts',
   'test/integration/links/linkQueries.test.ts',
   'test/integration/state/DynamoStateStore.test.ts',
+  'test/integration/state/DynamoRunStartReader.test.ts',
   'test/integration/write/processWriteBatch.test.ts',
   'test/integration/write/staleReads.test.ts',
   'test/integration/write/revert.test.ts',

@@ -469,7 +469,7 @@ function writeCostSection(f: CostFigures): void {
     row('changed (updates)', f.changed),
     row('new (creates)', f.creates),
     '',
-    `**An idle sync** (\`${f.idleSync.schedule}\`, ${f.idleSync.runsPerMonth} quiet runs a month, each ${f.quiet} DynamoDB requests): **${usd(f.idleTotal)} a month**`,
+    `**An idle sync** (\`${f.idleSync.schedule}\`, ${f.idleSync.runsPerMonth} quiet runs a month, each ${f.quiet} DynamoDB request${f.quiet === 1 ? '' : 's'}): **${usd(f.idleTotal)} a month**`,
     '',
     '| part | per month | from |',
     '| --- | --- | --- |',

@@ -32,6 +32,7 @@ import { runExtract } from '../shared/extract/runExtract.ts';
 import { DynamoLinkStore } from '../shared/links/DynamoLinkStore.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../shared/queue/SqsEnqueuer.ts';
+import { DynamoRunStartReader } from '../shared/state/DynamoRunStartReader.ts';
 import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import { chunks } from '../shared/util/chunks.ts';
 import { contentHash } from '../shared/util/contentHash.ts';
@@ -132,6 +133,8 @@ async function child(): Promise<void> {
     sql,
     state: new DynamoStateStore(aws.ddb, res.stateTable),
     links: new DynamoLinkStore(aws.ddb, res.linksTable),
+    // As the extract function has it (functions/awsDeps.ts): the state and the gate in one request.
+    runStart: new DynamoRunStartReader(aws.ddb, { state: res.stateTable, links: res.linksTable }),
     enqueuer: new SqsEnqueuer(aws.sqs, res.queues.bench!.url),
     now: Date.now,
   };

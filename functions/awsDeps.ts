@@ -21,6 +21,7 @@ import type {
   VerifyHandlerDeps,
   WriteHandlerDeps,
 } from '../shared/runtime/HandlerDeps.ts';
+import { DynamoRunStartReader } from '../shared/state/DynamoRunStartReader.ts';
 import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import { verifyReadsTarget } from '../shared/verify/verifyReadsTarget.ts';
 import { SqsDeadLetterSink } from '../shared/write/DeadLetterSink.ts';
@@ -79,6 +80,10 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
   const aws = createAwsClients();
   const state = new DynamoStateStore(aws.ddb, runtime.stateTable);
   const links = new DynamoLinkStore(aws.ddb, runtime.linksTable);
+  const runStart = new DynamoRunStartReader(aws.ddb, {
+    state: runtime.stateTable,
+    links: runtime.linksTable,
+  });
   const enqueuer = new SqsEnqueuer(aws.sqs, runtime.queueUrl, claimChecksOf(aws, runtime));
   const lambda = new LambdaClient({});
   return {
@@ -89,6 +94,7 @@ export async function createAwsExtractDeps(env: Env, logger: Logger): Promise<Ex
       sql,
       state,
       links,
+      runStart,
       ...(sync.pair ? { pairs: new DynamoPairStore(aws.ddb, runtime.linksTable) } : {}),
       enqueuer,
       now: Date.now,

@@ -67,8 +67,10 @@ export interface ItemGrant {
 
 /**
  * The extract function (functions/extract.ts → runExtract):
- * - state: GetItem (state.get, getStreamBookmark), UpdateItem (takeLease, saveMapping,
- *   saveProgress, saveStreamBookmark, releaseLease), PutItem (recordRun);
+ * - state: BatchGetItem (DynamoRunStartReader: the state item, in one request with the redrive
+ *   flag and auth outage of the links table; IAM checks each table's part apart), GetItem
+ *   (state.get, getStreamBookmark), UpdateItem (takeLease, saveMapping, saveProgress,
+ *   saveStreamBookmark, releaseLease), PutItem (recordRun);
  * - links: BatchGetItem (selectChanged, deleteGuard, DeletedKeysStream, planPairPage's entity items; the health buckets in
  *   checkTargetHealth; the redrive flag and auth outage in readGate), UpdateItem (selectChanged's
  *   touchVersion, redriveFailed's markRedriven; settleRedrive on the redrive flag
@@ -81,7 +83,7 @@ export function extractItemGrants(sync: SyncConfig): ItemGrant[] {
     {
       sid: 'StateOfItsSync',
       table: 'state',
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       keys: itemKeys.state(s),
     },
     {

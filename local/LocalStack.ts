@@ -26,6 +26,7 @@ import { DynamoPairStore } from '../shared/pair/DynamoPairStore.ts';
 import { targetPool, warehousePool } from '../shared/postgresPools.ts';
 import type { ClaimCheckStore } from '../shared/queue/ClaimCheck.ts';
 import { SqsEnqueuer, type SqsEnqueuerOptions } from '../shared/queue/SqsEnqueuer.ts';
+import { DynamoRunStartReader } from '../shared/state/DynamoRunStartReader.ts';
 import { DynamoStateStore } from '../shared/state/DynamoStateStore.ts';
 import type { RunCounts, RunRecord } from '../shared/state/RunRecord.ts';
 import type { StateStore } from '../shared/state/StateStore.ts';
@@ -171,6 +172,11 @@ export class LocalStack {
         sql: this.dwh,
         state: this.state,
         links: this.links,
+        // As on AWS (functions/awsDeps.ts): the state and the quiet run's gate in one request.
+        runStart: new DynamoRunStartReader(this.aws.ddb, {
+          state: this.resources.stateTable,
+          links: this.resources.linksTable,
+        }),
         pairs: this.pairs,
         enqueuer: this.enqueuer(sync.name),
         now,

@@ -12,7 +12,7 @@ import {
   type RunOutcome,
   type RunRecord,
 } from '../state/RunRecord.ts';
-import type { StateStore, SyncState } from '../state/StateStore.ts';
+import type { RunStartReader, StateStore, SyncState } from '../state/StateStore.ts';
 import { AUTH_PAUSE_MS, type TargetHealthOptions } from '../write/checkTargetHealth.ts';
 import { redriveFailed } from '../write/redriveFailed.ts';
 import { DeletedKeysStream } from './DeletedKeysStream.ts';
@@ -33,6 +33,11 @@ export interface ExtractDeps {
   readonly pairs?: PairStore;
   readonly enqueuer: SqsEnqueuer;
   readonly now: () => number;
+  /**
+   * Reads the state and the quiet run's gate in one request (DynamoRunStartReader). @default the
+   * state store's and the health store's reads, side by side
+   */
+  readonly runStart?: RunStartReader;
   /** When the target counts as down (the sync pauses); false never pauses. @default checkTargetHealth's defaults */
   readonly health?: TargetHealthOptions | false;
   /** Called after each page, for progress output. */
@@ -71,7 +76,9 @@ export async function runExtract(
   // state (it counts only if the state read agrees).
   const guess = rememberedProbeInput(deps.sql, sync.name);
   const early = guess && earlyProbe(run, guess);
-  const [seen, gate] = await Promise.all([deps.state.get(sync.name), deps.links.health.readGate(sync.name)]);
+  const [seen, gate] = deps.runStart
+    ? await deps.runStart.read(sync.name).then((r) => [r.state, r.gate] as const)
+    : await Promise.all([deps.state.get(sync.name), deps.links.health.readGate(sync.name)]);
   if (!(seen.enabled ?? sync.enabled)) return recordRun(run, 'skipped', { message: 'sync is disabled' });
   // Nothing changed and nothing flagged: no lease, no run record (an error here is the full path's to report).
   const agreed = early && sameProbeInput(guess, seen) ? early : undefined;

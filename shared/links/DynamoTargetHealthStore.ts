@@ -47,12 +47,12 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
 
   /** The sync's auth outage item (no bucket is called `auth`). */
   private static authPk(sync: string): Record<string, AttributeValue> {
-    return { pk: S(`~health#${sync}#auth`) };
+    return gateKeys(sync)[0]!;
   }
 
   /** The sync's redrive flag (`~health#<sync>#redrive`): when the extract should next look for links to redrive. */
   private static redrivePk(sync: string): Record<string, AttributeValue> {
-    return { pk: S(`~health#${sync}#redrive`) };
+    return gateKeys(sync)[1]!;
   }
 
   /**
@@ -60,28 +60,18 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
    * whether links are flagged for a redrive (and from when), and an open auth outage.
    */
   public async readGate(sync: string): Promise<RunGate> {
-    const keys = [DynamoTargetHealthStore.authPk(sync), DynamoTargetHealthStore.redrivePk(sync)];
-    // No flag item at all (a sync that never settled one, a store from before the flag): due.
-    let redriveDueAt: number | undefined = 0;
-    let auth: AuthOutage | undefined;
+    const items: Record<string, AttributeValue>[] = [];
     let request:
       | Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }>
       | undefined = {
-      [this.table]: { Keys: keys, ConsistentRead: true },
+      [this.table]: { Keys: gateKeys(sync), ConsistentRead: true },
     };
     for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
       const res = await this.ddb.send(new BatchGetItemCommand({ RequestItems: request }));
-      for (const item of res.Responses?.[this.table] ?? []) {
-        if (str(item, 'pk') === keys[0]!.pk!.S) auth = authOutage(item);
-        else redriveDueAt = num(item, 'dueAt');
-      }
+      items.push(...(res.Responses?.[this.table] ?? []));
       request = res.UnprocessedKeys as typeof request;
     }
-    if (request && Object.keys(request).length > 0) {
-      // Unread: look, as if flagged (a missed redrive would be worse than one more listing).
-      return { redriveDueAt: 0, auth };
-    }
-    return { redriveDueAt, ...(auth ? { auth } : {}) };
+    return gateOf(sync, items, request !== undefined && Object.keys(request).length > 0);
   }
 
   /**
@@ -251,6 +241,35 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
     }
     this.clearedAt.set(sync, now);
   }
+}
+
+/**
+ * The keys of what a run must know before it can call itself quiet (readGate), in the link table:
+ * the sync's auth outage item, then its redrive flag.
+ */
+export function gateKeys(sync: string): Record<string, AttributeValue>[] {
+  return [{ pk: S(`~health#${sync}#auth`) }, { pk: S(`~health#${sync}#redrive`) }];
+}
+
+/**
+ * The gate from the items of gateKeys that a strongly consistent read found. `unread`: some keys
+ * stayed unprocessed; the run then looks for links to redrive, as if flagged (a missed redrive
+ * would be worse than one more listing).
+ */
+export function gateOf(
+  sync: string,
+  items: readonly Record<string, AttributeValue>[],
+  unread: boolean,
+): RunGate {
+  const authPk = gateKeys(sync)[0]!.pk!.S;
+  // No flag item at all (a sync that never settled one, a store from before the flag): due.
+  let redriveDueAt: number | undefined = 0;
+  let auth: AuthOutage | undefined;
+  for (const item of items) {
+    if (str(item, 'pk') === authPk) auth = authOutage(item);
+    else redriveDueAt = num(item, 'dueAt');
+  }
+  return { redriveDueAt: unread ? 0 : redriveDueAt, ...(auth ? { auth } : {}) };
 }
 
 /** Attribute names of the auth outage item (some are DynamoDB reserved words). */

@@ -63,7 +63,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   private stateKey(sync: string): Record<string, AttributeValue> {
-    return { pk: S(`sync#${sync}`), sk: S('state') };
+    return stateItemKey(sync);
   }
 
   public async get(sync: string): Promise<SyncState> {
@@ -392,7 +392,13 @@ export class DynamoStateStore implements StateStore {
 }
 
 /** The state item as the domain sees it (an absent item: a sync that never ran). */
-function stateOf(item: Record<string, AttributeValue> | undefined): SyncState {
+/** The key of a sync's state item (bookmark, lease, mapping, pass). */
+export function stateItemKey(sync: string): Record<string, AttributeValue> {
+  return { pk: S(`sync#${sync}`), sk: S('state') };
+}
+
+/** A sync's state from its item (empty for a sync that never ran: no item). */
+export function stateOf(item: Record<string, AttributeValue> | undefined): SyncState {
   const cursor = str(item, 'bookmarkCursor');
   const key = str(item, 'bookmarkKey');
   const enabled = item?.enabled && 'BOOL' in item.enabled ? item.enabled.BOOL : undefined;

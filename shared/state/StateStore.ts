@@ -1,3 +1,4 @@
+import type { RunGate } from '../links/LinkStore.ts';
 import type { Position } from '../source/Position.ts';
 import type { VerifyReport } from '../verify/VerifyReport.ts';
 import type { OperatorAction } from './OperatorAction.ts';
@@ -51,6 +52,14 @@ export interface StateStore {
   recordAction(action: OperatorAction): Promise<void>;
   /** The newest operator actions first, up to `limit` (default 50). */
   listActions(sync: string, limit?: number): Promise<OperatorAction[]>;
+}
+
+/**
+ * What an extract run reads before anything else: its sync's state and the gate of a quiet run
+ * (TargetHealthStore.readGate), in one request where the stores allow it (DynamoRunStartReader).
+ */
+export interface RunStartReader {
+  read(sync: string): Promise<{ state: SyncState; gate: RunGate }>;
 }
 
 /** A sync's durable state: its bookmark and whether a run holds the lease. */

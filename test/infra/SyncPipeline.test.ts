@@ -354,6 +354,7 @@ describe('Class: SyncPipeline', () => {
       // Assess: the exact grants, with their leading keys, are in leastPrivilege.test.ts
       expect(actionsOn(extract, id.linksTable)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']);
       expect(actionsOn(extract, id.stateTable)).toEqual([
+        'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',

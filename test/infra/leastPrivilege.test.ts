@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../shared/links/DynamoLinkStore.ts';
 import { DynamoPairStore } from '../../shared/pair/DynamoPairStore.ts';
 import { defineTwoWay } from '../../shared/pair/defineTwoWay.ts';
+import { DynamoRunStartReader } from '../../shared/state/DynamoRunStartReader.ts';
 import { DynamoStateStore } from '../../shared/state/DynamoStateStore.ts';
 import type { RunRecord } from '../../shared/state/RunRecord.ts';
 import { LINKS_TABLE } from '../../shared/state/tableDefinitions.ts';
@@ -77,7 +78,12 @@ function recordingClient(): { client: DynamoDBClient; sent: Sent[] } {
   client.middlewareStack.add(
     (_next, context) => async (args) => {
       const command = (context.commandName ?? '').replace(/Command$/, '');
-      sent.push({ command, input: args.input as Record<string, unknown> });
+      const input = args.input as Record<string, unknown>;
+      // IAM authorizes a batch read of several tables table by table, each with its own keys.
+      if (command === 'BatchGetItem') {
+        for (const [table, keys] of Object.entries(input.RequestItems as object))
+          sent.push({ command, input: { ...input, RequestItems: { [table]: keys } } });
+      } else sent.push({ command, input });
       return { output: { $metadata: {}, ...ANSWERS[command] }, response: {} } as never;
     },
     { step: 'initialize', name: 'recordInsteadOfSend' },
@@ -158,6 +164,7 @@ async function extractCalls(sync: string): Promise<Sent[]> {
   const { client, sent } = recordingClient();
   const state = new DynamoStateStore(client, 'STATE');
   const links = new DynamoLinkStore(client, 'LINKS');
+  await new DynamoRunStartReader(client, { state: 'STATE', links: 'LINKS' }).read(sync);
   await state.get(sync);
   await state.acquireLease(sync, 'run-1', NOW, 300_000);
   await state.takeLease(sync, 'run-1', NOW, 300_000);
@@ -268,6 +275,7 @@ describe('Least privilege between syncs', () => {
       expect(grants(template, 'SyncContactsExtractRole')).toEqual(
         [
           'dynamodb:BatchGetItem LinksTable dynamodb:LeadingKeys=contacts#* contacts~sha256:* ~health#contacts#*',
+          'dynamodb:BatchGetItem StateTable dynamodb:LeadingKeys=sync#contacts',
           'dynamodb:GetItem StateTable dynamodb:LeadingKeys=sync#contacts',
           'dynamodb:PutItem StateTable dynamodb:LeadingKeys=sync#contacts',
           'dynamodb:Query LinksTable/index/attention dynamodb:LeadingKeys=contacts#*',
