@@ -74,3 +74,9 @@ export function itemsExtractDeps(p: ItemsPipeline, extra: Partial<ExtractDeps> =
     ...extra,
   };
 }
+
+/** Rows 1..n of src.items: named `<prefix><i>`, quantity i, loaded one a second after 2026-01-01. */
+export async function insertItems(p: ItemsPipeline, n: number, prefix = 'item '): Promise<void> {
+  await p.stack
+    .dwh`insert into src.items select i, ${prefix}::text || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, ${n}) i`;
+}

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../../shared/config/schema.ts';
-import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+import {
+  type ItemsPipeline,
+  insertItems,
+  itemsConfig,
+  startItemsPipeline,
+} from '../../helpers/itemsPipeline.ts';
 
 type Part = { part_id: number; label: string; qty: number };
 
@@ -44,8 +49,7 @@ describe('Embedded children: items with their parts', () => {
       create table src.item_parts (part_id int primary key, item_id int not null, label text, qty int,
         deleted boolean not null default false, loaded_at timestamptz not null)`;
     await p.stack.dwh`create index on src.item_parts (loaded_at, part_id)`;
-    await p.stack
-      .dwh`insert into src.items select i, 'item ' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 20) i`;
+    await insertItems(p, 20);
     await p.stack
       .dwh`insert into src.item_parts select j, 1 + (j - 1) / 3, 'part ' || j, 1, false, '2026-01-01'::timestamptz + j * interval '1 s' from generate_series(1, 60) j`;
     p.stack.startWriters();

@@ -5,6 +5,7 @@ import { runExtract } from '../../../shared/extract/runExtract.ts';
 import type { LinkStore } from '../../../shared/links/LinkStore.ts';
 import {
   type ItemsPipeline,
+  insertItems,
   itemsConfig,
   itemsExtractDeps,
   startItemsPipeline,
@@ -45,8 +46,7 @@ describe("A sync's first pass reads no links", () => {
 
   beforeAll(async () => {
     p = await startItemsPipeline(itemsConfig());
-    await p.stack
-      .dwh`insert into src.items select i, 'item ' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120);
     p.stack.startWriters();
   });
   afterAll(async () => p?.stop());

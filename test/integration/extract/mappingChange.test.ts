@@ -4,6 +4,7 @@ import type { Row, SyncConfig } from '../../../shared/config/schema.ts';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
 import {
   type ItemsPipeline,
+  insertItems,
   itemsConfig,
   itemsExtractDeps,
   startItemsPipeline,
@@ -31,8 +32,7 @@ describe('A changed mapping re-reads the source from the start', () => {
 
   beforeAll(async () => {
     p = await startItemsPipeline(itemsConfig());
-    await p.stack
-      .dwh`insert into src.items select i, 'item ' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 30) i`;
+    await insertItems(p, 30);
     p.stack.startWriters();
   });
   afterAll(async () => p?.stop());

@@ -7,7 +7,12 @@ import { warehousePool } from '../../../shared/postgresPools.ts';
 import { DynamoRunStartReader } from '../../../shared/state/DynamoRunStartReader.ts';
 import { DynamoStateStore } from '../../../shared/state/DynamoStateStore.ts';
 import { countingClient } from '../../helpers/countingClient.ts';
-import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+import {
+  type ItemsPipeline,
+  insertItems,
+  itemsConfig,
+  startItemsPipeline,
+} from '../../helpers/itemsPipeline.ts';
 
 /**
  * The quiet path (issue 19): a run when nothing changed reads its state and the redrive flag, probes
@@ -68,8 +73,7 @@ describe('Function: runExtract, when nothing changed', () => {
     await p.stack.dwh`truncate src.items`;
     await p.stack.state.resetBookmark('items', undefined);
     await p.stack.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: p.stack.resources.queues.items!.url }));
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 20) i`;
+    await insertItems(p, 20, 'n');
     // The first run reads everything, and settles the redrive flag (none was ever set: it looks once).
     expect((await run()).counts.enqueued).toBe(20);
   });

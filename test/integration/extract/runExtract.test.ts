@@ -4,7 +4,12 @@ import { EnqueueError } from '../../../shared/errors.ts';
 import { runExtract } from '../../../shared/extract/runExtract.ts';
 import { targetPool } from '../../../shared/postgresPools.ts';
 import { SqsEnqueuer } from '../../../shared/queue/SqsEnqueuer.ts';
-import { type ItemsPipeline, itemsConfig, startItemsPipeline } from '../../helpers/itemsPipeline.ts';
+import {
+  type ItemsPipeline,
+  insertItems,
+  itemsConfig,
+  startItemsPipeline,
+} from '../../helpers/itemsPipeline.ts';
 
 describe('Function: runExtract', () => {
   let p: ItemsPipeline;
@@ -41,8 +46,7 @@ describe('Function: runExtract', () => {
   });
 
   it('enqueues every row and records the run with its bookmark', async () => {
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120, 'n');
     const result = await run();
     expect(result).toMatchObject({
       outcome: 'succeeded',
@@ -68,8 +72,7 @@ describe('Function: runExtract', () => {
   });
 
   it('leaves the bookmark where it was when enqueuing fails', async () => {
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120, 'n');
     const failing = new SqsEnqueuer(p.stack.aws.sqs, p.stack.resources.queues.items!.url);
     let pages = 0;
     const send = failing.trySendAll.bind(failing);
@@ -90,8 +93,7 @@ describe('Function: runExtract', () => {
   });
 
   it('reads the links of a page while the page before it is being sent, and still sends and saves page by page', async () => {
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120, 'n');
     const order: string[] = [];
     let secondPageLooked!: () => void;
     const looked = new Promise<void>((resolve) => {
@@ -169,8 +171,7 @@ describe('Function: runExtract', () => {
   });
 
   it('processes at most testLimit rows', async () => {
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120, 'n');
     const result = await run({ testLimit: 70 });
     expect(result.counts.read).toBe(70);
     expect(await queued()).toBe(70);
@@ -178,8 +179,7 @@ describe('Function: runExtract', () => {
   });
 
   it('stops at its time budget with the backlog flagged, and the next run carries on', async () => {
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120, 'n');
     const first = await run({}, () => 1_000); // below the reserve: one page, then stop
     expect(first).toMatchObject({ backlog: true, counts: { read: 50 } });
     const second = await run();
@@ -234,8 +234,7 @@ describe('Function: runExtract', () => {
   it('pauses when the target goes down between pages: the bookmark stays after the last page enqueued', async () => {
     // Arrange: 120 rows in pages of 50; the writers report every call failing in the next 15-s
     // health bucket, and the clock reaches it once the first page is enqueued
-    await p.stack
-      .dwh`insert into src.items select i, 'n' || i, i, '2026-01-01'::timestamptz + i * interval '1 s' from generate_series(1, 120) i`;
+    await insertItems(p, 120, 'n');
     const s = `items-health-${crypto.randomUUID()}`;
     let clock = Math.floor(Date.now() / 15_000) * 15_000 + 1000;
     await p.stack.links.health.record(s, clock + 15_000, { calls: 10, failedCalls: 10 });
