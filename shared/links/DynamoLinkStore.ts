@@ -131,8 +131,10 @@ export class DynamoLinkStore implements LinkStore {
   /**
    * Claims a key for writing: records the intent (status pending, version, hash) and a lease.
    * Succeeds only when no live lease exists, neither the committed nor a claimed version is newer,
-   * and the target does not already hold this exact content (unless it is a repair). One conditional write; on a failed
-   * condition the item is re-read to tell stale, unchanged and busy apart.
+   * and the target does not already hold this exact content (unless it is a repair). One conditional write; a
+   * refused one returns the item as it was (ReturnValuesOnConditionCheckFailure: no read unit, no
+   * round trip), which tells stale, unchanged and busy apart. An engine that returns no item with
+   * the refusal (dynalite) has it re-read.
    */
   public async claim(req: ClaimRequest): Promise<ClaimResult> {
     const conditions = {
@@ -190,14 +192,16 @@ export class DynamoLinkStore implements LinkStore {
               ':iso': S(new Date(req.now).toISOString()),
             },
             ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
       return { outcome: 'claimed', previous: res.Attributes ? toLink(res.Attributes) : undefined };
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
-      // Emulators and some SDK paths return no item on a failed condition: re-read to learn why.
-      const link = await this.get(req.sync, req.key);
+      // The item as the condition saw it; dynalite returns none: re-read to learn why.
+      const returned = (err as { Item?: Record<string, AttributeValue> }).Item;
+      const link = returned ? toLink(returned) : await this.get(req.sync, req.key);
       const newest = newestVersion(link);
       if (link && newest !== undefined && newest > BigInt(req.version)) return { outcome: 'stale', link };
       if (!req.repair && link?.status === 'ok' && link.hash === req.hash)

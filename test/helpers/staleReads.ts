@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoLinkStore } from '../../shared/links/DynamoLinkStore.ts';
 import { linkPk } from '../../shared/links/linkKeys.ts';
+import { isConditionFailed } from '../../shared/util/attr.ts';
 
 /**
  * DynamoDB's eventual consistency, which no emulator shows: a link store whose eventually
@@ -17,9 +18,12 @@ import { linkPk } from '../../shared/links/linkKeys.ts';
  * as it is, as on AWS shortly after a write. A middleware on the store's own client; the table is
  * untouched.
  *
- * `afterBatchGet` (`afterGetItem`) runs after a BatchGetItem (GetItem) has read the table and
- * before its caller sees the answer: a test makes another writer change a link right there (a
- * race between a read and the conditional write that follows it).
+ * `afterBatchGet` runs after a BatchGetItem has read the table and before its caller sees the
+ * answer: a test makes another writer change a link right there (a race between a read and the
+ * conditional write that follows it). `afterRefusal` runs once the store has learned why DynamoDB
+ * refused its next conditional write, before it acts on the reason: right after the refusal when
+ * the engine returned the item with it (DynamoDB, DynamoDB Local), or after the GetItem that
+ * re-reads it (dynalite, which returns none).
  */
 export class StaleReads {
   public readonly links: DynamoLinkStore;
@@ -27,8 +31,10 @@ export class StaleReads {
   public served = 0;
   /** Called once after the next BatchGetItem (then cleared). */
   public afterBatchGet: (() => Promise<void>) | undefined;
-  /** Called once after the next GetItem (then cleared). */
-  public afterGetItem: (() => Promise<void>) | undefined;
+  /** Called once after the next refused conditional write's reason is known (then cleared). */
+  public afterRefusal: (() => Promise<void>) | undefined;
+  /** A refusal came without the item: the hook waits for the store's re-read. */
+  private refusalAwaitsRead = false;
   /** The store's own client (with the middleware), for a store of another class. */
   public readonly client: DynamoDBClient;
   private readonly table: string;
@@ -44,7 +50,16 @@ export class StaleReads {
     });
     this.client.middlewareStack.add(
       (next, context) => async (args) => {
-        const result = await next(args);
+        let result: Awaited<ReturnType<typeof next>>;
+        try {
+          result = await next(args);
+        } catch (err) {
+          if (context.commandName === 'UpdateItemCommand' && isConditionFailed(err) && this.afterRefusal) {
+            if ((err as { Item?: unknown }).Item) await this.runRefusalHook();
+            else this.refusalAwaitsRead = true;
+          }
+          throw err;
+        }
         if (context.commandName === 'BatchGetItemCommand') {
           this.staleBatch(args.input as BatchGetItemCommandInput, result.output as BatchGetItemCommandOutput);
           const hook = this.afterBatchGet;
@@ -52,9 +67,7 @@ export class StaleReads {
           await hook?.();
         } else if (context.commandName === 'GetItemCommand') {
           this.staleGet(args.input as GetItemCommandInput, result.output as GetItemCommandOutput);
-          const hook = this.afterGetItem;
-          this.afterGetItem = undefined;
-          await hook?.();
+          if (this.refusalAwaitsRead) await this.runRefusalHook();
         }
         return result;
       },
@@ -72,6 +85,13 @@ export class StaleReads {
       );
       this.snapshot.set(pk, Item);
     }
+  }
+
+  private async runRefusalHook(): Promise<void> {
+    const hook = this.afterRefusal;
+    this.afterRefusal = undefined;
+    this.refusalAwaitsRead = false;
+    await hook?.();
   }
 
   /** Reads catch up (replication done). */

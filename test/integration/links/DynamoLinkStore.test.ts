@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLinkStore } from '../../../shared/links/DynamoLinkStore.ts';
 import type { ClaimRequest } from '../../../shared/links/LinkStore.ts';
 import { isHashedKey, linkPk, MAX_KEY_BYTES } from '../../../shared/links/linkKeys.ts';
+import { countingClient } from '../../helpers/countingClient.ts';
 import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
 import { StaleReads } from '../../helpers/staleReads.ts';
 
@@ -118,6 +120,28 @@ describe(`Class: DynamoLinkStore (against ${process.env.WB_DYNAMODB === 'local' 
       const res = await fx.links.claim(claimReq(key, { now: NOW + 2 }));
       // Assess
       expect(res.outcome).toBe('unchanged');
+    });
+
+    it('learns why a claim was refused from the refusal itself where the engine returns the item (AWS does: no read)', async () => {
+      // Prepare
+      const key = newKey();
+      const first = claimReq(key);
+      await fx.links.claim(first);
+      await commit(key, first.token);
+      const counting = countingClient(fx.emulators.dynamodbEndpoint);
+      const links = new DynamoLinkStore(counting.client, fx.resources.linksTable);
+      // Act: a duplicate, and an older version
+      const duplicate = await links.claim(claimReq(key, { now: NOW + 2 }));
+      const older = await links.claim(claimReq(key, { version: '9', hash: 'h9', now: NOW + 2 }));
+      // Assess: DynamoDB Local returns the item with the refusal; dynalite returns none (re-read)
+      expect([duplicate.outcome, older.outcome]).toEqual(['unchanged', 'stale']);
+      expect(duplicate).toMatchObject({ link: { status: 'ok', version: '10', hash: 'h10' } });
+      expect(counting.calls).toEqual(
+        process.env.WB_DYNAMODB === 'local'
+          ? ['UpdateItem', 'UpdateItem']
+          : ['UpdateItem', 'GetItem', 'UpdateItem', 'GetItem'],
+      );
+      counting.client.destroy();
     });
 
     it('claims a newer version of a committed key and returns the target id it holds', async () => {

@@ -161,7 +161,7 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
         now: Date.now(),
       });
     };
-    stale.afterGetItem = async () => {
+    stale.afterRefusal = async () => {
       await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
     };
     const a3 = delivered(message(sync, 'k', 3, A), 2);
@@ -237,15 +237,16 @@ describe(`Write path under DynamoDB's eventual consistency (${process.env.WB_DYN
     const stale = staleReads();
     await processWriteBatch(sync, [delivered(message(sync, 'k', 1, A))], rec.deps(fx.links, target));
     // Act: the v3 message (A again), a first delivery, is refused by its claim (A is written) and
-    // re-reads the link to learn why; right then B (v2) is committed by another writer
-    stale.afterGetItem = async () => {
+    // learns why (the item returned with the refusal, or re-read); right then B (v2) is committed
+    // by another writer
+    stale.afterRefusal = async () => {
       await processWriteBatch(sync, [delivered(message(sync, 'k', 2, B))], rec.deps(fx.links, target));
     };
     const a3 = delivered(message(sync, 'k', 3, A));
     const first = await processWriteBatch(sync, [a3], rec.deps(stale.links, target));
     const again = await processWriteBatch(sync, [{ ...a3, receiveCount: 2 }], rec.deps(fx.links, target));
     // Assess
-    expect(stale.afterGetItem).toBeUndefined();
+    expect(stale.afterRefusal).toBeUndefined();
     expect(first).toMatchObject({ retry: [a3.messageId], counts: { unchanged: 0, busy: 1 } });
     expect(again.counts.updated).toBe(1);
     expect(target.byExternalId('k')[0]!.fields.name).toBe('A');
