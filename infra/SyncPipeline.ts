@@ -38,6 +38,7 @@ import {
   EXTRACT_ASYNC_INVOKE,
   EXTRACT_MEMORY_MB,
   EXTRACT_TIMEOUT,
+  KEEP_ALIVE_EVERY,
   MAX_MESSAGE_SIZE_BYTES,
   POSTGRES_CA_ENVIRONMENT,
   QUEUE_RETENTION,
@@ -360,6 +361,43 @@ export class SyncPipeline extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.extractFunction)}.Arn>:*]`,
       reason:
         'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the extract function and its versions/aliases; no other function.',
+    });
+    return schedule;
+  }
+
+  /**
+   * Keeps this sync's connection alive (a connector with `refreshesTokens`): EventBridge Scheduler
+   * invokes the write function weekly with `{"keepAlive": {"sync", "connection"}}`, so that rotating
+   * OAuth tokens are renewed while nothing is written (a Xero refresh token expires after 60 days
+   * unused; shared/write/keepConnectionAlive.ts). Enabled even while the sync is disabled: the
+   * connection outlives a pause. One schedule per connection: the stack asks its first sync.
+   */
+  public keepConnectionAlive(scheduleGroup: scheduler.IScheduleGroup): scheduler.Schedule {
+    const { sync } = this;
+    const role = new iam.Role(this, 'KeepAliveScheduleRole', {
+      description: `EventBridge Scheduler invokes the ${sync.name} write function to keep connection ${sync.target.connection} alive`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy protection: only schedules in this account may assume the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    const schedule = new scheduler.Schedule(this, 'KeepAliveSchedule', {
+      description: `Writeback connection ${sync.target.connection}: renew its tokens while nothing is written`,
+      schedule: scheduler.ScheduleExpression.rate(KEEP_ALIVE_EVERY),
+      scheduleGroup,
+      target: new targets.LambdaInvoke(this.writeFunction, {
+        role,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          keepAlive: { sync: sync.name, connection: sync.target.connection },
+        }),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+        ...SCHEDULE_TARGET_RETRY,
+      }),
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.writeFunction)}.Arn>:*]`,
+      reason:
+        'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the write function and its versions/aliases; no other function.',
     });
     return schedule;
   }

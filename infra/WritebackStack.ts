@@ -240,6 +240,16 @@ export class WritebackStack extends Stack {
         output(names.verifyFunctionName, pipeline.verifyFunction.functionName, 'verify function');
     }
 
+    // A connection on rotating OAuth tokens is kept alive by the write function of its first sync.
+    const keptAlive = new Set<string>();
+    for (const pipeline of this.pipelines) {
+      const connection = pipeline.sync.target.connection;
+      if (keptAlive.has(connection)) continue;
+      if (connectorDefinition(config.connections[connection]!.type)?.refreshesTokens !== true) continue;
+      keptAlive.add(connection);
+      pipeline.keepConnectionAlive(scheduleGroup);
+    }
+
     if (config.syncs.some((s) => s.verify)) createVerifyFindingsAlarm(this);
 
     new CfnOutput(this, STACK_OUTPUTS.stateTableName, {

@@ -140,6 +140,13 @@ export const TABLE_DEFAULTS: Pick<
  */
 export const SCHEDULE_TARGET_RETRY = { retryAttempts: 3, maxEventAge: Duration.hours(1) } as const;
 
+/**
+ * How often a connection on rotating OAuth tokens is kept alive (SyncPipeline.keepConnectionAlive):
+ * weekly, so that a Xero refresh token (expired after 60 days unused) gets eight chances, and a
+ * revoked connection is noticed within a week even when nothing is written.
+ */
+export const KEEP_ALIVE_EVERY = Duration.days(7);
+
 /** How Lambda retries a function's failed asynchronous invocations, and how long an event may wait. */
 export interface AsyncInvokePolicy {
   readonly retryAttempts: number;

@@ -9,7 +9,7 @@ import {
   GetQueueAttributesCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Sql } from 'postgres';
 import { createExtractHandler } from '../functions/extract.ts';
 import { createWriteHandler } from '../functions/write.ts';
@@ -352,7 +352,11 @@ export class LocalStack {
         waitSeconds: overrides.waitSeconds ?? 1,
         handler: async (event: SQSEvent) => {
           const started = performance.now();
-          const res = await this.writeHandler(event, fakeContext(`${sync.name}-write`, Date.now() + 60_000));
+          // An SQS event is answered with its batch response (a keep-alive event is not sent here).
+          const res = (await this.writeHandler(
+            event,
+            fakeContext(`${sync.name}-write`, Date.now() + 60_000),
+          )) as SQSBatchResponse;
           this.onInvocation?.({ fn: 'write', sync: sync.name, ms: performance.now() - started });
           return res;
         },

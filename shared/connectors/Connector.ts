@@ -126,6 +126,14 @@ export interface Connector {
   /** Archives (soft-deletes) records by the target's id: one result per id, matched by `key` = id. */
   archive?(object: string, targetIds: readonly string[]): Promise<UpsertResult[]>;
   /**
+   * Keeps the connection's credentials alive while no record is written (a scheduled call, see
+   * keepConnectionAlive): a connection on a rotating refresh token renews its access token when it
+   * has expired, which rotates the refresh token (Xero's expires after 60 days unused). Throws a
+   * TargetError like a write would (an auth refusal when the vendor rejects the refresh token).
+   * Absent: nothing expires while unused.
+   */
+  keepAlive?(): Promise<void>;
+  /**
    * Children written as objects of their own (`capabilities.children === 'associated'`): links each
    * pair `fromId` (an object of `fromObject`) → `toId` (of `toObject`). Idempotent: associating a
    * linked pair again keeps one association. One result per pair, in order; never throws.

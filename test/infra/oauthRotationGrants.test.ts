@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { DynamoRefreshLease } from '../../shared/state/DynamoRefreshLease.ts';
 import { arnOf, evaluate, type PolicyStatement, resolveValue } from './policyEvaluator.ts';
@@ -94,5 +95,53 @@ describe('Grants for rotating OAuth tokens', () => {
       ).not.toBe('allow');
     }
     expect(secretActions('SyncContactsWriteRole')).toEqual(['secretsmanager:GetSecretValue']);
+  });
+
+  it("keeps each connection on rotating tokens alive: one weekly schedule per connection, into its first sync's write function", () => {
+    // Prepare: a second Xero sync shares the connection
+    const two = testConfig(
+      [
+        syncInput('xero-contacts', { target: { connection: 'xero', object: 'Contacts' } }),
+        syncInput('xero-invoices', { target: { connection: 'xero', object: 'Invoices' }, enabled: false }),
+        syncInput('contacts'),
+      ],
+      { connections: config.connections },
+    );
+    // Act
+    const { template: t, app } = buildStack(two);
+    // Assess
+    const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).filter((r) =>
+      String(r.Properties.Target.Input).includes('keepAlive'),
+    );
+    expect(schedules).toHaveLength(1);
+    const schedule = schedules[0]!.Properties;
+    expect(schedule.ScheduleExpression).toBe('rate(7 days)');
+    expect(schedule.State).toBe('ENABLED');
+    expect(JSON.parse(schedule.Target.Input)).toEqual({
+      keepAlive: { sync: 'xero-contacts', connection: 'xero' },
+    });
+    expect(schedule.Target.Arn).toEqual({
+      'Fn::GetAtt': [logicalId(t, 'AWS::Lambda::Function', 'SyncXeroContactsWriteFunction'), 'Arn'],
+    });
+    // Only that function may be invoked by the schedule's role, and cdk-nag finds nothing new.
+    const invoke = roleStatements(t, 'SyncXeroContactsKeepAliveScheduleRole').filter((st) =>
+      [st.Action].flat().includes('lambda:InvokeFunction'),
+    );
+    expect(invoke.length).toBeGreaterThan(0);
+    for (const st of invoke)
+      for (const r of [st.Resource].flat())
+        expect(JSON.stringify(r)).toContain('SyncXeroContactsWriteFunction');
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(
+      report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)),
+    ).toEqual([]);
+  });
+
+  it('schedules no keep-alive for a stack whose connections do not rotate tokens', () => {
+    const { template: t } = buildStack(testConfig([syncInput('contacts')]));
+    const inputs = Object.values(t.findResources('AWS::Scheduler::Schedule')).map((r) =>
+      String(r.Properties.Target.Input),
+    );
+    expect(inputs.filter((i) => i.includes('keepAlive'))).toEqual([]);
   });
 });

@@ -156,6 +156,11 @@ export class XeroConnector implements Connector {
   private readonly batchSize: number;
   private readonly nulls: NullPolicy;
 
+  /** A connection on a rotating refresh token renews it (an expired access token is refreshed). */
+  public async keepAlive(): Promise<void> {
+    if (this.auth instanceof RefreshTokenAuth) await this.auth.authorization();
+  }
+
   public constructor(opts: XeroConnectorOptions) {
     const tokenUrl = `${(opts.identityUrl ?? 'https://identity.xero.com').replace(/\/+$/, '')}/connect/token`;
     this.auth =

@@ -1,5 +1,4 @@
 import {
-  CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
@@ -12,30 +11,17 @@ import {
   type XeroFake,
 } from '../../../local/fakes/xero/XeroFake.ts';
 import { SecretsManagerTokenStore } from '../../../shared/aws/SecretsManagerTokenStore.ts';
-import { validateConfig } from '../../../shared/config/validateConfig.ts';
 import { isAuthRefusal, needsReconnect } from '../../../shared/connectors/authErrors.ts';
 import { credentialsFromSecret } from '../../../shared/connectors/ConnectionCredentials.ts';
 import { createConnector } from '../../../shared/connectors/createConnector.ts';
-import { OAuthTokenEndpoint } from '../../../shared/connectors/http/OAuthTokenEndpoint.ts';
-import { tokenSetFields } from '../../../shared/oauth/TokenSet.ts';
 import { DynamoRefreshLease } from '../../../shared/state/DynamoRefreshLease.ts';
 import { type EmulatorFixture, startEmulatorFixture } from '../../helpers/emulatorFixture.ts';
+import { connectXeroFake, xeroContactsConfig } from '../../helpers/xeroConnect.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'not-a-secret' };
-const REDIRECT = 'http://127.0.0.1:5555/callback';
 const TTL_SECONDS = 2;
 
-const config = validateConfig({
-  connections: { xero: { type: 'xero', secret: 'writeback/xero' } },
-  syncs: [
-    {
-      name: 'contacts',
-      source: { table: 'src.customers', key: 'id', cursor: 'updated_at' },
-      target: { connection: 'xero', object: 'Contacts' },
-      map: (row: Record<string, unknown>) => ({ Name: String(row.name) }),
-    },
-  ],
-});
+const config = xeroContactsConfig;
 const sync = config.syncs[0]!;
 
 /**
@@ -53,34 +39,7 @@ describe('Rotating Xero tokens on Secrets Manager and a DynamoDB lease', () => {
   let n = 0;
 
   /** `writeback connect` in short: an authorization code exchanged, the secret written. */
-  async function connect(name: string): Promise<string> {
-    const res = await fetch(
-      `${fake.url}/identity/connect/authorize?${new URLSearchParams({
-        response_type: 'code',
-        client_id: XERO_FAKE_PKCE_CLIENT_ID,
-        redirect_uri: REDIRECT,
-        scope: 'offline_access accounting.contacts accounting.transactions',
-        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-        code_challenge_method: 'S256',
-      })}`,
-      { redirect: 'manual' },
-    );
-    const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
-    const endpoint = new OAuthTokenEndpoint({
-      tokenUrl: `${fake.url}/connect/token`,
-      clientId: XERO_FAKE_PKCE_CLIENT_ID,
-      codePrefix: 'XERO',
-      vendor: 'Xero',
-    });
-    const tokens = await endpoint.exchangeCode(code, REDIRECT, 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk');
-    const secret = tokenSetFields(tokens, {
-      clientId: XERO_FAKE_PKCE_CLIENT_ID,
-      tenantId: fake.tenantId,
-      baseUrl: fake.url,
-    });
-    await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(secret) }));
-    return name;
-  }
+  const connect = (name: string): Promise<string> => connectXeroFake(fake, client, name);
 
   /** One writer container: its own connector, reading the secret as it stands, sharing store and lease. */
   async function container() {
