@@ -38,6 +38,7 @@ import {
   EXTRACT_ASYNC_INVOKE,
   EXTRACT_MEMORY_MB,
   EXTRACT_TIMEOUT,
+  KEEP_ALIVE_ASYNC_INVOKE,
   KEEP_ALIVE_EVERY,
   MAX_MESSAGE_SIZE_BYTES,
   POSTGRES_CA_ENVIRONMENT,
@@ -111,6 +112,11 @@ export interface SyncPipelineProps {
    * refresh lease in the state table. @default false
    */
   readonly refreshesTokens?: boolean;
+  /**
+   * This sync's write function keeps its connection alive (a connection on rotating OAuth tokens;
+   * the stack picks one sync per connection): a weekly schedule, see keepConnectionAlive. @default false
+   */
+  readonly keepsConnectionAlive?: boolean;
   /** Write function timeout; the queue's visibility timeout follows from it. @default 60 seconds */
   readonly writeTimeout?: Duration;
   /** Extract function timeout. @default 5 minutes */
@@ -315,7 +321,14 @@ export class SyncPipeline extends Construct {
     const verifyRoles = this.verifyFunction ? [this.verifyFunction.role!] : [];
     restrictSenders(this.queue, [this.extractFunction.role!, ...verifyRoles]);
     restrictSenders(this.deadLetterQueue, [this.writeFunction.role!]);
-    restrictSenders(this.scheduleDeadLetterQueue, [this.extractFunction.role!, ...verifyRoles]);
+    // A writer that keeps its connection alive reports a failed keep-alive there too.
+    if (props.keepsConnectionAlive) this.keepConnectionAlive(props.scheduleGroup);
+    const keepAliveRoles = props.keepsConnectionAlive ? [this.writeFunction.role!] : [];
+    restrictSenders(this.scheduleDeadLetterQueue, [
+      this.extractFunction.role!,
+      ...verifyRoles,
+      ...keepAliveRoles,
+    ]);
 
     this.alarms = createSyncAlarms(
       this,
@@ -370,9 +383,11 @@ export class SyncPipeline extends Construct {
    * invokes the write function weekly with `{"keepAlive": {"sync", "connection"}}`, so that rotating
    * OAuth tokens are renewed while nothing is written (a Xero refresh token expires after 60 days
    * unused; shared/write/keepConnectionAlive.ts). Enabled even while the sync is disabled: the
-   * connection outlives a pause. One schedule per connection: the stack asks its first sync.
+   * connection outlives a pause. One schedule per connection: the stack asks its first sync. A
+   * keep-alive that fails after its retries (the vendor's token endpoint down) lands in the
+   * schedule DLQ, whose alarm fires; a refused one opens the sync's auth outage instead.
    */
-  public keepConnectionAlive(scheduleGroup: scheduler.IScheduleGroup): scheduler.Schedule {
+  private keepConnectionAlive(scheduleGroup: scheduler.IScheduleGroup): scheduler.Schedule {
     const { sync } = this;
     const role = new iam.Role(this, 'KeepAliveScheduleRole', {
       description: `EventBridge Scheduler invokes the ${sync.name} write function to keep connection ${sync.target.connection} alive`,
@@ -394,6 +409,7 @@ export class SyncPipeline extends Construct {
         ...SCHEDULE_TARGET_RETRY,
       }),
     });
+    this.configureAsyncInvoke(this.writeFunction, KEEP_ALIVE_ASYNC_INVOKE);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.writeFunction)}.Arn>:*]`,
       reason:

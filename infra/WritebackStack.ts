@@ -21,7 +21,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import type { WritebackConfig } from '../shared/config/schema.ts';
+import type { SyncConfig, WritebackConfig } from '../shared/config/schema.ts';
 import { orderSyncs } from '../shared/config/syncGraph.ts';
 import { connectorDefinition } from '../shared/connectors/registry.ts';
 import { pascalCase, STACK_OUTPUTS, syncOutputNames } from '../shared/contracts/outputNames.ts';
@@ -171,8 +171,10 @@ export class WritebackStack extends Stack {
     });
 
     const byName = new Map<string, SyncPipeline>();
+    const order = orderSyncs(config.syncs).order;
+    const keepsAlive = keepAliveSyncs(config, order);
     // Parents first: a child that runs after its parent needs the parent's pipeline to exist.
-    for (const sync of orderSyncs(config.syncs).order) {
+    for (const sync of order) {
       const connection = sync.target.connection;
       let connectionSecret = connectionSecrets.get(connection);
       if (!connectionSecret) {
@@ -198,6 +200,7 @@ export class WritebackStack extends Stack {
         targetIsDatabase: connectorDefinition(config.connections[connection]!.type)?.reach === 'database',
         // OAuth 2.0 connections: refreshed tokens go back to the secret, under the connection's lease.
         refreshesTokens: connectorDefinition(config.connections[connection]!.type)?.refreshesTokens === true,
+        keepsConnectionAlive: keepsAlive.has(sync.name),
         claimCheckBucket: this.claimCheckBucket,
         entries: props.entries ?? DEFAULT_ENTRIES,
         scheduleGroup,
@@ -238,16 +241,6 @@ export class WritebackStack extends Stack {
       output(names.scheduleName, pipeline.schedule.scheduleName, 'EventBridge Scheduler schedule');
       if (pipeline.verifyFunction)
         output(names.verifyFunctionName, pipeline.verifyFunction.functionName, 'verify function');
-    }
-
-    // A connection on rotating OAuth tokens is kept alive by the write function of its first sync.
-    const keptAlive = new Set<string>();
-    for (const pipeline of this.pipelines) {
-      const connection = pipeline.sync.target.connection;
-      if (keptAlive.has(connection)) continue;
-      if (connectorDefinition(config.connections[connection]!.type)?.refreshesTokens !== true) continue;
-      keptAlive.add(connection);
-      pipeline.keepConnectionAlive(scheduleGroup);
     }
 
     if (config.syncs.some((s) => s.verify)) createVerifyFindingsAlarm(this);
@@ -394,4 +387,21 @@ function checkWritebackStackProps(props: WritebackStackProps): void {
     errors.push('context: give alarmTopicArn or alarmEmail, not both');
   }
   if (errors.length > 0) throw new ConfigValidationError(errors);
+}
+
+/**
+ * The syncs whose write function keeps their connection alive: the first (in `order`) of each
+ * connection on rotating OAuth tokens (its connector's `refreshesTokens`).
+ */
+function keepAliveSyncs(config: WritebackConfig, order: readonly SyncConfig[]): Set<string> {
+  const connections = new Set<string>();
+  const syncs = new Set<string>();
+  for (const sync of order) {
+    const connection = sync.target.connection;
+    if (connections.has(connection)) continue;
+    if (connectorDefinition(config.connections[connection]!.type)?.refreshesTokens !== true) continue;
+    connections.add(connection);
+    syncs.add(sync.name);
+  }
+  return syncs;
 }

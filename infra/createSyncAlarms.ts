@@ -127,7 +127,7 @@ export function createSyncAlarms(
     ),
     alarm(
       'ScheduleFailuresAlarm',
-      "an invocation was lost: EventBridge Scheduler could not invoke the extract or verify function, or an asynchronous invocation (schedule, continuation, parent starting this sync) failed after its retries or waited too long. The schedule's dead-letter queue holds each with its reason; purge it once read.",
+      "an invocation was lost: EventBridge Scheduler could not invoke the extract, verify or (keep-alive) write function, or an asynchronous invocation (schedule, continuation, parent starting this sync, the connection's keep-alive) failed after its retries or waited too long. The schedule's dead-letter queue holds each with its reason; purge it once read.",
       maxVisible(targets.scheduleDeadLetterQueue),
     ),
   ];

@@ -147,6 +147,16 @@ export const SCHEDULE_TARGET_RETRY = { retryAttempts: 3, maxEventAge: Duration.h
  */
 export const KEEP_ALIVE_EVERY = Duration.days(7);
 
+/**
+ * Asynchronous invocations of a write function (only its keep-alive schedule invokes it so; the
+ * queue's event source mapping invokes synchronously): two retries within the hour, then the
+ * schedule DLQ (ScheduleFailuresAlarm).
+ */
+export const KEEP_ALIVE_ASYNC_INVOKE: AsyncInvokePolicy = {
+  retryAttempts: 2,
+  maxEventAge: Duration.hours(1),
+};
+
 /** How Lambda retries a function's failed asynchronous invocations, and how long an event may wait. */
 export interface AsyncInvokePolicy {
   readonly retryAttempts: number;

@@ -131,6 +131,26 @@ describe('Grants for rotating OAuth tokens', () => {
     for (const st of invoke)
       for (const r of [st.Resource].flat())
         expect(JSON.stringify(r)).toContain('SyncXeroContactsWriteFunction');
+    // A keep-alive that fails after its retries reaches the schedule DLQ (alarmed), which lets
+    // this writer send to it; the writer of the other Xero sync has no such destination.
+    const dlq = logicalId(t, 'AWS::SQS::Queue', 'SyncXeroContactsScheduleDeadLetterQueue');
+    const configs = Object.values(t.findResources('AWS::Lambda::EventInvokeConfig'));
+    const writers = configs.filter((c) =>
+      JSON.stringify(c.Properties.FunctionName).includes('WriteFunction'),
+    );
+    expect(writers).toHaveLength(1);
+    expect(JSON.stringify(writers[0]!.Properties.FunctionName)).toContain('SyncXeroContactsWriteFunction');
+    expect(writers[0]!.Properties).toMatchObject({
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+    });
+    const writeRole = logicalId(t, 'AWS::IAM::Role', 'SyncXeroContactsWriteRole');
+    const dlqPolicy = JSON.stringify(
+      Object.values(t.findResources('AWS::SQS::QueuePolicy')).find((q) =>
+        JSON.stringify(q.Properties.Queues).includes(dlq),
+      ),
+    );
+    expect(dlqPolicy).toContain(writeRole);
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(
       report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)),
