@@ -16,7 +16,8 @@ import { addWriteMetrics, publishMetrics } from './runMetrics.ts';
  * contract: only the ids in batchItemFailures come back; everything else is deleted.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  * The batch watches the invocation's remaining time: records it cannot finish go back in
- * batchItemFailures before the deadline (processWriteBatch, WriteBatchOptions).
+ * batchItemFailures before the deadline (processWriteBatch, WriteBatchOptions). The other event it
+ * takes is its connection's weekly keep-alive (KeepAliveEvent), answered with its outcome.
  */
 export function createWriteHandler(
   getDeps: () => Promise<WriteHandlerDeps>,
