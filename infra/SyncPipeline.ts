@@ -303,13 +303,10 @@ export class SyncPipeline extends Construct {
     const schedulerRole =
       props.runAfter && !sync.verify
         ? undefined
-        : new iam.Role(this, 'ScheduleRole', {
-            description: `EventBridge Scheduler invokes the ${sync.name} extract function`,
-            assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-              // Confused-deputy protection: only schedules in this account may assume the role.
-              conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-            }),
-          });
+        : this.schedulerRole(
+            'ScheduleRole',
+            `EventBridge Scheduler invokes the ${sync.name} extract function`,
+          );
     this.schedule = props.runAfter
       ? props.runAfter.chain(this.extractFunction)
       : this.createSchedule(sync, schedulerRole!, props.scheduleGroup);
@@ -387,16 +384,13 @@ export class SyncPipeline extends Construct {
    * keep-alive that fails after its retries (the vendor's token endpoint down) lands in the
    * schedule DLQ, whose alarm fires; a refused one opens the sync's auth outage instead.
    */
-  private keepConnectionAlive(scheduleGroup: scheduler.IScheduleGroup): scheduler.Schedule {
+  private keepConnectionAlive(scheduleGroup: scheduler.IScheduleGroup): void {
     const { sync } = this;
-    const role = new iam.Role(this, 'KeepAliveScheduleRole', {
-      description: `EventBridge Scheduler invokes the ${sync.name} write function to keep connection ${sync.target.connection} alive`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy protection: only schedules in this account may assume the role.
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    });
-    const schedule = new scheduler.Schedule(this, 'KeepAliveSchedule', {
+    const role = this.schedulerRole(
+      'KeepAliveScheduleRole',
+      `EventBridge Scheduler invokes the ${sync.name} write function to keep connection ${sync.target.connection} alive`,
+    );
+    new scheduler.Schedule(this, 'KeepAliveSchedule', {
       description: `Writeback connection ${sync.target.connection}: renew its tokens while nothing is written`,
       schedule: scheduler.ScheduleExpression.rate(KEEP_ALIVE_EVERY),
       scheduleGroup,
@@ -415,7 +409,6 @@ export class SyncPipeline extends Construct {
       reason:
         'Added by aws-scheduler-targets LambdaInvoke: invoke permission on the write function and its versions/aliases; no other function.',
     });
-    return schedule;
   }
 
   /**
@@ -643,6 +636,17 @@ export class SyncPipeline extends Construct {
       retryAttempts: policy.retryAttempts,
       maxEventAge: policy.maxEventAge,
       onFailure: new QueueDestination(this.scheduleDeadLetterQueue),
+    });
+  }
+
+  /** A role for EventBridge Scheduler to invoke a function with (its target grants the invoke). */
+  private schedulerRole(id: string, description: string): iam.Role {
+    return new iam.Role(this, id, {
+      description,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy protection: only schedules in this account may assume the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
     });
   }
 

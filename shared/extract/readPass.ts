@@ -41,6 +41,7 @@ export async function readPass(
   const maxRows = sync.testLimit ?? Number.POSITIVE_INFINITY;
   const pageLimit = (): number => Math.min(sync.source.pageSize, maxRows - counts.read);
   const targetHealth = healthReader(run);
+  const pass: PassSaved = { at: passAt, first: from.first === true };
   let limit = pageLimit();
   let next: Promise<SourceRow[]> | undefined =
     limit > 0 ? reader.readPage(start, limit, run.before) : undefined;
@@ -77,19 +78,12 @@ export async function readPass(
         next = reader.readPage({ after: last.position }, limit, run.before);
         next.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
       }
-      const changed = await selectPage(run, rows, { firstPass: from.first === true });
+      const changed = await selectPage(run, rows, { firstPass: pass.first });
       await sending;
       // Checked between a page enqueued and the next: a target gone down stops what is selected.
       const health = await targetHealth();
       if (health?.paused) return health.reason;
-      sending = sendPage(
-        run,
-        changed,
-        { at: passAt, first: from.first === true },
-        last,
-        ended,
-        more && outOfTime,
-      );
+      sending = sendPage(run, changed, pass, last, ended, more && outOfTime);
       sending.catch(() => undefined); // an error surfaces when awaited; this only marks it handled
     }
     await sending;
@@ -127,21 +121,20 @@ async function sendPage(
  * past it. Rows re-read in the lookback window sit behind the stored bookmark: never move it backwards.
  */
 async function savePage(run: ExtractRun, pass: PassSaved, last: SourceRow, ended: boolean): Promise<void> {
-  const passAt = pass.at;
   await run.deps.state.saveProgress(
     run.sync.name,
     run.runId,
     {
       ...(last.pastBookmark ? { bookmark: last.position } : {}),
-      pass: ended ? undefined : { at: passAt, position: last.position },
-      ...(ended ? { lastPassAt: passAt } : {}),
+      pass: ended ? undefined : { at: pass.at, position: last.position },
+      ...(ended ? { lastPassAt: pass.at } : {}),
       firstPass: pass.first && !ended,
     },
     run.deps.now(),
     run.leaseMs,
   );
   if (last.pastBookmark) run.bookmark = last.position;
-  if (ended) run.completedPassAt = passAt;
+  if (ended) run.completedPassAt = pass.at;
 }
 
 /**

@@ -71,9 +71,9 @@ export async function runExtract(
   opts: ExtractOptions,
 ): Promise<RunRecord> {
   let run = newRun(sync, deps, opts);
-  // One read of the state and one of the redrive flag and auth outage, side by side; in a warm
-  // container the source probe goes out beside them, asked what the last run here left in the
-  // state (it counts only if the state read agrees).
+  // The state, the redrive flag and the auth outage (one request with runStart, else two side by
+  // side); in a warm container the source probe goes out beside them, asked what the last run here
+  // left in the state (it counts only if the state read agrees).
   const guess = rememberedProbeInput(deps.sql, sync.name);
   const early = guess && earlyProbe(run, guess);
   const [seen, gate] = deps.runStart

@@ -1,10 +1,6 @@
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isConditionFailed, N, num, S, str } from '../util/attr.ts';
+import { batchGetItems } from '../util/batchGetItems.ts';
 import type { AuthOutage, AuthRefusal, RunGate, TargetCallStats, TargetHealthStore } from './LinkStore.ts';
 
 /** Length of one bucket; a window is read as the buckets it overlaps. */
@@ -60,18 +56,10 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
    * whether links are flagged for a redrive (and from when), and an open auth outage.
    */
   public async readGate(sync: string): Promise<RunGate> {
-    const items: Record<string, AttributeValue>[] = [];
-    let request:
-      | Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }>
-      | undefined = {
+    const { items, unread } = await batchGetItems(this.ddb, {
       [this.table]: { Keys: gateKeys(sync), ConsistentRead: true },
-    };
-    for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
-      const res = await this.ddb.send(new BatchGetItemCommand({ RequestItems: request }));
-      items.push(...(res.Responses?.[this.table] ?? []));
-      request = res.UnprocessedKeys as typeof request;
-    }
-    return gateOf(sync, items, request !== undefined && Object.keys(request).length > 0);
+    });
+    return gateOf(sync, items[this.table] ?? [], unread !== undefined);
   }
 
   /**
@@ -167,25 +155,18 @@ export class DynamoTargetHealthStore implements TargetHealthStore {
     let failedCalls = 0;
     let lag: { ms: number; at: number } | undefined;
     let auth: AuthOutage | undefined;
-    let request: Record<string, { Keys: Record<string, AttributeValue>[] }> | undefined = {
-      [this.table]: { Keys: keys },
-    };
-    for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
-      const req = request;
-      const res = await this.ddb.send(new BatchGetItemCommand({ RequestItems: req }));
-      for (const item of res.Responses?.[this.table] ?? []) {
-        if (str(item, 'pk') === DynamoTargetHealthStore.authPk(sync).pk!.S) {
-          auth = authOutage(item);
-          continue;
-        }
-        calls += num(item, 'calls') ?? 0;
-        failedCalls += num(item, 'failedCalls') ?? 0;
-        const ms = num(item, 'lagMs');
-        const at = num(item, 'lagAt');
-        if (ms !== undefined && at !== undefined && at >= now - windowMs && (!lag || at > lag.at))
-          lag = { ms, at };
+    const { items } = await batchGetItems(this.ddb, { [this.table]: { Keys: keys } });
+    for (const item of items[this.table] ?? []) {
+      if (str(item, 'pk') === DynamoTargetHealthStore.authPk(sync).pk!.S) {
+        auth = authOutage(item);
+        continue;
       }
-      request = res.UnprocessedKeys as typeof request;
+      calls += num(item, 'calls') ?? 0;
+      failedCalls += num(item, 'failedCalls') ?? 0;
+      const ms = num(item, 'lagMs');
+      const at = num(item, 'lagAt');
+      if (ms !== undefined && at !== undefined && at >= now - windowMs && (!lag || at > lag.at))
+        lag = { ms, at };
     }
     return { calls, failedCalls, lagMs: lag?.ms, ...(auth ? { auth } : {}) };
   }

@@ -1,15 +1,9 @@
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { gateKeys, gateOf } from '../links/DynamoTargetHealthStore.ts';
 import type { RunGate } from '../links/LinkStore.ts';
+import { batchGetItems } from '../util/batchGetItems.ts';
 import { stateItemKey, stateOf } from './DynamoStateStore.ts';
 import type { RunStartReader, SyncState } from './StateStore.ts';
-
-type Request = Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }>;
 
 /**
  * Both in one strongly consistent BatchGetItem over the two tables: the sync's state item and, in
@@ -30,19 +24,12 @@ export class DynamoRunStartReader implements RunStartReader {
   }
 
   public async read(sync: string): Promise<{ state: SyncState; gate: RunGate }> {
-    let stateItem: Record<string, AttributeValue> | undefined;
-    const gateItems: Record<string, AttributeValue>[] = [];
-    let request: Request | undefined = {
+    const { items, unread } = await batchGetItems(this.ddb, {
       [this.stateTable]: { Keys: [stateItemKey(sync)], ConsistentRead: true },
       [this.linksTable]: { Keys: gateKeys(sync), ConsistentRead: true },
-    };
-    for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
-      const res = await this.ddb.send(new BatchGetItemCommand({ RequestItems: request }));
-      stateItem ??= res.Responses?.[this.stateTable]?.[0];
-      gateItems.push(...(res.Responses?.[this.linksTable] ?? []));
-      request = res.UnprocessedKeys as Request | undefined;
-    }
-    if (request?.[this.stateTable]) {
+    });
+    let stateItem = items[this.stateTable]?.[0];
+    if (unread?.[this.stateTable]) {
       const { Item } = await this.ddb.send(
         new GetItemCommand({ TableName: this.stateTable, Key: stateItemKey(sync), ConsistentRead: true }),
       );
@@ -50,7 +37,7 @@ export class DynamoRunStartReader implements RunStartReader {
     }
     return {
       state: stateOf(stateItem),
-      gate: gateOf(sync, gateItems, request?.[this.linksTable] !== undefined),
+      gate: gateOf(sync, items[this.linksTable] ?? [], unread?.[this.linksTable] !== undefined),
     };
   }
 }

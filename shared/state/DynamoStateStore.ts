@@ -391,13 +391,12 @@ export class DynamoStateStore implements StateStore {
   }
 }
 
-/** The state item as the domain sees it (an absent item: a sync that never ran). */
 /** The key of a sync's state item (bookmark, lease, mapping, pass). */
 export function stateItemKey(sync: string): Record<string, AttributeValue> {
   return { pk: S(`sync#${sync}`), sk: S('state') };
 }
 
-/** A sync's state from its item (empty for a sync that never ran: no item). */
+/** The state item as the domain sees it (an absent item: a sync that never ran). */
 export function stateOf(item: Record<string, AttributeValue> | undefined): SyncState {
   const cursor = str(item, 'bookmarkCursor');
   const key = str(item, 'bookmarkKey');

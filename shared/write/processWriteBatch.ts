@@ -288,10 +288,7 @@ async function dropUnchanged(ctx: BatchContext, newest: ReadonlyMap<string, Item
     : new Map<string, Link>();
   const toClaim: Item[] = [];
   for (const it of newest.values()) {
-    if (it.inbound.receiveCount < 2) {
-      toClaim.push(it);
-      continue;
-    }
+    // A first delivery has no link read: undefined, so it goes to the claim.
     const link = links.get(it.msg.key);
     const seen = newestVersion(link);
     if (seen !== undefined && seen > BigInt(it.msg.version)) counts.stale++;
