@@ -21,7 +21,8 @@ export async function batchGetItems(
   let pending: BatchGetRequest | undefined = request;
   for (let attempt = 0; pending && Object.keys(pending).length > 0 && attempt < attempts; attempt++) {
     const res = await ddb.send(new BatchGetItemCommand({ RequestItems: pending }));
-    for (const [table, found] of Object.entries(res.Responses ?? {})) (items[table] ??= []).push(...found);
+    for (const [table, found] of Object.entries(res.Responses ?? {}))
+      items[table] = [...(items[table] ?? []), ...found];
     pending = res.UnprocessedKeys as BatchGetRequest | undefined;
   }
   return { items, unread: pending && Object.keys(pending).length > 0 ? pending : undefined };
